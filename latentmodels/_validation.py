@@ -1,0 +1,109 @@
+"""Input checks shared by every public entry point.
+
+Errors name the argument and what was wrong, so a user never meets a traceback from
+deep inside torch or a silent NaN.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def check_data(
+    X: Any,
+    name: str = "X",
+    *,
+    min_ndim: int = 2,
+    dtype: type = np.float32,
+    allow_empty: bool = False,
+) -> np.ndarray:
+    """Return ``X`` as a finite numpy array of ``dtype`` with at least ``min_ndim`` axes.
+
+    Accepts numpy arrays, torch tensors and nested sequences. Raises ``TypeError`` for
+    non-numeric input and ``ValueError`` for empty input, too few axes, NaN or inf.
+    """
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    elif isinstance(X, (str, bytes)) or X is None:
+        raise TypeError(f"{name} must be an array of numbers, got {type(X).__name__}")
+    try:
+        array = np.asarray(X)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{name} must be an array of numbers: {exc}") from exc
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+    ):
+        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
+    if array.ndim < min_ndim:
+        raise ValueError(
+            f"{name} must have at least {min_ndim} dimensions (n_samples, ...), "
+            f"got shape {array.shape}"
+        )
+    if array.shape[0] == 0 and not allow_empty:
+        raise ValueError(f"{name} is empty (0 samples)")
+    if array.size and any(s == 0 for s in array.shape[1:]):
+        raise ValueError(f"{name} has a zero-length feature axis: shape {array.shape}")
+    array = array.astype(dtype, copy=False)
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        bad = int(np.size(array) - np.isfinite(array).sum())
+        raise ValueError(f"{name} contains {bad} NaN or infinite values")
+    return array
+
+
+def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """Check that ``value`` is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_number(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Check that ``value`` is a finite real number inside the given bounds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if low is not None and (value < low or (value == low and not low_inclusive)):
+        op = ">=" if low_inclusive else ">"
+        raise ValueError(f"{name} must be {op} {low}, got {value}")
+    if high is not None and (value > high or (value == high and not high_inclusive)):
+        op = "<=" if high_inclusive else "<"
+        raise ValueError(f"{name} must be {op} {high}, got {value}")
+    return value
+
+
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """Check that ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
+def check_random_state(seed: Any, name: str = "random_state") -> int:
+    """Turn ``None``/int/``np.random.Generator`` into a concrete integer seed."""
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**31 - 1))
+    if isinstance(seed, np.random.RandomState):
+        return int(seed.randint(0, 2**31 - 1))
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name} must be None, an int or a numpy Generator, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{name} must be non-negative, got {seed}")
+    return int(seed)

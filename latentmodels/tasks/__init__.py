@@ -1,0 +1,1 @@
+"""What users do with a latent space: interpolate, and (later) anomaly, denoise, features."""
