@@ -29,7 +29,7 @@ from .._validation import (
 from ..nn.blocks import ARCHITECTURES
 from .base import LatentModel
 
-DEFAULT_HIDDEN = {"mlp": (512, 256), "conv": (32, 64)}
+DEFAULT_HIDDEN = {"mlp": (512,), "conv": (32, 64)}
 
 # Hyper-parameters that may change between a killed run and its resume.
 _RESUMABLE_CHANGES = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every", "device"}
