@@ -146,7 +146,7 @@ def main() -> None:
         print(f"  run {repeat}: reference {n_train * args.epochs / ref_time:8.0f} samples/s "
               f"NLL {ref_nlls[-1]:.2f} | latentmodels {n_train * args.epochs / lib_time:8.0f} "
               f"samples/s NLL {lib_nlls[-1]:.2f} | speed-up {ref_time / lib_time:.2f}x")
-    ratios = [r / t for r, t in zip(ref_times, lib_times)]
+    ratios = [r / t for r, t in zip(ref_times, lib_times, strict=True)]
     part1 = {
         "reference_samples_per_s": n_train * args.epochs / statistics.median(ref_times),
         "library_samples_per_s": n_train * args.epochs / statistics.median(lib_times),
