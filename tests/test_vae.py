@@ -142,6 +142,8 @@ def test_conditional_vae_generates_the_requested_class(mnist):
     # Chance is 0.1; a working conditional decoder is far above it for most classes.
     assert np.mean(hits) > 0.6, hits
     assert cvae.transform(X_test[:5], y_test[:5]).shape == (5, 4)
+    codes = ConditionalVAE(latent_dim=2, epochs=1, **FAST).fit_transform(X_test, y_test)
+    assert codes.shape == (100, 2)
     assert cvae.score_samples(X_test[:5], y_test[:5]).shape == (5,)
 
 

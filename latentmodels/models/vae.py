@@ -366,6 +366,10 @@ class ConditionalVAE(VAE):
         self.classes_, encoded = np.unique(labels, return_inverse=True)
         return self._fit(X, encoded.astype(np.int64), resume=resume)
 
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
+        """Fit, then return the posterior means of ``X`` given ``y``."""
+        return self.fit(X, y, **fit_params).transform(X, y)
+
     def transform(self, X: Any, y: Any = None) -> np.ndarray:
         """Posterior means E[z | x, y]."""
         X = self._check_X(X)
