@@ -30,6 +30,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/vae_mnist.py
+	$(BIN)/python benchmarks/hmm_vs_hmmlearn.py
+	$(BIN)/python benchmarks/hmm_fsdd.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -21,7 +21,29 @@ from .training import TrainingDivergedError
 
 __version__ = "0.1.0"
 
+# numba-compiled families import lazily: `import latentmodels` stays quick.
+_LAZY = {
+    "GaussianHMM": "hmm",
+    "GMMHMM": "hmm",
+    "CategoricalHMM": "hmm",
+    "PoissonHMM": "hmm",
+    "select_n_states": "hmm",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'latentmodels' has no attribute {name!r}")
+
+
 __all__ = [
+    "CategoricalHMM",
+    "GMMHMM",
+    "GaussianHMM",
+    "PoissonHMM",
     "VAE",
     "Autoencoder",
     "ConditionalVAE",
@@ -30,4 +52,5 @@ __all__ = [
     "TrainingDivergedError",
     "datasets",
     "load",
+    "select_n_states",
 ]

@@ -62,7 +62,11 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
         """Per-sample log-likelihood or bound; higher means more typical."""
 
     def score(self, X: Any, y: Any = None) -> float:
-        """Mean of :meth:`score_samples` (higher is better), for model selection."""
+        """Mean of :meth:`score_samples` (higher is better), for model selection.
+
+        Hidden Markov models keep hmmlearn's meaning instead: the total log-likelihood
+        of all sequences.
+        """
         return float(np.mean(self.score_samples(X)))
 
     # -- conveniences built only on the contract ---------------------------------------
@@ -99,7 +103,7 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
         tensors, attributes = self._get_state()
         document = {
             "class": type(self).__name__,
-            "params": self.get_params(deep=False),
+            "params": _jsonable_params(self.get_params(deep=False)),
             "attributes": attributes,
         }
         return os.fspath(io.write_tensor_file(path, tensors, document))
@@ -124,6 +128,14 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
         model = target(**params)
         model._set_state(tensors, document.get("attributes", {}))
         return model
+
+
+def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Hyper-parameters as JSON; a numpy random generator (not serialisable) becomes None."""
+    return {
+        name: None if isinstance(value, (np.random.Generator, np.random.RandomState)) else value
+        for name, value in params.items()
+    }
 
 
 def load(path: str | os.PathLike) -> LatentModel:

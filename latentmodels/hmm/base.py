@@ -1,0 +1,973 @@
+"""The hidden Markov model engine: Baum-Welch EM, inference and streaming, once for all emissions.
+
+:class:`BaseHMM` owns the Markov chain (``startprob_``, ``transmat_``), the EM loop with its
+:class:`ConvergenceMonitor`, restarts, Dirichlet priors, sequence handling (``lengths`` or a
+list of arrays), decoding, sampling, persistence and the all-reduce of E-step statistics over
+``torch.distributed``. An emission model subclasses it and fills in a few hooks: the
+per-state log-likelihood, initialisation, sufficient statistics, the M-step and sampling.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+import numba
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from .._validation import check_choice, check_positive_int, check_random_state
+from ..models.base import LatentModel
+from . import _kernels
+
+__all__ = ["BaseHMM", "ConvergenceMonitor"]
+
+_TINY = np.finfo(np.float64).tiny
+
+
+class ConvergenceMonitor:
+    """Tracks the EM objective and decides when to stop.
+
+    ``history`` holds the objective (log-likelihood plus log-prior of the parameters; the
+    plain log-likelihood when priors are flat) computed in each E-step, before the M-step
+    that follows it. EM is converged when the gain between two iterations falls below
+    ``tol`` (absolute, in nats over the whole training set).
+
+    Example:
+        >>> monitor = ConvergenceMonitor(tol=0.1, n_iter=10, verbose=False)
+        >>> monitor.report(-10.0); monitor.report(-9.95)
+        >>> monitor.converged
+        True
+    """
+
+    def __init__(self, tol: float, n_iter: int, verbose: bool) -> None:
+        self.tol = tol
+        self.n_iter = n_iter
+        self.verbose = verbose
+        self.history: list[float] = []
+        self.iter = 0
+
+    def __repr__(self) -> str:
+        last = self.history[-1] if self.history else None
+        return (
+            f"ConvergenceMonitor(tol={self.tol}, n_iter={self.n_iter}, iter={self.iter}, "
+            f"last={last}, converged={self.converged})"
+        )
+
+    def _reset(self) -> None:
+        self.iter = 0
+        self.history = []
+
+    def report(self, value: float) -> None:
+        """Record the objective of one iteration (printed to stderr when ``verbose``)."""
+        if self.verbose:
+            delta = value - self.history[-1] if self.history else float("nan")
+            print(f"{self.iter + 1:>6d} {value:>16.6f} {delta:>+14.6f}", file=sys.stderr)
+        self.history.append(float(value))
+        self.iter += 1
+
+    @property
+    def converged(self) -> bool:
+        """True when the last improvement was smaller than ``tol``."""
+        return len(self.history) >= 2 and self.history[-1] - self.history[-2] < self.tol
+
+
+def _as_sequences(X: Any) -> list | None:
+    """A list/tuple of arrays or tensors means one sequence per element."""
+    if isinstance(X, (list, tuple)) and len(X) > 0:
+        if all(isinstance(x, (np.ndarray, torch.Tensor)) for x in X):
+            return list(X)
+    return None
+
+
+def _check_lengths(lengths: Any, n_samples: int) -> np.ndarray:
+    if isinstance(lengths, torch.Tensor):
+        lengths = lengths.detach().cpu().numpy()
+    try:
+        arr = np.asarray(lengths)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"lengths must be a 1-D array of integers: {exc}") from exc
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(
+            f"lengths must be a non-empty 1-D array of integers, got shape {arr.shape}"
+        )
+    if not np.issubdtype(arr.dtype, np.integer):
+        if np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"lengths must hold integers, got dtype {arr.dtype}")
+    if np.any(arr <= 0):
+        raise ValueError(
+            f"lengths must be positive: sequence {int(np.argmax(arr <= 0))} has length "
+            f"{int(arr[np.argmax(arr <= 0)])}"
+        )
+    if int(arr.sum()) != n_samples:
+        raise ValueError(
+            f"lengths must sum to the number of rows of X ({n_samples}), "
+            f"they sum to {int(arr.sum())}"
+        )
+    return arr.astype(np.int64)
+
+
+def _schedule(offsets: np.ndarray, max_lanes: int = _kernels.LANES):
+    """Group sequences of similar length into blocks of lanes and deal the blocks to the
+    numba workers so that each gets about the same number of time steps.
+
+    Returns ``(seq_order, block_ptr, worker_ptr)`` for the kernels.
+    """
+    lens = np.diff(offsets)
+    n = len(lens)
+    workers = max(1, numba.get_num_threads())
+    order = np.argsort(-lens, kind="stable")
+    n_blocks = -(-n // max_lanes)
+    n_blocks = min(n, workers * -(-n_blocks // workers))
+    bounds = np.round(np.linspace(0, n, n_blocks + 1)).astype(np.int64)
+    work = (bounds[1:] - bounds[:-1]) * lens[order[bounds[:-1]]]
+    load = np.zeros(workers)
+    assigned: list[list[int]] = [[] for _ in range(workers)]
+    for b in np.argsort(-work, kind="stable"):  # longest-processing-time-first
+        w = int(np.argmin(load))
+        assigned[w].append(int(b))
+        load[w] += work[b]
+    seq_order = np.empty(n, dtype=np.int64)
+    block_ptr = [0]
+    worker_ptr = [0]
+    pos = 0
+    for blocks in assigned:
+        for b in blocks:
+            size = bounds[b + 1] - bounds[b]
+            seq_order[pos : pos + size] = order[bounds[b] : bounds[b + 1]]
+            pos += size
+            block_ptr.append(pos)
+        worker_ptr.append(len(block_ptr) - 1)
+    return seq_order, np.asarray(block_ptr, dtype=np.int64), np.asarray(worker_ptr, np.int64)
+
+
+_BLAS_STATE = threading.local()
+
+
+def _serial_blas(method):
+    """Run ``method`` with single-threaded BLAS.
+
+    The matrix products here are small, while the compiled recursions use every core;
+    BLAS worker threads that keep spinning after a product would steal those cores and
+    make the recursions several times slower.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if getattr(_BLAS_STATE, "serial", False):  # already inside a limited call
+            return method(self, *args, **kwargs)
+        _BLAS_STATE.serial = True
+        try:
+            with threadpool_limits(limits=1, user_api="blas"):
+                return method(self, *args, **kwargs)
+        finally:
+            _BLAS_STATE.serial = False
+
+    return wrapper
+
+
+def _dist_active() -> bool:
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+def _allreduce_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Sum every array over ``torch.distributed`` processes (no-op when not initialised)."""
+    if not _dist_active() or torch.distributed.get_world_size() == 1:
+        return arrays
+    names = sorted(arrays)
+    flat = np.concatenate([np.asarray(arrays[n], dtype=np.float64).ravel() for n in names])
+    tensor = torch.from_numpy(flat)
+    torch.distributed.all_reduce(tensor, op=torch.distributed.ReduceOp.SUM)
+    out, pos = {}, 0
+    reduced = tensor.numpy()
+    for n in names:
+        shape = np.shape(arrays[n])
+        size = int(np.prod(shape))
+        out[n] = reduced[pos : pos + size].reshape(shape).copy()
+        pos += size
+    return out
+
+
+def _broadcast_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Copy rank 0's arrays to every process, so that all ranks start EM from one point."""
+    if not _dist_active() or torch.distributed.get_world_size() == 1:
+        return arrays
+    out = {}
+    for name in sorted(arrays):
+        tensor = torch.from_numpy(np.ascontiguousarray(arrays[name], dtype=np.float64).copy())
+        torch.distributed.broadcast(tensor, src=0)
+        out[name] = tensor.numpy()
+    return out
+
+
+def _dirichlet_log_prior(prob: np.ndarray, prior: np.ndarray) -> float:
+    weight = prior - 1.0
+    mask = (weight != 0) & (prob > 0)
+    return float(np.sum(weight[mask] * np.log(prob[mask])))
+
+
+class BaseHMM(LatentModel):
+    """Hidden Markov model with a pluggable emission distribution.
+
+    Subclasses define the emission by implementing ``_check_X``, ``_init_emissions``,
+    ``_log_likelihood``, ``_new_emission_stats``, ``_accumulate``, ``_m_step_emissions``,
+    ``_sample_emissions``, ``_emission_means`` and ``_n_emission_parameters`` and by listing
+    their learned arrays in ``_emission_attributes`` and their parameter codes in
+    ``_emission_codes``. Everything else (EM, restarts, priors, decoding, sampling,
+    streaming, persistence) lives here.
+
+    Parameters shared by every HMM (names and defaults as in hmmlearn):
+
+    n_components : number of hidden states.
+    startprob_prior, transmat_prior : Dirichlet concentrations (scalar or array) for the
+        start and transition probabilities; 1 means no prior (maximum likelihood).
+    algorithm : ``"viterbi"`` (best path) or ``"map"`` (most likely state per step) for
+        :meth:`predict` and :meth:`decode`.
+    random_state : seed for initialisation and sampling.
+    n_iter, tol, verbose : EM stops after ``n_iter`` iterations or when the objective gains
+        less than ``tol``; ``verbose`` prints each iteration.
+    params, init_params : letters of the parameters that EM updates / that initialisation
+        sets (``s`` startprob, ``t`` transmat, and the emission's own letters).
+    implementation : ``"scaling"`` (default, fast; falls back to log space per sequence when
+        needed) or ``"log"`` (log-space forward-backward throughout).
+    n_init : number of initialisations; the run with the highest objective is kept.
+    """
+
+    _emission_codes: ClassVar[str] = ""
+    _emission_attributes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        startprob_prior: float | np.ndarray = 1.0,
+        transmat_prior: float | np.ndarray = 1.0,
+        algorithm: str = "viterbi",
+        random_state: Any = None,
+        n_iter: int = 10,
+        tol: float = 1e-2,
+        verbose: bool = False,
+        params: str = "st",
+        init_params: str = "st",
+        implementation: str = "scaling",
+        n_init: int = 1,
+    ) -> None:
+        self.n_components = n_components
+        self.startprob_prior = startprob_prior
+        self.transmat_prior = transmat_prior
+        self.algorithm = algorithm
+        self.random_state = random_state
+        self.n_iter = n_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.params = params
+        self.init_params = init_params
+        self.implementation = implementation
+        self.n_init = n_init
+
+    # ----------------------------------------------------------------- emission hooks
+    def _check_X(self, X: Any, name: str) -> np.ndarray:
+        """Validate one array of observations; returns the 2-D array used internally."""
+        raise NotImplementedError
+
+    def _set_n_features(self, X: np.ndarray) -> None:
+        """Record the data dimension (or alphabet) before initialisation."""
+        self.n_features_ = int(X.shape[1])
+
+    def _init_emissions(
+        self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray | None:
+        """Initialise emission parameters named in ``init_params``; may return hard state
+        labels (one per row) used to initialise ``startprob_``/``transmat_``."""
+        raise NotImplementedError
+
+    def _log_likelihood(self, X: np.ndarray) -> np.ndarray:
+        """Log-density of each row under each state, shape (n_samples, n_components)."""
+        raise NotImplementedError
+
+    def _log_likelihood_for_stats(self, X: np.ndarray) -> tuple[np.ndarray, Any]:
+        """Like ``_log_likelihood``, plus anything ``_accumulate`` can reuse."""
+        return self._log_likelihood(X), None
+
+    def _new_emission_stats(self) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def _accumulate(
+        self, stats: dict[str, np.ndarray], X: np.ndarray, gamma: np.ndarray, aux: Any
+    ) -> None:
+        raise NotImplementedError
+
+    def _m_step_emissions(self, stats: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    def _emission_log_prior(self) -> float:
+        return 0.0
+
+    def _check_emissions(self) -> None:
+        """Validate hand-set emission parameters."""
+
+    def _check_against_model(self, data: np.ndarray) -> None:
+        """Check that validated data fits the model (dimension, alphabet)."""
+
+    def _sample_emissions(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def _emission_means(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _n_emission_parameters(self) -> int:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------- validation
+    def _validate_hyperparameters(self) -> None:
+        check_positive_int(self.n_components, "n_components")
+        check_positive_int(self.n_iter, "n_iter", minimum=0)
+        check_positive_int(self.n_init, "n_init")
+        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real):
+            raise TypeError(f"tol must be a number, got {self.tol!r}")
+        if np.isnan(self.tol):
+            raise ValueError("tol must not be NaN")
+        check_choice(self.algorithm, "algorithm", ("viterbi", "map"))
+        check_choice(self.implementation, "implementation", ("scaling", "log"))
+        allowed = "st" + self._emission_codes
+        for name in ("params", "init_params"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a string of letters from {allowed!r}")
+            bad = sorted(set(value) - set(allowed))
+            if bad:
+                raise ValueError(
+                    f"{name} contains unknown letters {''.join(bad)!r}; allowed: {allowed!r}"
+                )
+        self._prior_array(self.startprob_prior, "startprob_prior", (self.n_components,))
+        self._prior_array(
+            self.transmat_prior, "transmat_prior", (self.n_components, self.n_components)
+        )
+
+    @staticmethod
+    def _prior_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        try:
+            arr = np.broadcast_to(np.asarray(value, dtype=np.float64), shape)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be a number or an array of shape {shape}") from exc
+        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+            raise ValueError(f"{name} must be finite and non-negative")
+        return arr
+
+    def _prepare(
+        self, X: Any, lengths: Any = None, *, fitting: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Validate ``X`` (one array with ``lengths``, or a list of arrays) and return the
+        stacked observations and the sequence offsets."""
+        sequences = _as_sequences(X)
+        if sequences is not None:
+            if lengths is not None:
+                raise ValueError("lengths must be None when X is a list of sequences")
+            parts = [self._check_X(seq, f"X[{i}]") for i, seq in enumerate(sequences)]
+            widths = {p.shape[1] for p in parts}
+            if len(widths) > 1:
+                raise ValueError(f"X: sequences have different numbers of features {widths}")
+            data = np.concatenate(parts, axis=0)
+            lens = np.array([len(p) for p in parts], dtype=np.int64)
+        else:
+            data = self._check_X(X, "X")
+            lens = (
+                np.array([len(data)], dtype=np.int64)
+                if lengths is None
+                else _check_lengths(lengths, len(data))
+            )
+        offsets = np.zeros(len(lens) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        return data, offsets
+
+    def _check_parameters(self) -> None:
+        """Validate the (possibly hand-set) model parameters before use."""
+        K = self.n_components
+        for name, shape in (("startprob_", (K,)), ("transmat_", (K, K))):
+            if not hasattr(self, name):
+                raise ValueError(f"{name} is not set: fit the model or assign {name}")
+            value = np.asarray(getattr(self, name), dtype=np.float64)
+            if value.shape != shape:
+                raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
+            if not np.all(np.isfinite(value)) or np.any(value < 0):
+                raise ValueError(f"{name} must hold finite non-negative probabilities")
+            sums = value.sum(axis=-1)
+            if not np.allclose(sums, 1.0, rtol=0, atol=1e-6):
+                what = "sum" if value.ndim == 1 else "rows sum"
+                raise ValueError(f"{name} must sum to 1 along its last axis ({what}: {sums})")
+            setattr(self, name, value)
+        self._check_emissions()
+
+    def _emission_init_codes(self) -> list[tuple[str, str]]:
+        """(letter, attribute) pairs of the emission parameters."""
+        codes = self._emission_codes
+        attrs = self._emission_attributes
+        if len(codes) == len(attrs):
+            return list(zip(codes, attrs, strict=True))
+        return [(c, a) for c in codes for a in attrs]
+
+    def _needs_init(self, code: str, attribute: str) -> bool:
+        return code in self.init_params or not hasattr(self, attribute)
+
+    def _is_fitted(self) -> bool:
+        names = ("startprob_", "transmat_", *self._emission_attributes)
+        return all(hasattr(self, a) for a in names)
+
+    # ---------------------------------------------------------------------- inference
+    def _forward_backward(
+        self, log_frame: np.ndarray, offsets: np.ndarray, X: np.ndarray, *, posteriors: bool
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Per-sequence log-likelihoods, and optionally the state posteriors and summed
+        expected transition counts. ``log_frame`` is overwritten (scaled likelihoods);
+        sequences that underflow are redone in log space from ``X``."""
+        n_seq = len(offsets) - 1
+        K = self.n_components
+        loglik = np.empty(n_seq)
+        gamma = np.empty((len(log_frame), K)) if posteriors else None
+        xi_sum = np.zeros((K, K)) if posteriors else None
+        if self.implementation == "log":
+            failed = np.arange(n_seq)
+        else:
+            rowmax = np.empty(len(log_frame))
+            _kernels.shift_rows(log_frame, rowmax)
+            frame = np.exp(log_frame, out=log_frame)
+            plan = _schedule(offsets)
+            if posteriors:
+                alpha = np.empty_like(frame)
+                _kernels.forward_backward_scaled(
+                    frame, offsets, *plan, self.startprob_, self.transmat_, alpha, gamma,
+                    loglik,
+                )
+                # frame now holds w_t (zero where no transition enters): one GEMM gives
+                # the expected transition counts of all sequences
+                xi_sum = self.transmat_ * (alpha[:-1].T @ frame[1:])
+            else:
+                _kernels.forward_scaled(
+                    frame, offsets, *plan, self.startprob_, self.transmat_, loglik
+                )
+            loglik += np.add.reduceat(rowmax, offsets[:-1])
+            failed = np.flatnonzero(~np.isfinite(loglik))
+        if len(failed):
+            xi_failed = self._forward_backward_log(X, log_frame, offsets, failed, loglik, gamma)
+            if posteriors:
+                xi_sum = xi_sum + xi_failed
+        return loglik, gamma, xi_sum
+
+    def _forward_backward_log(self, X, log_frame, offsets, which, loglik, gamma):
+        """Redo the sequences ``which`` in log space (underflow-proof); returns their
+        summed expected transition counts."""
+        lens = offsets[which + 1] - offsets[which]
+        rows = np.concatenate([np.arange(offsets[s], offsets[s + 1]) for s in which])
+        if self.implementation != "log":  # the scaled pass overwrote log_frame
+            log_frame = np.empty((len(X), self.n_components))
+            log_frame[rows] = self._log_likelihood(X[rows])
+        sub_offsets = np.zeros(len(which) + 1, dtype=np.int64)
+        np.cumsum(lens, out=sub_offsets[1:])
+        K = self.n_components
+        sub_gamma = np.empty((len(rows), K))
+        sub_xi = np.empty((len(which), K, K))
+        sub_ll = np.empty(len(which))
+        with np.errstate(divide="ignore"):
+            log_start = np.log(self.startprob_)
+            log_trans = np.log(self.transmat_)
+        _kernels.forward_backward_log(
+            np.ascontiguousarray(log_frame[rows]), sub_offsets, log_start, log_trans,
+            sub_gamma, sub_xi, sub_ll, gamma is not None,
+        )
+        loglik[which] = sub_ll
+        if gamma is not None:
+            gamma[rows] = sub_gamma
+        return sub_xi.sum(axis=0)
+
+    def _viterbi(self, X: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        log_frame = self._log_likelihood(X)
+        with np.errstate(divide="ignore"):
+            log_start = np.log(self.startprob_)
+            log_trans = np.log(self.transmat_)
+        path = np.empty(len(X), dtype=np.int64)
+        logprob = np.empty(len(offsets) - 1)
+        back = np.empty((len(X), self.n_components), dtype=np.int32)
+        _kernels.viterbi(
+            log_frame, offsets, *_schedule(offsets), log_start, log_trans, path, logprob, back
+        )
+        return logprob, path
+
+    def _ready(self, X: Any, lengths: Any) -> tuple[np.ndarray, np.ndarray]:
+        if not self._is_fitted():
+            check_is_fitted(self, "startprob_")
+        self._check_parameters()
+        data, offsets = self._prepare(X, lengths)
+        self._check_against_model(data)
+        return data, offsets
+
+    @_serial_blas
+    def score_samples(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """Forward log-likelihood of each sequence, shape (n_sequences,).
+
+        Note: hmmlearn's ``score_samples`` returns ``(logprob, posteriors)``; here it follows
+        the latentmodels contract (one value per sample, a sample being a sequence). Use
+        :meth:`predict_proba` for the posteriors.
+
+        Example:
+            >>> import numpy as np
+            >>> from latentmodels.hmm import GaussianHMM
+            >>> X = np.r_[np.zeros((30, 1)), np.ones((30, 1))] + 0.1
+            >>> hmm = GaussianHMM(2, random_state=0).fit(X, lengths=[30, 30])
+            >>> hmm.score_samples(X, lengths=[30, 30]).shape
+            (2,)
+        """
+        data, offsets = self._ready(X, lengths)
+        loglik, _, _ = self._forward_backward(
+            self._log_likelihood(data), offsets, data, posteriors=False
+        )
+        return loglik
+
+    def score(self, X: Any, lengths: Any = None) -> float:
+        """Total forward log-likelihood of ``X`` (summed over sequences, as in hmmlearn)."""
+        return float(np.sum(self.score_samples(X, lengths)))
+
+    @_serial_blas
+    def predict_proba(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """State posteriors P(state at t | whole sequence), shape (n_samples, n_components)."""
+        data, offsets = self._ready(X, lengths)
+        _, gamma, _ = self._forward_backward(
+            self._log_likelihood(data), offsets, data, posteriors=True
+        )
+        return gamma
+
+    def transform(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """State posteriors (the latent representation of each time step)."""
+        return self.predict_proba(X, lengths)
+
+    def fit_transform(self, X: Any, lengths: Any = None, y: Any = None) -> np.ndarray:
+        """Fit, then return the state posteriors of ``X``."""
+        return self.fit(X, lengths).transform(X, lengths)
+
+    @_serial_blas
+    def decode(
+        self, X: Any, lengths: Any = None, algorithm: str | None = None
+    ) -> tuple[float, np.ndarray]:
+        """Most likely states: returns ``(log_prob, states)``.
+
+        ``"viterbi"`` gives the best joint path and its log-probability; ``"map"`` the most
+        likely state at each step and the sequence log-likelihood.
+
+        Example:
+            >>> import numpy as np
+            >>> from latentmodels.hmm import CategoricalHMM
+            >>> hmm = CategoricalHMM(2)
+            >>> hmm.startprob_ = np.array([0.5, 0.5])
+            >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+            >>> hmm.emissionprob_ = np.array([[0.9, 0.1], [0.2, 0.8]])
+            >>> logprob, states = hmm.decode(np.array([[0], [0], [1], [1]]))
+            >>> states.tolist()
+            [0, 0, 1, 1]
+        """
+        algorithm = self.algorithm if algorithm is None else algorithm
+        check_choice(algorithm, "algorithm", ("viterbi", "map"))
+        data, offsets = self._ready(X, lengths)
+        if algorithm == "viterbi":
+            logprob, path = self._viterbi(data, offsets)
+            return float(logprob.sum()), path
+        loglik, gamma, _ = self._forward_backward(
+            self._log_likelihood(data), offsets, data, posteriors=True
+        )
+        return float(loglik.sum()), gamma.argmax(axis=1)
+
+    def predict(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """Most likely state of each step (by ``algorithm``), shape (n_samples,)."""
+        return self.decode(X, lengths)[1]
+
+    def inverse_transform(self, Z: Any) -> np.ndarray:
+        """Map state posteriors (n, n_components) or state ids (n,) to emission means."""
+        check_is_fitted(self, "startprob_")
+        if isinstance(Z, torch.Tensor):
+            Z = Z.detach().cpu().numpy()
+        Z = np.asarray(Z)
+        means = self._emission_means()
+        if Z.ndim == 1:
+            if not np.issubdtype(Z.dtype, np.integer):
+                raise TypeError("Z: 1-D input must hold integer state ids")
+            if Z.size and (Z.min() < 0 or Z.max() >= self.n_components):
+                raise ValueError(f"Z: state ids must lie in [0, {self.n_components - 1}]")
+            return means[Z]
+        if Z.ndim != 2 or Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"Z must be state ids (n,) or posteriors (n, {self.n_components}), "
+                f"got shape {Z.shape}"
+            )
+        if not np.all(np.isfinite(Z)):
+            raise ValueError("Z contains NaN or infinite values")
+        return Z.astype(np.float64) @ means
+
+    @_serial_blas
+    def sample(
+        self, n_samples: int = 1, random_state: Any = None, currstate: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw one sequence of ``n_samples`` steps; returns ``(X, states)``.
+
+        ``currstate`` fixes the first state instead of drawing it from ``startprob_``.
+
+        Example:
+            >>> import numpy as np
+            >>> from latentmodels.hmm import PoissonHMM
+            >>> hmm = PoissonHMM(2)
+            >>> hmm.startprob_ = np.array([1.0, 0.0])
+            >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+            >>> hmm.lambdas_ = np.array([[1.0], [20.0]])
+            >>> X, states = hmm.sample(5, random_state=0)
+            >>> X.shape, int(states[0])
+            ((5, 1), 0)
+        """
+        n_samples = check_positive_int(n_samples, "n_samples")
+        if not self._is_fitted():
+            check_is_fitted(self, "startprob_")
+        self._check_parameters()
+        seed = check_random_state(
+            self.random_state if random_state is None else random_state, "random_state"
+        )
+        rng = np.random.default_rng(seed)
+        start = self.startprob_
+        if currstate is not None:
+            currstate = check_positive_int(currstate, "currstate", minimum=0)
+            if currstate >= self.n_components:
+                raise ValueError(f"currstate must be < n_components={self.n_components}")
+            start = np.eye(self.n_components)[currstate]
+        start_cdf = np.cumsum(start)
+        trans_cdf = np.cumsum(self.transmat_, axis=1)
+        states = _kernels.sample_states(start_cdf, trans_cdf, rng.random(n_samples))
+        return self._sample_emissions(states, rng), states
+
+    # ----------------------------------------------------------------- model size
+    def _n_parameters(self) -> int:
+        K = self.n_components
+        n = 0
+        if "s" in self.params:
+            n += K - 1
+        if "t" in self.params:
+            n += K * (K - 1)
+        return n + self._n_emission_parameters()
+
+    def aic(self, X: Any, lengths: Any = None) -> float:
+        """Akaike information criterion, ``-2 log L + 2 p`` (lower is better)."""
+        return -2.0 * self.score(X, lengths) + 2.0 * self._n_parameters()
+
+    def bic(self, X: Any, lengths: Any = None) -> float:
+        """Bayesian information criterion, ``-2 log L + p log n`` (lower is better)."""
+        data, _ = self._prepare(X, lengths)
+        return -2.0 * self.score(X, lengths) + self._n_parameters() * np.log(len(data))
+
+    def get_stationary_distribution(self) -> np.ndarray:
+        """Stationary distribution of the state chain (left eigenvector of ``transmat_``)."""
+        check_is_fitted(self, "transmat_")
+        values, vectors = np.linalg.eig(self.transmat_.T)
+        vec = np.real(vectors[:, np.argmin(np.abs(values - 1.0))])
+        return vec / vec.sum()
+
+    # ------------------------------------------------------------------------ EM
+    def _new_stats(self) -> dict[str, np.ndarray]:
+        K = self.n_components
+        stats = {"start": np.zeros(K), "trans": np.zeros((K, K)), "loglik": np.zeros(1)}
+        stats.update(self._new_emission_stats())
+        return stats
+
+    def _e_step(self, X: np.ndarray, offsets: np.ndarray, stats: dict[str, np.ndarray]) -> None:
+        """Add this batch's expected sufficient statistics to ``stats``."""
+        log_frame, aux = self._log_likelihood_for_stats(X)
+        loglik, gamma, xi_sum = self._forward_backward(log_frame, offsets, X, posteriors=True)
+        if not np.all(np.isfinite(loglik)):
+            bad = int(np.flatnonzero(~np.isfinite(loglik))[0])
+            raise ValueError(
+                f"X: sequence {bad} has zero probability under the current parameters "
+                "(a transition or emission it needs has probability 0)"
+            )
+        stats["loglik"] += loglik.sum()
+        stats["start"] += gamma[offsets[:-1]].sum(axis=0)
+        stats["trans"] += xi_sum
+        self._accumulate(stats, X, gamma, aux)
+
+    def _m_step(self, stats: dict[str, np.ndarray]) -> None:
+        K = self.n_components
+        if "s" in self.params:
+            prior = self._prior_array(self.startprob_prior, "startprob_prior", (K,))
+            new = np.maximum(prior - 1.0 + stats["start"], 0.0)
+            new = np.where(self.startprob_ == 0, 0.0, new)  # keep structural zeros
+            if new.sum() > 0:
+                self.startprob_ = new / new.sum()
+        if "t" in self.params:
+            prior = self._prior_array(self.transmat_prior, "transmat_prior", (K, K))
+            new = np.maximum(prior - 1.0 + stats["trans"], 0.0)
+            new = np.where(self.transmat_ == 0, 0.0, new)
+            rows = new.sum(axis=1)
+            seen = rows > 0
+            # a state never left keeps its old row, so every row still sums to one
+            transmat = self.transmat_.copy()
+            transmat[seen] = new[seen] / rows[seen, None]
+            self.transmat_ = transmat
+        self._m_step_emissions(stats)
+
+    def _log_prior(self) -> float:
+        K = self.n_components
+        value = 0.0
+        if "s" in self.params:
+            value += _dirichlet_log_prior(
+                self.startprob_, self._prior_array(self.startprob_prior, "startprob_prior", (K,))
+            )
+        if "t" in self.params:
+            value += _dirichlet_log_prior(
+                self.transmat_,
+                self._prior_array(self.transmat_prior, "transmat_prior", (K, K)),
+            )
+        return value + self._emission_log_prior()
+
+    def _learned_arrays(self) -> dict[str, np.ndarray]:
+        names = ("startprob_", "transmat_", *self._emission_attributes)
+        return {n: np.array(getattr(self, n), dtype=np.float64, copy=True) for n in names}
+
+    def _restore_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        for name, value in arrays.items():
+            setattr(self, name, np.array(value, copy=True))
+
+    def _initialize(self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> None:
+        K = self.n_components
+        labels = None
+        if any(self._needs_init(c, a) for c, a in self._emission_init_codes()):
+            labels = self._init_emissions(X, offsets, rng)
+        needs_chain = self._needs_init("s", "startprob_") or self._needs_init("t", "transmat_")
+        if labels is None and needs_chain:
+            # emissions are given: guess states from them, frame by frame
+            labels = self._log_likelihood(X).argmax(axis=1)
+        first = offsets[:-1]
+        if self._needs_init("s", "startprob_"):
+            counts = np.ones(K)
+            if labels is not None:
+                counts += np.bincount(labels[first], minlength=K)
+            self.startprob_ = counts / counts.sum()
+        if self._needs_init("t", "transmat_"):
+            if labels is not None:
+                inside = np.ones(len(X), dtype=bool)
+                inside[offsets[1:] - 1] = False  # no transition out of a sequence's last step
+                src = labels[:-1][inside[:-1]]
+                dst = labels[1:][inside[:-1]]
+                counts = np.bincount(src * K + dst, minlength=K * K).reshape(K, K) + 1.0
+            else:
+                counts = np.full((K, K), 1.0) + np.eye(K) * K
+            self.transmat_ = counts / counts.sum(axis=1, keepdims=True)
+        arrays = _broadcast_arrays(self._learned_arrays())
+        self._restore_arrays(arrays)
+
+    @_serial_blas
+    def fit(self, X: Any, lengths: Any = None) -> BaseHMM:
+        """Estimate the parameters with Baum-Welch EM; returns ``self``.
+
+        ``X`` is an array (n_samples, n_features) holding sequences back to back with their
+        ``lengths`` (hmmlearn's convention), or a list of arrays, one per sequence. Under
+        ``torch.distributed`` each process passes its own sequences; the E-step statistics
+        are summed over processes so that every process learns the same model.
+
+        Example:
+            >>> import numpy as np
+            >>> from latentmodels.hmm import GaussianHMM
+            >>> rng = np.random.default_rng(0)
+            >>> X = np.r_[rng.normal(0, 1, (50, 2)), rng.normal(6, 1, (50, 2))]
+            >>> hmm = GaussianHMM(n_components=2, n_iter=20, random_state=0).fit(X)
+            >>> sorted(int(round(m)) for m in hmm.means_[:, 0])
+            [0, 6]
+        """
+        self._validate_hyperparameters()
+        data, offsets = self._prepare(X, lengths, fitting=True)
+        if self.n_components > len(data):
+            raise ValueError(
+                f"n_components={self.n_components} is larger than the number of observations "
+                f"({len(data)})"
+            )
+        self._set_n_features(data)
+        seed = check_random_state(self.random_state)
+        seeds = np.random.SeedSequence(seed).spawn(self.n_init)
+        given = {
+            n: getattr(self, n) for n in ("startprob_", "transmat_", *self._emission_attributes)
+            if hasattr(self, n)
+        }
+        best: tuple[float, dict[str, np.ndarray], ConvergenceMonitor] | None = None
+        for run in range(self.n_init):
+            self._restore_arrays(given)
+            for name in ("startprob_", "transmat_", *self._emission_attributes):
+                if name not in given and hasattr(self, name):
+                    delattr(self, name)
+            self._initialize(data, offsets, np.random.default_rng(seeds[run]))
+            self._check_parameters()
+            self._check_against_model(data)
+            self._caching = True  # emissions may keep per-fit precomputations of data
+            try:
+                monitor = self._run_em(lambda stats: self._e_step(data, offsets, stats))
+            finally:
+                self._caching = False
+                self._fit_cache = None
+            final = monitor.history[-1] if monitor.history else -np.inf
+            if best is None or final > best[0]:
+                best = (final, self._learned_arrays(), monitor)
+        self._restore_arrays(best[1])
+        self.monitor_ = best[2]
+        self.n_iter_ = self.monitor_.iter
+        return self
+
+    def _run_em(self, accumulate: Callable[[dict[str, np.ndarray]], None]) -> ConvergenceMonitor:
+        monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
+        for _ in range(self.n_iter):
+            stats = self._new_stats()
+            accumulate(stats)
+            stats = _allreduce_arrays(stats)
+            monitor.report(float(stats["loglik"][0]) + self._log_prior())
+            self._m_step(stats)
+            self._check_finite()
+            if monitor.converged:
+                break
+        if self.n_iter > 0 and not monitor.converged and np.isfinite(self.tol):
+            warnings.warn(
+                f"{type(self).__name__}: EM did not converge in n_iter={self.n_iter} iterations "
+                f"(last gain {np.diff(monitor.history[-2:]).sum():.4g} >= tol={self.tol}); "
+                "increase n_iter or tol",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return monitor
+
+    def _check_finite(self) -> None:
+        for name, value in self._learned_arrays().items():
+            if not np.all(np.isfinite(value)):
+                raise FloatingPointError(
+                    f"{type(self).__name__}: {name} became non-finite during EM; "
+                    "the data may need rescaling or a larger min_covar"
+                )
+
+    # --------------------------------------------------------------- streaming
+    @_serial_blas
+    def accumulate(self, X: Any, lengths: Any = None) -> float:
+        """E-step on one batch: add its expected statistics to the pending sums.
+
+        The first call initialises the parameters from this batch if the model has none.
+        Call :meth:`m_step` after the last batch of a pass. Returns the batch's
+        log-likelihood under the current parameters.
+        """
+        self._validate_hyperparameters()
+        data, offsets = self._prepare(X, lengths, fitting=True)
+        if not self._is_fitted():
+            if self.n_components > len(data):
+                raise ValueError(
+                    f"n_components={self.n_components} is larger than the number of "
+                    f"observations in the first batch ({len(data)})"
+                )
+            self._set_n_features(data)
+            seed = check_random_state(self.random_state)
+            self._initialize(data, offsets, np.random.default_rng(seed))
+        self._check_parameters()
+        self._check_against_model(data)
+        if getattr(self, "_pending_stats", None) is None:
+            self._pending_stats = self._new_stats()
+        before = float(self._pending_stats["loglik"][0])
+        self._e_step(data, offsets, self._pending_stats)
+        return float(self._pending_stats["loglik"][0]) - before
+
+    @_serial_blas
+    def m_step(self) -> float:
+        """M-step from the statistics gathered by :meth:`accumulate` (summed over
+        ``torch.distributed`` processes when initialised); returns the objective of the
+        pass (log-likelihood of all batches plus log-prior) and clears the sums."""
+        stats = getattr(self, "_pending_stats", None)
+        if stats is None:
+            raise ValueError("m_step: no statistics gathered; call accumulate(X) first")
+        stats = _allreduce_arrays(stats)
+        objective = float(stats["loglik"][0]) + self._log_prior()
+        self._m_step(stats)
+        self._check_finite()
+        self._pending_stats = None
+        if not hasattr(self, "monitor_"):
+            self.monitor_ = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
+        self.monitor_.report(objective)
+        return objective
+
+    def partial_fit(self, X: Any, lengths: Any = None) -> BaseHMM:
+        """One EM step on this batch (E-step then M-step); initialises on the first call.
+
+        For exact full-data EM over batches that do not fit in memory, use
+        :meth:`fit_batches` (or :meth:`accumulate` per batch, then :meth:`m_step`).
+        """
+        self.accumulate(X, lengths)
+        self.m_step()
+        return self
+
+    @_serial_blas
+    def fit_batches(self, batches: Iterable | Callable[[], Iterable]) -> BaseHMM:
+        """Baum-Welch over data streamed in batches: each EM iteration makes one pass.
+
+        ``batches`` is a re-iterable (a list, or an object whose ``__iter__`` restarts) or a
+        function returning a fresh iterator; each item is ``X`` or ``(X, lengths)``.
+        Memory holds one batch at a time, yet the result equals :meth:`fit` on all data
+        (given the same initial parameters; initialisation uses the first batch).
+
+        Example:
+            >>> import numpy as np
+            >>> from latentmodels.hmm import GaussianHMM
+            >>> rng = np.random.default_rng(0)
+            >>> chunks = [rng.normal(size=(40, 2)) for _ in range(3)]
+            >>> hmm = GaussianHMM(2, n_iter=3, tol=-np.inf, random_state=0)
+            >>> hmm = hmm.fit_batches(chunks)
+            >>> len(hmm.monitor_.history)
+            3
+        """
+        self._validate_hyperparameters()
+
+        def items():
+            source = batches() if callable(batches) else batches
+            for item in source:
+                yield item if isinstance(item, tuple) else (item, None)
+
+        if not self._is_fitted() or self.init_params:
+            first_X, first_lengths = next(iter(items()))
+            data, offsets = self._prepare(first_X, first_lengths, fitting=True)
+            if self.n_components > len(data):
+                raise ValueError(
+                    f"n_components={self.n_components} is larger than the number of "
+                    f"observations in the first batch ({len(data)})"
+                )
+            self._set_n_features(data)
+            seed = check_random_state(self.random_state)
+            self._initialize(data, offsets, np.random.default_rng(seed))
+        self._check_parameters()
+
+        def accumulate(stats):
+            for batch_X, batch_lengths in items():
+                data, offsets = self._prepare(batch_X, batch_lengths)
+                self._check_against_model(data)
+                self._e_step(data, offsets, stats)
+
+        self.monitor_ = self._run_em(accumulate)
+        self.n_iter_ = self.monitor_.iter
+        return self
+
+    # ------------------------------------------------------------------ persistence
+    def _get_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        tensors = {n: torch.from_numpy(v) for n, v in self._learned_arrays().items()}
+        attributes: dict[str, Any] = {
+            "n_features_": int(getattr(self, "n_features_", 0)),
+            "history": list(getattr(getattr(self, "monitor_", None), "history", [])),
+        }
+        return tensors, attributes
+
+    def _set_state(self, tensors: dict[str, torch.Tensor], attributes: dict[str, Any]) -> None:
+        for name, tensor in tensors.items():
+            setattr(self, name, tensor.numpy().astype(np.float64))
+        self.n_features_ = int(attributes.get("n_features_", 0))
+        monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
+        monitor.history = [float(v) for v in attributes.get("history", [])]
+        monitor.iter = len(monitor.history)
+        self.monitor_ = monitor

@@ -1,0 +1,54 @@
+"""Choosing the number of hidden states by an information criterion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+
+from .._validation import check_choice, check_positive_int
+from .base import BaseHMM
+
+
+def select_n_states(
+    model: BaseHMM,
+    X: Any,
+    lengths: Any = None,
+    n_states: Iterable[int] = range(1, 7),
+    criterion: str = "bic",
+) -> tuple[BaseHMM, dict[int, float]]:
+    """Fit ``model`` (a template, left untouched) for each number of states and keep the
+    one with the lowest criterion (``"bic"`` or ``"aic"``).
+
+    Returns ``(best_model, scores)`` where ``scores`` maps each number of states to its
+    criterion value.
+
+    Example:
+        >>> import numpy as np
+        >>> from latentmodels.hmm import GaussianHMM, select_n_states
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.concatenate([rng.normal(m, 0.3, (60, 1)) for m in (0, 4, 8, 0, 4, 8)])
+        >>> best, scores = select_n_states(GaussianHMM(n_iter=30, random_state=0), X,
+        ...                                n_states=[1, 2, 3, 4])
+        >>> best.n_components
+        3
+    """
+    check_choice(criterion, "criterion", ("bic", "aic"))
+    if not isinstance(model, BaseHMM):
+        raise TypeError(f"model must be an HMM estimator (a template), got {type(model).__name__}")
+    candidates = [check_positive_int(k, "n_states") for k in n_states]
+    if not candidates:
+        raise ValueError("n_states must contain at least one number of states")
+    scores: dict[int, float] = {}
+    best: BaseHMM | None = None
+    for k in candidates:
+        fitted = clone(model).set_params(n_components=k).fit(X, lengths)
+        value = fitted.bic(X, lengths) if criterion == "bic" else fitted.aic(X, lengths)
+        scores[k] = float(value)
+        if best is None or value < scores[best.n_components] or not np.isfinite(
+            scores[best.n_components]
+        ):
+            best = fitted
+    return best, scores
