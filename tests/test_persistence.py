@@ -123,6 +123,13 @@ def test_failed_write_leaves_the_old_file_intact(tmp_path, data, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.lm"]
 
 
+def test_saved_files_get_ordinary_permissions(tmp_path, data):
+    path = VAE(latent_dim=2, **FAST).fit(data[0]).save(tmp_path / "m.lm")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask
+
+
 def test_unfitted_model_cannot_be_saved(tmp_path):
     with pytest.raises(Exception, match="not fitted"):
         VAE().save(tmp_path / "m.lm")

@@ -1,0 +1,634 @@
+"""The ``latentmodels`` command: train a model, use it, and look at it.
+
+    latentmodels train vae --data mnist --latent-dim 16 --out runs/vae
+    latentmodels sample runs/vae/model.lm -n 64 --out samples.png
+    latentmodels report runs/vae
+    latentmodels demo
+
+Bad input (unknown dataset, missing file, broken model file, wrong option) ends with one red
+error line on stderr and exit code 2, never a traceback (set LATENTMODELS_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import io as _stdlib_io
+import math
+import os
+import shlex
+import time
+from collections.abc import Iterator
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from . import __version__
+from .io import atomic_write_bytes
+from .plots import is_conditional
+
+app = typer.Typer(
+    name="latentmodels",
+    help="Fit latent variable models, look inside the latent space, put it to work.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EXIT_BAD_INPUT = 2
+DEMO_EPOCHS = 30
+DEMO_LATENT_DIM = 16
+DEMO_HIDDEN = (512, 256)
+# Measured on the 2-core CI box while other jobs ran: 1 thread ~0.8 s/epoch, 2 threads 7-30 s
+# (OpenMP threads wait on each other when a core is taken), so demo and report pin one thread.
+DEMO_THREADS = 1
+# The embedded MNIST has 8,000 digits: a 20 % test split gives the 6,400 / 1,600 of the benchmark.
+DEFAULT_TEST_FRACTION = 0.2
+SPLIT_SEED = 0
+IWAE_SAMPLES = 100
+
+
+class ModelKind(str, Enum):
+    ae = "ae"
+    dae = "dae"
+    vae = "vae"
+    cvae = "cvae"
+
+
+class Architecture(str, Enum):
+    mlp = "mlp"
+    conv = "conv"
+
+
+class Likelihood(str, Enum):
+    bernoulli = "bernoulli"
+    gaussian = "gaussian"
+
+
+class Corruption(str, Enum):
+    gaussian = "gaussian"
+    masking = "masking"
+    salt_and_pepper = "salt_and_pepper"
+
+
+# -- plumbing ------------------------------------------------------------------------------------
+def _out() -> Console:
+    return Console(highlight=False)
+
+
+class _BadInput(Exception):
+    """A CLI-level input problem; the message is shown as is."""
+
+
+@contextlib.contextmanager
+def _clean_errors() -> Iterator[None]:
+    """Turn expected failures into one red line and exit code 2 (no traceback)."""
+    from sklearn.exceptions import NotFittedError
+
+    from .training import TrainingDivergedError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        Console(stderr=True).print("[red]Interrupted.[/red]")
+        raise typer.Exit(130) from None
+    except (
+        _BadInput,
+        ValueError,
+        TypeError,
+        FileNotFoundError,
+        IsADirectoryError,
+        PermissionError,
+        ImportError,
+        NotFittedError,
+        TrainingDivergedError,
+    ) as exc:
+        if os.environ.get("LATENTMODELS_DEBUG"):
+            raise  # developers get the full traceback
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        console.print(f"[bold red]Error:[/bold red] {escape(message)}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _load_data(source: str, limit: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    from .datasets import load_dataset
+
+    try:
+        X, y = load_dataset(source)
+    except (ValueError, FileNotFoundError) as exc:
+        text = str(exc).replace("name_or_path: ", "")
+        raise _BadInput(f"--data {source}: {text}") from exc
+    if limit is not None:
+        if limit < 1:
+            raise _BadInput(f"--limit must be >= 1, got {limit}")
+        X, y = X[:limit], None if y is None else y[:limit]
+    return X, y
+
+
+def _data_source(source: str) -> str:
+    """A name stays a name; a path becomes absolute, so a run dir can reload it from anywhere."""
+    from .datasets import DATASET_NAMES
+
+    key = source.strip().lower().replace("_", "-")
+    if key in DATASET_NAMES or key == "fashionmnist":
+        return source
+    return str(Path(source).expanduser().resolve())
+
+
+def _load_model(path: Path) -> Any:
+    from .models.base import load
+
+    if path.is_dir() and (path / "model.lm").is_file():
+        path = path / "model.lm"  # accept a run directory for convenience
+    if not path.exists():
+        raise FileNotFoundError(f"MODEL: no such model file: {path}")
+    return load(path)
+
+
+def _labels_for(model: Any, y: np.ndarray | None, source: str) -> np.ndarray | None:
+    if is_conditional(model):
+        if y is None:
+            raise _BadInput(f"--data {source} has no labels, but a {type(model).__name__} needs "
+                            "them")
+        return y
+    return None
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    buffer = _stdlib_io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _check_out(path: Path, allowed: tuple[str, ...]) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in allowed:
+        raise _BadInput(f"--out must end in {' or '.join(allowed)}, got {str(path)!r}")
+    return suffix
+
+
+def _parse_hidden(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        sizes = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise _BadInput(f"--hidden-dims must be comma-separated integers, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise _BadInput(f"--hidden-dims must be positive integers, got {text!r}")
+    return sizes
+
+
+@contextlib.contextmanager
+def _threads(threads: int | None) -> Iterator[None]:
+    """Use ``threads`` CPU threads in torch and in the BLAS/OpenMP pools (t-SNE) meanwhile."""
+    if threads is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    if threads < 1:
+        raise _BadInput(f"--threads must be >= 1, got {threads}")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(threads):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+# -- training ------------------------------------------------------------------------------------
+def _build_model(kind: ModelKind, **options: Any) -> Any:
+    from .models import VAE, Autoencoder, ConditionalVAE, DenoisingAutoencoder
+
+    likelihood = options.pop("likelihood")
+    beta = options.pop("beta")
+    kl_warmup = options.pop("kl_warmup_epochs")
+    corruption = options.pop("corruption")
+    noise_level = options.pop("noise_level")
+    options = {k: v for k, v in options.items() if v is not None}
+    is_vae = kind in (ModelKind.vae, ModelKind.cvae)
+    for flag, value, applies in (
+        ("--beta", beta, is_vae),
+        ("--kl-warmup-epochs", kl_warmup, is_vae),
+        ("--corruption", corruption, kind == ModelKind.dae),
+        ("--noise-level", noise_level, kind == ModelKind.dae),
+    ):
+        if value is not None and not applies:
+            raise _BadInput(f"{flag} does not apply to a {kind.value} model")
+    if is_vae:
+        if likelihood is not None:
+            options["likelihood"] = likelihood.value
+        if beta is not None:
+            options["beta"] = beta
+        if kl_warmup is not None:
+            options["kl_warmup_epochs"] = kl_warmup
+        return (VAE if kind == ModelKind.vae else ConditionalVAE)(**options)
+    if likelihood is not None:
+        # Autoencoders speak in losses: Bernoulli <-> cross-entropy, Gaussian <-> squared error.
+        options["reconstruction_loss"] = "bce" if likelihood == Likelihood.bernoulli else "mse"
+    if kind == ModelKind.dae:
+        if corruption is not None:
+            options["corruption"] = corruption.value
+        if noise_level is not None:
+            options["noise_level"] = noise_level
+        return DenoisingAutoencoder(**options)
+    return Autoencoder(**options)
+
+
+def _evaluate(model: Any, X_test: np.ndarray, y_test: np.ndarray | None, iwae: int) -> dict:
+    """Held-out metrics: ELBO and IWAE NLL for VAEs, reconstruction error otherwise."""
+    if len(X_test) == 0:
+        return {}
+    labels = y_test if is_conditional(model) else None
+    extra = {} if labels is None else {"y": labels}
+    if callable(getattr(model, "log_likelihood", None)):
+        metrics = {"test_elbo": float(np.mean(model.score_samples(X_test, **extra)))}
+        if iwae > 0:
+            log_px = model.log_likelihood(X_test, **extra, n_importance=iwae)
+            metrics["test_nll_iwae"] = float(-np.mean(log_px))
+            metrics["iwae_samples"] = iwae
+        return metrics
+    return {"test_reconstruction_error": float(-np.mean(model.score_samples(X_test, **extra)))}
+
+
+def _train_run(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray | None,
+    *,
+    out: Path,
+    source: str,
+    limit: int | None,
+    test_fraction: float,
+    command: list[str],
+    resume: bool,
+    iwae: int,
+    report: bool,
+) -> dict[str, Any]:
+    """Split, fit, evaluate, save model + run.json, write the report; returns run.json."""
+    from .report import MODEL_FILE, held_out_split, write_report, write_run
+
+    if not 0 <= test_fraction < 1:
+        raise _BadInput(f"--test-fraction must be in [0, 1), got {test_fraction}")
+    train_idx, test_idx = held_out_split(len(X), test_fraction, SPLIT_SEED)
+    if len(train_idx) < 2:
+        raise _BadInput(f"--data has {len(X)} samples; too few to train on")
+    X_train, X_test = X[train_idx], X[test_idx]
+    y_train = None if y is None else y[train_idx]
+    y_test = None if y is None else y[test_idx]
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    model.fit(X_train, y_train, resume=resume)
+    seconds = time.perf_counter() - started
+    history = getattr(model, "history_", [])
+    metrics: dict[str, Any] = {}
+    if history:
+        metrics["train_loss"] = float(history[-1]["loss"])
+        best = int(getattr(model, "best_epoch_", len(history) - 1))
+        if "val_loss" in history[best]:
+            metrics["val_loss"] = float(history[best]["val_loss"])
+        metrics["best_epoch"] = best + 1
+        metrics["epochs_run"] = len(history)
+    metrics.update(_evaluate(model, X_test, y_test, iwae))
+    metrics.update({"train_seconds": round(seconds, 2), "n_train": len(X_train),
+                    "n_test": len(X_test)})
+    model.save(out / MODEL_FILE)
+    info = {
+        "created": _dt.datetime.now().isoformat(timespec="seconds"),
+        "latentmodels_version": __version__,
+        "command": shlex.join(command),
+        "model": {"class": type(model).__name__, "params": model.get_params(deep=False)},
+        "data": {
+            "source": _data_source(source),
+            "limit": limit,
+            "n_samples": len(X),
+            "sample_shape": list(X.shape[1:]),
+            "labelled": y is not None,
+            "test_fraction": test_fraction,
+            "split_seed": SPLIT_SEED,
+        },
+        "metrics": metrics,
+    }
+    write_run(out, info)
+    if report:
+        write_report(out, model, X_test, y_test, metrics)
+    return info
+
+
+def _print_run(out: Path, info: dict[str, Any], report: bool, seconds: float) -> None:
+    from rich.table import Table
+
+    console = _out()
+    table = Table(title=f"{info['model']['class']} on {info['data']['source']}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key, value in info["metrics"].items():
+        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+    console.print(table)
+    console.print(f"Model:  {out / 'model.lm'}")
+    console.print(f"Run:    {out / 'run.json'}")
+    if report:
+        console.print(f"Report: [bold green]{out / 'report.html'}[/bold green] "
+                      f"(figures: {out}/*.png)")
+    console.print(f"Done in {seconds:.1f} s.")
+
+
+@app.command()
+def train(
+    model: Annotated[ModelKind, typer.Argument(help="Model family: ae, dae, vae or cvae.")],
+    data: Annotated[str, typer.Option(
+        help="mnist | fashion-mnist | digits, or a path (.npz, .npy, .csv, IDX, image folder).")],
+    out: Annotated[Path, typer.Option(help="Run directory to write.")],
+    latent_dim: Annotated[int, typer.Option(help="Size of the latent code.")] = 16,
+    epochs: Annotated[int, typer.Option(help="Maximum training epochs.")] = 30,
+    batch_size: Annotated[int, typer.Option(help="Samples per batch.")] = 128,
+    learning_rate: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    architecture: Annotated[Architecture, typer.Option(help="mlp or conv.")] = Architecture.mlp,
+    hidden_dims: Annotated[str | None, typer.Option(
+        help="Hidden sizes, e.g. 512,256 (channels for conv). Default: the model's.")] = None,
+    likelihood: Annotated[Likelihood | None, typer.Option(
+        help="bernoulli (data in [0,1]) or gaussian; for ae/dae: bce or mse loss.")] = None,
+    beta: Annotated[float | None, typer.Option(help="KL weight (vae, cvae).")] = None,
+    kl_warmup_epochs: Annotated[int | None, typer.Option(
+        help="Epochs to ramp the KL weight up (vae, cvae).")] = None,
+    corruption: Annotated[Corruption | None, typer.Option(help="Noise for dae.")] = None,
+    noise_level: Annotated[float | None, typer.Option(help="Noise strength for dae.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (equal seeds: equal runs on CPU).")] = 0,
+    validation_fraction: Annotated[float, typer.Option(
+        help="Share of the training data held out for early stopping.")] = 0.1,
+    patience: Annotated[int, typer.Option(help="Early-stopping patience in epochs.")] = 10,
+    test_fraction: Annotated[float, typer.Option(
+        help="Share of the data held out for test metrics (fixed split).")] = DEFAULT_TEST_FRACTION,
+    checkpoint_every: Annotated[int, typer.Option(
+        help="Checkpoint into OUT/checkpoints every N epochs (0: off).")] = 5,
+    resume: Annotated[bool, typer.Option(
+        help="Continue a killed run from OUT/checkpoints (same options).")] = False,
+    iwae_samples: Annotated[int, typer.Option(
+        help="Importance samples for the test NLL of VAEs (0: skip).")] = IWAE_SAMPLES,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:1, ...")] = "auto",
+    threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
+    report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    limit: Annotated[int | None, typer.Option(help="Use only the first N samples.",
+                                              hidden=True)] = None,
+) -> None:
+    """Train a model on a dataset; write model.lm, run.json and report.html into OUT."""
+    with _clean_errors(), _threads(threads):
+        started = time.perf_counter()
+        if checkpoint_every < 0:
+            raise _BadInput(f"--checkpoint-every must be >= 0, got {checkpoint_every}")
+        checkpoints = checkpoint_every > 0 or resume
+        estimator = _build_model(
+            model,
+            latent_dim=latent_dim,
+            architecture=architecture.value,
+            hidden_dims=_parse_hidden(hidden_dims),
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            random_state=seed,
+            device=device,
+            checkpoint_dir=str(out / "checkpoints") if checkpoints else None,
+            checkpoint_every=max(checkpoint_every, 1),
+            verbose=0 if quiet else 1,
+            likelihood=likelihood,
+            beta=beta,
+            kl_warmup_epochs=kl_warmup_epochs,
+            corruption=corruption,
+            noise_level=noise_level,
+        )
+        X, y = _load_data(data, limit)
+        if model == ModelKind.cvae and y is None:
+            raise _BadInput(f"--data {data} has no labels; a cvae needs labelled data")
+        command = ["latentmodels", "train", model.value, "--data", data, "--out", str(out),
+                   "--latent-dim", str(latent_dim), "--epochs", str(epochs),
+                   "--seed", str(seed)]
+        info = _train_run(estimator, X, y, out=out, source=data, limit=limit,
+                          test_fraction=test_fraction, command=command, resume=resume,
+                          iwae=iwae_samples, report=report)
+        _print_run(out, info, report, time.perf_counter() - started)
+
+
+# -- using a model -------------------------------------------------------------------------------
+ModelPath = Annotated[Path, typer.Argument(help="A saved model (.lm) or a run directory.")]
+DataOption = Annotated[str, typer.Option(
+    help="mnist | fashion-mnist | digits, or a path (.npz, .npy, .csv, IDX, image folder).")]
+
+
+@app.command()
+def encode(
+    model: ModelPath,
+    data: DataOption,
+    out: Annotated[Path, typer.Option(help="Where to write the codes (.npy).")],
+    limit: Annotated[int | None, typer.Option(help="Encode only the first N samples.")] = None,
+) -> None:
+    """Map data to latent codes (posterior means for VAEs); save them as .npy."""
+    with _clean_errors():
+        _check_out(out, (".npy",))
+        estimator = _load_model(model)
+        X, y = _load_data(data, limit)
+        labels = _labels_for(estimator, y, data)
+        codes = estimator.transform(X) if labels is None else estimator.transform(X, y=labels)
+        _save_npy(out, codes)
+        _out().print(f"Wrote codes of shape {codes.shape} to [bold]{out}[/bold]")
+
+
+@app.command()
+def sample(
+    model: ModelPath,
+    out: Annotated[Path, typer.Option(help="samples.png (a grid) or samples.npy (the array).")],
+    n: Annotated[int, typer.Option("-n", "--n-samples", help="How many samples.")] = 64,
+    label: Annotated[int | None, typer.Option(help="Class to generate (cvae only).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Draw new samples from a model; save a PNG grid or a .npy array."""
+    with _clean_errors():
+        suffix = _check_out(out, (".png", ".npy"))
+        estimator = _load_model(model)
+        if n < 1:
+            raise _BadInput(f"-n must be >= 1, got {n}")
+        conditional = is_conditional(estimator)
+        if label is not None and not conditional:
+            raise _BadInput(f"--label needs a conditional model (cvae); this is a "
+                            f"{type(estimator).__name__}")
+        if suffix == ".png":
+            from .plots import plot_samples
+
+            plot_samples(estimator, n, y=label, random_state=seed, path=out)
+            _out().print(f"Wrote a grid of {n} samples to [bold]{out}[/bold]")
+            return
+        if conditional:
+            samples = estimator.sample(n, y=label, random_state=seed)
+        else:
+            samples = estimator.sample(n, random_state=seed)
+        _save_npy(out, samples)
+        _out().print(f"Wrote samples of shape {np.shape(samples)} to [bold]{out}[/bold]")
+
+
+@app.command()
+def reconstruct(
+    model: ModelPath,
+    data: DataOption,
+    out: Annotated[Path, typer.Option(help="recon.png (originals vs reconstructions) or .npy.")],
+    n: Annotated[int | None, typer.Option(
+        "-n", "--n-samples", help="How many samples (default: 16 for .png, all for .npy).")] = None,
+    start: Annotated[int, typer.Option(help="Index of the first sample.")] = 0,
+) -> None:
+    """Encode and decode samples; save a comparison grid or the reconstructions."""
+    with _clean_errors():
+        suffix = _check_out(out, (".png", ".npy"))
+        estimator = _load_model(model)
+        X, y = _load_data(data)
+        if not 0 <= start < len(X):
+            raise _BadInput(f"--start {start} is outside the data ({len(X)} samples)")
+        count = n if n is not None else (16 if suffix == ".png" else len(X) - start)
+        if count < 1:
+            raise _BadInput(f"-n must be >= 1, got {count}")
+        X = X[start : start + count]
+        labels = _labels_for(estimator, None if y is None else y[start : start + count], data)
+        if suffix == ".png":
+            from .plots import plot_reconstructions
+
+            plot_reconstructions(estimator, X, labels, n=len(X), path=out)
+            _out().print(f"Wrote {len(X)} reconstructions to [bold]{out}[/bold]")
+            return
+        if labels is None:
+            recon = estimator.inverse_transform(estimator.transform(X))
+        else:
+            recon = estimator.inverse_transform(estimator.transform(X, y=labels), y=labels)
+        _save_npy(out, recon)
+        _out().print(f"Wrote reconstructions of shape {recon.shape} to [bold]{out}[/bold]")
+
+
+@app.command()
+def interpolate(
+    model: ModelPath,
+    data: DataOption,
+    out: Annotated[Path, typer.Option(help="strip.png or strip.npy.")],
+    start: Annotated[int, typer.Option(help="Index of the start sample.")] = 0,
+    end: Annotated[int, typer.Option(help="Index of the end sample.")] = 1,
+    steps: Annotated[int, typer.Option(help="Points on the path, ends included.")] = 10,
+    spherical: Annotated[bool, typer.Option(
+        help="Spherical (slerp) instead of linear interpolation.")] = False,
+) -> None:
+    """Decode the latent path between two samples of the data."""
+    with _clean_errors():
+        suffix = _check_out(out, (".png", ".npy"))
+        estimator = _load_model(model)
+        X, y = _load_data(data)
+        for flag, index in (("--start", start), ("--end", end)):
+            if not 0 <= index < len(X):
+                raise _BadInput(f"{flag} {index} is outside the data ({len(X)} samples)")
+        if steps < 2:
+            raise _BadInput(f"--steps must be >= 2, got {steps}")
+        method = "spherical" if spherical else "linear"
+        labels = _labels_for(estimator, y, data)
+        if suffix == ".png":
+            from .plots import plot_interpolations
+
+            plot_interpolations(estimator, X, [(start, end)], labels, steps=steps, method=method,
+                                path=out)
+        else:
+            from .tasks.interpolate import latent_path
+
+            pair = X[[start, end]]
+            if labels is None:
+                codes = estimator.transform(pair)
+                strip = estimator.inverse_transform(
+                    latent_path(codes[0], codes[1], steps, method).astype(np.float32))
+            else:
+                # A conditional model walks within the start sample's class.
+                label = labels[start]
+                codes = estimator.transform(pair, y=label)
+                strip = estimator.inverse_transform(
+                    latent_path(codes[0], codes[1], steps, method).astype(np.float32), y=label)
+            _save_npy(out, strip)
+        _out().print(f"Wrote a {method} interpolation of {steps} steps ({start} -> {end}) to "
+                     f"[bold]{out}[/bold]")
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by train or demo.")],
+    threads: Annotated[int, typer.Option(help="CPU threads (see demo --help).")] = DEMO_THREADS,
+) -> None:
+    """Rebuild RUN_DIR/report.html from the saved model and the data named in run.json."""
+    with _clean_errors(), _threads(threads):
+        from .report import read_run, write_report
+
+        read_run(run_dir)  # fail early and clearly on a directory that is not a run
+        path = write_report(run_dir)
+        _out().print(f"Report: [bold green]{path}[/bold green] (figures: {run_dir}/*.png)")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Run directory to write.")] = Path("runs/demo"),
+    epochs: Annotated[int, typer.Option(help="Training epochs.")] = DEMO_EPOCHS,
+    threads: Annotated[int, typer.Option(
+        help="torch CPU threads. One is the robust choice for this small network: with more, "
+             "a busy machine can slow training tenfold.")] = DEMO_THREADS,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    limit: Annotated[int | None, typer.Option(help="Use only the first N digits.",
+                                              hidden=True)] = None,
+) -> None:
+    """Train a VAE on the embedded MNIST digits and write an HTML report (about a minute)."""
+    with _clean_errors(), _threads(threads):
+        from .models import VAE
+
+        started = time.perf_counter()
+        if epochs < 1:
+            raise _BadInput(f"--epochs must be >= 1, got {epochs}")
+        X, y = _load_data("mnist", limit)
+        console = _out()
+        console.print(
+            f"[bold]latentmodels demo[/bold]: a VAE (latent_dim={DEMO_LATENT_DIM}, hidden "
+            f"{DEMO_HIDDEN}) on {len(X):,} MNIST digits, {epochs} epochs; "
+            f"{math.floor(len(X) * DEFAULT_TEST_FRACTION + 0.5):,} held out for testing."
+        )
+        estimator = VAE(latent_dim=DEMO_LATENT_DIM, hidden_dims=DEMO_HIDDEN, epochs=epochs,
+                        random_state=0, verbose=0 if quiet else 1)
+        command = ["latentmodels", "demo", "--out", str(out), "--epochs", str(epochs)]
+        info = _train_run(estimator, X, y, out=out, source="mnist", limit=limit,
+                          test_fraction=DEFAULT_TEST_FRACTION, command=command, resume=False,
+                          iwae=IWAE_SAMPLES, report=True)
+        _print_run(out, info, True, time.perf_counter() - started)
+        console.print(f"Open it with:  [bold]xdg-open {out / 'report.html'}[/bold]  "
+                      "(or any web browser)")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"latentmodels {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.",
+                                          is_eager=True, callback=_show_version)] = False,
+) -> None:
+    """Fit latent variable models, look inside the latent space, put it to work."""
+
+
+def main() -> None:
+    """Entry point of the ``latentmodels`` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
