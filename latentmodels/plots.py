@@ -358,6 +358,26 @@ def plot_reconstructions(
     return _finish(fig, path, dpi)
 
 
+def plot_image_grid(
+    images: Any,
+    *,
+    title: str = "",
+    ncols: int | None = None,
+    image_shape: Sequence[int] | None = None,
+    path: str | os.PathLike | None = None,
+    dpi: int = DEFAULT_DPI,
+) -> Figure:
+    """A grid of any images (n, H, W), (n, C, H, W) or flat with ``image_shape``.
+
+    >>> plot_image_grid(X[:16], title="first digits", path="digits.png")  # doctest: +SKIP
+    """
+    images = as_images(images, image_shape, name="images")
+    ncols = ncols or math.ceil(math.sqrt(len(images)))
+    check_positive_int(ncols, "ncols")
+    lo, hi = _display_range(images)
+    return _finish(_grid_figure([("", images)], ncols, lo, hi, title), path, dpi)
+
+
 def plot_samples(
     model: Any,
     n: int = 64,

@@ -121,6 +121,9 @@ class TensorBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.n_samples = len(self.tensors[0])
+        #: Optional per-sample sampling weights: when set, each epoch draws ``n_samples``
+        #: indices with replacement in proportion to them instead of a permutation.
+        self.weights: torch.Tensor | None = None
 
     def __len__(self) -> int:
         _, world = distributed_info()
@@ -128,7 +131,11 @@ class TensorBatches:
 
     def epoch(self, generator: torch.Generator | None) -> Iterator[list[torch.Tensor]]:
         rank, world = distributed_info()
-        if self.shuffle:
+        if self.weights is not None:
+            order = torch.multinomial(
+                self.weights.double().cpu(), self.n_samples, replacement=True, generator=generator
+            )
+        elif self.shuffle:
             order = torch.randperm(self.n_samples, generator=generator)
         else:
             order = torch.arange(self.n_samples)
@@ -275,8 +282,14 @@ class Trainer:
         val: TensorBatches | LoaderBatches | None = None,
         *,
         resume: bool = False,
+        on_epoch_start: Callable[[int, nn.Module], None] | None = None,
     ) -> TrainingResult:
-        """Train ``module`` in place; returns the history and where the best epoch was."""
+        """Train ``module`` in place; returns the history and where the best epoch was.
+
+        ``on_epoch_start(epoch, module)`` runs before each training epoch (e.g. to
+        recompute sampling weights from the current model); it must depend only on the
+        module's state so that a resumed run repeats it exactly.
+        """
         config = self.config
         module.to(self.device)
         optimizer = _make_optimizer([p for p in module.parameters() if p.requires_grad], config)
@@ -330,6 +343,10 @@ class Trainer:
             progress.skip_epochs(start_epoch)
             for epoch in range(start_epoch, config.epochs):
                 started = time.perf_counter()
+                if on_epoch_start is not None:
+                    module.eval()
+                    with torch.no_grad():
+                        on_epoch_start(epoch, module)
                 module.train()
                 sums = self._run_epoch(
                     trained,

@@ -16,9 +16,9 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
-from latentmodels import VAE, Autoencoder, ConditionalVAE, DenoisingAutoencoder
+from latentmodels import VAE, Autoencoder, ConditionalVAE, DebiasingVAE, DenoisingAutoencoder
 
-ESTIMATORS = [VAE(), Autoencoder(), DenoisingAutoencoder(), ConditionalVAE()]
+ESTIMATORS = [VAE(), Autoencoder(), DenoisingAutoencoder(), ConditionalVAE(), DebiasingVAE()]
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)

@@ -2,6 +2,15 @@
 
 from .autoencoder import Autoencoder, DenoisingAutoencoder
 from .base import LatentModel, load
+from .debiasing import DebiasingVAE
 from .vae import VAE, ConditionalVAE
 
-__all__ = ["Autoencoder", "ConditionalVAE", "DenoisingAutoencoder", "LatentModel", "VAE", "load"]
+__all__ = [
+    "Autoencoder",
+    "ConditionalVAE",
+    "DebiasingVAE",
+    "DenoisingAutoencoder",
+    "LatentModel",
+    "VAE",
+    "load",
+]

@@ -64,6 +64,9 @@ class DeepLatentModel(LatentModel):
     def _set_extra_state(self, tensors: dict[str, torch.Tensor], attributes: dict) -> None:
         """Restore what :meth:`_extra_state` saved."""
 
+    # Called before each training epoch with the network being trained; None = no hook.
+    _on_epoch_start: Any = None
+
     def _after_fit(self, X: torch.Tensor | None, y: torch.Tensor | None) -> None:
         """Called once training ends, with the full training data when it is in memory."""
 
@@ -177,7 +180,14 @@ class DeepLatentModel(LatentModel):
         with training.seeded_init(seed):
             module = self._build_module()
         trainer = training.Trainer(config)
-        result = trainer.fit(module, self._loss, train_batches, val_batches, resume=resume)
+        self._train_batches = train_batches
+        try:
+            result = trainer.fit(
+                module, self._loss, train_batches, val_batches, resume=resume,
+                on_epoch_start=self._on_epoch_start,
+            )
+        finally:
+            del self._train_batches
         self.module_ = module
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch

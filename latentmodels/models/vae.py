@@ -28,6 +28,15 @@ _LOG_2PI = math.log(2 * math.pi)
 _MIN_LOG_SCALE = math.log(1e-3)
 
 
+def check_likelihood_range(X: np.ndarray, likelihood: str) -> None:
+    """A Bernoulli likelihood is defined for data in [0, 1] only."""
+    if likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
+        raise ValueError(
+            f"X: the Bernoulli likelihood needs values in [0, 1], got [{X.min():.3g}, "
+            f"{X.max():.3g}]. Scale X (e.g. images / 255) or use likelihood='gaussian'"
+        )
+
+
 class _VAENetwork(nn.Module):
     """Encoder to (mean, log-variance), reparameterised sample, decoder, and the loss terms."""
 
@@ -187,11 +196,7 @@ class VAE(DeepLatentModel):
         check_number(self.free_bits, "free_bits", low=0)
 
     def _check_fit_data(self, X: np.ndarray) -> None:
-        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
-            raise ValueError(
-                f"X: the Bernoulli likelihood needs values in [0, 1], got [{X.min():.3g}, "
-                f"{X.max():.3g}]. Scale X (e.g. images / 255) or use likelihood='gaussian'"
-            )
+        check_likelihood_range(X, self.likelihood)
 
     def _build_module(self) -> nn.Module:
         return _VAENetwork(
