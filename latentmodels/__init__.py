@@ -29,6 +29,9 @@ _LAZY = {
     "CategoricalHMM": "hmm",
     "PoissonHMM": "hmm",
     "select_n_states": "hmm",
+    "LDA": "models.lda",
+    "TextCorpus": "text",
+    "Vocabulary": "text",
 }
 
 
@@ -44,7 +47,9 @@ __all__ = [
     "CategoricalHMM",
     "GMMHMM",
     "GaussianHMM",
+    "LDA",
     "PoissonHMM",
+    "TextCorpus",
     "VAE",
     "Autoencoder",
     "ConditionalVAE",
@@ -52,6 +57,7 @@ __all__ = [
     "DenoisingAutoencoder",
     "LatentModel",
     "TrainingDivergedError",
+    "Vocabulary",
     "datasets",
     "load",
     "select_n_states",

@@ -9,6 +9,7 @@ are exactly the ``__init__`` arguments, learned state ends in ``_``.
 
 from __future__ import annotations
 
+import importlib
 import os
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, TypeVar
@@ -23,6 +24,14 @@ from .. import io
 M = TypeVar("M", bound="LatentModel")
 
 _REGISTRY: dict[str, type[LatentModel]] = {}
+# Families whose modules load lazily (numba): where to find a class named in a file.
+_LAZY_MODULES = {
+    "LDA": "latentmodels.models.lda",
+    "GaussianHMM": "latentmodels.hmm",
+    "GMMHMM": "latentmodels.hmm",
+    "CategoricalHMM": "latentmodels.hmm",
+    "PoissonHMM": "latentmodels.hmm",
+}
 
 
 class LatentModel(TransformerMixin, BaseEstimator, ABC):
@@ -113,6 +122,8 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
         """Load a model saved with :meth:`save`; never executes code from the file."""
         document, tensors = io.read_tensor_file(path)
         class_name = document.get("class")
+        if class_name not in _REGISTRY and class_name in _LAZY_MODULES:
+            importlib.import_module(_LAZY_MODULES[class_name])
         target = _REGISTRY.get(class_name)
         if target is None:
             raise io.ModelFileError(f"{path} holds an unknown model class {class_name!r}")

@@ -1,0 +1,124 @@
+"""Turning what users pass (matrices, corpora, raw strings) into checked CSR counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from .._validation import check_data
+from ..text import TextCorpus, Vocabulary
+
+
+def check_counts(X: Any, name: str = "X", *, allow_empty: bool = False) -> sp.csr_matrix:
+    """Return ``X`` as a float64 CSR matrix of non-negative integer counts.
+
+    Accepts scipy sparse matrices (e.g. ``CountVectorizer`` output), numpy arrays, torch
+    tensors and nested lists of shape ``(n_documents, n_words)``.
+    """
+    if sp.issparse(X):
+        if X.ndim != 2:
+            raise ValueError(f"{name} must be 2-D (n_documents, n_words), got shape {X.shape}")
+        matrix = sp.csr_matrix(X, dtype=np.float64, copy=True)
+        if not np.issubdtype(X.dtype, np.number) and X.dtype != np.bool_:
+            raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}")
+    else:
+        if isinstance(X, torch.Tensor):
+            X = X.detach().cpu().numpy()
+        array = check_data(X, name, min_ndim=2, dtype=np.float64, allow_empty=True)
+        if array.ndim != 2:
+            raise ValueError(
+                f"{name} must be 2-D (n_documents, n_words), got shape {array.shape}"
+            )
+        matrix = sp.csr_matrix(array)
+    if matrix.shape[0] == 0 and not allow_empty:
+        raise ValueError(f"{name} is empty (0 documents)")
+    if matrix.shape[1] == 0:
+        raise ValueError(f"{name} has no columns (an empty vocabulary)")
+    matrix.sum_duplicates()
+    data = matrix.data
+    if data.size:
+        if not np.isfinite(data).all():
+            raise ValueError(f"{name} contains NaN or infinite counts")
+        if (data < 0).any():
+            raise ValueError(
+                f"{name} contains negative counts (smallest {data.min():g}); counts must be >= 0"
+            )
+        fractional = data != np.rint(data)
+        if fractional.any():
+            raise ValueError(
+                f"{name} must hold integer word counts; found {data[fractional][0]:g} "
+                "(tf-idf or normalised rows are not counts)"
+            )
+    matrix.eliminate_zeros()
+    matrix.sort_indices()
+    return matrix
+
+
+def to_counts(
+    X: Any, vocabulary: Vocabulary | None, n_features: int | None, name: str = "X"
+) -> tuple[sp.csr_matrix, int]:
+    """Counts aligned with a fitted model's words, and the number of unknown tokens dropped.
+
+    ``X`` may be a :class:`TextCorpus` (its words are matched to ``vocabulary`` by name),
+    a list of raw strings (tokenised with ``vocabulary``'s rules) or a count matrix whose
+    columns must be the model's words.
+    """
+    if isinstance(X, TextCorpus):
+        if vocabulary is None or X.vocabulary.words == vocabulary.words:
+            counts = check_counts(X.counts, name)
+            unknown = 0
+        else:
+            # same words by name: reorder columns, drop (and count) the unknown ones
+            target = np.asarray(
+                [vocabulary.index.get(w, -1) for w in X.vocabulary.words], dtype=np.int64
+            )
+            source = check_counts(X.counts, name).tocoo()
+            cols = target[source.col]
+            keep = cols >= 0
+            unknown = int(source.data[~keep].sum())
+            counts = sp.csr_matrix(
+                (source.data[keep], (source.row[keep], cols[keep])),
+                shape=(source.shape[0], len(vocabulary)),
+            )
+            counts.sum_duplicates()
+            counts.sort_indices()
+        return _check_width(counts, n_features, vocabulary, name), unknown
+    if isinstance(X, (list, tuple)) and X and all(isinstance(x, str) for x in X):
+        if vocabulary is None:
+            raise TypeError(
+                f"{name} is raw text, but this model was fitted on a count matrix and has no "
+                "vocabulary; fit it on a TextCorpus to transform raw text"
+            )
+        corpus = TextCorpus.from_texts(list(X), vocabulary=vocabulary)
+        return check_counts(corpus.counts, name), corpus.n_unknown
+    if isinstance(X, str):
+        raise TypeError(f"{name} must be a list of documents, not a single string")
+    counts = check_counts(X, name)
+    return _check_width(counts, n_features, vocabulary, name), 0
+
+
+def _check_width(
+    counts: sp.csr_matrix, n_features: int | None, vocabulary: Vocabulary | None, name: str
+) -> sp.csr_matrix:
+    if n_features is not None and counts.shape[1] != n_features:
+        what = "vocabulary has" if vocabulary is not None else "was fitted on"
+        raise ValueError(
+            f"{name} has {counts.shape[1]} word columns but the model's {what} "
+            f"{n_features} words (vocabulary mismatch); build the counts with the model's "
+            "vocabulary, e.g. TextCorpus.from_texts(texts, vocabulary=model.vocabulary_)"
+        )
+    return counts
+
+
+def shard_bounds(weights: np.ndarray, n_shards: int) -> np.ndarray:
+    """Split items with ``weights`` into ``n_shards`` contiguous runs of similar weight."""
+    n = len(weights)
+    n_shards = max(1, min(n_shards, n)) if n else 1
+    cumulative = np.concatenate([[0.0], np.cumsum(weights, dtype=np.float64)])
+    targets = np.linspace(0.0, cumulative[-1], n_shards + 1)
+    bounds = np.searchsorted(cumulative, targets, side="left").astype(np.int64)
+    bounds[0], bounds[-1] = 0, n
+    return np.maximum.accumulate(bounds)
