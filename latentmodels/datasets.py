@@ -37,10 +37,13 @@ from .io import atomic_write_bytes
 __all__ = [
     "DATASET_NAMES",
     "FASHION_MNIST_CLASS_NAMES",
+    "GEYSER_COLUMNS",
     "find_shared_data",
+    "load_csv_columns",
     "load_dataset",
     "load_digits",
     "load_fashion_mnist",
+    "load_geyser",
     "load_idx",
     "load_image_folder",
     "load_mnist",
@@ -177,6 +180,141 @@ def load_digits(*, flatten: bool = False) -> tuple[np.ndarray, np.ndarray]:
     if flatten:
         images = images.reshape(images.shape[0], -1)
     return images, np.asarray(bunch.target, dtype=np.int64)
+
+
+#: Column names of :func:`load_geyser`'s array.
+GEYSER_COLUMNS: tuple[str, ...] = ("waiting", "duration")
+GEYSER_FILE = "old_faithful_geyser.csv"
+
+
+def load_geyser() -> tuple[np.ndarray, list[str]]:
+    """Load the Old Faithful geyser series shipped inside the package (no download).
+
+    299 successive eruptions, 1-15 August 1985 (Azzalini & Bowman 1990, the ``geyser`` data
+    of the R package MASS, GPL-2 | GPL-3), in time order: the waiting time before each
+    eruption and its duration, both in minutes. Some night-time durations were recorded only
+    as short/medium/long and are coded 2, 3 and 4 minutes.
+
+    Returns
+    -------
+    X : float64 array of shape ``(299, 2)``, columns ``[waiting, duration]``.
+    columns : the column names, ``["waiting", "duration"]``.
+
+    >>> X, columns = load_geyser()
+    >>> X.shape, columns
+    ((299, 2), ['waiting', 'duration'])
+    """
+    text = resources.files("latentmodels").joinpath("data", GEYSER_FILE).read_text("utf-8")
+    X, _, _ = _csv_columns(
+        _stdlib_io.StringIO(text), GEYSER_FILE, list(GEYSER_COLUMNS), categorical=False,
+        lengths_column=None,
+    )
+    return X, list(GEYSER_COLUMNS)
+
+
+def load_csv_columns(
+    path: str | os.PathLike,
+    columns: Sequence[str],
+    *,
+    categorical: bool = False,
+    lengths_column: str | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
+    """Read named columns of a CSV file with a header row, as sequences for an HMM.
+
+    Numeric columns give a float64 array ``(n_rows, len(columns))``. With ``categorical=True``
+    exactly one column of labels (any text) gives integer codes ``(n_rows, 1)``; the labels in
+    sorted order are returned, so code ``k`` means ``categories[k]``. ``lengths_column`` names
+    a column whose value identifies the sequence of each row (e.g. a ticker or a speaker):
+    consecutive rows with equal values form one sequence, and their lengths are returned.
+
+    Returns ``(X, lengths, categories)``; ``lengths`` is None without ``lengths_column`` and
+    ``categories`` is None unless ``categorical``. Raises ``FileNotFoundError`` for a missing
+    file and ``ValueError`` naming the column and line for a missing column, an empty or
+    non-numeric cell.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "w.csv"
+    >>> _ = path.write_text("day,weather,rain\\n1,sun,0\\n2,rain,4.5\\n3,rain,2\\n")
+    >>> X, lengths, cats = load_csv_columns(path, ["weather"], categorical=True)
+    >>> X[:, 0].tolist(), cats
+    ([1, 0, 0], ['rain', 'sun'])
+    """
+    path = _as_path(path, "path")
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no such file: {path}")
+    with path.open(newline="", encoding="utf-8") as handle:
+        return _csv_columns(handle, str(path), list(columns), categorical=categorical,
+                            lengths_column=lengths_column)
+
+
+def _csv_columns(
+    handle: Any, source: str, columns: list[str], *, categorical: bool,
+    lengths_column: str | None,
+) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
+    if isinstance(columns, str):
+        columns = [columns]
+    columns = [str(c).strip() for c in columns]
+    if not columns or not all(columns):
+        raise ValueError("columns: name at least one column")
+    if len(set(columns)) != len(columns):
+        raise ValueError(f"columns: a column is named twice ({', '.join(columns)})")
+    if categorical and len(columns) != 1:
+        raise ValueError(
+            f"columns: categorical data takes exactly one column of labels, got {len(columns)}"
+        )
+    reader = csv.reader(handle)
+    rows = [row for row in reader if row and any(cell.strip() for cell in row)]
+    if not rows:
+        raise ValueError(f"{source} holds no rows")
+    header = [cell.strip() for cell in rows[0]]
+    body = rows[1:]
+    if not body:
+        raise ValueError(f"{source} holds a header but no data rows")
+    wanted = [*columns, *([lengths_column] if lengths_column is not None else [])]
+    for name in wanted:
+        if name not in header:
+            what = "lengths_column" if name == lengths_column and name not in columns else "columns"
+            raise ValueError(
+                f"{what}: {name!r} is not a column of {source} (columns: {', '.join(header)})"
+            )
+    index = {name: header.index(name) for name in wanted}
+    cells: dict[str, list[str]] = {name: [] for name in wanted}
+    for line, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            raise ValueError(f"{source}, line {line}: {len(row)} cells, expected {len(header)}")
+        for name in wanted:
+            value = row[index[name]].strip()
+            if value == "":
+                raise ValueError(f"{source}, line {line}: column {name!r} is empty")
+            cells[name].append(value)
+    categories: list[str] | None = None
+    if categorical:
+        categories, codes = np.unique(np.asarray(cells[columns[0]]), return_inverse=True)
+        X = codes.astype(np.int64).reshape(-1, 1)
+        categories = [str(c) for c in categories]
+    else:
+        X = np.empty((len(body), len(columns)), dtype=np.float64)
+        for j, name in enumerate(columns):
+            for i, value in enumerate(cells[name]):
+                try:
+                    X[i, j] = float(value)
+                except ValueError:
+                    raise ValueError(
+                        f"columns: column {name!r} of {source} is not numeric (line {i + 2}: "
+                        f"{value!r}); a column of labels needs categorical mode"
+                    ) from None
+        if not np.all(np.isfinite(X)):
+            bad = np.argwhere(~np.isfinite(X))[0]
+            raise ValueError(
+                f"columns: column {columns[bad[1]]!r} of {source} holds a non-finite value "
+                f"(line {bad[0] + 2}: {cells[columns[bad[1]]][bad[0]]!r})"
+            )
+    lengths: np.ndarray | None = None
+    if lengths_column is not None:
+        ids = cells[lengths_column]
+        breaks = [0, *(i for i in range(1, len(ids)) if ids[i] != ids[i - 1]), len(ids)]
+        lengths = np.diff(np.asarray(breaks, dtype=np.int64))
+    return X, lengths, categories
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,19 +8,22 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_states", "plot_transmat", "plot_emission_densities"]
+__all__ = ["plot_states", "plot_transmat", "plot_emission_densities", "plot_state_scatter"]
 
 
 def _axes(ax: Any, figsize: tuple[float, float]):
-    import matplotlib
-
+    """The given axes, or a new figure built without pyplot (nothing joins a global list)."""
     if ax is not None:
         return ax.figure, ax
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=figsize)
-    return fig, ax
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.subplots()
+
+
+def _colour(k: int) -> str:
+    """One colour per state, the same in every plot."""
+    return f"C{int(k) % 10}"
 
 
 def plot_states(
@@ -47,7 +50,8 @@ def plot_states(
     ax.plot(t, values[:, feature], color="0.75", linewidth=0.8, zorder=1)
     for k in np.unique(states):
         sel = states == k
-        ax.scatter(t[sel], values[sel, feature], s=6, label=f"state {k}", zorder=2)
+        ax.scatter(t[sel], values[sel, feature], s=6, label=f"state {k}", zorder=2,
+                   color=_colour(k))
     ax.set_xlabel("time")
     ax.set_ylabel(f"feature {feature}")
     ax.legend(loc="best", fontsize="small", markerscale=2)
@@ -107,14 +111,16 @@ def plot_emission_densities(
         probs = np.asarray(model.emissionprob_)
         width = 0.8 / K
         for k in range(K):
-            ax.bar(np.arange(probs.shape[1]) + k * width, probs[k], width, label=f"state {k}")
+            ax.bar(np.arange(probs.shape[1]) + k * width, probs[k], width, label=f"state {k}",
+                   color=_colour(k))
         ax.set_xlabel("symbol")
         ax.set_ylabel("probability")
     elif hasattr(model, "lambdas_"):
         lam = np.asarray(model.lambdas_)[:, feature]
         counts = np.arange(int(lam.max() * 2 + 10))
         for k in range(K):
-            ax.plot(counts, stats.poisson(lam[k]).pmf(counts), marker=".", label=f"state {k}")
+            ax.plot(counts, stats.poisson(lam[k]).pmf(counts), marker=".", label=f"state {k}",
+                    color=_colour(k))
         ax.set_xlabel(f"count (feature {feature})")
         ax.set_ylabel("probability")
     else:
@@ -140,9 +146,41 @@ def plot_emission_densities(
                 weights[k, m] * stats.norm(means[k, m, feature], sd[k, m]).pdf(grid)
                 for m in range(means.shape[1])
             )
-            ax.plot(grid, dens, label=f"state {k}")
+            ax.plot(grid, dens, label=f"state {k}", color=_colour(k))
         ax.set_xlabel(f"feature {feature}")
         ax.set_ylabel("density")
     ax.legend(fontsize="small")
     ax.set_title("emission distributions")
+    return fig
+
+
+def plot_state_scatter(
+    X: Any, states: Any, *, features: tuple[int, int] = (0, 1), names: Any = None,
+    ax: Any = None,
+):
+    """Scatter two features of ``X`` against each other, each point coloured by its state.
+
+    Example:
+        >>> import numpy as np
+        >>> from latentmodels.plots_hmm import plot_state_scatter
+        >>> X = np.random.default_rng(0).normal(size=(40, 2))
+        >>> fig = plot_state_scatter(X, (X[:, 0] > 0).astype(int), names=["a", "b"])
+    """
+    values = np.asarray(X, dtype=np.float64)
+    states = np.asarray(states)
+    if values.ndim != 2 or states.shape != (len(values),):
+        raise ValueError(f"X must be 2-D and states of shape ({len(values)},), got "
+                         f"{values.shape} and {states.shape}")
+    i, j = features
+    if not (0 <= i < values.shape[1] and 0 <= j < values.shape[1]):
+        raise ValueError(f"features must index the {values.shape[1]} columns of X, got {features}")
+    fig, ax = _axes(ax, (5, 4))
+    for k in np.unique(states):
+        sel = states == k
+        ax.scatter(values[sel, i], values[sel, j], s=10, alpha=0.8, label=f"state {k}",
+                   color=_colour(k), linewidths=0)
+    names = list(names) if names is not None else [f"feature {i}", f"feature {j}"]
+    ax.set_xlabel(names[i] if len(names) > max(i, j) else names[0])
+    ax.set_ylabel(names[j] if len(names) > max(i, j) else names[1])
+    ax.legend(fontsize="small", markerscale=1.5)
     return fig

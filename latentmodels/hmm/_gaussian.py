@@ -61,7 +61,8 @@ def log_density(
         if np.any(var <= 0):
             raise ValueError(f"{name} must be positive")
         log_norm = -0.5 * (D * _LOG_2PI + np.log(var).sum(axis=1))
-        _kernels.diag_log_density(X, means, np.ascontiguousarray(1.0 / var), log_norm, out)
+        kernel = _kernels.choose(_kernels.diag_log_density, X.size * len(means))
+        kernel(X, means, np.ascontiguousarray(1.0 / var), log_norm, out)
         return out
     prec, logdet = _precision_cholesky(covars, name)
     if covariance_type == "tied":
@@ -69,7 +70,8 @@ def log_density(
         prec = np.repeat(prec, group, axis=0)
         logdet = np.repeat(logdet, group)
     log_norm = -0.5 * (D * _LOG_2PI + logdet)
-    _kernels.full_log_density(X, means, np.ascontiguousarray(prec), log_norm, out)
+    kernel = _kernels.choose(_kernels.full_log_density, X.size * X.shape[1] * len(means))
+    kernel(X, means, np.ascontiguousarray(prec), log_norm, out)
     return out
 
 
@@ -184,7 +186,8 @@ def accumulate(
     """Add weighted counts, first and second moments of ``X - ref`` per component."""
     mode = 0 if not need_second else (1 if covariance_type in ("diag", "spherical") else 2)
     n_chunks = max(1, min(len(X) // 256, 4 * numba.get_num_threads()))
-    post, first, second = _kernels.weighted_moments(
+    work = X.size * X.shape[1] * weights.shape[1]
+    post, first, second = _kernels.choose(_kernels.weighted_moments, work)(
         np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(weights),
         np.ascontiguousarray(ref, dtype=np.float64), mode, n_chunks,
     )

@@ -11,6 +11,9 @@ so that the caller can redo it with the log-space kernel.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import numpy as np
 from numba import njit, prange
 
@@ -46,15 +49,27 @@ def _block_lanes(offsets, seq_order, lo, hi):
 
 
 @njit(cache=True, error_model="numpy")
-def _gather(frame, starts, lens, maxlen, n_states):
-    """Copy a block's rows to [t, state, lane]; padding (short or absent lanes) is 1."""
-    F = np.ones((maxlen, n_states, LANES))
-    for lane in range(starts.shape[0]):
-        first = starts[lane]
-        for t in range(lens[lane]):
-            for j in range(n_states):
-                F[t, j, lane] = frame[first + t, j]
-    return F
+def _workspace(work, step_ptr, b, maxlen, width):
+    """Block ``b``'s slice of a flat workspace, viewed as (maxlen, width, LANES): one
+    allocation per call (or per fit) instead of fresh pages for every block."""
+    lo = step_ptr[b] * width * LANES
+    return work[lo : lo + maxlen * width * LANES].reshape((maxlen, width, LANES))
+
+
+@njit(cache=True, error_model="numpy")
+def _gather(frame, starts, lens, F):
+    """Copy a block's rows to F[t, state, lane]; padding (short or absent lanes) is 1."""
+    maxlen, n_states, _ = F.shape
+    n_lanes = starts.shape[0]
+    for t in range(maxlen):  # time outer: each step's K x LANES tile is written in one go
+        for lane in range(LANES):
+            if lane < n_lanes and t < lens[lane]:
+                r = starts[lane] + t
+                for j in range(n_states):
+                    F[t, j, lane] = frame[r, j]
+            else:
+                for j in range(n_states):
+                    F[t, j, lane] = 1.0
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FAST)
@@ -113,17 +128,21 @@ def _lane_loglik(S, lens, lane):
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def forward_scaled(frame, offsets, seq_order, block_ptr, worker_ptr, startprob, transmat,
-                   loglik):
-    """Per-sequence log of the product of forward normalisers (no lattice kept)."""
+def forward_scaled(frame, offsets, seq_order, block_ptr, worker_ptr, step_ptr, work_F,
+                   work_A, work_S, startprob, transmat, loglik):
+    """Per-sequence log of the product of forward normalisers (no lattice kept).
+
+    ``work_F``/``work_A`` (``step_ptr[-1] * K * LANES``) and ``work_S`` (``step_ptr[-1] *
+    LANES``) are workspace; ``step_ptr`` gives each block's offset in steps."""
     n_states = startprob.shape[0]
     for worker in prange(worker_ptr.shape[0] - 1):
         for b in range(worker_ptr[worker], worker_ptr[worker + 1]):
             lo, hi = block_ptr[b], block_ptr[b + 1]
             starts, lens, maxlen = _block_lanes(offsets, seq_order, lo, hi)
-            F = _gather(frame, starts, lens, maxlen, n_states)
-            A = np.empty_like(F)
-            S = np.empty((maxlen, LANES))
+            F = _workspace(work_F, step_ptr, b, maxlen, n_states)
+            A = _workspace(work_A, step_ptr, b, maxlen, n_states)
+            S = _workspace(work_S, step_ptr, b, maxlen, 1)[:, 0, :]
+            _gather(frame, starts, lens, F)
             _forward_block(F, startprob, transmat, A, S)
             for lane in range(hi - lo):
                 loglik[seq_order[lo + lane]] = _lane_loglik(S, lens, lane)
@@ -180,44 +199,91 @@ def _backward_block(F, A, S, lens, transmat, starts, frame, alpha, gamma, ok):
                     beta[i, lane] = 1.0
 
 
+@njit(cache=True, error_model="numpy")
+def _gather_symbols(symbols, table, starts, lens, F):
+    """Like :func:`_gather`, reading ``table[symbol, state]`` (categorical emissions):
+    the likelihoods come straight from the emission table, with no log or exp."""
+    maxlen, n_states, _ = F.shape
+    n_lanes = starts.shape[0]
+    for t in range(maxlen):
+        for lane in range(LANES):
+            if lane < n_lanes and t < lens[lane]:
+                row = table[symbols[starts[lane] + t]]
+                for j in range(n_states):
+                    F[t, j, lane] = row[j]
+            else:
+                for j in range(n_states):
+                    F[t, j, lane] = 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _fb_block(F, A, S, starts, lens, lo, hi, seq_order, startprob, transmat, w_out, alpha,
+              gamma, loglik):
+    """Forward-backward of one gathered block (see :func:`forward_backward_scaled`)."""
+    n_states = startprob.shape[0]
+    n_lanes = hi - lo
+    _forward_block(F, startprob, transmat, A, S)
+    ok = np.ones(n_lanes, dtype=np.bool_)
+    for lane in range(n_lanes):
+        loglik[seq_order[lo + lane]] = _lane_loglik(S, lens, lane)
+        if np.isnan(loglik[seq_order[lo + lane]]):
+            ok[lane] = False
+    _backward_block(F, A, S, lens, transmat, starts, w_out, alpha, gamma, ok)
+    for lane in range(n_lanes):
+        s = seq_order[lo + lane]
+        first = starts[lane]
+        for j in range(n_states):
+            w_out[first, j] = 0.0
+        if not ok[lane]:
+            loglik[s] = np.nan
+            for r in range(first, first + lens[lane]):
+                for j in range(n_states):
+                    w_out[r, j] = 0.0
+                    alpha[r, j] = 0.0
+
+
 @njit(cache=True, error_model="numpy", parallel=True)
-def forward_backward_scaled(frame, offsets, seq_order, block_ptr, worker_ptr, startprob,
-                            transmat, alpha, gamma, loglik):
+def forward_backward_scaled(frame, offsets, seq_order, block_ptr, worker_ptr, step_ptr,
+                            work_F, work_A, work_S, startprob, transmat, alpha, gamma, loglik):
     """Scaled forward-backward.
 
     Writes the scaled forward variables into ``alpha`` and the state posteriors into
     ``gamma`` (both n_samples x K), and overwrites ``frame`` with
     ``w_t = frame_t * beta_t / scale_t`` (zero on each sequence's first step and on failed
     sequences), so that the expected transition counts are one matrix product:
-    ``transmat * (alpha[:-1].T @ frame[1:])``.
+    ``transmat * (alpha[:-1].T @ frame[1:])``. Workspace as in :func:`forward_scaled`.
     """
     n_states = startprob.shape[0]
     for worker in prange(worker_ptr.shape[0] - 1):
         for b in range(worker_ptr[worker], worker_ptr[worker + 1]):
             lo, hi = block_ptr[b], block_ptr[b + 1]
-            n_lanes = hi - lo
             starts, lens, maxlen = _block_lanes(offsets, seq_order, lo, hi)
-            F = _gather(frame, starts, lens, maxlen, n_states)
-            A = np.empty_like(F)
-            S = np.empty((maxlen, LANES))
-            _forward_block(F, startprob, transmat, A, S)
-            ok = np.ones(n_lanes, dtype=np.bool_)
-            for lane in range(n_lanes):
-                loglik[seq_order[lo + lane]] = _lane_loglik(S, lens, lane)
-                if np.isnan(loglik[seq_order[lo + lane]]):
-                    ok[lane] = False
-            _backward_block(F, A, S, lens, transmat, starts, frame, alpha, gamma, ok)
-            for lane in range(n_lanes):
-                s = seq_order[lo + lane]
-                first = starts[lane]
-                for j in range(n_states):
-                    frame[first, j] = 0.0
-                if not ok[lane]:
-                    loglik[s] = np.nan
-                    for r in range(first, first + lens[lane]):
-                        for j in range(n_states):
-                            frame[r, j] = 0.0
-                            alpha[r, j] = 0.0
+            F = _workspace(work_F, step_ptr, b, maxlen, n_states)
+            A = _workspace(work_A, step_ptr, b, maxlen, n_states)
+            S = _workspace(work_S, step_ptr, b, maxlen, 1)[:, 0, :]
+            _gather(frame, starts, lens, F)
+            _fb_block(F, A, S, starts, lens, lo, hi, seq_order, startprob, transmat, frame,
+                      alpha, gamma, loglik)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def forward_backward_symbols(symbols, table, offsets, seq_order, block_ptr, worker_ptr,
+                             step_ptr, work_F, work_A, work_S, startprob, transmat, w, alpha,
+                             gamma, loglik):
+    """:func:`forward_backward_scaled` for categorical emissions: the likelihood of step t in
+    state j is ``table[symbols[t], j]`` (no frame is built); ``w`` receives what ``frame``
+    would (every row is written)."""
+    n_states = startprob.shape[0]
+    for worker in prange(worker_ptr.shape[0] - 1):
+        for b in range(worker_ptr[worker], worker_ptr[worker + 1]):
+            lo, hi = block_ptr[b], block_ptr[b + 1]
+            starts, lens, maxlen = _block_lanes(offsets, seq_order, lo, hi)
+            F = _workspace(work_F, step_ptr, b, maxlen, n_states)
+            A = _workspace(work_A, step_ptr, b, maxlen, n_states)
+            S = _workspace(work_S, step_ptr, b, maxlen, 1)[:, 0, :]
+            _gather_symbols(symbols, table, starts, lens, F)
+            _fb_block(F, A, S, starts, lens, lo, hi, seq_order, startprob, transmat, w,
+                      alpha, gamma, loglik)
 
 
 @njit(cache=True, error_model="numpy")
@@ -363,10 +429,14 @@ def sample_states(start_cdf, trans_cdf, uniforms):
 def categorical_counts(symbols, gamma, counts):
     """counts[k, m] += sum of gamma[t, k] over t with symbols[t] == m."""
     n_states = gamma.shape[1]
+    by_symbol = np.zeros((counts.shape[1], n_states))  # rows of K: contiguous adds
     for t in range(symbols.shape[0]):
-        m = symbols[t]
+        row = by_symbol[symbols[t]]
         for k in range(n_states):
-            counts[k, m] += gamma[t, k]
+            row[k] += gamma[t, k]
+    for m in range(counts.shape[1]):
+        for k in range(n_states):
+            counts[k, m] += by_symbol[m, k]
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -458,3 +528,65 @@ def weighted_moments(X, W, ref, mode, n_chunks):
                 for j in range(i):
                     second[c, j, i] = second[c, i, j]
     return post, first, second
+
+
+# -- serial twins ------------------------------------------------------------------------------
+# Waking the worker threads of a parallel region costs microseconds on a quiet machine, but a
+# whole scheduler time slice (~10 ms, measured) when the other cores are busy: a region then
+# waits for its slowest thread to be scheduled. Small problems therefore run a serial copy of
+# each kernel (same code, ``prange`` read as ``range``), compiled and cached under its own name.
+#: Below this much work (about steps x states^2 scalar operations) kernels run serially.
+SERIAL_WORK = 400_000
+_SERIAL: dict[int, object] = {}
+
+
+def _serial_twin(kernel):
+    import types
+
+    func = kernel.py_func
+    twin = types.FunctionType(func.__code__, func.__globals__, func.__name__ + "_serial",
+                              func.__defaults__, func.__closure__)
+    twin.__qualname__ = func.__qualname__ + "_serial"
+    twin.__doc__ = func.__doc__
+    options = {k: v for k, v in kernel.targetoptions.items() if k not in ("parallel", "nopython")}
+    return njit(cache=True, **options)(twin)
+
+
+class _Mode(threading.local):
+    serial = False
+
+
+_MODE = _Mode()
+
+
+@contextlib.contextmanager
+def serial_only(on: bool = True):
+    """Within this block (and thread), :func:`choose` returns serial kernels when ``on``.
+
+    >>> with serial_only():
+    ...     choose(shift_rows, 10**9) is choose(shift_rows, 0)
+    True
+    """
+    previous = _MODE.serial
+    _MODE.serial = bool(on)
+    try:
+        yield
+    finally:
+        _MODE.serial = previous
+
+
+def choose(kernel, work: float):
+    """``kernel``, or its serial twin when ``work`` is too small to pay for parallel threads
+    (or when numba runs one thread).
+
+    >>> choose(shift_rows, 10) is choose(shift_rows, 10)
+    True
+    """
+    import numba
+
+    if work >= SERIAL_WORK and numba.get_num_threads() > 1 and not _MODE.serial:
+        return kernel
+    twin = _SERIAL.get(id(kernel))
+    if twin is None:
+        twin = _SERIAL[id(kernel)] = _serial_twin(kernel)
+    return twin

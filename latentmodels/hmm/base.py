@@ -9,10 +9,14 @@ per-state log-likelihood, initialisation, sufficient statistics, the M-step and 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import math
 import numbers
+import os
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
@@ -121,7 +125,8 @@ def _schedule(offsets: np.ndarray, max_lanes: int = _kernels.LANES):
     """Group sequences of similar length into blocks of lanes and deal the blocks to the
     numba workers so that each gets about the same number of time steps.
 
-    Returns ``(seq_order, block_ptr, worker_ptr)`` for the kernels.
+    Returns ``(seq_order, block_ptr, worker_ptr, step_ptr)`` for the kernels; ``step_ptr``
+    locates each block's workspace (in time steps: cumulated block lengths).
     """
     lens = np.diff(offsets)
     n = len(lens)
@@ -141,6 +146,10 @@ def _schedule(offsets: np.ndarray, max_lanes: int = _kernels.LANES):
     block_ptr = [0]
     worker_ptr = [0]
     pos = 0
+    if _DYNAMIC:
+        # one work item per block, biggest first; handed out at run time (chunk size 1), so
+        # a worker whose core is taken by another process delays at most one block
+        assigned = [[int(b)] for b in np.argsort(-work, kind="stable")]
     for blocks in assigned:
         for b in blocks:
             size = bounds[b + 1] - bounds[b]
@@ -148,7 +157,67 @@ def _schedule(offsets: np.ndarray, max_lanes: int = _kernels.LANES):
             pos += size
             block_ptr.append(pos)
         worker_ptr.append(len(block_ptr) - 1)
-    return seq_order, np.asarray(block_ptr, dtype=np.int64), np.asarray(worker_ptr, np.int64)
+    block_ptr = np.asarray(block_ptr, dtype=np.int64)
+    block_len = np.maximum.reduceat(lens[seq_order], block_ptr[:-1]) if n else np.zeros(0)
+    step_ptr = np.zeros(len(block_ptr), dtype=np.int64)
+    np.cumsum(block_len, out=step_ptr[1:])
+    return seq_order, block_ptr, np.asarray(worker_ptr, np.int64), step_ptr
+
+
+_DYNAMIC = os.environ.get("LATENTMODELS_HMM_DYNAMIC", "1") == "1"
+
+
+def _blocks(kernel, work: float):
+    """``kernel`` (one of the block kernels), chosen by :func:`_kernels.choose`, run with
+    dynamic scheduling of its blocks."""
+    chosen = _kernels.choose(kernel, work)
+    if chosen is not kernel or not _DYNAMIC:
+        return chosen
+
+    def run(*args):
+        with numba.parallel_chunksize(1):
+            return kernel(*args)
+
+    return run
+
+
+class _ThreadTuner:
+    """Times E-steps with parallel and with serial kernels and keeps the faster.
+
+    Worker threads pay off on free cores; on a machine whose cores are taken by other
+    processes a parallel region waits for its slowest thread to be scheduled, and the serial
+    kernels win (measured: 1.4x faster on 2 cores at load average 7). EM probes both ways
+    on iterations 3 and 4 (after the first two, which also load the compiled code), then
+    uses the faster, and re-times the other every 8 iterations since load changes.
+    """
+
+    PROBE_EVERY = 8
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = {False: math.inf, True: math.inf}
+        self.active = numba.get_num_threads() > 1
+
+    def _serial_now(self) -> bool:
+        n = self.count
+        if n < 4:
+            return n % 2 == 1  # 0, 2: parallel; 1, 3: serial (0 and 1 are warm-up)
+        best = self.seconds[True] < self.seconds[False]
+        return (not best) if n % self.PROBE_EVERY == 0 else best
+
+    @contextlib.contextmanager
+    def iteration(self):
+        """Run one E-step in the chosen mode and time it."""
+        if not self.active:
+            yield
+            return
+        serial = self._serial_now()
+        started = time.perf_counter()
+        with _kernels.serial_only(serial):
+            yield
+        if self.count >= 2:
+            self.seconds[serial] = time.perf_counter() - started
+        self.count += 1
 
 
 _BLAS_STATE = threading.local()
@@ -432,27 +501,29 @@ class BaseHMM(LatentModel):
         n_seq = len(offsets) - 1
         K = self.n_components
         loglik = np.empty(n_seq)
-        gamma = np.empty((len(log_frame), K)) if posteriors else None
+        gamma = self._buffer("gamma", (len(log_frame), K)) if posteriors else None
         xi_sum = np.zeros((K, K)) if posteriors else None
         if self.implementation == "log":
             failed = np.arange(n_seq)
         else:
+            work = len(log_frame) * K * K
             rowmax = np.empty(len(log_frame))
-            _kernels.shift_rows(log_frame, rowmax)
+            _kernels.choose(_kernels.shift_rows, work)(log_frame, rowmax)
             frame = np.exp(log_frame, out=log_frame)
             plan = _schedule(offsets)
             if posteriors:
-                alpha = np.empty_like(frame)
-                _kernels.forward_backward_scaled(
-                    frame, offsets, *plan, self.startprob_, self.transmat_, alpha, gamma,
-                    loglik,
+                alpha = self._buffer("alpha", frame.shape)
+                _blocks(_kernels.forward_backward_scaled, work)(
+                    frame, offsets, *plan, *self._workspace(plan), self.startprob_,
+                    self.transmat_, alpha, gamma, loglik,
                 )
                 # frame now holds w_t (zero where no transition enters): one GEMM gives
                 # the expected transition counts of all sequences
                 xi_sum = self.transmat_ * (alpha[:-1].T @ frame[1:])
             else:
-                _kernels.forward_scaled(
-                    frame, offsets, *plan, self.startprob_, self.transmat_, loglik
+                _blocks(_kernels.forward_scaled, work)(
+                    frame, offsets, *plan, *self._workspace(plan), self.startprob_,
+                    self.transmat_, loglik,
                 )
             loglik += np.add.reduceat(rowmax, offsets[:-1])
             failed = np.flatnonzero(~np.isfinite(loglik))
@@ -462,12 +533,60 @@ class BaseHMM(LatentModel):
                 xi_sum = xi_sum + xi_failed
         return loglik, gamma, xi_sum
 
+    def _symbol_table(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """For emissions that are a lookup table (categorical): ``(symbols, table)`` with
+        ``table[symbol, state]`` the emission probability, so that the E-step reads
+        likelihoods straight from the table. None for other emissions."""
+        return None
+
+    def _buffer(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """Workspace reused by every EM iteration of one fit (a fresh array otherwise)."""
+        if not getattr(self, "_caching", False):
+            return np.empty(shape)
+        buffers = getattr(self, "_buffers", None)
+        if buffers is None:
+            buffers = self._buffers = {}
+        buf = buffers.get(name)
+        if buf is None or buf.shape != shape:
+            buf = buffers[name] = np.empty(shape)
+        return buf
+
+    def _workspace(self, plan: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+        """The block kernels' workspace for a schedule (see :func:`_schedule`)."""
+        steps = int(plan[3][-1])
+        K = self.n_components
+        return (self._buffer("work_F", (steps * K * _kernels.LANES,)),
+                self._buffer("work_A", (steps * K * _kernels.LANES,)),
+                self._buffer("work_S", (steps * _kernels.LANES,)))
+
+    def _forward_backward_symbols(
+        self, symbols: tuple[np.ndarray, np.ndarray], offsets: np.ndarray, X: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Scaled forward-backward for table emissions (see :meth:`_symbol_table`): returns
+        per-sequence log-likelihoods, posteriors and summed expected transition counts."""
+        codes, table = symbols
+        K = self.n_components
+        N = len(codes)
+        loglik = np.empty(len(offsets) - 1)
+        gamma = self._buffer("gamma", (N, K))
+        alpha = self._buffer("alpha", (N, K))
+        w = self._buffer("w", (N, K))
+        kernel = _blocks(_kernels.forward_backward_symbols, N * K * K)
+        plan = _schedule(offsets)
+        kernel(codes, table, offsets, *plan, *self._workspace(plan), self.startprob_,
+               self.transmat_, w, alpha, gamma, loglik)
+        xi_sum = self.transmat_ * (alpha[:-1].T @ w[1:])
+        failed = np.flatnonzero(~np.isfinite(loglik))
+        if len(failed):
+            xi_sum = xi_sum + self._forward_backward_log(X, None, offsets, failed, loglik, gamma)
+        return loglik, gamma, xi_sum
+
     def _forward_backward_log(self, X, log_frame, offsets, which, loglik, gamma):
         """Redo the sequences ``which`` in log space (underflow-proof); returns their
         summed expected transition counts."""
         lens = offsets[which + 1] - offsets[which]
         rows = np.concatenate([np.arange(offsets[s], offsets[s + 1]) for s in which])
-        if self.implementation != "log":  # the scaled pass overwrote log_frame
+        if self.implementation != "log" or log_frame is None:  # the scaled pass overwrote it
             log_frame = np.empty((len(X), self.n_components))
             log_frame[rows] = self._log_likelihood(X[rows])
         sub_offsets = np.zeros(len(which) + 1, dtype=np.int64)
@@ -479,7 +598,7 @@ class BaseHMM(LatentModel):
         with np.errstate(divide="ignore"):
             log_start = np.log(self.startprob_)
             log_trans = np.log(self.transmat_)
-        _kernels.forward_backward_log(
+        _kernels.choose(_kernels.forward_backward_log, len(rows) * K * K * 20)(
             np.ascontiguousarray(log_frame[rows]), sub_offsets, log_start, log_trans,
             sub_gamma, sub_xi, sub_ll, gamma is not None,
         )
@@ -496,8 +615,9 @@ class BaseHMM(LatentModel):
         path = np.empty(len(X), dtype=np.int64)
         logprob = np.empty(len(offsets) - 1)
         back = np.empty((len(X), self.n_components), dtype=np.int32)
-        _kernels.viterbi(
-            log_frame, offsets, *_schedule(offsets), log_start, log_trans, path, logprob, back
+        _blocks(_kernels.viterbi, len(X) * self.n_components ** 2)(
+            log_frame, offsets, *_schedule(offsets)[:3], log_start, log_trans, path, logprob,
+            back,
         )
         return logprob, path
 
@@ -682,8 +802,14 @@ class BaseHMM(LatentModel):
 
     def _e_step(self, X: np.ndarray, offsets: np.ndarray, stats: dict[str, np.ndarray]) -> None:
         """Add this batch's expected sufficient statistics to ``stats``."""
-        log_frame, aux = self._log_likelihood_for_stats(X)
-        loglik, gamma, xi_sum = self._forward_backward(log_frame, offsets, X, posteriors=True)
+        symbols = self._symbol_table(X) if self.implementation == "scaling" else None
+        if symbols is not None:
+            aux = None
+            loglik, gamma, xi_sum = self._forward_backward_symbols(symbols, offsets, X)
+        else:
+            log_frame, aux = self._log_likelihood_for_stats(X)
+            loglik, gamma, xi_sum = self._forward_backward(log_frame, offsets, X,
+                                                           posteriors=True)
         if not np.all(np.isfinite(loglik)):
             bad = int(np.flatnonzero(~np.isfinite(loglik))[0])
             raise ValueError(
@@ -812,6 +938,7 @@ class BaseHMM(LatentModel):
             finally:
                 self._caching = False
                 self._fit_cache = None
+                self._buffers = None
             final = monitor.history[-1] if monitor.history else -np.inf
             if best is None or final > best[0]:
                 best = (final, self._learned_arrays(), monitor)
@@ -822,9 +949,11 @@ class BaseHMM(LatentModel):
 
     def _run_em(self, accumulate: Callable[[dict[str, np.ndarray]], None]) -> ConvergenceMonitor:
         monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
+        tuner = _ThreadTuner()
         for _ in range(self.n_iter):
             stats = self._new_stats()
-            accumulate(stats)
+            with tuner.iteration():
+                accumulate(stats)
             stats = _allreduce_arrays(stats)
             monitor.report(float(stats["loglik"][0]) + self._log_prior())
             self._m_step(stats)

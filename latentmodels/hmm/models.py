@@ -13,6 +13,7 @@ import numpy as np
 from scipy.special import gammaln, logsumexp
 from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from .._validation import check_choice, check_data, check_number, check_positive_int
 from . import _gaussian, _kernels
@@ -34,8 +35,11 @@ def _kmeans(
         else np.arange(len(X))
     )
     km = KMeans(n_clusters=n_clusters, n_init=3, random_state=int(rng.integers(2**31 - 1)))
-    km.fit(X[idx])
-    return km.cluster_centers_, km.predict(X)
+    # At most 20,000 rows: one thread is quick, and OpenMP threads that wait for a busy core
+    # made this 20x slower on a loaded machine.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        km.fit(X[idx])
+        return km.cluster_centers_, km.predict(X)
 
 
 def _check_real(X: Any, name: str) -> np.ndarray:
@@ -707,6 +711,9 @@ class CategoricalHMM(BaseHMM):
         with np.errstate(divide="ignore"):
             table = np.log(self.emissionprob_.T)
         return table[X[:, 0]]
+
+    def _symbol_table(self, X):
+        return np.ascontiguousarray(X[:, 0]), np.ascontiguousarray(self.emissionprob_.T)
 
     def _new_emission_stats(self):
         return {"obs": np.zeros((self.n_components, self._n_symbols()))}
