@@ -18,6 +18,7 @@ from .models import (
     LatentModel,
     load,
 )
+from .tasks.anomaly import AnomalyDetector
 from .training import TrainingDivergedError
 
 __version__ = "0.1.0"
@@ -44,6 +45,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "AnomalyDetector",
     "CategoricalHMM",
     "GMMHMM",
     "GaussianHMM",

@@ -996,3 +996,9 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# The latent-space task verbs (map, traverse, anomaly, denoise, probe) live in their own module.
+from .cli_tasks import register as _register_task_verbs  # noqa: E402
+
+_register_task_verbs(app)

@@ -753,3 +753,9 @@ def write_report(
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     subtitle = f"latentmodels run report: {run_dir} (written {stamp})"
     return atomic_write_text(run_dir / REPORT_FILE, _page(title, subtitle, rendered))
+
+
+# Sections of the latent-space tasks (neighbours, anomaly scores, denoising, probe).
+from .report_tasks import TASK_SECTIONS  # noqa: E402
+
+SECTIONS.extend(TASK_SECTIONS)

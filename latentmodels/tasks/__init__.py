@@ -1,1 +1,2 @@
-"""What users do with a latent space: interpolate, and (later) anomaly, denoise, features."""
+"""What users do with a latent space: interpolate, maps, anomaly detection, denoising,
+features for a classifier, and measuring bias."""

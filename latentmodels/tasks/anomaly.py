@@ -1,0 +1,319 @@
+"""Anomaly detection with any latent variable model: a sample the model finds unlikely is odd.
+
+:class:`AnomalyDetector` wraps a model in scikit-learn's outlier-detector interface
+(``fit``, ``score_samples``, ``decision_function``, ``predict`` returning +1/-1). Scores come
+from the model's own contract: ``score_samples`` (ELBO for VAEs, minus the reconstruction
+error for autoencoders, forward log-likelihood for HMMs, per-document bound for LDA), the
+tighter IWAE bound for models with ``log_likelihood``, or the reconstruction error of
+``inverse_transform(transform(X))`` for anything that encodes and decodes (PCA included).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import check_choice, check_data, check_number, check_positive_int
+
+__all__ = [
+    "SCORES",
+    "AnomalyDetector",
+    "plot_anomalies",
+    "plot_score_histogram",
+    "reconstruction_scores",
+    "require_methods",
+]
+
+SCORES = ("default", "iwae", "reconstruction")
+
+
+def require_methods(model: Any, task: str, *methods: str) -> None:
+    """Raise a one-line ``TypeError`` naming the first of ``methods`` that ``model`` lacks.
+
+    Example:
+        >>> require_methods(object(), "denoise", "transform")
+        Traceback (most recent call last):
+        ...
+        TypeError: model: denoise needs a model with transform(); object has none
+    """
+    for name in methods:
+        if not callable(getattr(model, name, None)):
+            raise TypeError(
+                f"model: {task} needs a model with {name}(); {type(model).__name__} has none"
+            )
+
+
+def reconstruction_scores(model: Any, X: Any) -> np.ndarray:
+    """Minus the squared reconstruction error per sample, ``-||x - decode(encode(x))||^2``.
+
+    Works for every model with ``transform`` and ``inverse_transform`` (scikit-learn's PCA
+    too); higher means better reconstructed, like ``score_samples``.
+
+    Example:
+        >>> import numpy as np
+        >>> from sklearn.decomposition import PCA
+        >>> X = np.random.default_rng(0).random((50, 6))
+        >>> bool(reconstruction_scores(PCA(6).fit(X), X).max() > -1e-6)
+        True
+    """
+    require_methods(model, "reconstruction scoring", "transform", "inverse_transform")
+    data = check_data(X, "X")
+    rebuilt = np.asarray(model.inverse_transform(model.transform(data)), dtype=np.float64)
+    if rebuilt.size != data.size:
+        raise ValueError(
+            f"model.inverse_transform returned shape {rebuilt.shape}; cannot compare with X of "
+            f"shape {data.shape}"
+        )
+    diff = data.reshape(len(data), -1).astype(np.float64) - rebuilt.reshape(len(data), -1)
+    return -np.einsum("ij,ij->i", diff, diff)
+
+
+def _is_fitted(model: Any) -> bool:
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        return False
+    except TypeError:  # not a scikit-learn estimator: trust the caller that it is ready
+        return True
+    return True
+
+
+class AnomalyDetector(OutlierMixin, BaseEstimator):
+    """Flag samples a latent variable model finds unlikely (scikit-learn outlier API).
+
+    Parameters
+    ----------
+    model : estimator
+        Any model honouring the latentmodels contract (or scikit-learn's ``PCA``). If it
+        is not fitted, :meth:`fit` trains a clone of it on the normal data; if it is, ``fit``
+        only calibrates the threshold.
+    contamination : float
+        Expected share of anomalies in the data given to :meth:`fit`, in (0, 0.5]: the
+        threshold is that quantile of the training scores.
+    threshold : float or None
+        A fixed score threshold instead (samples scoring below it are anomalies);
+        ``contamination`` is then not used.
+    score : {"default", "iwae", "reconstruction"}
+        ``"default"``: the model's ``score_samples``; ``"iwae"``: the importance-weighted
+        ``log_likelihood`` (VAEs); ``"reconstruction"``: minus the squared reconstruction error.
+    n_importance : int
+        Importance samples for ``score="iwae"``.
+
+    Attributes
+    ----------
+    model_ : the fitted model used for scoring.
+    threshold_ : float, the score below which a sample is an anomaly (``offset_`` alias).
+    train_scores_ : scores of the data ``fit`` saw.
+
+    Example:
+        >>> from latentmodels import Autoencoder, datasets
+        >>> from latentmodels.tasks.anomaly import AnomalyDetector
+        >>> X, y = datasets.load_mnist(flatten=True)
+        >>> ae = Autoencoder(latent_dim=8, epochs=1, verbose=0, random_state=0)
+        >>> detector = AnomalyDetector(ae, contamination=0.05).fit(X[y != 0][:500])
+        >>> detector.predict(X[:3]).shape
+        (3,)
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        contamination: float = 0.1,
+        threshold: float | None = None,
+        score: str = "default",
+        n_importance: int = 100,
+    ) -> None:
+        self.model = model
+        self.contamination = contamination
+        self.threshold = threshold
+        self.score = score
+        self.n_importance = n_importance
+
+    def _validate_params(self) -> None:
+        check_number(self.contamination, "contamination", low=0, high=0.5, low_inclusive=False)
+        if self.threshold is not None:
+            check_number(self.threshold, "threshold")
+        check_choice(self.score, "score", SCORES)
+        check_positive_int(self.n_importance, "n_importance")
+        needed = {
+            "default": ("score_samples",),
+            "iwae": ("log_likelihood",),
+            "reconstruction": ("transform", "inverse_transform"),
+        }[self.score]
+        require_methods(self.model, f"AnomalyDetector(score={self.score!r})", *needed)
+
+    def _raw_scores(self, model: Any, X: Any, **params: Any) -> np.ndarray:
+        if self.score == "iwae":
+            values = model.log_likelihood(X, n_importance=self.n_importance, **params)
+        elif self.score == "reconstruction":
+            values = reconstruction_scores(model, X)
+        else:
+            values = model.score_samples(X, **params)
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim != 1:
+            raise ValueError(f"model scores must be one number per sample, got {values.shape}")
+        if not np.isfinite(values).all():
+            raise ValueError(
+                f"model gave {int((~np.isfinite(values)).sum())} non-finite scores; "
+                "check the data against what the model was trained on"
+            )
+        return values
+
+    def fit(self, X: Any, y: Any = None, **params: Any) -> AnomalyDetector:
+        """Fit the model on normal data ``X`` if needed, then calibrate the threshold.
+
+        ``y`` is ignored; ``params`` go to the model's ``fit`` and scoring (e.g.
+        ``lengths=`` for an HMM).
+        """
+        self._validate_params()
+        data = check_data(X, "X")
+        if _is_fitted(self.model):
+            model = self.model
+        else:
+            try:
+                model = clone(self.model)
+            except TypeError:
+                model = self.model
+            model.fit(data, **params)
+        scores = self._raw_scores(model, data, **params)
+        self.model_ = model
+        self.sample_shape_ = tuple(data.shape[1:])
+        self.train_scores_ = scores
+        if self.threshold is not None:
+            self.threshold_ = float(self.threshold)
+        else:
+            self.threshold_ = float(np.quantile(scores, self.contamination))
+        return self
+
+    @property
+    def offset_(self) -> float:
+        """The threshold, under scikit-learn's name for it."""
+        check_is_fitted(self, "threshold_")
+        return self.threshold_
+
+    def _check_X(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "threshold_")
+        data = check_data(X, "X")
+        if math.prod(data.shape[1:]) != math.prod(self.sample_shape_):
+            raise ValueError(
+                f"X has samples of shape {data.shape[1:]}, but the detector was fitted on "
+                f"samples of shape {self.sample_shape_}"
+            )
+        return data
+
+    def score_samples(self, X: Any, **params: Any) -> np.ndarray:
+        """Normality score per sample from the model; higher means more normal."""
+        return self._raw_scores(self.model_, self._check_X(X), **params)
+
+    def decision_function(self, X: Any, **params: Any) -> np.ndarray:
+        """``score_samples(X) - threshold_``: negative for anomalies."""
+        return self.score_samples(X, **params) - self.threshold_
+
+    def predict(self, X: Any, **params: Any) -> np.ndarray:
+        """+1 for normal samples, -1 for anomalies (scores below ``threshold_``)."""
+        return np.where(self.decision_function(X, **params) >= 0, 1, -1)
+
+    def fit_predict(self, X: Any, y: Any = None, **params: Any) -> np.ndarray:
+        """Fit on ``X`` and return its +1/-1 labels."""
+        return self.fit(X, **params).predict(X, **params)
+
+    def evaluate(self, X: Any, is_anomaly: Any, **params: Any) -> dict[str, float]:
+        """AUROC and AUPRC of the scores on labelled data (``is_anomaly`` true for anomalies),
+        plus the share of anomalies caught and of normal samples flagged at ``threshold_``.
+
+        Example:
+            >>> detector.evaluate(X_test, y_test == 0)["auroc"]  # doctest: +SKIP
+            0.86
+        """
+        from ..metrics import auprc, auroc
+
+        scores = self.score_samples(X, **params)
+        truth = np.asarray(is_anomaly)
+        if truth.shape != scores.shape:
+            raise ValueError(
+                f"is_anomaly must hold one flag per sample ({len(scores)}), got shape "
+                f"{truth.shape}"
+            )
+        truth = truth.astype(bool)
+        flagged = scores < self.threshold_
+        return {
+            "auroc": auroc(truth, scores),
+            "auprc": auprc(truth, scores),
+            "recall": float(flagged[truth].mean()),
+            "false_positive_rate": float(flagged[~truth].mean()),
+        }
+
+
+def plot_score_histogram(
+    scores: Any,
+    groups: Any = None,
+    *,
+    threshold: float | None = None,
+    title: str = "Anomaly scores",
+    path: Any = None,
+) -> Any:
+    """Histogram of scores (higher = more normal), one colour per group (e.g. "normal" and
+    "anomaly"), with the threshold as a dashed line. Returns a matplotlib ``Figure``.
+
+    Example:
+        >>> fig = plot_score_histogram([-1.0, -2.0, -9.0], ["normal", "normal", "anomaly"])
+        >>> len(fig.axes)
+        1
+    """
+    from matplotlib.figure import Figure
+
+    from .. import plots
+
+    values = check_data(scores, "scores", min_ndim=1, dtype=np.float64).ravel()
+    fig = Figure(figsize=(6.4, 3.6), layout="constrained")
+    ax = fig.subplots()
+    bins = np.histogram_bin_edges(values, bins=40)
+    if groups is None:
+        ax.hist(values, bins=bins, color="tab:blue", alpha=0.8)
+    else:
+        labels = np.asarray(groups)
+        if labels.shape != values.shape:
+            raise ValueError(f"groups must hold one entry per score ({len(values)}), "
+                             f"got shape {labels.shape}")
+        for name in dict.fromkeys(labels.tolist()):
+            ax.hist(values[labels == name], bins=bins, alpha=0.6, density=True, label=str(name))
+        ax.legend(fontsize=8)
+    if threshold is not None:
+        ax.axvline(threshold, color="black", linestyle="--", linewidth=1, label="threshold")
+    ax.set_xlabel("score (higher = more normal)")
+    ax.set_ylabel("density" if groups is not None else "count")
+    ax.set_title(title, fontsize=10)
+    if path is not None:
+        plots.save_figure(fig, path)
+    return fig
+
+
+def plot_anomalies(X: Any, scores: Any, *, n: int = 16, path: Any = None) -> Any:
+    """Image grid: the ``n`` lowest-scoring (most anomalous) samples on top, the ``n``
+    highest-scoring (most typical) below. Returns a matplotlib ``Figure``.
+
+    Example:
+        >>> plot_anomalies(X_test, detector.score_samples(X_test), path="odd.png")  # doctest: +SKIP
+    """
+    from .. import plots
+
+    data = check_data(X, "X")
+    values = check_data(scores, "scores", min_ndim=1, dtype=np.float64).ravel()
+    if len(values) != len(data):
+        raise ValueError(f"scores has {len(values)} entries but X has {len(data)} samples")
+    check_positive_int(n, "n")
+    order = np.argsort(values, kind="stable")
+    n = min(n, len(data))
+    rows = [("most anomalous", plots.as_images(data[order[:n]])),
+            ("most typical", plots.as_images(data[order[::-1][:n]]))]
+    lo, hi = plots._display_range(*(images for _, images in rows))
+    fig = plots._grid_figure(rows, min(n, 16), lo, hi, "Lowest and highest scores")
+    if path is not None:
+        plots.save_figure(fig, path)
+    return fig

@@ -1,0 +1,158 @@
+"""Looking around a latent space: 2-D maps of the codes and nearest neighbours.
+
+:func:`latent_map` embeds ``transform(X)`` in two dimensions (PCA, t-SNE or UMAP) and can
+draw it with :func:`latentmodels.plots.plot_latent_map`; :func:`nearest_neighbors` finds,
+for each query, the reference samples whose codes are closest, and :func:`plot_neighbors`
+shows them as an image grid. Only the contract's ``transform`` is used.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .._validation import check_choice, check_data, check_positive_int
+from .anomaly import require_methods
+
+__all__ = ["latent_map", "nearest_neighbors", "plot_neighbors"]
+
+METHODS = ("pca", "tsne", "umap")
+
+
+def _codes(model: Any, X: np.ndarray, y: Any, name: str) -> np.ndarray:
+    from ..plots import is_conditional
+
+    if is_conditional(model):
+        if y is None:
+            raise ValueError(f"y: {type(model).__name__} is conditional; pass the labels of {name}")
+        codes = model.transform(X, y=y)
+    else:
+        codes = model.transform(X)
+    codes = np.asarray(codes, dtype=np.float64)
+    if codes.ndim != 2 or len(codes) != len(X):
+        raise ValueError(f"model.transform returned shape {codes.shape} for {name}; expected "
+                         f"({len(X)}, latent_dim)")
+    return codes
+
+
+def latent_map(
+    model: Any,
+    X: Any,
+    y: Any = None,
+    method: str = "pca",
+    *,
+    random_state: int | None = 0,
+    path: str | os.PathLike | None = None,
+    max_points: int = 2000,
+) -> np.ndarray:
+    """2-D embedding of the codes ``transform(X)``, one row per sample of ``X``.
+
+    ``method``: ``"pca"`` (a 2-D latent space is returned unchanged), ``"tsne"``
+    (scikit-learn) or ``"umap"`` (needs umap-learn). ``y`` holds labels: needed by
+    conditional models, and used to colour the plot. With ``path`` the map is also drawn
+    with :func:`latentmodels.plots.plot_latent_map` (at most ``max_points`` samples; for
+    t-SNE/UMAP it embeds that subset again) and written as a PNG.
+
+    Example:
+        >>> from latentmodels import VAE, datasets
+        >>> X, y = datasets.load_mnist()
+        >>> vae = VAE(latent_dim=4, epochs=1, verbose=0, random_state=0).fit(X[:500])
+        >>> latent_map(vae, X[:100], y[:100]).shape
+        (100, 2)
+    """
+    from ..plots import _embed_2d, plot_latent_map
+
+    require_methods(model, "latent_map", "transform")
+    check_choice(method, "method", METHODS)
+    data = check_data(X, "X")
+    labels = None
+    if y is not None:
+        labels = np.asarray(y)
+        if labels.shape != (len(data),):
+            raise ValueError(
+                f"y must hold one label per sample of X ({len(data)}), got shape {labels.shape}"
+            )
+    if len(data) < 3:
+        raise ValueError(f"X: a latent map needs at least 3 samples, got {len(data)}")
+    points, _ = _embed_2d(_codes(model, data, labels, "X"), method, random_state)
+    if path is not None:
+        plot_latent_map(model, data, labels, method=method, max_points=max_points,
+                        random_state=random_state, path=path)
+    return np.asarray(points, dtype=np.float64)
+
+
+def nearest_neighbors(
+    model: Any,
+    X_query: Any,
+    X_reference: Any,
+    k: int = 5,
+    *,
+    metric: str = "euclidean",
+    y_query: Any = None,
+    y_reference: Any = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` reference samples closest to each query in latent space.
+
+    Returns ``(distances, indices)``, each of shape ``(n_queries, k)``, nearest first, like
+    scikit-learn's ``kneighbors``; ``indices`` point into ``X_reference``. ``metric`` is any
+    metric scikit-learn's ``NearestNeighbors`` knows (``"euclidean"``, ``"cosine"``, ...).
+    ``y_query``/``y_reference`` are needed only by conditional models.
+
+    Example:
+        >>> distances, indices = nearest_neighbors(vae, X[:2], X[100:600], k=3)  # doctest: +SKIP
+        >>> indices.shape  # doctest: +SKIP
+        (2, 3)
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    require_methods(model, "nearest_neighbors", "transform")
+    queries = check_data(X_query, "X_query")
+    reference = check_data(X_reference, "X_reference")
+    if int(np.prod(queries.shape[1:])) != int(np.prod(reference.shape[1:])):
+        raise ValueError(
+            f"X_query has samples of shape {queries.shape[1:]} but X_reference has "
+            f"{reference.shape[1:]}"
+        )
+    check_positive_int(k, "k")
+    if k > len(reference):
+        raise ValueError(f"k: {k} neighbours asked for, X_reference has only {len(reference)}")
+    index = NearestNeighbors(n_neighbors=k, metric=metric)
+    index.fit(_codes(model, reference, y_reference, "X_reference"))
+    distances, indices = index.kneighbors(_codes(model, queries, y_query, "X_query"))
+    return distances, indices
+
+
+def plot_neighbors(
+    model: Any,
+    X_query: Any,
+    X_reference: Any,
+    k: int = 8,
+    *,
+    metric: str = "euclidean",
+    path: str | os.PathLike | None = None,
+) -> Figure:
+    """Image grid: each row is a query (first column) followed by its ``k`` nearest
+    reference samples in latent space.
+
+    Example:
+        >>> plot_neighbors(vae, X[:6], X[100:2000], k=8, path="neighbours.png")  # doctest: +SKIP
+    """
+    from .. import plots
+
+    distances, indices = nearest_neighbors(model, X_query, X_reference, k, metric=metric)
+    queries = check_data(X_query, "X_query")
+    reference = check_data(X_reference, "X_reference")
+    rows = []
+    for q in range(len(queries)):
+        rows.append(queries[q : q + 1])
+        rows.append(reference[indices[q]])
+    images = plots.as_images(np.concatenate(rows), name="X_reference")
+    lo, hi = plots._display_range(images)
+    fig = plots._grid_figure([("", images)], k + 1, lo, hi,
+                             "Nearest neighbours in latent space (first column: query)")
+    if path is not None:
+        plots.save_figure(fig, path)
+    return fig

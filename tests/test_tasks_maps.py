@@ -1,0 +1,66 @@
+"""Latent maps and nearest neighbours: right shapes, a PNG, neighbours that share the query's
+class, clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from latentmodels import VAE, Autoencoder
+from latentmodels.tasks.maps import latent_map, nearest_neighbors, plot_neighbors
+
+
+@pytest.fixture(scope="module")
+def ae(mnist_small):
+    X, _ = mnist_small
+    model = Autoencoder(latent_dim=16, hidden_dims=(128,), epochs=15, learning_rate=3e-3,
+                        verbose=0, random_state=0)
+    return model.fit(X)
+
+
+def test_latent_map_pca_and_tsne_give_one_point_per_sample(ae, mnist_small, tmp_path):
+    X, y = mnist_small
+    points = latent_map(ae, X[:200], y[:200], path=tmp_path / "map.png")
+    assert points.shape == (200, 2) and np.isfinite(points).all()
+    with Image.open(tmp_path / "map.png") as image:
+        assert np.asarray(image.convert("L")).var() > 0
+    assert latent_map(ae, X[:60], method="tsne").shape == (60, 2)
+
+
+def test_latent_map_of_a_2d_space_is_the_codes(mnist_small):
+    X, _ = mnist_small
+    vae = VAE(latent_dim=2, hidden_dims=(16,), epochs=1, verbose=0, random_state=0).fit(X[:200])
+    np.testing.assert_allclose(latent_map(vae, X[:20]), vae.transform(X[:20]), rtol=1e-6)
+
+
+def test_nearest_neighbours_share_the_class_of_the_query(ae, mnist_small):
+    X, y = mnist_small
+    distances, indices = nearest_neighbors(ae, X[:100], X[100:], k=5)
+    assert distances.shape == indices.shape == (100, 5)
+    assert (np.diff(distances, axis=1) >= 0).all()
+    agreement = (y[100:][indices] == y[:100, None]).mean()
+    assert agreement > 0.6, agreement  # chance is about 0.1
+    d_self, i_self = nearest_neighbors(ae, X[:3], X[:50], k=1)
+    np.testing.assert_array_equal(i_self[:, 0], [0, 1, 2])
+    assert np.allclose(d_self, 0, atol=1e-5)
+
+
+def test_plot_neighbors_writes_a_grid(ae, mnist_small, tmp_path):
+    X, _ = mnist_small
+    plot_neighbors(ae, X[:3], X[100:400], k=4, path=tmp_path / "nn.png")
+    assert (tmp_path / "nn.png").is_file()
+
+
+def test_bad_input_is_refused(ae, mnist_small):
+    X, y = mnist_small
+    with pytest.raises(ValueError, match="y must hold one label per sample"):
+        latent_map(ae, X[:50], y[:49])
+    with pytest.raises(ValueError, match="method"):
+        latent_map(ae, X[:50], method="mds")
+    with pytest.raises(ValueError, match="X_query has samples of shape"):
+        nearest_neighbors(ae, np.zeros((2, 10)), X[:50])
+    with pytest.raises(ValueError, match="k: 60"):
+        nearest_neighbors(ae, X[:2], X[:50], k=60)
+    with pytest.raises(TypeError, match="transform"):
+        nearest_neighbors(object(), X[:2], X[:50])
