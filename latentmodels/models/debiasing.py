@@ -21,7 +21,6 @@ from torch import nn
 
 from .._validation import check_data, check_number, check_positive_int
 from .._validation import check_random_state as _seed
-from ..nn.blocks import Decoder, Encoder
 from ._deep import DeepLatentModel
 from .vae import _VAENetwork, check_likelihood_range
 
@@ -32,12 +31,9 @@ class _DebiasingNetwork(_VAENetwork):
     def __init__(
         self, architecture, input_shape, hidden_dims, latent_dim, likelihood, n_classes: int
     ) -> None:
-        nn.Module.__init__(self)
-        self.likelihood = likelihood
-        self.latent_dim = latent_dim
-        self.encoder = Encoder(architecture, input_shape, hidden_dims, 2 * latent_dim + n_classes)
-        self.decoder = Decoder(architecture, latent_dim, hidden_dims, input_shape)
-        self.log_scale = nn.Parameter(torch.zeros(())) if likelihood == "gaussian" else None
+        super().__init__(
+            architecture, input_shape, hidden_dims, latent_dim, likelihood, extra_outputs=n_classes
+        )
 
     def encode_all(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         out = self.encoder(x)

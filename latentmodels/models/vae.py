@@ -48,11 +48,14 @@ class _VAENetwork(nn.Module):
         latent_dim: int,
         likelihood: str,
         condition_dim: int = 0,
+        extra_outputs: int = 0,
     ) -> None:
         super().__init__()
         self.likelihood = likelihood
+        self.latent_dim = latent_dim
+        # extra_outputs: encoder outputs after the mean and log-variance (class logits).
         self.encoder = Encoder(
-            architecture, input_shape, hidden_dims, 2 * latent_dim, condition_dim
+            architecture, input_shape, hidden_dims, 2 * latent_dim + extra_outputs, condition_dim
         )
         self.decoder = Decoder(architecture, latent_dim, hidden_dims, input_shape, condition_dim)
         self.log_scale = nn.Parameter(torch.zeros(())) if likelihood == "gaussian" else None
