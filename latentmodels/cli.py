@@ -55,14 +55,18 @@ IWAE_SAMPLES = 100
 DEMO_HMM_DIR = "hmm"
 DEMO_HMM_COLUMNS = ("waiting", "duration")
 DEMO_HMM_TITLE = "Hidden Markov model: Old Faithful eruptions"
+DEMO_LDA_DIR = "lda"
+DEMO_LDA_TOPICS = 20
+DEMO_LDA_TITLE = "Topic model: 20 Newsgroups posts"
 
 
 class ModelKind(str, Enum):
+    """The deep model families of ``train``."""
+
     ae = "ae"
     dae = "dae"
     vae = "vae"
     cvae = "cvae"
-    hmm = "hmm"
 
 
 class Architecture(str, Enum):
@@ -365,34 +369,6 @@ def _print_run(out: Path, info: dict[str, Any], report: bool, seconds: float) ->
 HMM_MAX_STATES = 6
 HMM_N_ITER = 200
 HMM_TOL = 1e-3
-# Options of `train` that only deep models read, and those that only `train hmm` reads
-# (parameter name -> flag), so that a misplaced option is an error rather than ignored.
-_DEEP_ONLY = {
-    "latent_dim": "--latent-dim", "epochs": "--epochs", "batch_size": "--batch-size",
-    "learning_rate": "--learning-rate", "architecture": "--architecture",
-    "hidden_dims": "--hidden-dims", "likelihood": "--likelihood", "beta": "--beta",
-    "kl_warmup_epochs": "--kl-warmup-epochs", "corruption": "--corruption",
-    "noise_level": "--noise-level", "validation_fraction": "--validation-fraction",
-    "patience": "--patience", "test_fraction": "--test-fraction",
-    "checkpoint_every": "--checkpoint-every", "resume": "--resume",
-    "iwae_samples": "--iwae-samples", "device": "--device", "limit": "--limit",
-}
-_HMM_ONLY = {
-    "columns": "--columns", "states": "--states", "max_states": "--max-states",
-    "covariance_type": "--covariance-type", "log_returns": "--log-returns",
-    "categorical": "--categorical", "lengths_column": "--lengths-column", "n_iter": "--n-iter",
-}
-
-
-def _given(ctx: typer.Context, names: dict[str, str]) -> list[str]:
-    """Flags among ``names`` that the user typed (not left at their defaults)."""
-    given = []
-    for name, flag in names.items():
-        source = ctx.get_parameter_source(name)
-        # an enum (click's ParameterSource, vendored by typer): compare by name
-        if source is not None and getattr(source, "name", "") not in ("DEFAULT", "DEFAULT_MAP"):
-            given.append(flag)
-    return given
 
 
 def _parse_columns(text: str | None) -> list[str]:
@@ -550,131 +526,6 @@ def _train_hmm(
                           lengths_column=lengths_column)
     return fit_hmm_run(series, template, n_states, out=out, command=command,
                        max_states=max_states, report=report)
-
-
-@app.command()
-def train(
-    ctx: typer.Context,
-    model: Annotated[ModelKind, typer.Argument(help="Model family: ae, dae, vae, cvae or hmm.")],
-    data: Annotated[str, typer.Option(
-        help="mnist | fashion-mnist | digits, or a path (.npz, .npy, .csv, IDX, image folder); "
-             "for hmm a .csv with a header row, or geyser (bundled).")],
-    out: Annotated[Path, typer.Option(help="Run directory to write.")],
-    latent_dim: Annotated[int, typer.Option(help="Size of the latent code.")] = 16,
-    epochs: Annotated[int, typer.Option(help="Maximum training epochs.")] = 30,
-    batch_size: Annotated[int, typer.Option(help="Samples per batch.")] = 128,
-    learning_rate: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
-    architecture: Annotated[Architecture, typer.Option(help="mlp or conv.")] = Architecture.mlp,
-    hidden_dims: Annotated[str | None, typer.Option(
-        help="Hidden sizes, e.g. 512,256 (channels for conv). Default: the model's.")] = None,
-    likelihood: Annotated[Likelihood | None, typer.Option(
-        help="bernoulli (data in [0,1]) or gaussian; for ae/dae: bce or mse loss.")] = None,
-    beta: Annotated[float | None, typer.Option(help="KL weight (vae, cvae).")] = None,
-    kl_warmup_epochs: Annotated[int | None, typer.Option(
-        help="Epochs to ramp the KL weight up (vae, cvae).")] = None,
-    corruption: Annotated[Corruption | None, typer.Option(help="Noise for dae.")] = None,
-    noise_level: Annotated[float | None, typer.Option(help="Noise strength for dae.")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed (equal seeds: equal runs on CPU).")] = 0,
-    validation_fraction: Annotated[float, typer.Option(
-        help="Share of the training data held out for early stopping.")] = 0.1,
-    patience: Annotated[int, typer.Option(help="Early-stopping patience in epochs.")] = 10,
-    test_fraction: Annotated[float, typer.Option(
-        help="Share of the data held out for test metrics (fixed split).")] = DEFAULT_TEST_FRACTION,
-    checkpoint_every: Annotated[int, typer.Option(
-        help="Checkpoint into OUT/checkpoints every N epochs (0: off).")] = 5,
-    resume: Annotated[bool, typer.Option(
-        help="Continue a killed run from OUT/checkpoints (same options).")] = False,
-    iwae_samples: Annotated[int, typer.Option(
-        help="Importance samples for the test NLL of VAEs (0: skip).")] = IWAE_SAMPLES,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:1, ...")] = "auto",
-    threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
-    report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    limit: Annotated[int | None, typer.Option(help="Use only the first N samples.",
-                                              hidden=True)] = None,
-    columns: Annotated[str | None, typer.Option(
-        help="hmm: CSV columns to model, comma-separated (e.g. waiting,duration).")] = None,
-    states: Annotated[str, typer.Option(
-        help="hmm: number of hidden states, or auto (lowest BIC over 1..--max-states).")
-    ] = "auto",
-    max_states: Annotated[int, typer.Option(help="hmm: largest number of states auto tries.")
-                          ] = HMM_MAX_STATES,
-    covariance_type: Annotated[CovarianceType | None, typer.Option(
-        help="hmm: Gaussian covariance (diag, full, spherical, tied). Default: diag.")] = None,
-    log_returns: Annotated[bool, typer.Option(
-        "--log-returns", help="hmm: model 100 * diff(log(x)) of positive series (prices).")
-    ] = False,
-    categorical: Annotated[bool, typer.Option(
-        "--categorical", help="hmm: one column of labels -> a categorical HMM on its codes.")
-    ] = False,
-    lengths_column: Annotated[str | None, typer.Option(
-        help="hmm: column whose runs of equal values mark separate sequences.")] = None,
-    n_iter: Annotated[int, typer.Option(help="hmm: maximum EM iterations.")] = HMM_N_ITER,
-) -> None:
-    """Train a model on a dataset; write model.lm, run.json and report.html into OUT.
-
-    latentmodels train hmm --data geyser.csv --columns waiting,duration --states auto --out r
-    """
-    with _clean_errors(), _threads(threads):
-        started = time.perf_counter()
-        if model == ModelKind.hmm:
-            misplaced = _given(ctx, _DEEP_ONLY)
-            if misplaced:
-                raise _BadInput(f"{misplaced[0]} does not apply to an hmm model")
-            command = ["latentmodels", "train", "hmm", "--data", data, "--columns",
-                       str(columns), "--states", states, "--seed", str(seed), "--out", str(out)]
-            for flag, on in (("--log-returns", log_returns), ("--categorical", categorical)):
-                if on:
-                    command.append(flag)
-            if covariance_type is not None:
-                command += ["--covariance-type", covariance_type.value]
-            if lengths_column is not None:
-                command += ["--lengths-column", lengths_column]
-            info = _train_hmm(
-                data=data, out=out, columns=columns, states=states, max_states=max_states,
-                covariance_type=covariance_type, log_returns=log_returns,
-                categorical=categorical, lengths_column=lengths_column, n_iter=n_iter,
-                seed=seed, report=report, command=command,
-            )
-            _print_run(out, info, report, time.perf_counter() - started)
-            return
-        misplaced = _given(ctx, _HMM_ONLY)
-        if misplaced:
-            raise _BadInput(f"{misplaced[0]} applies only to hmm models")
-        if checkpoint_every < 0:
-            raise _BadInput(f"--checkpoint-every must be >= 0, got {checkpoint_every}")
-        checkpoints = checkpoint_every > 0 or resume
-        estimator = _build_model(
-            model,
-            latent_dim=latent_dim,
-            architecture=architecture.value,
-            hidden_dims=_parse_hidden(hidden_dims),
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            random_state=seed,
-            device=device,
-            checkpoint_dir=str(out / "checkpoints") if checkpoints else None,
-            checkpoint_every=max(checkpoint_every, 1),
-            verbose=0 if quiet else 1,
-            likelihood=likelihood,
-            beta=beta,
-            kl_warmup_epochs=kl_warmup_epochs,
-            corruption=corruption,
-            noise_level=noise_level,
-        )
-        X, y = _load_data(data, limit)
-        if model == ModelKind.cvae and y is None:
-            raise _BadInput(f"--data {data} has no labels; a cvae needs labelled data")
-        command = ["latentmodels", "train", model.value, "--data", data, "--out", str(out),
-                   "--latent-dim", str(latent_dim), "--epochs", str(epochs),
-                   "--seed", str(seed)]
-        info = _train_run(estimator, X, y, out=out, source=data, limit=limit,
-                          test_fraction=test_fraction, command=command, resume=resume,
-                          iwae=iwae_samples, report=report)
-        _print_run(out, info, report, time.perf_counter() - started)
 
 
 # -- using a model -------------------------------------------------------------------------------
@@ -923,8 +774,9 @@ def demo(
     limit: Annotated[int | None, typer.Option(help="Use only the first N digits.",
                                               hidden=True)] = None,
 ) -> None:
-    """Train a VAE on the embedded MNIST digits and an HMM on the bundled Old Faithful geyser
-    series, and write one HTML report (about a minute)."""
+    """Train a VAE on the embedded MNIST digits, an HMM on the bundled Old Faithful geyser
+    series and an LDA topic model on bundled 20 Newsgroups posts; write one HTML report
+    (about a minute)."""
     with _clean_errors(), _threads(threads):
         from .models import VAE
         from .report import write_report, write_run
@@ -953,8 +805,18 @@ def demo(
             f"(log-likelihood {hmm_metrics['log_likelihood_per_step']:.3f} nats/step); "
             f"model in {out / DEMO_HMM_DIR}."
         )
-        info["hmm_run"] = DEMO_HMM_DIR  # the report's HMM section reads this sub-run
+        lda_info = _demo_lda(out / DEMO_LDA_DIR, threads)
+        lda_metrics = lda_info["metrics"]
+        console.print(
+            f"LDA: {lda_metrics['n_topics']} topics in {lda_metrics['n_train_docs']:,} "
+            f"20 Newsgroups posts (held-out perplexity {lda_metrics['perplexity']:.0f}, mean "
+            f"NPMI {lda_metrics['mean_npmi']:.3f}); model in {out / DEMO_LDA_DIR}."
+        )
+        # The report's HMM and topic sections read these sub-runs.
+        info["hmm_run"] = DEMO_HMM_DIR
         info["hmm_title"] = DEMO_HMM_TITLE
+        info["lda_run"] = DEMO_LDA_DIR
+        info["lda_title"] = DEMO_LDA_TITLE
         write_run(out, info)
         write_report(out, estimator, metrics=info["metrics"])
         _print_run(out, info, True, time.perf_counter() - started)
@@ -973,6 +835,18 @@ def _demo_hmm(out: Path) -> dict[str, Any]:
     command = ["latentmodels", "train", "hmm", "--data", "geyser", "--columns",
                ",".join(DEMO_HMM_COLUMNS), "--states", "auto", "--seed", "0", "--out", str(out)]
     return fit_hmm_run(series, template, None, out=out, command=command, report=False)
+
+
+def _demo_lda(out: Path, threads: int) -> dict[str, Any]:
+    """The demo's topic model: LDA on the bundled 2,000-post 20 Newsgroups sample."""
+    from .lda.runs import fit_lda_run, load_texts
+    from .models.lda import LDA
+
+    command = ["latentmodels", "train", "lda", "--data", "newsgroups", "--topics",
+               str(DEMO_LDA_TOPICS), "--seed", "0", "--out", str(out)]
+    return fit_lda_run(load_texts("newsgroups"),
+                       LDA(DEMO_LDA_TOPICS, random_state=0, n_jobs=threads), out=out,
+                       command=command, report=False)
 
 
 def _show_version(value: bool) -> None:
@@ -998,7 +872,12 @@ if __name__ == "__main__":
     main()
 
 
-# The latent-space task verbs (map, traverse, anomaly, denoise, probe) live in their own module.
+# `train <family>`, the topic-model verbs (topics, transform) and the latent-space task verbs
+# (map, traverse, anomaly, denoise, probe) live in their own modules.
+from .cli_lda import register as _register_topic_verbs  # noqa: E402
 from .cli_tasks import register as _register_task_verbs  # noqa: E402
+from .cli_train import train_app  # noqa: E402
 
+app.add_typer(train_app)
+_register_topic_verbs(app)
 _register_task_verbs(app)

@@ -241,6 +241,17 @@ _METRIC_LABELS = {
     "em_iterations": "EM iterations",
     "n_observations": "observations (steps)",
     "n_sequences": "sequences",
+    "perplexity": "held-out perplexity, document completion (lower is better)",
+    "nats_per_token": "held-out nats per token (lower is better)",
+    "mean_npmi": "mean NPMI coherence, top 10 words (higher is better)",
+    "mean_umass": "mean UMass coherence, top 10 words (higher is better)",
+    "topic_diversity": "topic diversity, top 25 words",
+    "n_topics": "topics",
+    "iterations": "passes (VB) or sweeps (Gibbs)",
+    "n_train_docs": "training documents",
+    "n_test_docs": "held-out documents",
+    "vocabulary_size": "vocabulary size",
+    "train_tokens": "training tokens",
 }
 
 
@@ -527,6 +538,17 @@ _HMM_METRICS = {
     "converged": "EM converged",
     "n_observations": "observations",
     "n_sequences": "sequences",
+    "perplexity": "held-out perplexity, document completion (lower is better)",
+    "nats_per_token": "held-out nats per token (lower is better)",
+    "mean_npmi": "mean NPMI coherence, top 10 words (higher is better)",
+    "mean_umass": "mean UMass coherence, top 10 words (higher is better)",
+    "topic_diversity": "topic diversity, top 25 words",
+    "n_topics": "topics",
+    "iterations": "passes (VB) or sweeps (Gibbs)",
+    "n_train_docs": "training documents",
+    "n_test_docs": "held-out documents",
+    "vocabulary_size": "vocabulary size",
+    "train_tokens": "training tokens",
 }
 
 
@@ -699,7 +721,9 @@ def write_report(
     (the held-out split) and the metrics from ``run.json``. ``sections`` replaces
     :data:`SECTIONS`; ``tsne=False`` leaves out the t-SNE latent map (the slowest figure).
     For an HMM, ``X`` is the series (all of it) and ``lengths`` its sequence lengths; when
-    not given they are read again from the CSV columns ``run.json`` records.
+    not given they are read again from the CSV columns ``run.json`` records. For a topic
+    model, ``X`` is a :class:`~latentmodels.text.TextCorpus` of held-out documents and ``y``
+    their labels; when not given they are read again from the text source of the run.
     Returns the report's path.
 
     >>> from latentmodels import VAE, datasets  # doctest: +SKIP
@@ -717,12 +741,19 @@ def write_report(
         if not model_path.is_file():
             raise FileNotFoundError(f"run_dir: {run_dir} has no {MODEL_FILE}; pass model=")
         model = load_model(model_path)
-    if X is None and (run_info.get("data") or {}).get("kind") == "sequences":
+    from .report_lda import is_lda, prepare_inputs
+
+    options: dict[str, Any] = {"tsne": tsne, "lengths": lengths}
+    if is_lda(model):
+        # Documents are not arrays: the topic sections read them from the options.
+        options["corpus"], options["labels"] = prepare_inputs(model, X, y, run_info)
+        X = y = None
+    elif X is None and (run_info.get("data") or {}).get("kind") == "sequences":
         from .hmm.runs import load_run_series
 
         series = load_run_series(run_info)
         X, lengths = series.X, series.lengths
-    elif X is None and run_info.get("data"):
+    elif X is None and run_info.get("data") and not is_lda(model):
         X, y = load_run_data(run_info)
     if X is not None:
         X = np.asarray(X)
@@ -732,8 +763,7 @@ def write_report(
                 raise ValueError(f"y has {len(y)} labels but X has {len(X)} samples")
     if metrics is None:
         metrics = run_info.get("metrics") or {}
-    ctx = ReportContext(run_dir, model, X, y, dict(metrics), run_info,
-                        {"tsne": tsne, "lengths": lengths})
+    ctx = ReportContext(run_dir, model, X, y, dict(metrics), run_info, options)
 
     rendered: list[tuple[Section, str]] = []
     for builder in SECTIONS if sections is None else sections:
@@ -755,7 +785,11 @@ def write_report(
     return atomic_write_text(run_dir / REPORT_FILE, _page(title, subtitle, rendered))
 
 
-# Sections of the latent-space tasks (neighbours, anomaly scores, denoising, probe).
+# Sections of the latent-space tasks (neighbours, anomaly scores, denoising, probe) and of
+# topic models.
+from .report_lda import LDA_SECTIONS  # noqa: E402
 from .report_tasks import TASK_SECTIONS  # noqa: E402
 
 SECTIONS.extend(TASK_SECTIONS)
+# Topics sit beside the other model families' sections, before the image tasks.
+SECTIONS[SECTIONS.index(hmm_section) + 1 : SECTIONS.index(hmm_section) + 1] = LDA_SECTIONS
