@@ -1,11 +1,12 @@
 """CLI verbs that put a saved model's latent space to work: ``map``, ``traverse``, ``anomaly``,
-``denoise`` and ``probe``.
+``denoise`` and ``probe``; and ``debias``, which trains a debiasing VAE on a biased set.
 
     latentmodels map runs/vae --out map.png --neighbors-out neighbours.png
     latentmodels traverse runs/vae --out traversal.png --index 3
     latentmodels anomaly runs/vae --out runs/vae/anomaly --anomaly-class 0
     latentmodels denoise runs/vae --out denoise.png --corruption masking --level 0.5
     latentmodels probe runs/vae --labels 100,1000,all
+    latentmodels debias --data mnist --positive 7 --rule slant --out runs/debias
 
 ``MODEL`` is a saved model (.lm) or a run directory. Without ``--data`` a run directory's
 held-out split (recorded in its run.json) is used. :func:`register` adds the verbs to a Typer
@@ -293,18 +294,117 @@ def probe_command(
             console.print(f"Wrote [bold]{out}[/bold]")
 
 
+def debias_command(
+    out: Annotated[Path, typer.Option(help="Run directory to write.")],
+    data: Annotated[str, typer.Option(
+        help="Labelled images: mnist | fashion-mnist | digits, or a path.")] = "mnist",
+    positive: Annotated[int, typer.Option(help="The class to detect (\"is this a 7?\").")] = 7,
+    rule: Annotated[str, typer.Option(
+        help="Sub-groups of the class: slant (right-leaning vs upright) or ink (thick vs "
+             "thin strokes); the rare group is the half above the class median.")] = "slant",
+    keep_fraction: Annotated[float, typer.Option(
+        help="Share of the rare group's training samples kept (the bias).")] = 0.05,
+    epochs: Annotated[int, typer.Option(help="Training epochs of each model.")] = 15,
+    latent_dim: Annotated[int, typer.Option(help="Size of the latent code.")] = 8,
+    limit: LimitOption = None,
+    seed: Annotated[int, typer.Option(help="Seed of the split, the bias and the models.")] = 0,
+    threads: ThreadsOption = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Train a plain classifier and a debiasing VAE on a deliberately biased training set;
+    report accuracy per sub-group and the images the DB-VAE up-weights most and least."""
+    cli = _cli()
+    with cli._clean_errors(), cli._threads(threads):
+        import datetime as _dt
+
+        from . import __version__
+        from .report import MODEL_FILE, write_report, write_run
+        from .tasks.debias import RULES, debias_experiment
+
+        if rule not in RULES:
+            raise cli._BadInput(f"--rule must be one of {', '.join(sorted(RULES))}, got {rule!r}")
+        if not 0 < keep_fraction <= 1:
+            raise cli._BadInput(f"--keep-fraction must be in (0, 1], got {keep_fraction}")
+        if epochs < 1:
+            raise cli._BadInput(f"--epochs must be >= 1, got {epochs}")
+        X, y = cli._load_data(data, limit)
+        if y is None:
+            raise cli._BadInput(f"--data {data} has no labels; debias needs labelled images")
+        if not (y == positive).any():
+            raise cli._BadInput(f"--positive {positive}: no image of {data} has that label")
+        if X.ndim == 2 and _square(X):
+            side = int(np.sqrt(X.shape[1]))
+            X = X.reshape(len(X), side, side)
+        result = debias_experiment(X, y, positive, rule=rule, keep_fraction=keep_fraction,
+                                   random_state=seed, epochs=epochs, latent_dim=latent_dim,
+                                   patience=None, verbose=0 if quiet else 1)
+        out.mkdir(parents=True, exist_ok=True)
+        model = result["debiased_model"]
+        model.save(out / MODEL_FILE)
+        keep = result["train_index"]
+        weights = model.sampling_weights(X[keep], result["train_target"])
+        positives = np.flatnonzero(result["train_target"] == 1)
+        ranked = positives[np.argsort(weights[positives], kind="stable")]
+        from .plots import plot_image_grid
+
+        plot_image_grid(X[keep][ranked[-32:][::-1]], ncols=8,
+                        title=f"most up-weighted {positive}s", path=out / "debias_most.png")
+        plot_image_grid(X[keep][ranked[:32]], ncols=8, title=f"least up-weighted {positive}s",
+                        path=out / "debias_least.png")
+        rare = result["train_rare"]
+        common_name, rare_name = result["groups"]
+        pos_rare = rare[positives]
+        ratio = float(weights[positives][pos_rare].mean() / weights[positives][~pos_rare].mean())
+        summary = {key: result[key] for key in ("plain", "debiased")}
+        info = {
+            "created": _dt.datetime.now().isoformat(timespec="seconds"),
+            "latentmodels_version": __version__,
+            "command": f"latentmodels debias --data {data} --positive {positive} --rule {rule} "
+                       f"--keep-fraction {keep_fraction} --epochs {epochs} --seed {seed} "
+                       f"--out {out}",
+            "model": {"class": type(model).__name__, "params": model.get_params(deep=False)},
+            "metrics": {"gap_plain": summary["plain"]["gap"],
+                        "gap_debiased": summary["debiased"]["gap"],
+                        "accuracy_plain": summary["plain"]["overall"],
+                        "accuracy_debiased": summary["debiased"]["overall"]},
+            "debias": {"rule": rule, "positive": positive, "keep_fraction": keep_fraction,
+                       "groups": result["groups"], "n_train": result["n_train"],
+                       "n_test": result["n_test"], "weight_ratio_rare": ratio,
+                       "rare_share_top32": float(rare[ranked[-32:]].mean()),
+                       "rare_share_train": float(pos_rare.mean()), **summary},
+        }
+        write_run(out, info)
+        write_report(out, model, metrics=info["metrics"])
+        console = cli._out()
+        from rich.table import Table
+
+        table = Table(title=f"Is it a {positive}? Training kept {keep_fraction:.0%} of the "
+                            f"{rare_name} {positive}s")
+        for column in ("model", "accuracy", f"recall {common_name}", f"recall {rare_name}",
+                       "gap"):
+            table.add_column(column, justify="right")
+        for key, name in (("plain", "plain classifier"), ("debiased", "DB-VAE")):
+            r = summary[key]
+            table.add_row(name, f"{r['overall']:.4f}", f"{r[common_name]:.3f}",
+                          f"{r[rare_name]:.3f}", f"{r['gap']:.3f}")
+        console.print(table)
+        console.print(f"Mean sampling weight of {rare_name} vs {common_name} training "
+                      f"{positive}s: {ratio:.2f}x; report: [bold]{out / 'report.html'}[/bold]")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``map``, ``traverse``, ``anomaly``, ``denoise`` and ``probe`` to ``app``.
+    """Add ``map``, ``traverse``, ``anomaly``, ``denoise``, ``probe`` and ``debias`` to ``app``.
 
     Example:
         >>> import typer
         >>> app = typer.Typer()
         >>> register(app)
         >>> sorted(c.name for c in app.registered_commands)
-        ['anomaly', 'denoise', 'map', 'probe', 'traverse']
+        ['anomaly', 'debias', 'denoise', 'map', 'probe', 'traverse']
     """
     app.command("map")(map_command)
     app.command("traverse")(traverse_command)
     app.command("anomaly")(anomaly_command)
     app.command("denoise")(denoise_command)
     app.command("probe")(probe_command)
+    app.command("debias")(debias_command)

@@ -16,6 +16,7 @@ import numpy as np
 __all__ = [
     "TASK_SECTIONS",
     "anomaly_section",
+    "debias_section",
     "denoise_section",
     "neighbors_section",
     "probe_section",
@@ -154,8 +155,41 @@ def probe_section(ctx: _report.ReportContext) -> _report.Section | None:
     return _report.Section("probe", "Latent codes as features", text + _rows_html(header, rows))
 
 
+def debias_section(ctx: _report.ReportContext) -> _report.Section | None:
+    """A ``debias`` run: accuracy per sub-group of the plain classifier and the DB-VAE, and
+    the training images the DB-VAE up-weights most and least."""
+    result = ctx.run_info.get("debias")
+    if not result:
+        return None
+    common, rare = result["groups"]
+    header = ["model", "accuracy", f"recall {common}", f"recall {rare}", "gap"]
+    rows = [[name, f"{result[key]['overall']:.4f}", f"{result[key][common]:.3f}",
+             f"{result[key][rare]:.3f}", f"{result[key]['gap']:.3f}"]
+            for key, name in (("plain", "plain classifier"), ("debiased", "DB-VAE"))]
+    positive = result["positive"]
+    text = (f"<p>Task: is this a {html.escape(str(positive))}? Sub-groups by the "
+            f"<code>{html.escape(result['rule'])}</code> rule (the rare group is the half of "
+            f"the class above its median); training kept {100 * result['keep_fraction']:.0f} % "
+            f"of the {html.escape(rare)} ones ({result['n_train']:,} training, "
+            f"{result['n_test']:,} untouched test images). Recall is measured on the test "
+            f"{html.escape(str(positive))}s of each group.</p>")
+    text += _rows_html(header, rows)
+    text += (f"<p>Mean sampling weight of {html.escape(rare)} vs {html.escape(common)} "
+             f"training {html.escape(str(positive))}s: {result['weight_ratio_rare']:.2f}x; "
+             f"{html.escape(rare)} share among the 32 most up-weighted "
+             f"{100 * result['rare_share_top32']:.0f} % (of all: "
+             f"{100 * result['rare_share_train']:.0f} %).</p>")
+    for name, caption in (("debias_most.png", "The 32 most up-weighted training images."),
+                          ("debias_least.png", "The 32 least up-weighted training images.")):
+        path = ctx.run_dir / name
+        if path.is_file():  # drawn by the debias command; embedded so the page stands alone
+            text += _report._figure_html(name, path.read_bytes(), caption)
+    return _report.Section("debias", "Debiasing", text)
+
+
 #: The task sections, in the order they read best after the built-in ones.
-TASK_SECTIONS = [neighbors_section, anomaly_section, denoise_section, probe_section]
+TASK_SECTIONS = [neighbors_section, anomaly_section, denoise_section, probe_section,
+                 debias_section]
 
 # Imported last, as a module: report.py imports this file at its end to extend SECTIONS, so
 # either module may be the one loading when the other is imported.

@@ -15,7 +15,7 @@ from latentmodels.cli_tasks import register
 from latentmodels.report import write_run
 
 runner = CliRunner()
-VERBS = ("map", "traverse", "anomaly", "denoise", "probe")
+VERBS = ("map", "traverse", "anomaly", "denoise", "probe", "debias")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def assert_bad_input(result, *fragments):
         assert fragment in result.stderr, result.stderr
 
 
-def test_register_adds_the_five_verbs():
+def test_register_adds_the_six_verbs():
     app = typer.Typer()
     register(app)
     assert sorted(c.name for c in app.registered_commands) == sorted(VERBS)
@@ -122,3 +122,30 @@ def test_bad_input_ends_in_one_red_line(app, run_dir, tmp_path):
                      "--data is needed")
     assert_bad_input(invoke(app, "map", run_dir, "--out", tmp_path / "m.png", "--data",
                             "fashion-mnist", "--limit", 10), "--data")
+
+
+def test_debias_verb_trains_both_models_and_reports_groups(app, tmp_path):
+    out = tmp_path / "debias"
+    result = invoke(app, "debias", "--out", out, "--limit", 1200, "--epochs", 2, "--latent-dim", 4,
+                    "--positive", 7, "--rule", "ink", "--keep-fraction", 0.2, "--quiet")
+    assert result.exit_code == 0, result.output
+    info = json.loads((out / "run.json").read_text())
+    debias = info["debias"]
+    assert debias["groups"] == ["thin", "thick"] and debias["n_test"] == 300
+    for key in ("plain", "debiased"):
+        r = debias[key]
+        assert 0.5 < r["overall"] <= 1 and r["gap"] == pytest.approx(abs(r["thin"] - r["thick"]))
+    # The rare group is cut to 20 %: its share among training 7s is about 0.2 / 1.2.
+    assert 0.1 < debias["rare_share_train"] < 0.25
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert '<section id="debias">' in text and "DB-VAE" in text
+    assert text.split('<section id="debias">')[1].count("data:image/png;base64") == 2
+    assert (out / "model.lm").is_file()
+
+
+def test_debias_verb_bad_input(app, tmp_path):
+    out = tmp_path / "d"
+    assert_bad_input(invoke(app, "debias", "--out", out, "--rule", "colour"), "--rule")
+    assert_bad_input(invoke(app, "debias", "--out", out, "--keep-fraction", 0),
+                     "--keep-fraction")
+    assert_bad_input(invoke(app, "debias", "--out", out, "--positive", 12), "--positive")

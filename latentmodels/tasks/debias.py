@@ -74,3 +74,81 @@ def group_report(predictions: Any, labels: Any, groups: dict[str, Any]) -> dict[
     values = [report[name] for name in groups]
     report["gap"] = float(np.nanmax(values) - np.nanmin(values))
     return report
+
+
+#: Rules that split a class into sub-groups: name -> (measure, name of the rare group, of
+#: the common group). The rare group is the half of the class above the class median.
+RULES = {
+    "slant": (slant, "right-leaning", "upright"),
+    "ink": (ink_mass, "thick", "thin"),
+}
+
+
+def debias_experiment(
+    X: Any,
+    y: Any,
+    positive: Any,
+    *,
+    rule: str = "slant",
+    keep_fraction: float = 0.05,
+    test_fraction: float = 0.25,
+    random_state: int = 0,
+    **model_params: Any,
+) -> dict[str, Any]:
+    """Train a plain classifier and a :class:`~latentmodels.DebiasingVAE` on a biased set and
+    report accuracy per sub-group: the protocol of ``benchmarks/debias_mnist.py`` in one call.
+
+    The task is "is this a ``positive``?". ``rule`` (``"slant"`` or ``"ink"``, see
+    :data:`RULES`) splits the positive class at its median into a rare and a common group;
+    a seeded split holds out ``test_fraction`` of the data untouched, and the training part
+    keeps only ``keep_fraction`` of the rare positives. Both models share ``model_params``
+    and ``random_state``; they differ only in ``debias``.
+
+    Returns a dict with ``plain`` and ``debiased`` (:func:`group_report` of each on the test
+    positives' groups plus ``overall`` accuracy on all test samples), the two fitted models,
+    the training indices and flags (``train_index``, ``train_rare``, ``train_target``) and
+    the group names.
+
+    Example:
+        >>> from latentmodels import datasets
+        >>> X, y = datasets.load_mnist()
+        >>> result = debias_experiment(X[:1000], y[:1000], 7, epochs=1, verbose=0)
+        ... # doctest: +SKIP
+        >>> result["debiased"]["gap"] <= result["plain"]["gap"]  # doctest: +SKIP
+        True
+    """
+    from ..models.debiasing import DebiasingVAE
+
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {sorted(RULES)}, got {rule!r}")
+    X = check_data(X, "X", min_ndim=3)
+    y = np.asarray(y)
+    if y.shape != (len(X),):
+        raise ValueError(f"y must hold one label per image ({len(X)}), got shape {y.shape}")
+    if not (y == positive).any():
+        raise ValueError(f"positive: no sample has the label {positive!r}")
+    check_number(test_fraction, "test_fraction", low=0, high=1)
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}")
+    measure, rare_name, common_name = RULES[rule]
+    values = measure(X)
+    rare = values > np.median(values[y == positive])
+    order = np.random.default_rng(random_state).permutation(len(X))
+    n_test = max(1, int(round(test_fraction * len(X))))
+    test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
+    keep = train[biased_subset(y[train], rare[train], positive=positive,
+                               keep_fraction=keep_fraction, random_state=random_state)]
+    target = (y == positive).astype(np.int64)
+    positives = target[test] == 1
+    groups = {common_name: positives & ~rare[test], rare_name: positives & rare[test]}
+    result: dict[str, Any] = {"rule": rule, "groups": [common_name, rare_name],
+                              "positive": positive, "keep_fraction": keep_fraction,
+                              "n_train": len(keep), "n_test": len(test),
+                              "train_index": keep, "train_rare": rare[keep],
+                              "train_target": target[keep]}
+    for key, debias in (("plain", False), ("debiased", True)):
+        model = DebiasingVAE(debias=debias, random_state=random_state, **model_params)
+        model.fit(X[keep], target[keep])
+        result[key] = group_report(model.predict(X[test]), target[test], groups)
+        result[f"{key}_model"] = model
+    return result
