@@ -213,3 +213,25 @@ def ssim(clean: Any, estimate: Any, *, data_range: float = 1.0) -> float:
         ]
         return float(np.mean(values))
     return float(np.round(_ssim_numpy(a, b, data_range).mean(), 12))
+
+# Sample quality of generative models (classifier-feature Frechet distance, precision/recall,
+# mode coverage) lives in its own module; re-exported here so `metrics` is the one place.
+from .metrics_generative import (  # noqa: E402
+    FeatureClassifier,
+    feature_statistics,
+    frechet_distance,
+    frechet_distance_from_stats,
+    mode_coverage,
+    precision_recall,
+    sample_quality,
+)
+
+__all__ += [
+    "FeatureClassifier",
+    "feature_statistics",
+    "frechet_distance",
+    "frechet_distance_from_stats",
+    "mode_coverage",
+    "precision_recall",
+    "sample_quality",
+]
