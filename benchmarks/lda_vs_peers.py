@@ -150,9 +150,10 @@ def run_tomotopy(c, threads):
 
 
 METHODS = {
-    "lm-vb": ("latentmodels VB batch (default)", run_lm({})),
-    "lm-vb-online": ("latentmodels VB online", run_lm({"learning_method": "online"})),
-    "lm-gibbs": ("latentmodels Gibbs, 200 sweeps", run_lm({"method": "gibbs"})),
+    "lm-vb": ("latentmodels VB batch", run_lm({"method": "vb"})),
+    "lm-vb-online": ("latentmodels VB online",
+                     run_lm({"method": "vb", "learning_method": "online"})),
+    "lm-gibbs": ("latentmodels Gibbs, 200 sweeps (default)", run_lm({"method": "gibbs"})),
     "sklearn-batch": ("scikit-learn batch, 20 it.", run_sklearn("batch", 20)),
     "sklearn-online": ("scikit-learn online, 10 it.", run_sklearn("online", 10)),
     "gensim": ("gensim LdaModel, 10 passes", run_gensim),
@@ -199,10 +200,12 @@ def main(args):
             continue
         available.append(m)
     # compile (or load from numba's disk cache) our kernels before any timing
-    warm = synthetic_corpus(k=3, v=50, n_train=40, n_test=10, length=20)
-    for m in available:
-        if m.startswith("lm-"):
-            METHODS[m][1](warm, args.threads)
+    # Compile every kernel before timing, the sparse Gibbs sampler (many topics) included.
+    for warm in (synthetic_corpus(k=3, v=50, n_train=40, n_test=10, length=20),
+                 synthetic_corpus(k=50, v=2000, n_train=400, n_test=10, length=100)):
+        for m in available:
+            if m.startswith("lm-"):
+                METHODS[m][1](warm, args.threads)
     load = os.getloadavg()
     print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
           f"threads {args.threads}", flush=True)

@@ -3,9 +3,11 @@
 One estimator, two ways to fit it. ``method="vb"``: variational Bayes (Hoffman, Blei & Bach
 2010), in batch mode or online with minibatches and :meth:`LDA.partial_fit` for corpora
 larger than memory. ``method="gibbs"``: collapsed Gibbs sampling (Griffiths & Steyvers
-2004), compiled with numba. Both split documents into shards whose statistics are sums:
-shards run on parallel threads, and the sums are all-reduced over ``torch.distributed``
-processes when a process group is initialised (each process passes its own documents).
+2004), compiled with numba, with the SparseLDA bucket sampler when topics are many; it is
+the default, as it reaches the better held-out perplexity. Both split documents into shards
+whose statistics are sums: shards run on parallel threads, and the sums are all-reduced over
+``torch.distributed`` processes when a process group is initialised (each process passes
+its own documents).
 """
 
 from __future__ import annotations
@@ -112,9 +114,10 @@ class LDA(LatentModel):
 
     Args:
         n_components: number of topics K.
-        method: ``"vb"`` (variational Bayes; fast, streams minibatches) or ``"gibbs"``
-            (collapsed Gibbs sampling; usually a little better topics per unit of work on
-            in-memory corpora).
+        method: ``"gibbs"`` (the default: collapsed Gibbs sampling, sparse where topics
+            are many; on 20 Newsgroups it reaches a lower held-out perplexity than VB at
+            about tomotopy's speed) or ``"vb"`` (variational Bayes; streams minibatches
+            with :meth:`partial_fit` for corpora larger than memory).
         doc_topic_prior: Dirichlet prior ``alpha`` on each document's topic proportions: a
             number (symmetric), a length-K array (asymmetric), ``"asymmetric"``
             (``alpha_k ∝ 1 / (k + sqrt(K))``, summing to 1) or ``None`` for ``1 / K``.
@@ -165,7 +168,7 @@ class LDA(LatentModel):
         self,
         n_components: int = 10,
         *,
-        method: str = "vb",
+        method: str = "gibbs",
         doc_topic_prior: float | str | Any | None = None,
         topic_word_prior: float | None = None,
         learning_method: str = "batch",
@@ -316,14 +319,17 @@ class LDA(LatentModel):
 
         Example:
             >>> import numpy as np
-            >>> lda = LDA(n_components=2, total_samples=100, random_state=0)
+            >>> lda = LDA(n_components=2, method="vb", total_samples=100, random_state=0)
             >>> for _ in range(3):
             ...     _ = lda.partial_fit(np.random.default_rng(0).poisson(1, (10, 8)))
             >>> lda.n_batch_iter_
             3
         """
         if self.method != "vb":
-            raise ValueError(f"method must be 'vb' for partial_fit, got {self.method!r}")
+            raise ValueError(
+                f"method must be 'vb' for partial_fit (minibatch updates are variational), got "
+                f"{self.method!r}: use LDA(method='vb', ...)"
+            )
         if not hasattr(self, "components_"):
             counts = self._start(X)
             self._init_lambda(counts)
@@ -564,14 +570,13 @@ class LDA(LatentModel):
         total_tokens = float(_allreduce(np.array([float(len(words))]))[0][0])
         for it in range(n_iter):
             started = time.perf_counter()
-            nwk_local[:] = nwk
-            nk_local[:] = nwk.sum(axis=0)
+            nonzeros = _kernels.spread_counts(nwk, nwk_local, nk_local)
             _kernels.gibbs_sweep(
                 words, doc_ptr, z, ndk, nwk_local, nk_local, alpha, eta, shards, rng_state,
-                False,
+                False, _kernels.prefer_sparse(k, nonzeros),
             )
-            delta = (nwk_local.astype(np.int64) - nwk[None]).sum(axis=0)
-            nwk = nwk + _allreduce(delta)[0].astype(np.int64)
+            # AD-LDA merge: every shard changed only its own tokens' counts
+            nwk += _allreduce(_kernels.shard_delta(nwk, nwk_local))[0].astype(np.int64)
             if self.optimize_priors and it >= n_iter // 4 and it % 5 == 0:
                 g = ndk[lengths > 0] + alpha
                 elog = digamma(g) - digamma(g.sum(axis=1, keepdims=True))
