@@ -15,15 +15,293 @@ import contextlib
 import threading
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic, models, register_model
 
-# Sequences advanced together per block; a compile-time constant, so the loops over lanes
-# become fixed-width SIMD instructions.
+# Sequences advanced together per block ("lanes"): one 8 x float64 SIMD vector (a zmm
+# register, or two ymm) holds one state of every lane.
 LANES = 8
+# States are processed in chunks of this many (8 vector accumulators in registers); the
+# block workspaces are padded to a multiple of it.
+CHUNK = 8
 
 # reassociation lets LLVM vectorise the small reductions; no "nnan"/"ninf", because the
 # kernels test for zeros and non-finite values on purpose
 _FAST = {"reassoc", "contract", "nsz", "arcp"}
+
+
+@njit(cache=True)
+def padded(n_states):
+    """Number of states rounded up to a multiple of :data:`CHUNK` (block workspace rows)."""
+    return -(-n_states // CHUNK) * CHUNK
+
+
+# -- explicit SIMD ------------------------------------------------------------------------------
+# numba leaves LLVM's SLP vectoriser off (miscompilations), and LLVM fully unrolls the 8-trip
+# loops over lanes before its loop vectoriser runs, so "for lane in range(8)" compiles to
+# scalar instructions. These intrinsics instead give numba a value type that *is* an LLVM
+# <8 x double> vector: loads, stores and arithmetic on it are single vector instructions and
+# its variables live in vector registers. Each operation is elementwise (lane by lane, in
+# IEEE double precision, fma rounded once), so results do not depend on the vector width.
+
+
+class _LanesType(types.Type):
+    def __init__(self):
+        super().__init__(name=f"Lanes{LANES}xf64")
+
+
+_LANES_T = _LanesType()
+_VEC = ir.VectorType(ir.DoubleType(), LANES)
+
+
+@register_model(_LanesType)
+class _LanesModel(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        super().__init__(dmm, fe_type, _VEC)
+
+
+def _as_vec(context, builder, value, ty):
+    """A lanes value, or a scalar broadcast to every lane."""
+    if ty is _LANES_T:
+        return value
+    x = context.cast(builder, value, ty, types.float64)
+    v = builder.insert_element(ir.Constant(_VEC, ir.Undefined), x, ir.Constant(ir.IntType(32), 0))
+    mask = ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES)
+    return builder.shuffle_vector(v, ir.Constant(_VEC, ir.Undefined), mask)
+
+
+def _elementwise(args, emit):
+    """Typing and lowering of an elementwise operation on lanes values and scalars."""
+    if not all(a is _LANES_T or isinstance(a, (types.Float, types.Integer)) for a in args):
+        return None
+
+    def codegen(context, builder, sig, llargs):
+        vs = [_as_vec(context, builder, v, t) for v, t in zip(llargs, sig.args, strict=True)]
+        return emit(builder, *vs)
+
+    return _LANES_T(*args), codegen
+
+
+@intrinsic
+def _vsplat(typingctx, x):
+    """Every lane set to the scalar ``x``."""
+    if isinstance(x, (types.Float, types.Integer)):
+        return _elementwise((x,), lambda b, v: v)
+
+
+@intrinsic
+def _vadd(typingctx, x, y):
+    return _elementwise((x, y), lambda b, u, v: b.fadd(u, v))
+
+
+@intrinsic
+def _vmul(typingctx, x, y):
+    return _elementwise((x, y), lambda b, u, v: b.fmul(u, v))
+
+
+@intrinsic
+def _vdiv(typingctx, x, y):
+    return _elementwise((x, y), lambda b, u, v: b.fdiv(u, v))
+
+
+def _emit_fma(builder, x, y, z):
+    name = f"llvm.fma.v{LANES}f64"
+    fn = builder.module.globals.get(name)
+    if fn is None:
+        fn = ir.Function(builder.module, ir.FunctionType(_VEC, [_VEC] * 3), name=name)
+    return builder.call(fn, [x, y, z])
+
+
+@intrinsic
+def _vfma(typingctx, x, y, z):
+    """x * y + z, rounded once."""
+    return _elementwise((x, y, z), _emit_fma)
+
+
+@intrinsic
+def _vless(typingctx, x, y):
+    """1.0 in lanes where x < y, else 0.0."""
+    def emit(b, u, v):
+        return b.select(b.fcmp_ordered("<", u, v), ir.Constant(_VEC, [1.0] * LANES),
+                        ir.Constant(_VEC, [0.0] * LANES))
+    return _elementwise((x, y), emit)
+
+
+@intrinsic
+def _vwhere(typingctx, m, x, y):
+    """x in lanes where m != 0, else y."""
+    def emit(b, mask, u, v):
+        return b.select(b.fcmp_unordered("!=", mask, ir.Constant(_VEC, [0.0] * LANES)), u, v)
+    return _elementwise((m, x, y), emit)
+
+
+def _lane_ptr(context, builder, arrty, arr, idx, idxty):
+    ary = context.make_array(arrty)(context, builder, arr)
+    i = context.cast(builder, idx, idxty, types.intp)
+    return builder.bitcast(builder.gep(ary.data, [i], inbounds=True), _VEC.as_pointer())
+
+
+def _flat(a):
+    return (isinstance(a, types.Array) and a.ndim == 1 and a.dtype == types.float64
+            and a.layout == "C")
+
+
+@intrinsic
+def _vload(typingctx, arr, idx):
+    """``arr[idx : idx + LANES]`` of a contiguous 1-D float64 array (no bounds check)."""
+    if _flat(arr) and isinstance(idx, types.Integer):
+        def codegen(context, builder, sig, args):
+            ptr = _lane_ptr(context, builder, sig.args[0], args[0], args[1], sig.args[1])
+            return builder.load(ptr, align=8)
+        return _LANES_T(arr, idx), codegen
+
+
+@intrinsic
+def _vstore(typingctx, arr, idx, v):
+    """``arr[idx : idx + LANES] = v`` (no bounds check)."""
+    if _flat(arr) and isinstance(idx, types.Integer) and v is _LANES_T:
+        def codegen(context, builder, sig, args):
+            ptr = _lane_ptr(context, builder, sig.args[0], args[0], args[1], sig.args[1])
+            builder.store(args[2], ptr, align=8)
+            return context.get_dummy_value()
+        return types.none(arr, idx, v), codegen
+
+
+@intrinsic
+def _vlane(typingctx, v, m):
+    """Lane ``m`` (a constant) of ``v`` broadcast to every lane: ``_vlane(_vload(a, i), m)``
+    compiles to one broadcast load of ``a[i + m]``, with no index arithmetic."""
+    if v is _LANES_T and isinstance(m, types.IntegerLiteral):
+        lane = m.literal_value
+
+        def codegen(context, builder, sig, args):
+            mask = ir.Constant(ir.VectorType(ir.IntType(32), LANES), [lane] * LANES)
+            return builder.shuffle_vector(args[0], ir.Constant(_VEC, ir.Undefined), mask)
+        return _LANES_T(v, m), codegen
+
+
+_I64V = ir.VectorType(ir.IntType(64), LANES)
+
+
+def _declare(builder, name, ret, args):
+    fn = builder.module.globals.get(name)
+    if fn is None:
+        fn = ir.Function(builder.module, ir.FunctionType(ret, args), name=name)
+    return fn
+
+
+def _transpose(builder, rows):
+    """8 x 8 transpose of a list of LANES vectors (three rounds of two-input shuffles that
+    swap one bit of the row and column index each)."""
+    rows = list(rows)
+    s = 1
+    while s < LANES:
+        out = list(rows)
+        lo = [k if not k & s else LANES + k - s for k in range(LANES)]
+        hi = [k + s if not k & s else LANES + k for k in range(LANES)]
+        for i in range(LANES):
+            if i & s:
+                continue
+            a, c = rows[i], rows[i + s]
+            i32 = ir.VectorType(ir.IntType(32), LANES)
+            out[i] = builder.shuffle_vector(a, c, ir.Constant(i32, lo))
+            out[i + s] = builder.shuffle_vector(a, c, ir.Constant(i32, hi))
+        rows = out
+        s *= 2
+    return rows
+
+
+def _row_masks(builder, idx, state0, n_states):
+    """Per lane: (element offset of states state0.., mask of states < n_states in a lane
+    whose ``idx >= 0``)."""
+    i64 = ir.IntType(64)
+    iota = ir.Constant(_I64V, list(range(LANES)))
+    first = builder.insert_element(ir.Constant(_I64V, ir.Undefined), state0,
+                                   ir.Constant(ir.IntType(32), 0))
+    first = builder.shuffle_vector(first, ir.Constant(_I64V, ir.Undefined),
+                                   ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES))
+    count = builder.insert_element(ir.Constant(_I64V, ir.Undefined), n_states,
+                                   ir.Constant(ir.IntType(32), 0))
+    count = builder.shuffle_vector(count, ir.Constant(_I64V, ir.Undefined),
+                                   ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES))
+    in_range = builder.icmp_signed("<", builder.add(first, iota), count)
+    no = ir.Constant(ir.VectorType(ir.IntType(1), LANES), [0] * LANES)
+    out = []
+    for lane in range(LANES):
+        x = builder.extract_element(idx, ir.Constant(ir.IntType(32), lane))
+        live = builder.fcmp_ordered(">=", x, ir.Constant(ir.DoubleType(), 0.0))
+        offset = builder.add(builder.fptosi(x, i64), state0)
+        out.append((offset, live, builder.select(live, in_range, no)))
+    return out
+
+
+def _int_args(context, builder, sig, args, which):
+    return [context.cast(builder, args[k], sig.args[k], types.int64) for k in which]
+
+
+@intrinsic
+def _vload_rows(typingctx, src, idx, state0, n_states, dst, dst_off):
+    """Transposing load: lane l's states ``state0 .. state0 + LANES - 1`` are
+    ``src[idx[l] + state0 + m]``; state ``state0 + m`` of all lanes is stored as one vector at
+    ``dst[dst_off + m * LANES]``. Lanes with ``idx < 0`` read 1.0 (padding steps), states
+    ``>= n_states`` read 0.0; masked-off elements are not accessed."""
+    ints = (state0, n_states, dst_off)
+    if (_flat(src) and _flat(dst) and idx is _LANES_T
+            and all(isinstance(a, types.Integer) for a in ints)):
+        def codegen(context, builder, sig, args):
+            state0_, n_, off = _int_args(context, builder, sig, args, (2, 3, 5))
+            base = context.make_array(sig.args[0])(context, builder, args[0]).data
+            ptr_t = ir.DoubleType().as_pointer()
+            mask_t = ir.VectorType(ir.IntType(1), LANES)
+            fn = _declare(builder, f"llvm.masked.load.v{LANES}f64.p0", _VEC,
+                          [ptr_t, ir.IntType(32), mask_t, _VEC])
+            one, zero = ir.Constant(_VEC, [1.0] * LANES), ir.Constant(_VEC, [0.0] * LANES)
+            rows = []
+            for offset, live, mask in _row_masks(builder, args[1], state0_, n_):
+                ptr = builder.gep(base, [offset])
+                passthru = builder.select(live, zero, one)
+                rows.append(builder.call(fn, [ptr, ir.Constant(ir.IntType(32), 8), mask,
+                                              passthru]))
+            out = context.make_array(sig.args[4])(context, builder, args[4]).data
+            for m, col in enumerate(_transpose(builder, rows)):
+                at = builder.add(off, ir.Constant(ir.IntType(64), m * LANES))
+                builder.store(col, builder.bitcast(builder.gep(out, [at]), _VEC.as_pointer()),
+                              align=8)
+            return context.get_dummy_value()
+        return types.none(src, idx, state0, n_states, dst, dst_off), codegen
+
+
+@intrinsic
+def _vstore_rows(typingctx, src, src_off, scale, dst, idx, state0, n_states):
+    """Transposing store, the inverse of :func:`_vload_rows`: the vectors
+    ``src[src_off + m * LANES]`` (state ``state0 + m`` of all lanes) times ``scale`` are
+    written to ``dst[idx[l] + state0 + m]`` for lanes with ``idx >= 0`` and states
+    ``< n_states``."""
+    ints = (src_off, state0, n_states)
+    if (_flat(src) and _flat(dst) and idx is _LANES_T and scale is _LANES_T
+            and all(isinstance(a, types.Integer) for a in ints)):
+        def codegen(context, builder, sig, args):
+            off, state0_, n_ = _int_args(context, builder, sig, args, (1, 5, 6))
+            base = context.make_array(sig.args[0])(context, builder, args[0]).data
+            cols = []
+            for m in range(LANES):
+                at = builder.add(off, ir.Constant(ir.IntType(64), m * LANES))
+                v = builder.load(builder.bitcast(builder.gep(base, [at]), _VEC.as_pointer()),
+                                 align=8)
+                cols.append(builder.fmul(v, args[2]))
+            ptr_t = ir.DoubleType().as_pointer()
+            mask_t = ir.VectorType(ir.IntType(1), LANES)
+            fn = _declare(builder, f"llvm.masked.store.v{LANES}f64.p0", ir.VoidType(),
+                          [_VEC, ptr_t, ir.IntType(32), mask_t])
+            out = context.make_array(sig.args[3])(context, builder, args[3]).data
+            rows = _transpose(builder, cols)
+            for row, (offset, _, mask) in zip(rows, _row_masks(builder, args[4], state0_, n_),
+                                              strict=True):
+                builder.call(fn, [row, builder.gep(out, [offset]),
+                                  ir.Constant(ir.IntType(32), 8), mask])
+            return context.get_dummy_value()
+        return types.none(src, src_off, scale, dst, idx, state0, n_states), codegen
 
 
 @njit(cache=True, error_model="numpy")
@@ -43,77 +321,158 @@ def _block_lanes(offsets, seq_order, lo, hi):
 
 # The recursions are latency-bound for one sequence (each step waits for the last), so
 # every worker advances a block of up to 8 sequences ("lanes") together, one time step at a
-# time, in a time-major local layout [t, state, lane] whose innermost loop over lanes
-# vectorises (SIMD). Steps past a lane's end are padded with likelihood 1 and ignored.
-# Workers get balanced sets of blocks.
+# time, in a time-major local layout [t, state, lane]: one state of all lanes is one SIMD
+# vector. Each step's likelihoods are read straight from the (n_samples x K) rows with a
+# transposing load (8 masked row loads + an 8 x 8 shuffle transpose), and the posteriors
+# written back with the inverse transposing store, so no transposed copy of the data is
+# made. Steps past a lane's end are padded with likelihood 1 and ignored; states are
+# padded to a multiple of CHUNK with likelihood 0. Workers get balanced sets of blocks.
 
 
 @njit(cache=True, error_model="numpy")
 def _workspace(work, step_ptr, b, maxlen, width):
-    """Block ``b``'s slice of a flat workspace, viewed as (maxlen, width, LANES): one
-    allocation per call (or per fit) instead of fresh pages for every block."""
+    """Block ``b``'s slice of a flat workspace of ``width`` vectors per step: one allocation
+    per call (or per fit) instead of fresh pages for every block."""
     lo = step_ptr[b] * width * LANES
-    return work[lo : lo + maxlen * width * LANES].reshape((maxlen, width, LANES))
+    return work[lo : lo + maxlen * width * LANES]
 
 
 @njit(cache=True, error_model="numpy")
-def _gather(frame, starts, lens, F):
-    """Copy a block's rows to F[t, state, lane]; padding (short or absent lanes) is 1."""
-    maxlen, n_states, _ = F.shape
+def _chunked(M, n_padded):
+    """``out[(c * n + i) * CHUNK + m] = M[c * CHUNK + m, i]`` (zero for padded rows): the
+    coefficients of CHUNK output rows at input ``i`` lie side by side."""
+    n_rows, n = M.shape
+    out = np.zeros(n_padded * n)
+    for r in range(n_rows):
+        c, m = divmod(r, CHUNK)
+        for i in range(n):
+            out[(c * n + i) * CHUNK + m] = M[r, i]
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _index_rows(n_states, starts, lens, IDX):
+    """IDX[t * LANES + lane] = offset of the block's row (step t of the lane) in the flat
+    (n_samples x K) likelihoods, -1 on padding steps (short or absent lanes)."""
     n_lanes = starts.shape[0]
-    for t in range(maxlen):  # time outer: each step's K x LANES tile is written in one go
+    maxlen = IDX.shape[0] // LANES
+    for t in range(maxlen):
         for lane in range(LANES):
             if lane < n_lanes and t < lens[lane]:
-                r = starts[lane] + t
-                for j in range(n_states):
-                    F[t, j, lane] = frame[r, j]
+                IDX[t * LANES + lane] = (starts[lane] + t) * n_states
             else:
-                for j in range(n_states):
-                    F[t, j, lane] = 1.0
-
-
-@njit(cache=True, error_model="numpy", fastmath=_FAST)
-def _forward_block(F, startprob, transmat, A, S):
-    """Scaled forward pass of one block: A[t, j, lane] alphas, S[t, lane] normalisers."""
-    maxlen, n_states, _ = F.shape
-    norm = np.zeros(LANES)
-    for j in range(n_states):
-        for lane in range(LANES):
-            A[0, j, lane] = startprob[j] * F[0, j, lane]
-            norm[lane] += A[0, j, lane]
-    for lane in range(LANES):
-        S[0, lane] = norm[lane]
-    for j in range(n_states):
-        for lane in range(LANES):
-            A[0, j, lane] /= norm[lane]
-    for t in range(1, maxlen):
-        for lane in range(LANES):
-            norm[lane] = 0.0
-        for j in range(n_states):
-            for lane in range(LANES):
-                A[t, j, lane] = 0.0
-            for i in range(n_states):
-                a_ij = transmat[i, j]
-                for lane in range(LANES):
-                    A[t, j, lane] += A[t - 1, i, lane] * a_ij
-            for lane in range(LANES):
-                A[t, j, lane] *= F[t, j, lane]
-                norm[lane] += A[t, j, lane]
-        for lane in range(LANES):
-            S[t, lane] = norm[lane]
-            norm[lane] = 1.0 / norm[lane]
-        for j in range(n_states):
-            for lane in range(LANES):
-                A[t, j, lane] *= norm[lane]
+                IDX[t * LANES + lane] = -1.0
 
 
 @njit(cache=True, error_model="numpy")
-def _lane_loglik(S, lens, lane):
+def _index_symbols(symbols, n_states, starts, lens, IDX):
+    """Like :func:`_index_rows` for categorical emissions: the offset of the emission table
+    row ``table[symbol]`` (likelihoods straight from the table, with no log or exp)."""
+    n_lanes = starts.shape[0]
+    maxlen = IDX.shape[0] // LANES
+    for t in range(maxlen):
+        for lane in range(LANES):
+            if lane < n_lanes and t < lens[lane]:
+                IDX[t * LANES + lane] = symbols[starts[lane] + t] * n_states
+            else:
+                IDX[t * LANES + lane] = -1.0
+
+
+@njit(cache=True, error_model="numpy")
+def _forward_steps(src, IDX, n_states, startprob, tt_chunks, U, n_rows, SR):
+    """Scaled forward recursion of one block.
+
+    The likelihoods F[t] of step t are read from the flat row-major ``src`` at the row
+    offsets ``IDX[t]`` (:func:`_index_rows`), transposed to [state, lane] on the fly.
+    ``U[t]`` = (transmat.T @ alpha_{t-1}) * F[t] is the forward variable before
+    normalisation (alpha_t = U[t] / S[t]), a [state, lane] row of ``padded(K) * LANES``
+    values kept in row ``t % n_rows`` of the flat buffer ``U`` (``n_rows`` = 2: a rolling
+    buffer). ``SR[t]`` receives S[t] (the normaliser, whose log sums to the log-likelihood)
+    then 1 / S[t]. Dividing lazily (scaling U[t] by 1/S[t-1] after the sum over states)
+    keeps the division off the step-to-step dependency chain. ``tt_chunks`` is
+    ``_chunked(transmat.T)``.
+
+    (Keeping only every 32nd U[t] and recomputing the others segment by segment in the
+    backward pass was measured 15-20 % slower here: the recursion costs more than the
+    memory traffic it saves.)
+    """
+    K = n_states
+    Kp = padded(K)
+    width = Kp * LANES
+    maxlen = IDX.shape[0] // LANES
+    F = np.empty(width)  # F[t]
+    for c in range(0, Kp, CHUNK):
+        _vload_rows(src, _vload(IDX, 0), c, K, F, c * LANES)
+    nrm = _vsplat(0.0)
+    for j in range(K):
+        u = _vmul(_vload(F, j * LANES), startprob[j])
+        _vstore(U, j * LANES, u)
+        nrm = _vadd(nrm, u)
+    for j in range(K, Kp):
+        _vstore(U, j * LANES, _vsplat(0.0))
+    r = _vdiv(1.0, nrm)
+    _vstore(SR, 0, nrm)
+    _vstore(SR, LANES, r)
+    for t in range(1, maxlen):
+        prev = ((t - 1) % n_rows) * width
+        base = (t % n_rows) * width
+        for c in range(0, Kp, CHUNK):
+            _vload_rows(src, _vload(IDX, t * LANES), c, K, F, c * LANES)
+        nrm = _vsplat(0.0)
+        for c in range(0, Kp, CHUNK):
+            # 8 independent accumulators (output states c..c+7): the FMA chains interleave
+            a0 = _vsplat(0.0)
+            a1 = _vsplat(0.0)
+            a2 = _vsplat(0.0)
+            a3 = _vsplat(0.0)
+            a4 = _vsplat(0.0)
+            a5 = _vsplat(0.0)
+            a6 = _vsplat(0.0)
+            a7 = _vsplat(0.0)
+            co = c * K
+            for i in range(K):
+                x = _vload(U, prev + i * LANES)
+                cf = _vload(tt_chunks, co + i * CHUNK)
+                a0 = _vfma(x, _vlane(cf, 0), a0)
+                a1 = _vfma(x, _vlane(cf, 1), a1)
+                a2 = _vfma(x, _vlane(cf, 2), a2)
+                a3 = _vfma(x, _vlane(cf, 3), a3)
+                a4 = _vfma(x, _vlane(cf, 4), a4)
+                a5 = _vfma(x, _vlane(cf, 5), a5)
+                a6 = _vfma(x, _vlane(cf, 6), a6)
+                a7 = _vfma(x, _vlane(cf, 7), a7)
+            p = base + c * LANES
+            f = c * LANES
+            a0 = _vmul(_vmul(a0, _vload(F, f)), r)
+            a1 = _vmul(_vmul(a1, _vload(F, f + LANES)), r)
+            a2 = _vmul(_vmul(a2, _vload(F, f + 2 * LANES)), r)
+            a3 = _vmul(_vmul(a3, _vload(F, f + 3 * LANES)), r)
+            a4 = _vmul(_vmul(a4, _vload(F, f + 4 * LANES)), r)
+            a5 = _vmul(_vmul(a5, _vload(F, f + 5 * LANES)), r)
+            a6 = _vmul(_vmul(a6, _vload(F, f + 6 * LANES)), r)
+            a7 = _vmul(_vmul(a7, _vload(F, f + 7 * LANES)), r)
+            _vstore(U, p, a0)
+            _vstore(U, p + LANES, a1)
+            _vstore(U, p + 2 * LANES, a2)
+            _vstore(U, p + 3 * LANES, a3)
+            _vstore(U, p + 4 * LANES, a4)
+            _vstore(U, p + 5 * LANES, a5)
+            _vstore(U, p + 6 * LANES, a6)
+            _vstore(U, p + 7 * LANES, a7)
+            nrm = _vadd(nrm, _vadd(_vadd(_vadd(a0, a1), _vadd(a2, a3)),
+                                   _vadd(_vadd(a4, a5), _vadd(a6, a7))))
+        r = _vdiv(1.0, nrm)
+        _vstore(SR, 2 * LANES * t, nrm)
+        _vstore(SR, 2 * LANES * t + LANES, r)
+
+
+@njit(cache=True, error_model="numpy")
+def _lane_loglik(SR, lens, lane):
     total = 0.0
     prod = 1.0
     ok = True
     for t in range(lens[lane]):
-        v = S[t, lane]
+        v = SR[2 * LANES * t + lane]
         if not (v > 0.0 and np.isfinite(v)):
             ok = False
             break
@@ -132,159 +491,211 @@ def forward_scaled(frame, offsets, seq_order, block_ptr, worker_ptr, step_ptr, w
                    work_A, work_S, startprob, transmat, loglik):
     """Per-sequence log of the product of forward normalisers (no lattice kept).
 
-    ``work_F``/``work_A`` (``step_ptr[-1] * K * LANES``) and ``work_S`` (``step_ptr[-1] *
-    LANES``) are workspace; ``step_ptr`` gives each block's offset in steps."""
+    ``work_F`` (``step_ptr[-1] * LANES``), ``work_A`` (``step_ptr[-1] * padded(K) * LANES``)
+    and ``work_S`` (``step_ptr[-1] * 2 * LANES``) are workspace; ``step_ptr`` gives each
+    block's offset in steps."""
     n_states = startprob.shape[0]
+    Kp = padded(n_states)
+    tt_chunks = _chunked(np.ascontiguousarray(transmat.T), Kp)
     for worker in prange(worker_ptr.shape[0] - 1):
         for b in range(worker_ptr[worker], worker_ptr[worker + 1]):
             lo, hi = block_ptr[b], block_ptr[b + 1]
             starts, lens, maxlen = _block_lanes(offsets, seq_order, lo, hi)
-            F = _workspace(work_F, step_ptr, b, maxlen, n_states)
-            A = _workspace(work_A, step_ptr, b, maxlen, n_states)
-            S = _workspace(work_S, step_ptr, b, maxlen, 1)[:, 0, :]
-            _gather(frame, starts, lens, F)
-            _forward_block(F, startprob, transmat, A, S)
+            IDX = _workspace(work_F, step_ptr, b, maxlen, 1)
+            SR = _workspace(work_S, step_ptr, b, maxlen, 2)
+            _index_rows(n_states, starts, lens, IDX)
+            _forward_steps(frame.reshape(frame.size), IDX, n_states, startprob, tt_chunks,
+                           np.empty(2 * Kp * LANES), 2, SR)
             for lane in range(hi - lo):
-                loglik[seq_order[lo + lane]] = _lane_loglik(S, lens, lane)
+                loglik[seq_order[lo + lane]] = _lane_loglik(SR, lens, lane)
 
 
-@njit(cache=True, error_model="numpy", fastmath=_FAST)
-def _backward_block(F, A, S, lens, transmat, starts, frame, alpha, gamma, ok):
-    """Backward pass of one block; writes alphas, posteriors and w_t to the global arrays."""
-    maxlen, n_states, _ = F.shape
+@njit(cache=True, error_model="numpy")
+def _backward_block(src, IDX, U, SR, n_states, t_chunks, starts, lens, gamma, ok, XI):
+    """Backward pass of one block, fused with the posteriors and the transition counts.
+
+    ``U`` and ``SR`` are the block's forward variables and normalisers
+    (:func:`_forward_steps`).
+
+    Writes the state posteriors of live steps of healthy lanes to ``gamma`` (global rows)
+    and adds ``alpha_{t-1}[i] * w_t[j]`` with ``w_t = F_t * beta_t / S_t`` to
+    ``XI[((c * K + j) * CHUNK + m) * LANES + lane]`` (i = c * CHUNK + m), per lane; the
+    expected transition counts are ``transmat * XI`` summed over lanes and steps. Lanes
+    whose posterior normaliser is zero or not finite are marked in ``ok``.
+    ``t_chunks`` is ``_chunked(transmat)``."""
+    K = n_states
+    Kp = padded(K)
+    width = Kp * LANES
+    maxlen = IDX.shape[0] // LANES
     n_lanes = lens.shape[0]
-    beta = np.ones((n_states, LANES))
-    w = np.empty((n_states, LANES))
-    norm = np.empty(LANES)
-    inv = np.empty(LANES)
+    B = np.ones(Kp * LANES)  # beta_t
+    W = np.empty(K * LANES)  # w_t
+    G = np.zeros(Kp * LANES)  # alpha_t * beta_t, unnormalised
+    F = np.empty(width)  # F[t]
+    lanes = np.zeros(3 * LANES)  # per lane: length, first row, healthy (1.0 / 0.0)
+    for lane in range(n_lanes):
+        lanes[lane] = lens[lane]
+        lanes[LANES + lane] = starts[lane]
+        lanes[2 * LANES + lane] = 1.0 if ok[lane] else 0.0
+    lenv = _vload(lanes, 0)
+    first = _vload(lanes, LANES)
+    okv = _vload(lanes, 2 * LANES)
+    flat = gamma.reshape(gamma.size)
     for t in range(maxlen - 1, -1, -1):
-        # posteriors at t from alpha_t and beta_t
-        for lane in range(LANES):
-            norm[lane] = 0.0
-        for j in range(n_states):
-            for lane in range(LANES):
-                norm[lane] += A[t, j, lane] * beta[j, lane]
-        for lane in range(n_lanes):
-            if not (norm[lane] > 0.0 and np.isfinite(norm[lane])):
-                ok[lane] = False
-            if t < lens[lane] and ok[lane]:
-                r = starts[lane] + t
-                scl = 1.0 / norm[lane]
-                for j in range(n_states):
-                    gamma[r, j] = A[t, j, lane] * beta[j, lane] * scl
-                    alpha[r, j] = A[t, j, lane]
+        base = t * width
+        nrm = _vsplat(0.0)
+        for j in range(K):
+            g = _vmul(_vload(U, base + j * LANES), _vload(B, j * LANES))
+            _vstore(G, j * LANES, g)
+            nrm = _vadd(nrm, g)
+        live = _vless(float(t), lenv)  # step t lies inside the lane
+        # a lane fails where a posterior normaliser is 0, inf or NaN
+        okv = _vwhere(live, _vmul(okv, _vmul(_vless(0.0, nrm), _vless(nrm, np.inf))), okv)
+        put = _vmul(live, okv)
+        scl = _vdiv(1.0, nrm)
+        row = _vwhere(put, _vmul(_vadd(first, float(t)), float(K)), -1.0)
+        for c in range(0, Kp, CHUNK):
+            _vstore_rows(G, c * LANES, scl, flat, row, c, K)
         if t == 0:
             break
-        # w_t = F_t * beta_t / S_t, then beta_{t-1} = transmat @ w_t
-        for lane in range(LANES):
-            inv[lane] = 1.0 / S[t, lane]
-        for j in range(n_states):
-            for lane in range(LANES):
-                w[j, lane] = F[t, j, lane] * beta[j, lane] * inv[lane]
-        for lane in range(n_lanes):
-            if t < lens[lane]:
-                r = starts[lane] + t
-                for j in range(n_states):
-                    frame[r, j] = w[j, lane]
-        for i in range(n_states):
-            for lane in range(LANES):
-                beta[i, lane] = 0.0
-            for j in range(n_states):
-                a_ij = transmat[i, j]
-                for lane in range(LANES):
-                    beta[i, lane] += a_ij * w[j, lane]
-        for lane in range(n_lanes):
-            if t - 1 >= lens[lane] - 1:  # not yet inside this lane: beta stays 1
-                for i in range(n_states):
-                    beta[i, lane] = 1.0
+        for c in range(0, Kp, CHUNK):
+            _vload_rows(src, _vload(IDX, t * LANES), c, K, F, c * LANES)
+        r_t = _vload(SR, 2 * LANES * t + LANES)
+        # alpha_{t-1} = U[t-1] / S[t-1]; steps past a lane's end add nothing
+        pf = _vmul(_vload(SR, 2 * LANES * (t - 1) + LANES), live)
+        for j in range(K):
+            _vstore(W, j * LANES, _vmul(_vmul(_vload(F, j * LANES),
+                                              _vload(B, j * LANES)), r_t))
+        prev = base - width
+        for c in range(0, Kp, CHUNK):
+            p = prev + c * LANES
+            p0 = _vmul(_vload(U, p), pf)
+            p1 = _vmul(_vload(U, p + LANES), pf)
+            p2 = _vmul(_vload(U, p + 2 * LANES), pf)
+            p3 = _vmul(_vload(U, p + 3 * LANES), pf)
+            p4 = _vmul(_vload(U, p + 4 * LANES), pf)
+            p5 = _vmul(_vload(U, p + 5 * LANES), pf)
+            p6 = _vmul(_vload(U, p + 6 * LANES), pf)
+            p7 = _vmul(_vload(U, p + 7 * LANES), pf)
+            b0 = _vsplat(0.0)
+            b1 = _vsplat(0.0)
+            b2 = _vsplat(0.0)
+            b3 = _vsplat(0.0)
+            b4 = _vsplat(0.0)
+            b5 = _vsplat(0.0)
+            b6 = _vsplat(0.0)
+            b7 = _vsplat(0.0)
+            co = c * K
+            for j in range(K):
+                w = _vload(W, j * LANES)
+                o = co + j * CHUNK
+                cf = _vload(t_chunks, o)
+                b0 = _vfma(w, _vlane(cf, 0), b0)
+                b1 = _vfma(w, _vlane(cf, 1), b1)
+                b2 = _vfma(w, _vlane(cf, 2), b2)
+                b3 = _vfma(w, _vlane(cf, 3), b3)
+                b4 = _vfma(w, _vlane(cf, 4), b4)
+                b5 = _vfma(w, _vlane(cf, 5), b5)
+                b6 = _vfma(w, _vlane(cf, 6), b6)
+                b7 = _vfma(w, _vlane(cf, 7), b7)
+                x = o * LANES
+                _vstore(XI, x, _vfma(p0, w, _vload(XI, x)))
+                _vstore(XI, x + LANES, _vfma(p1, w, _vload(XI, x + LANES)))
+                _vstore(XI, x + 2 * LANES, _vfma(p2, w, _vload(XI, x + 2 * LANES)))
+                _vstore(XI, x + 3 * LANES, _vfma(p3, w, _vload(XI, x + 3 * LANES)))
+                _vstore(XI, x + 4 * LANES, _vfma(p4, w, _vload(XI, x + 4 * LANES)))
+                _vstore(XI, x + 5 * LANES, _vfma(p5, w, _vload(XI, x + 5 * LANES)))
+                _vstore(XI, x + 6 * LANES, _vfma(p6, w, _vload(XI, x + 6 * LANES)))
+                _vstore(XI, x + 7 * LANES, _vfma(p7, w, _vload(XI, x + 7 * LANES)))
+            # beta_{t-1} = transmat @ w_t inside a lane, 1 at and past its last step
+            q = c * LANES
+            _vstore(B, q, _vwhere(live, b0, 1.0))
+            _vstore(B, q + LANES, _vwhere(live, b1, 1.0))
+            _vstore(B, q + 2 * LANES, _vwhere(live, b2, 1.0))
+            _vstore(B, q + 3 * LANES, _vwhere(live, b3, 1.0))
+            _vstore(B, q + 4 * LANES, _vwhere(live, b4, 1.0))
+            _vstore(B, q + 5 * LANES, _vwhere(live, b5, 1.0))
+            _vstore(B, q + 6 * LANES, _vwhere(live, b6, 1.0))
+            _vstore(B, q + 7 * LANES, _vwhere(live, b7, 1.0))
+    _vstore(lanes, 2 * LANES, okv)
+    for lane in range(n_lanes):
+        ok[lane] = lanes[2 * LANES + lane] != 0.0
 
 
 @njit(cache=True, error_model="numpy")
-def _gather_symbols(symbols, table, starts, lens, F):
-    """Like :func:`_gather`, reading ``table[symbol, state]`` (categorical emissions):
-    the likelihoods come straight from the emission table, with no log or exp."""
-    maxlen, n_states, _ = F.shape
-    n_lanes = starts.shape[0]
-    for t in range(maxlen):
-        for lane in range(LANES):
-            if lane < n_lanes and t < lens[lane]:
-                row = table[symbols[starts[lane] + t]]
-                for j in range(n_states):
-                    F[t, j, lane] = row[j]
-            else:
-                for j in range(n_states):
-                    F[t, j, lane] = 1.0
-
-
-@njit(cache=True, error_model="numpy")
-def _fb_block(F, A, S, starts, lens, lo, hi, seq_order, startprob, transmat, w_out, alpha,
-              gamma, loglik):
-    """Forward-backward of one gathered block (see :func:`forward_backward_scaled`)."""
+def _fb_block(src, IDX, U, SR, starts, lens, lo, hi, seq_order, startprob, tt_chunks,
+              t_chunks, gamma, xi, loglik):
+    """Forward-backward of one block (see :func:`forward_backward_scaled`);
+    adds the block's transition counts (before the factor transmat) to ``xi``."""
     n_states = startprob.shape[0]
     n_lanes = hi - lo
-    _forward_block(F, startprob, transmat, A, S)
+    _forward_steps(src, IDX, n_states, startprob, tt_chunks, U, IDX.shape[0] // LANES, SR)
     ok = np.ones(n_lanes, dtype=np.bool_)
     for lane in range(n_lanes):
-        loglik[seq_order[lo + lane]] = _lane_loglik(S, lens, lane)
+        loglik[seq_order[lo + lane]] = _lane_loglik(SR, lens, lane)
         if np.isnan(loglik[seq_order[lo + lane]]):
             ok[lane] = False
-    _backward_block(F, A, S, lens, transmat, starts, w_out, alpha, gamma, ok)
+    XI = np.zeros(padded(n_states) * n_states * LANES)
+    _backward_block(src, IDX, U, SR, n_states, t_chunks, starts, lens, gamma, ok, XI)
     for lane in range(n_lanes):
-        s = seq_order[lo + lane]
-        first = starts[lane]
-        for j in range(n_states):
-            w_out[first, j] = 0.0
         if not ok[lane]:
-            loglik[s] = np.nan
-            for r in range(first, first + lens[lane]):
-                for j in range(n_states):
-                    w_out[r, j] = 0.0
-                    alpha[r, j] = 0.0
+            loglik[seq_order[lo + lane]] = np.nan
+            continue
+        for i in range(n_states):
+            c, m = divmod(i, CHUNK)
+            for j in range(n_states):
+                xi[i, j] += XI[((c * n_states + j) * CHUNK + m) * LANES + lane]
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
 def forward_backward_scaled(frame, offsets, seq_order, block_ptr, worker_ptr, step_ptr,
-                            work_F, work_A, work_S, startprob, transmat, alpha, gamma, loglik):
+                            work_F, work_A, work_S, startprob, transmat, gamma, xi, loglik):
     """Scaled forward-backward.
 
-    Writes the scaled forward variables into ``alpha`` and the state posteriors into
-    ``gamma`` (both n_samples x K), and overwrites ``frame`` with
-    ``w_t = frame_t * beta_t / scale_t`` (zero on each sequence's first step and on failed
-    sequences), so that the expected transition counts are one matrix product:
-    ``transmat * (alpha[:-1].T @ frame[1:])``. Workspace as in :func:`forward_scaled`.
+    Writes the state posteriors into ``gamma`` (n_samples x K) and each block's summed
+    ``alpha_{t-1}[i] * w_t[j]`` into ``xi[block]`` (n_blocks x K x K, zeroed here), with
+    ``w_t = frame_t * beta_t / scale_t``, so that the expected transition counts are
+    ``transmat * xi.sum(0)``. Sequences that fail (underflow) get a NaN log-likelihood and
+    add nothing to ``xi``. Workspace as in :func:`forward_scaled`.
     """
     n_states = startprob.shape[0]
+    Kp = padded(n_states)
+    tt_chunks = _chunked(np.ascontiguousarray(transmat.T), Kp)
+    t_chunks = _chunked(transmat, Kp)
     for worker in prange(worker_ptr.shape[0] - 1):
         for b in range(worker_ptr[worker], worker_ptr[worker + 1]):
             lo, hi = block_ptr[b], block_ptr[b + 1]
             starts, lens, maxlen = _block_lanes(offsets, seq_order, lo, hi)
-            F = _workspace(work_F, step_ptr, b, maxlen, n_states)
-            A = _workspace(work_A, step_ptr, b, maxlen, n_states)
-            S = _workspace(work_S, step_ptr, b, maxlen, 1)[:, 0, :]
-            _gather(frame, starts, lens, F)
-            _fb_block(F, A, S, starts, lens, lo, hi, seq_order, startprob, transmat, frame,
-                      alpha, gamma, loglik)
+            IDX = _workspace(work_F, step_ptr, b, maxlen, 1)
+            U = _workspace(work_A, step_ptr, b, maxlen, Kp)
+            SR = _workspace(work_S, step_ptr, b, maxlen, 2)
+            _index_rows(n_states, starts, lens, IDX)
+            xi[b] = 0.0
+            _fb_block(frame.reshape(frame.size), IDX, U, SR, starts, lens, lo, hi, seq_order,
+                      startprob, tt_chunks, t_chunks, gamma, xi[b], loglik)
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
 def forward_backward_symbols(symbols, table, offsets, seq_order, block_ptr, worker_ptr,
-                             step_ptr, work_F, work_A, work_S, startprob, transmat, w, alpha,
-                             gamma, loglik):
+                             step_ptr, work_F, work_A, work_S, startprob, transmat, gamma, xi,
+                             loglik):
     """:func:`forward_backward_scaled` for categorical emissions: the likelihood of step t in
-    state j is ``table[symbols[t], j]`` (no frame is built); ``w`` receives what ``frame``
-    would (every row is written)."""
+    state j is ``table[symbols[t], j]`` (no frame is built)."""
     n_states = startprob.shape[0]
+    Kp = padded(n_states)
+    tt_chunks = _chunked(np.ascontiguousarray(transmat.T), Kp)
+    t_chunks = _chunked(transmat, Kp)
     for worker in prange(worker_ptr.shape[0] - 1):
         for b in range(worker_ptr[worker], worker_ptr[worker + 1]):
             lo, hi = block_ptr[b], block_ptr[b + 1]
             starts, lens, maxlen = _block_lanes(offsets, seq_order, lo, hi)
-            F = _workspace(work_F, step_ptr, b, maxlen, n_states)
-            A = _workspace(work_A, step_ptr, b, maxlen, n_states)
-            S = _workspace(work_S, step_ptr, b, maxlen, 1)[:, 0, :]
-            _gather_symbols(symbols, table, starts, lens, F)
-            _fb_block(F, A, S, starts, lens, lo, hi, seq_order, startprob, transmat, w,
-                      alpha, gamma, loglik)
-
+            IDX = _workspace(work_F, step_ptr, b, maxlen, 1)
+            U = _workspace(work_A, step_ptr, b, maxlen, Kp)
+            SR = _workspace(work_S, step_ptr, b, maxlen, 2)
+            _index_symbols(symbols, n_states, starts, lens, IDX)
+            xi[b] = 0.0
+            _fb_block(table.reshape(table.size), IDX, U, SR, starts, lens, lo, hi, seq_order,
+                      startprob, tt_chunks, t_chunks, gamma, xi[b], loglik)
 
 @njit(cache=True, error_model="numpy")
 def _logsumexp(v):

@@ -512,14 +512,12 @@ class BaseHMM(LatentModel):
             frame = np.exp(log_frame, out=log_frame)
             plan = _schedule(offsets)
             if posteriors:
-                alpha = self._buffer("alpha", frame.shape)
+                xi_blocks = np.empty((len(plan[1]) - 1, K, K))
                 _blocks(_kernels.forward_backward_scaled, work)(
                     frame, offsets, *plan, *self._workspace(plan), self.startprob_,
-                    self.transmat_, alpha, gamma, loglik,
+                    self.transmat_, gamma, xi_blocks, loglik,
                 )
-                # frame now holds w_t (zero where no transition enters): one GEMM gives
-                # the expected transition counts of all sequences
-                xi_sum = self.transmat_ * (alpha[:-1].T @ frame[1:])
+                xi_sum = self.transmat_ * xi_blocks.sum(axis=0)
             else:
                 _blocks(_kernels.forward_scaled, work)(
                     frame, offsets, *plan, *self._workspace(plan), self.startprob_,
@@ -554,10 +552,10 @@ class BaseHMM(LatentModel):
     def _workspace(self, plan: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
         """The block kernels' workspace for a schedule (see :func:`_schedule`)."""
         steps = int(plan[3][-1])
-        K = self.n_components
-        return (self._buffer("work_F", (steps * K * _kernels.LANES,)),
-                self._buffer("work_A", (steps * K * _kernels.LANES,)),
-                self._buffer("work_S", (steps * _kernels.LANES,)))
+        width = _kernels.padded(self.n_components) * _kernels.LANES
+        return (self._buffer("work_F", (steps * _kernels.LANES,)),
+                self._buffer("work_A", (steps * width,)),
+                self._buffer("work_S", (steps * 2 * _kernels.LANES,)))
 
     def _forward_backward_symbols(
         self, symbols: tuple[np.ndarray, np.ndarray], offsets: np.ndarray, X: np.ndarray
@@ -569,13 +567,12 @@ class BaseHMM(LatentModel):
         N = len(codes)
         loglik = np.empty(len(offsets) - 1)
         gamma = self._buffer("gamma", (N, K))
-        alpha = self._buffer("alpha", (N, K))
-        w = self._buffer("w", (N, K))
         kernel = _blocks(_kernels.forward_backward_symbols, N * K * K)
         plan = _schedule(offsets)
+        xi_blocks = np.empty((len(plan[1]) - 1, K, K))
         kernel(codes, table, offsets, *plan, *self._workspace(plan), self.startprob_,
-               self.transmat_, w, alpha, gamma, loglik)
-        xi_sum = self.transmat_ * (alpha[:-1].T @ w[1:])
+               self.transmat_, gamma, xi_blocks, loglik)
+        xi_sum = self.transmat_ * xi_blocks.sum(axis=0)
         failed = np.flatnonzero(~np.isfinite(loglik))
         if len(failed):
             xi_sum = xi_sum + self._forward_backward_log(X, None, offsets, failed, loglik, gamma)
