@@ -10,8 +10,10 @@ Example:
 
 from . import datasets
 from .models import (
+    GAN,
     VAE,
     Autoencoder,
+    ConditionalGAN,
     ConditionalVAE,
     DebiasingVAE,
     DenoisingAutoencoder,
@@ -54,9 +56,11 @@ __all__ = [
     "TextCorpus",
     "VAE",
     "Autoencoder",
+    "ConditionalGAN",
     "ConditionalVAE",
     "DebiasingVAE",
     "DenoisingAutoencoder",
+    "GAN",
     "LatentModel",
     "TrainingDivergedError",
     "Vocabulary",

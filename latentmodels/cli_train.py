@@ -195,3 +195,8 @@ def train_hmm(
 from .cli_lda import register_train as _register_lda  # noqa: E402
 
 _register_lda(train_app)
+
+# Adversarial models too.
+from .cli_gan import register_train as _register_gan  # noqa: E402
+
+_register_gan(train_app)

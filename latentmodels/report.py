@@ -41,6 +41,7 @@ __all__ = [
     "RUN_FILE",
     "SECTIONS",
     "ReportContext",
+    "encodes",
     "Section",
     "held_out_split",
     "hmm_section",
@@ -200,6 +201,17 @@ def _has(model: Any, *methods: str) -> bool:
     return model is not None and all(callable(getattr(model, m, None)) for m in methods)
 
 
+def encodes(model: Any) -> bool:
+    """True when ``model.transform`` is a direct encoder. A GAN's ``transform`` inverts its
+    generator by optimisation (``transform_is_approximate``): too slow and too rough for the
+    sections built on codes of held-out data.
+
+    >>> encodes(None)
+    False
+    """
+    return _has(model, "transform") and not getattr(model, "transform_is_approximate", False)
+
+
 def _format_value(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -299,7 +311,7 @@ def training_section(ctx: ReportContext) -> Section | None:
 
 def reconstructions_section(ctx: ReportContext) -> Section | None:
     """Held-out samples against their reconstructions."""
-    if not (ctx.is_image_data and _has(ctx.model, "transform", "inverse_transform")):
+    if not (ctx.is_image_data and encodes(ctx.model) and _has(ctx.model, "inverse_transform")):
         return None
     fig = plots.plot_reconstructions(ctx.model, ctx.X[:16], None if ctx.y is None else ctx.y[:16],
                                      n=16)
@@ -344,7 +356,7 @@ def _interpolation_pairs(y: np.ndarray | None, n: int, conditional: bool) -> lis
 
 def interpolations_section(ctx: ReportContext) -> Section | None:
     """Decoded paths through latent space between pairs of held-out samples."""
-    if not (ctx.is_image_data and _has(ctx.model, "transform", "inverse_transform")):
+    if not (ctx.is_image_data and encodes(ctx.model) and _has(ctx.model, "inverse_transform")):
         return None
     X, y = ctx.reference()
     pairs = _interpolation_pairs(y, len(X), ctx.conditional)
@@ -362,7 +374,7 @@ def interpolations_section(ctx: ReportContext) -> Section | None:
 
 def latent_map_section(ctx: ReportContext) -> Section | None:
     """Held-out codes in 2-D, coloured by label."""
-    if ctx.X is None or not _has(ctx.model, "transform") or is_hmm(ctx.model):
+    if ctx.X is None or not encodes(ctx.model) or is_hmm(ctx.model):
         return None
     if ctx.conditional and ctx.y is None:
         return None
@@ -382,7 +394,7 @@ def latent_map_section(ctx: ReportContext) -> Section | None:
 
 def traversal_section(ctx: ReportContext) -> Section | None:
     """Vary one latent dimension at a time; the dimensions the model uses most are shown."""
-    if not (ctx.is_image_data and _has(ctx.model, "transform", "inverse_transform")):
+    if not (ctx.is_image_data and encodes(ctx.model) and _has(ctx.model, "inverse_transform")):
         return None
     X, y = ctx.reference()
     label = None if y is None else y[0]
@@ -785,11 +797,13 @@ def write_report(
     return atomic_write_text(run_dir / REPORT_FILE, _page(title, subtitle, rendered))
 
 
-# Sections of the latent-space tasks (neighbours, anomaly scores, denoising, probe) and of
-# topic models.
+# Sections of the latent-space tasks (neighbours, anomaly scores, denoising, probe), of topic
+# models and of GANs.
+from .report_gan import GAN_SECTIONS  # noqa: E402
 from .report_lda import LDA_SECTIONS  # noqa: E402
 from .report_tasks import TASK_SECTIONS  # noqa: E402
 
 SECTIONS.extend(TASK_SECTIONS)
 # Topics sit beside the other model families' sections, before the image tasks.
 SECTIONS[SECTIONS.index(hmm_section) + 1 : SECTIONS.index(hmm_section) + 1] = LDA_SECTIONS
+SECTIONS[SECTIONS.index(samples_section) + 1 : SECTIONS.index(samples_section) + 1] = GAN_SECTIONS

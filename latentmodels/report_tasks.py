@@ -35,6 +35,8 @@ def _usable(ctx: _report.ReportContext, *methods: str) -> bool:
     model = ctx.model
     if model is None or ctx.X is None or _report.is_hmm(model) or ctx.conditional:
         return False
+    if "transform" in methods and not _report.encodes(model):
+        return False
     return all(callable(getattr(model, m, None)) for m in methods)
 
 

@@ -202,3 +202,25 @@ def test_checkpoints_are_written_atomically(tmp_path, mnist_small):
         mnist_small[0][:128]
     )
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.safetensors"]
+
+
+def test_max_time_stops_after_the_batch_that_crosses_it():
+    import time as _time
+
+    class Slow(torch.nn.Linear):
+        def forward(self, x):
+            _time.sleep(0.02)
+            return super().forward(x)
+
+    X = torch.randn(400, 3)
+    y = X.sum(1, keepdim=True)
+
+    def loss_fn(module, batch, **_):
+        return ((module(batch[0]) - batch[1]) ** 2).mean()
+
+    config = TrainingConfig(epochs=50, batch_size=10, verbose=0, seed=0,
+                            validation_fraction=0.0, max_time=0.1)
+    started = _time.perf_counter()
+    result = Trainer(config).fit(Slow(3, 1), loss_fn, TensorBatches([X, y], 10))
+    assert _time.perf_counter() - started < 2.0  # 50 epochs x 40 batches would take 40 s
+    assert len(result.history) == 1 and result.stopped_early
