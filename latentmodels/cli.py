@@ -12,11 +12,9 @@ error line on stderr and exit code 2, never a traceback (set LATENTMODELS_DEBUG=
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import io as _stdlib_io
 import math
 import os
-import shlex
 import time
 from collections.abc import Iterator
 from enum import Enum
@@ -298,7 +296,7 @@ def _train_run(
     report: bool,
 ) -> dict[str, Any]:
     """Split, fit, evaluate, save model + run.json, write the report; returns run.json."""
-    from .report import MODEL_FILE, held_out_split, write_report, write_run
+    from .report import MODEL_FILE, held_out_split, run_header, write_report, write_run
 
     if not 0 <= test_fraction < 1:
         raise _BadInput(f"--test-fraction must be in [0, 1), got {test_fraction}")
@@ -326,10 +324,7 @@ def _train_run(
                     "n_test": len(X_test)})
     model.save(out / MODEL_FILE)
     info = {
-        "created": _dt.datetime.now().isoformat(timespec="seconds"),
-        "latentmodels_version": __version__,
-        "command": shlex.join(command),
-        "model": {"class": type(model).__name__, "params": model.get_params(deep=False)},
+        **run_header(command, model),
         "data": {
             "source": _data_source(source),
             "limit": limit,
@@ -462,7 +457,7 @@ def fit_hmm_run(
 
     from .hmm import select_n_states
     from .hmm.runs import series_spec
-    from .report import MODEL_FILE, write_report, write_run
+    from .report import MODEL_FILE, run_header, write_report, write_run
 
     X, lengths = series.X, series.lengths
     n_obs = len(X)
@@ -497,10 +492,7 @@ def fit_hmm_run(
     }
     model.save(out / MODEL_FILE)
     info: dict[str, Any] = {
-        "created": _dt.datetime.now().isoformat(timespec="seconds"),
-        "latentmodels_version": __version__,
-        "command": shlex.join(command),
-        "model": {"class": type(model).__name__, "params": model.get_params(deep=False)},
+        **run_header(command, model),
         "data": series_spec(series),
         "metrics": metrics,
     }

@@ -8,8 +8,6 @@ scored by sample quality in the feature space of a judge classifier.
 
 from __future__ import annotations
 
-import datetime as _dt
-import shlex
 import time
 from enum import Enum
 from pathlib import Path
@@ -76,9 +74,8 @@ def fit_gan_run(
         >>> info["sample_quality"]["classes_covered"]  # doctest: +SKIP
         10
     """
-    from . import __version__
     from .models.gan import ConditionalGAN
-    from .report import MODEL_FILE, held_out_split, write_report, write_run
+    from .report import MODEL_FILE, held_out_split, run_header, write_report, write_run
 
     conditional = isinstance(model, ConditionalGAN)
     train_idx, test_idx = held_out_split(len(X), test_fraction, 0)
@@ -119,10 +116,7 @@ def fit_gan_run(
                         "classes_covered": quality["classes_covered"]})
     model.save(out / MODEL_FILE)
     info: dict[str, Any] = {
-        "created": _dt.datetime.now().isoformat(timespec="seconds"),
-        "latentmodels_version": __version__,
-        "command": shlex.join(command),
-        "model": {"class": type(model).__name__, "params": model.get_params(deep=False)},
+        **run_header(command, model),
         "data": {"source": _cli()._data_source(source), "limit": limit, "n_samples": len(X),
                  "sample_shape": list(X.shape[1:]), "labelled": y is not None,
                  "test_fraction": test_fraction, "split_seed": 0},

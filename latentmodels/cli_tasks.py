@@ -315,10 +315,7 @@ def debias_command(
     report accuracy per sub-group and the images the DB-VAE up-weights most and least."""
     cli = _cli()
     with cli._clean_errors(), cli._threads(threads):
-        import datetime as _dt
-
-        from . import __version__
-        from .report import MODEL_FILE, write_report, write_run
+        from .report import MODEL_FILE, run_header, write_report, write_run
         from .tasks.debias import RULES, debias_experiment
 
         if rule not in RULES:
@@ -357,12 +354,9 @@ def debias_command(
         ratio = float(weights[positives][pos_rare].mean() / weights[positives][~pos_rare].mean())
         summary = {key: result[key] for key in ("plain", "debiased")}
         info = {
-            "created": _dt.datetime.now().isoformat(timespec="seconds"),
-            "latentmodels_version": __version__,
-            "command": f"latentmodels debias --data {data} --positive {positive} --rule {rule} "
-                       f"--keep-fraction {keep_fraction} --epochs {epochs} --seed {seed} "
-                       f"--out {out}",
-            "model": {"class": type(model).__name__, "params": model.get_params(deep=False)},
+            **run_header(f"latentmodels debias --data {data} --positive {positive} --rule "
+                         f"{rule} --keep-fraction {keep_fraction} --epochs {epochs} --seed "
+                         f"{seed} --out {out}", model),
             "metrics": {"gap_plain": summary["plain"]["gap"],
                         "gap_debiased": summary["debiased"]["gap"],
                         "accuracy_plain": summary["plain"]["overall"],

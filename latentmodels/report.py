@@ -49,6 +49,7 @@ __all__ = [
     "load_model",
     "load_run_data",
     "read_run",
+    "run_header",
     "write_report",
     "write_run",
 ]
@@ -80,6 +81,24 @@ def held_out_split(
         n_test = min(max(n_test, 1), n_samples - 1)
     order = np.random.default_rng(seed).permutation(n_samples)
     return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
+def run_header(command: list[str] | str, model: Any) -> dict[str, Any]:
+    """The first entries of every ``run.json``: when, which version, the command that
+    repeats the run, and the model's class and hyper-parameters.
+
+    >>> sorted(run_header(["latentmodels", "demo"], None))
+    ['command', 'created', 'latentmodels_version', 'model']
+    """
+    import shlex
+
+    return {
+        "created": _dt.datetime.now().isoformat(timespec="seconds"),
+        "latentmodels_version": __version__,
+        "command": command if isinstance(command, str) else shlex.join(command),
+        "model": None if model is None else {
+            "class": type(model).__name__, "params": model.get_params(deep=False)},
+    }
 
 
 def write_run(run_dir: str | os.PathLike, info: Mapping[str, Any]) -> Path:
@@ -550,17 +569,6 @@ _HMM_METRICS = {
     "converged": "EM converged",
     "n_observations": "observations",
     "n_sequences": "sequences",
-    "perplexity": "held-out perplexity, document completion (lower is better)",
-    "nats_per_token": "held-out nats per token (lower is better)",
-    "mean_npmi": "mean NPMI coherence, top 10 words (higher is better)",
-    "mean_umass": "mean UMass coherence, top 10 words (higher is better)",
-    "topic_diversity": "topic diversity, top 25 words",
-    "n_topics": "topics",
-    "iterations": "passes (VB) or sweeps (Gibbs)",
-    "n_train_docs": "training documents",
-    "n_test_docs": "held-out documents",
-    "vocabulary_size": "vocabulary size",
-    "train_tokens": "training tokens",
 }
 
 

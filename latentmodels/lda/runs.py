@@ -4,9 +4,7 @@ documents again from what ``run.json`` recorded."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
-import shlex
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__, datasets
+from .. import datasets
 from ..text import TextCorpus, _read_lines
 
 __all__ = [
@@ -236,7 +234,7 @@ def fit_lda_run(
         2100
     """
     from ..metrics_topics import document_completion_perplexity
-    from ..report import MODEL_FILE, write_report, write_run
+    from ..report import MODEL_FILE, run_header, write_report, write_run
 
     options = {**DEFAULT_CORPUS_OPTIONS, **dict(corpus_options or {})}
     if not 0 <= test_fraction < 1:
@@ -271,10 +269,7 @@ def fit_lda_run(
     })
     model.save(out / MODEL_FILE)
     info: dict[str, Any] = {
-        "created": _dt.datetime.now().isoformat(timespec="seconds"),
-        "latentmodels_version": __version__,
-        "command": shlex.join(command),
-        "model": {"class": type(model).__name__, "params": model.get_params(deep=False)},
+        **run_header(command, model),
         "data": {
             "kind": "text",
             "source": data.source,

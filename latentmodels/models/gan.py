@@ -30,6 +30,7 @@ from .._validation import check_choice, check_data, check_number, check_positive
 from .._validation import check_random_state as _seed
 from ..nn.gan_blocks import Discriminator, Generator, conv_geometry, default_hidden
 from ..tasks.interpolate import latent_path
+from ._conditional import ClassConditional
 from ._deep import DeepLatentModel
 
 LOSSES = ("hinge", "ns", "wgan-gp")
@@ -636,7 +637,7 @@ class GAN(DeepLatentModel):
         return latent_path(codes[0], codes[1], steps, kind).astype(np.float32)
 
 
-class ConditionalGAN(GAN):
+class ConditionalGAN(ClassConditional, GAN):
     """A GAN whose generator and discriminator also see the class label.
 
     The generator reads a one-hot label next to its code; the discriminator reads it by
@@ -656,46 +657,9 @@ class ConditionalGAN(GAN):
         (3, 2)
     """
 
-    @property
-    def _condition_dim(self) -> int:  # type: ignore[override]
-        return len(self.classes_)
-
-    def _condition(self, batch: list[torch.Tensor]) -> torch.Tensor | None:
-        return F.one_hot(batch[1], len(self.classes_)).to(batch[0].dtype)
-
-    def _one_hot(self, y: Any, n: int, name: str = "y") -> np.ndarray:
-        check_is_fitted(self)
-        if y is None:
-            raise ValueError(f"{name}: a ConditionalGAN needs the class labels y here")
-        labels = np.asarray(y)
-        if labels.ndim == 0:
-            labels = np.full(n, labels.item())
-        if labels.shape != (n,):
-            raise ValueError(
-                f"{name} must hold {n} labels (one per sample), got shape {labels.shape}"
-            )
-        unknown = ~np.isin(labels, self.classes_)
-        if unknown.any():
-            unseen = sorted(set(labels[unknown].tolist()))[:5]
-            raise ValueError(
-                f"{name} holds classes not seen in fit: {unseen}; "
-                f"known classes are {self.classes_.tolist()}"
-            )
-        return np.eye(len(self.classes_), dtype=np.float32)[np.searchsorted(self.classes_, labels)]
-
     def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> ConditionalGAN:
         """Train on ``X`` with class labels ``y`` (required)."""
-        if y is None:
-            raise ValueError("y: ConditionalGAN.fit needs class labels y")
-        labels = np.asarray(y)
-        n = len(X) if hasattr(X, "__len__") else -1
-        if labels.ndim != 1 or len(labels) != n:
-            raise ValueError(
-                f"y must be 1-D with one label per sample of X ({n}), got shape {labels.shape}"
-            )
-        check_data(X, "X")
-        self.classes_, encoded = np.unique(labels, return_inverse=True)
-        return self._fit(X, encoded.astype(np.int64), resume=resume)
+        return self._fit(X, self._encode_fit_labels(X, y), resume=resume)
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
         """Fit, then invert ``X`` given ``y``."""
@@ -736,7 +700,7 @@ class ConditionalGAN(GAN):
         check_is_fitted(self)
         check_positive_int(n_samples, "n_samples")
         if y is None:
-            y = self.classes_[np.arange(n_samples) % len(self.classes_)]
+            y = self._cycled_labels(n_samples)
         rng = np.random.default_rng(_seed(random_state))
         Z = rng.standard_normal((n_samples, self.latent_dim)).astype(np.float32)
         return self.inverse_transform(Z, y, use_ema=use_ema)
@@ -771,13 +735,6 @@ class ConditionalGAN(GAN):
         classes = torch.arange(len(codes)) % len(self.classes_)
         return codes, F.one_hot(classes, len(self.classes_)).to(codes.dtype)
 
-    def _extra_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        tensors, attributes = super()._extra_state()
-        return tensors, {**attributes, "classes_": self.classes_.tolist()}
-
-    def _set_extra_state(self, tensors: Mapping[str, torch.Tensor], attributes: dict) -> None:
-        super()._set_extra_state(tensors, attributes)
-        self.classes_ = np.asarray(attributes["classes_"])
 
 
 def _check_pair(value: Any, name: str) -> None:

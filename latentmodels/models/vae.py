@@ -16,9 +16,10 @@ import torch.nn.functional as F
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .._validation import check_choice, check_data, check_number, check_positive_int
+from .._validation import check_choice, check_number, check_positive_int
 from .._validation import check_random_state as _seed
 from ..nn.blocks import Decoder, Encoder
+from ._conditional import ClassConditional
 from ._deep import DeepLatentModel
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -317,7 +318,7 @@ class VAE(DeepLatentModel):
         return self._iwae(self._check_X(X), None, n_importance, _seed(random_state))
 
 
-class ConditionalVAE(VAE):
+class ConditionalVAE(ClassConditional, VAE):
     """A VAE whose encoder and decoder also see the class label, to generate a chosen class.
 
     ``fit(X, y)`` needs labels; ``transform``, ``inverse_transform``, ``score_samples`` and
@@ -332,47 +333,9 @@ class ConditionalVAE(VAE):
         (3, 28, 28)
     """
 
-    @property
-    def _condition_dim(self) -> int:  # type: ignore[override]
-        return len(self.classes_)
-
-    def _condition(self, batch: list[torch.Tensor]) -> torch.Tensor | None:
-        return F.one_hot(batch[1], len(self.classes_)).to(batch[0].dtype)
-
-    def _one_hot(self, y: Any, n: int, name: str = "y") -> np.ndarray:
-        check_is_fitted(self)
-        if y is None:
-            raise ValueError(f"{name}: a ConditionalVAE needs the class labels y here")
-        labels = np.asarray(y)
-        if labels.ndim == 0:
-            labels = np.full(n, labels.item())
-        if labels.shape != (n,):
-            raise ValueError(
-                f"{name} must hold {n} labels (one per sample), got shape {labels.shape}"
-            )
-        unknown = ~np.isin(labels, self.classes_)
-        if unknown.any():
-            unseen = sorted(set(labels[unknown].tolist()))[:5]
-            raise ValueError(
-                f"{name} holds classes not seen in fit: {unseen}; "
-                f"known classes are {self.classes_.tolist()}"
-            )
-        index = np.searchsorted(self.classes_, labels)
-        return np.eye(len(self.classes_), dtype=np.float32)[index]
-
     def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> ConditionalVAE:
         """Train on images ``X`` with class labels ``y`` (required)."""
-        if y is None:
-            raise ValueError("y: ConditionalVAE.fit needs class labels y")
-        labels = np.asarray(y)
-        n = len(X) if hasattr(X, "__len__") else -1
-        if labels.ndim != 1 or len(labels) != n:
-            raise ValueError(
-                f"y must be 1-D with one label per sample of X ({n}), got {labels.shape}"
-            )
-        check_data(X, "X")
-        self.classes_, encoded = np.unique(labels, return_inverse=True)
-        return self._fit(X, encoded.astype(np.int64), resume=resume)
+        return self._fit(X, self._encode_fit_labels(X, y), resume=resume)
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
         """Fit, then return the posterior means of ``X`` given ``y``."""
@@ -394,7 +357,7 @@ class ConditionalVAE(VAE):
         check_is_fitted(self)
         check_positive_int(n_samples, "n_samples")
         if y is None:
-            y = self.classes_[np.arange(n_samples) % len(self.classes_)]
+            y = self._cycled_labels(n_samples)
         rng = np.random.default_rng(_seed(random_state))
         Z = rng.standard_normal((n_samples, self.latent_dim)).astype(np.float32)
         return self.inverse_transform(Z, y)
@@ -415,8 +378,3 @@ class ConditionalVAE(VAE):
         X = self._check_X(X)
         return self._iwae(X, self._one_hot(y, len(X)), n_importance, _seed(random_state))
 
-    def _extra_state(self):
-        return {}, {"classes_": self.classes_.tolist()}
-
-    def _set_extra_state(self, tensors, attributes) -> None:
-        self.classes_ = np.asarray(attributes["classes_"])
