@@ -224,3 +224,54 @@ def test_max_time_stops_after_the_batch_that_crosses_it():
     result = Trainer(config).fit(Slow(3, 1), loss_fn, TensorBatches([X, y], 10))
     assert _time.perf_counter() - started < 2.0  # 50 epochs x 40 batches would take 40 s
     assert len(result.history) == 1 and result.stopped_early
+
+
+GAN_RESUME_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    import numpy as np
+    import torch
+    torch.set_num_threads(1)
+    from latentmodels import GAN
+    from latentmodels import training
+
+    X = np.random.default_rng(0).normal(size=(256, 2)).astype(np.float32)
+    kill_after = int(sys.argv[2])
+    if kill_after >= 0:
+        original = training.Trainer._save_checkpoint
+        def save_then_die(self, state):
+            original(self, state)
+            if state["epoch"] == kill_after:
+                os._exit(17)
+        training.Trainer._save_checkpoint = save_then_die
+    model = GAN(latent_dim=2, data_range=None, hidden_dims=(16, 16), loss="wgan-gp",
+                epochs=4, batch_size=32, verbose=0, random_state=5, checkpoint_dir=sys.argv[1])
+    model.fit(X, resume=kill_after < 0)
+    model.save(os.path.join(sys.argv[1], "final.lm"))
+    """
+)
+
+
+def test_killed_gan_run_resumes_with_both_optimisers_and_ema(tmp_path):
+    from latentmodels import GAN
+
+    script = tmp_path / "run.py"
+    script.write_text(GAN_RESUME_SCRIPT)
+
+    def run(directory, kill_after):
+        return subprocess.run(
+            [sys.executable, str(script), str(directory), str(kill_after)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    assert run(tmp_path / "straight", -1).returncode == 0
+    assert run(tmp_path / "killed", 1).returncode == 17
+    resumed = run(tmp_path / "killed", -1)
+    assert resumed.returncode == 0, resumed.stderr
+    a = GAN.load(tmp_path / "straight" / "final.lm")
+    b = GAN.load(tmp_path / "killed" / "final.lm")
+    _assert_same_weights(a, b)  # generator, discriminator, EMA copy and step counters
+    assert [h["d_loss"] for h in a.history_] == [h["d_loss"] for h in b.history_]
+    np.testing.assert_array_equal(a.sample(16, random_state=0), b.sample(16, random_state=0))
