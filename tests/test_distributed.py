@@ -67,3 +67,49 @@ def test_two_process_ddp_training_matches_across_ranks(tmp_path, mnist_small):
     np.testing.assert_array_equal(ranks[0]["losses"], ranks[1]["losses"])
     for key in ranks[0]:
         np.testing.assert_array_equal(ranks[0][key], ranks[1][key], err_msg=key)
+
+
+GAN_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    import numpy as np
+    import torch
+    torch.set_num_threads(1)
+    from safetensors.numpy import save_file
+    from latentmodels import GAN
+
+    angles = np.random.default_rng(0).integers(0, 8, 1024) * (np.pi / 4)
+    points = np.stack([2 * np.cos(angles), 2 * np.sin(angles)], axis=1)
+    X = (points + 0.1 * np.random.default_rng(1).normal(size=points.shape)).astype(np.float32)
+    model = GAN(latent_dim=2, data_range=None, hidden_dims=(32, 32), epochs=3, batch_size=64,
+                verbose=0, random_state=0, device="cpu").fit(X)
+    import torch.distributed as dist
+    rank = dist.get_rank()
+    weights = {k: v.numpy() for k, v in model.module_.state_dict().items()}
+    weights["d_loss"] = np.array([h["d_loss"] for h in model.history_])
+    weights["samples"] = model.sample(64, random_state=0)
+    save_file(weights, os.path.join(sys.argv[1], f"rank{rank}.safetensors"))
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="torchrun with gloo on Linux/macOS")
+def test_two_process_gan_training_keeps_both_players_identical_across_ranks(tmp_path):
+    """Several optimisers under torchrun: gradients are averaged inside each update, so the
+    generator, the discriminator and the EMA copy stay equal on every rank."""
+    (tmp_path / "train.py").write_text(GAN_SCRIPT)
+    torchrun = Path(sys.executable).with_name("torchrun")
+    command = (
+        [str(torchrun)] if torchrun.exists() else [sys.executable, "-m", "torch.distributed.run"]
+    )
+    result = subprocess.run(
+        [*command, "--standalone", "--nproc_per_node=2", str(tmp_path / "train.py"),
+         str(tmp_path)],
+        capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [load_file(tmp_path / f"rank{r}.safetensors") for r in (0, 1)]
+    assert np.isfinite(ranks[0]["d_loss"]).all() and len(ranks[0]["d_loss"]) == 3
+    for key in ranks[0]:
+        np.testing.assert_array_equal(ranks[0][key], ranks[1][key], err_msg=key)
+    assert any(key.startswith("ema.") for key in ranks[0])
