@@ -28,6 +28,19 @@ def test_latent_map_pca_and_tsne_give_one_point_per_sample(ae, mnist_small, tmp_
     assert latent_map(ae, X[:60], method="tsne").shape == (60, 2)
 
 
+def test_umap_map_keeps_classes_apart_when_umap_learn_is_installed(ae, mnist_small):
+    pytest.importorskip("umap", reason="umap-learn is an optional extra (latentmodels[umap])")
+    from sklearn.model_selection import cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = mnist_small
+    points = latent_map(ae, X[:400], y[:400], method="umap")
+    assert points.shape == (400, 2) and np.isfinite(points).all()
+    # neighbours on the 2-D map mostly share their digit (chance is about 0.1)
+    accuracy = cross_val_score(KNeighborsClassifier(5), points, y[:400], cv=3).mean()
+    assert accuracy > 0.4, accuracy
+
+
 def test_latent_map_of_a_2d_space_is_the_codes(mnist_small):
     X, _ = mnist_small
     vae = VAE(latent_dim=2, hidden_dims=(16,), epochs=1, verbose=0, random_state=0).fit(X[:200])
