@@ -167,6 +167,15 @@ def train_library(X: np.ndarray, y: np.ndarray, budget: float, seed: int, condit
     return np.asarray(samples).reshape(-1, 28, 28), info
 
 
+def _to_builtin(value):
+    """JSON fallback for numpy scalars and arrays in the result rows."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", default=["mnist", "fashion"],
@@ -235,7 +244,7 @@ def main() -> None:
                   f"min {min(covered)}; NaN runs {sum(r['nan'] for r in mine)}")
     print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     if args.json is not None:
-        args.json.write_text(json.dumps(rows, indent=1))
+        args.json.write_text(json.dumps(rows, indent=1, default=_to_builtin))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ deep inside torch or a silent NaN.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,15 @@ def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def check_size_sequence(value: Any, name: str, *, what: str = "layer size") -> tuple[int, ...]:
+    """Check that ``value`` is a non-empty sequence of positive integers (layer widths)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a sequence of ints, got {value!r}")
+    if len(value) == 0:
+        raise ValueError(f"{name} must hold at least one {what}")
+    return tuple(check_positive_int(size, name) for size in value)
 
 
 def check_number(

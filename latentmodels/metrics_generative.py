@@ -59,6 +59,7 @@ from ._validation import (
     check_number,
     check_positive_int,
     check_random_state,
+    check_size_sequence,
 )
 
 __all__ = [
@@ -445,12 +446,7 @@ class FeatureClassifier(ClassifierMixin, BaseEstimator):
     # -- checks ---------------------------------------------------------------------------
     def _validate_params(self) -> None:
         check_positive_int(self.feature_dim, "feature_dim")
-        if isinstance(self.channels, (str, bytes)) or not isinstance(self.channels, Sequence):
-            raise TypeError(f"channels must be a sequence of ints, got {self.channels!r}")
-        if len(self.channels) == 0:
-            raise ValueError("channels must hold at least one convolution stage")
-        for size in self.channels:
-            check_positive_int(size, "channels")
+        check_size_sequence(self.channels, "channels", what="convolution stage")
         check_positive_int(self.epochs, "epochs")
         check_positive_int(self.batch_size, "batch_size")
         check_number(self.learning_rate, "learning_rate", low=0, low_inclusive=False)

@@ -3,7 +3,8 @@
 Reads ``../shared/data/20newsgroups_train.jsonl.gz`` (the "bydate" training split, collected
 by Ken Lang) and writes ``latentmodels/data/newsgroups_2k.jsonl.gz``: the first
 ``--per-group`` posts of each newsgroup in file order, quoted reply lines (starting with
-``>``), reply attributions, e-mail addresses and uuencoded lines removed, each body cut at ``--max-chars`` on a line boundary.
+``>``), reply attributions, e-mail addresses and uuencoded lines removed, each body cut
+at ``--max-chars`` on a line boundary.
 Empty bodies are skipped. Fields kept: ``id``, ``newsgroup``, ``text``.
 
     .venv/bin/python scripts/make_newsgroups_sample.py

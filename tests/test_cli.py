@@ -8,25 +8,11 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
-from latentmodels.cli import app
+from tests.cli_helpers import assert_bad_input, invoke
 
-runner = CliRunner()
 TINY = ["--limit", "320", "--epochs", "1", "--hidden-dims", "32", "--latent-dim", "3",
         "--iwae-samples", "5", "--quiet"]
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_bad_input(result, *fragments):
-    assert result.exit_code == 2, result.output
-    assert "Error:" in result.stderr
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in result.stderr
 
 
 @pytest.fixture(scope="module")

@@ -8,25 +8,12 @@ import re
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from latentmodels import report
-from latentmodels.cli import app
+from tests.cli_helpers import assert_bad_input, invoke
 
-runner = CliRunner()
 TINY = ["--limit", 400, "--epochs", 2, "--latent-dim", 16, "--batch-size", 32, "--quiet",
         "--threads", 1, "--checkpoint-every", 0]
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_bad_input(result, *fragments):
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in result.stderr, result.stderr
 
 
 def section(text, name):

@@ -10,18 +10,12 @@ import re
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from latentmodels import datasets, report
-from latentmodels.cli import DEMO_HMM_TITLE, _demo_hmm, app
+from latentmodels.cli import DEMO_HMM_TITLE, _demo_hmm
+from tests.cli_helpers import assert_bad_input, invoke
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-runner = CliRunner()
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def assert_unknown_option(result, flag):
@@ -30,15 +24,6 @@ def assert_unknown_option(result, flag):
     assert result.exit_code == 2, result.output
     assert "No such option" in result.stderr and flag in result.stderr
     assert "Traceback" not in result.output
-
-
-def assert_bad_input(result, *fragments):
-    assert result.exit_code == 2, result.output
-    assert "Error:" in result.stderr
-    assert "Traceback" not in result.output
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr, result.stderr
 
 
 def read_states(path):

@@ -9,29 +9,15 @@ import re
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from latentmodels import report
-from latentmodels.cli import DEMO_LDA_TITLE, _demo_lda, app
+from latentmodels.cli import DEMO_LDA_TITLE, _demo_lda
 from latentmodels.lda.runs import load_texts
 from latentmodels.text import TextCorpus
+from tests.cli_helpers import assert_bad_input, invoke
 
-runner = CliRunner()
 N_DOCS = 400
 TOPICS = 5
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_bad_input(result, *fragments):
-    assert result.exit_code == 2, result.output
-    assert "Error:" in result.stderr
-    assert "Traceback" not in result.output
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in result.stderr, result.stderr
 
 
 def unigram_perplexity(run_dir):

@@ -8,13 +8,13 @@ import json
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
 from latentmodels import VAE, datasets
 from latentmodels.cli_tasks import register
 from latentmodels.report import write_run
+from tests.cli_helpers import assert_bad_input
+from tests.cli_helpers import invoke as cli_invoke
 
-runner = CliRunner()
 VERBS = ("map", "traverse", "anomaly", "denoise", "probe", "debias")
 
 
@@ -47,14 +47,7 @@ def run_dir(tmp_path_factory):
 
 
 def invoke(app, *args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_bad_input(result, *fragments):
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in result.stderr, result.stderr
+    return cli_invoke(*args, app=app)
 
 
 def test_register_adds_the_six_verbs():

@@ -25,6 +25,7 @@ from .._validation import (
     check_number,
     check_positive_int,
     check_random_state,
+    check_size_sequence,
 )
 from ..nn.blocks import ARCHITECTURES
 from .base import LatentModel
@@ -81,14 +82,7 @@ class DeepLatentModel(LatentModel):
         check_positive_int(self.latent_dim, "latent_dim")
         check_choice(self.architecture, "architecture", ARCHITECTURES)
         if self.hidden_dims is not None:
-            if isinstance(self.hidden_dims, (str, bytes)) or not isinstance(
-                self.hidden_dims, Sequence
-            ):
-                raise TypeError(f"hidden_dims must be a sequence of ints, got {self.hidden_dims!r}")
-            if len(self.hidden_dims) == 0:
-                raise ValueError("hidden_dims must hold at least one layer size")
-            for size in self.hidden_dims:
-                check_positive_int(size, "hidden_dims")
+            check_size_sequence(self.hidden_dims, "hidden_dims")
         check_positive_int(self.epochs, "epochs")
         check_positive_int(self.batch_size, "batch_size")
         check_number(self.learning_rate, "learning_rate", low=0, low_inclusive=False)
