@@ -22,11 +22,11 @@ demo: $(STAMP)
 	$(BIN)/latentmodels demo --out runs/demo
 
 test: $(STAMP)
-	$(BIN)/python -m ruff check latentmodels tests benchmarks
+	$(BIN)/python -m ruff check latentmodels tests benchmarks scripts
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check latentmodels tests benchmarks
+	$(BIN)/python -m ruff check latentmodels tests benchmarks scripts
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/vae_mnist.py
