@@ -169,7 +169,7 @@ def train_hmm(
 ) -> None:
     """Train a hidden Markov model on columns of a CSV (states chosen by BIC with auto).
 
-    latentmodels train hmm --data geyser.csv --columns waiting,duration --states auto --out r
+    latentmodels train hmm --data geyser --columns waiting,duration --states auto --out runs/hmm
     """
     with _clean_errors(), _threads(threads):
         started = time.perf_counter()
