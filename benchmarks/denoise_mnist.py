@@ -7,7 +7,9 @@ against the clean test images, mean per image; the noisy input itself is the flo
 
 * ``DAE``: latentmodels.DenoisingAutoencoder (784-512-64), one per corruption kind, trained
   at that kind's middle level;
-* ``DAE-conv``: the same with ``architecture="conv"`` (stride-2 convolutions 32-64 channels);
+* ``DAE-conv``: the same with ``architecture="conv"`` (stride-2 convolutions 32-64 channels)
+  and a 256-D code (``--conv-latent``): with a 64-D code it over-smooths Fashion-MNIST's
+  textures (0.8-1.2 dB lower PSNR at light noise);
 * ``AE``: latentmodels.Autoencoder (784-512-64), trained on clean images;
 * ``VAE``: latentmodels.VAE (512 hidden, 16-D latent), decoder mean of the posterior mean;
 * ``median 3x3``: scipy's median filter; ``PCA(k)``: projection onto k principal components
@@ -73,6 +75,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-conv", action="store_true", help="skip the convolutional DAEs")
+    parser.add_argument("--conv-latent", type=int, default=256,
+                        help="code size of the convolutional DAEs")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
@@ -84,6 +88,7 @@ def main() -> None:
                                    random_state=args.seed)
     X_train, X_test = X[train], X[test][: args.n_test]
     print(f"{args.data}: {len(X_train)} train / {len(X_test)} test images, epochs={args.epochs}, "
+          f"conv DAE code {args.conv_latent}-D, "
           f"SSIM by {SSIM_BACKEND}, load average {os.getloadavg()[0]:.2f}", flush=True)
     common = {"epochs": args.epochs, "verbose": 0, "random_state": args.seed}
     models = {
@@ -96,7 +101,8 @@ def main() -> None:
         for kind, levels in SETTINGS.items()
     }
     conv_daes = {
-        kind: DenoisingAutoencoder(latent_dim=64, architecture="conv", corruption=kind,
+        kind: DenoisingAutoencoder(latent_dim=args.conv_latent, architecture="conv",
+                                   corruption=kind,
                                    noise_level=levels[1], **common).fit(X_train)
         for kind, levels in SETTINGS.items()
     } if not args.no_conv else {}

@@ -17,10 +17,14 @@ CORRUPTIONS = ("gaussian", "masking", "salt_and_pepper")
 
 
 def corrupt_tensor(
-    x: torch.Tensor, kind: str, level: float, generator: torch.Generator | None = None
+    x: torch.Tensor,
+    kind: str,
+    level: float | torch.Tensor,
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Corrupt a batch: ``gaussian`` adds N(0, level^2) noise; ``masking`` zeroes a
-    ``level`` fraction of entries; ``salt_and_pepper`` sets a ``level`` fraction to 0 or 1."""
+    ``level`` fraction of entries; ``salt_and_pepper`` sets a ``level`` fraction to 0 or 1.
+    ``level`` may be a tensor that broadcasts against ``x`` (a level per sample)."""
     if kind == "gaussian":
         noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         return x + level * noise

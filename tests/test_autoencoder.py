@@ -64,3 +64,44 @@ def test_corrupt_hits_the_requested_fraction():
     assert abs((noisy - X).std() - 0.1) < 0.005
     with pytest.raises(ValueError, match="kind"):
         corrupt(X, "blur", 0.1)
+
+
+def test_a_noise_level_range_draws_one_level_per_sample_within_it():
+    import torch
+
+    dae = DenoisingAutoencoder(corruption="masking", noise_level=(0.1, 0.6))
+    x = torch.full((400, 1000), 0.5)
+    masked = dae._corrupt(x, torch.Generator().manual_seed(0))
+    fractions = (masked == 0).float().mean(dim=1).numpy()
+    # Each row is masked at its own level: spread over the range, never outside it.
+    assert fractions.min() > 0.1 - 0.05 and fractions.max() < 0.6 + 0.05
+    assert fractions.std() > 0.1
+    assert abs(fractions.mean() - 0.35) < 0.03
+
+
+def test_a_dae_trained_on_a_noise_range_denoises_levels_across_it(mnist_small):
+    X = mnist_small[0]
+    train, test = X[:800], X[800:]
+    dae = DenoisingAutoencoder(latent_dim=32, corruption="gaussian", noise_level=(0.0, 0.5),
+                               epochs=10, **{**FAST, "hidden_dims": (256,)}).fit(train)
+    for level in (0.35, 0.5):
+        noisy = corrupt(test, "gaussian", level, random_state=1, clip=True)
+        noisy_error = ((noisy - test) ** 2).mean()
+        denoised_error = ((dae.reconstruct(noisy) - test) ** 2).mean()
+        assert denoised_error < 0.75 * noisy_error, (level, noisy_error, denoised_error)
+
+
+@pytest.mark.parametrize(
+    "noise_level,error,match",
+    [
+        ((0.5, 0.1), ValueError, r"noise_level\[1\] must be >= 0.5"),
+        ((0.1, 0.2, 0.3), ValueError, "a \\(low, high\\) pair"),
+        ((-0.1, 0.2), ValueError, r"noise_level\[0\] must be >= 0"),
+        ((0.1, "x"), TypeError, r"noise_level\[1\] must be a number"),
+    ],
+)
+def test_bad_noise_level_ranges_are_named(mnist_small, noise_level, error, match):
+    with pytest.raises(error, match=match):
+        DenoisingAutoencoder(corruption="masking", noise_level=noise_level, **FAST).fit(
+            mnist_small[0][:64]
+        )

@@ -34,6 +34,7 @@ def data(mnist_small):
         ),
         lambda: Autoencoder(latent_dim=3, **FAST),
         lambda: DenoisingAutoencoder(latent_dim=3, corruption="masking", **FAST),
+        lambda: DenoisingAutoencoder(latent_dim=3, noise_level=(0.1, 0.5), **FAST),
         lambda: ConditionalVAE(latent_dim=3, **FAST),
     ],
 )

@@ -193,7 +193,9 @@ class DenoisingAutoencoder(Autoencoder):
 
     ``corruption`` is ``"gaussian"`` (additive noise with std ``noise_level``),
     ``"masking"`` (a ``noise_level`` fraction of entries set to 0) or ``"salt_and_pepper"``
-    (a ``noise_level`` fraction set to 0 or 1). Other parameters as :class:`Autoencoder`.
+    (a ``noise_level`` fraction set to 0 or 1). ``noise_level=(low, high)`` draws each
+    training sample's level uniformly from that range ("blind" denoising), for one model
+    that serves a range of noise levels. Other parameters as :class:`Autoencoder`.
 
     Example:
         >>> from latentmodels import DenoisingAutoencoder, datasets
@@ -204,12 +206,14 @@ class DenoisingAutoencoder(Autoencoder):
         (2, 28, 28)
     """
 
+    _tuple_params = (*Autoencoder._tuple_params, "noise_level")
+
     def __init__(
         self,
         latent_dim: int = 32,
         *,
         corruption: str = "gaussian",
-        noise_level: float = 0.3,
+        noise_level: float | tuple[float, float] = 0.3,
         architecture: str = "mlp",
         hidden_dims: tuple[int, ...] | None = None,
         reconstruction_loss: str = "mse",
@@ -255,7 +259,22 @@ class DenoisingAutoencoder(Autoencoder):
         super()._validate_params()
         check_choice(self.corruption, "corruption", CORRUPTIONS)
         high = None if self.corruption == "gaussian" else 1.0
-        check_number(self.noise_level, "noise_level", low=0, high=high)
+        if isinstance(self.noise_level, (tuple, list)):
+            if len(self.noise_level) != 2:
+                raise ValueError(
+                    f"noise_level must be a number or a (low, high) pair, got {self.noise_level!r}"
+                )
+            low = check_number(self.noise_level[0], "noise_level[0]", low=0, high=high)
+            check_number(self.noise_level[1], "noise_level[1]", low=low, high=high)
+        else:
+            check_number(self.noise_level, "noise_level", low=0, high=high)
 
     def _corrupt(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return corrupt_tensor(x, self.corruption, self.noise_level, generator)
+        level: float | torch.Tensor = self.noise_level
+        if isinstance(self.noise_level, (tuple, list)):
+            low, high = self.noise_level
+            # One level per sample, broadcast over the sample's entries.
+            shape = (x.shape[0],) + (1,) * (x.dim() - 1)
+            draws = torch.rand(shape, generator=generator, device=x.device, dtype=x.dtype)
+            level = low + (high - low) * draws
+        return corrupt_tensor(x, self.corruption, level, generator)
