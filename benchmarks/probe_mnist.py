@@ -8,6 +8,7 @@ split. Raw pixels are the third feature set. Runs :func:`latentmodels.tasks.feat
 
     python benchmarks/probe_mnist.py                  # MNIST, ~2 minutes on 2 cores
     python benchmarks/probe_mnist.py --data fashion
+    python benchmarks/probe_mnist.py --data fashion --architecture conv
     python benchmarks/probe_mnist.py --epochs 3 --repeats 1   # quick
 """
 
@@ -40,6 +41,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=["mnist", "fashion"], default="mnist")
     parser.add_argument("--latent-dim", type=int, default=16)
+    parser.add_argument("--architecture", choices=["mlp", "conv"], default="mlp",
+                        help="encoder/decoder of the VAE and the autoencoder")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=5, help="label draws per count")
     parser.add_argument("--limit", type=int, default=None)
@@ -54,12 +57,13 @@ def main() -> None:
         X, y = X[: args.limit], y[: args.limit]
     train, test = train_test_split(np.arange(len(X)), test_size=0.2, stratify=y,
                                    random_state=args.seed)
-    common = {"latent_dim": args.latent_dim, "epochs": args.epochs, "verbose": 0,
-              "random_state": args.seed}
+    common = {"latent_dim": args.latent_dim, "architecture": args.architecture,
+              "epochs": args.epochs, "verbose": 0, "random_state": args.seed}
     models = {"VAE": VAE(**common), "AE": Autoencoder(**common)}
     for model in models.values():
         model.fit(X[train])
-    print(f"{args.data}: {len(train)} train / {len(test)} test; models trained in "
+    print(f"{args.data}: {len(train)} train / {len(test)} test; {args.architecture} models "
+          f"trained in "
           f"{time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.2f}",
           flush=True)
 
