@@ -770,7 +770,7 @@ def demo(
     """Train a VAE, an HMM and an LDA topic model on bundled data; write one HTML report.
 
     The VAE learns the embedded MNIST digits, the HMM the Old Faithful geyser series and the
-    topic model a 2,000-post sample of 20 Newsgroups. About two minutes on two cores.
+    topic model a 2,000-post sample of 20 Newsgroups. One to two minutes on two cores.
     """
     with _clean_errors(), _threads(threads):
         from .models import VAE
