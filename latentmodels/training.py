@@ -34,6 +34,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from . import io
+from ._internal.distributed import distributed_info, ensure_process_group
 
 LossOutput = torch.Tensor | tuple[torch.Tensor, Mapping[str, torch.Tensor]]
 LossFn = Callable[..., LossOutput]
@@ -206,23 +207,6 @@ class TrainingResult:
 
 
 # -- devices and processes --------------------------------------------------------------
-def distributed_info() -> tuple[int, int]:
-    """Return ``(rank, world_size)``; ``(0, 1)`` outside a distributed run."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
-def _maybe_init_distributed(device: str) -> None:
-    """Join the process group that ``torchrun`` describes in the environment."""
-    if not dist.is_available() or dist.is_initialized():
-        return
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return
-    use_nccl = torch.cuda.is_available() and device != "cpu"
-    dist.init_process_group(backend="nccl" if use_nccl else "gloo")
-
-
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """``"auto"`` picks CUDA when present (the local rank's GPU under torchrun), else CPU."""
     if isinstance(device, torch.device):
@@ -377,7 +361,7 @@ class Trainer:
 
     def __init__(self, config: TrainingConfig) -> None:
         self.config = config
-        _maybe_init_distributed(config.device)
+        ensure_process_group(config.device)
         self.device = resolve_device(config.device)
         self.rank, self.world_size = distributed_info()
         self._rates: dict[str, float] | None = None
