@@ -34,7 +34,7 @@ from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 
 from latentmodels import VAE, Autoencoder, DenoisingAutoencoder, datasets
-from latentmodels.corruption import corrupt
+from latentmodels.deep.corruption import corrupt
 from latentmodels.metrics import SSIM_BACKEND, psnr, ssim
 from latentmodels.tasks.denoise import denoise
 

@@ -2,7 +2,7 @@
 
 All methods run in one process on the same corpora, interleaved round by round, and are
 scored by the same functions: document-completion perplexity on held-out documents
-(:func:`latentmodels.metrics_topics.document_completion_perplexity`), NPMI coherence of the
+(:func:`latentmodels.metrics.topics.document_completion_perplexity`), NPMI coherence of the
 top 10 words over the training documents, topic diversity of the top 25 words, and on the
 synthetic corpus the recovery of the true topics (mean best-match cosine).
 
@@ -58,13 +58,13 @@ if ARGS is not None:
 import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 
-from latentmodels.metrics_topics import (  # noqa: E402
+from latentmodels.lda.model import LDA  # noqa: E402
+from latentmodels.lda.text import TextCorpus  # noqa: E402
+from latentmodels.metrics.topics import (  # noqa: E402
     coherence,
     document_completion_perplexity,
     topic_diversity,
 )
-from latentmodels.models.lda import LDA  # noqa: E402
-from latentmodels.text import TextCorpus  # noqa: E402
 
 
 # -- corpora -----------------------------------------------------------------------------

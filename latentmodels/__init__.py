@@ -1,70 +1,63 @@
 """latentmodels: fit latent variable models, look inside the latent space, put it to work.
 
-Example:
-    >>> from latentmodels import VAE, datasets
-    >>> X, y = datasets.load_mnist()
-    >>> vae = VAE(latent_dim=8, epochs=1, verbose=0, random_state=0).fit(X[:256])
-    >>> vae.transform(X[:4]).shape
-    (4, 8)
+Every public name is listed once, in ``_PUBLIC``, and imported on first use, so
+``import latentmodels`` stays quick and torch, numba and matplotlib load only when a model
+that needs them is touched.
+
+Examples
+--------
+>>> from latentmodels import VAE, datasets
+>>> X, y = datasets.load_mnist()
+>>> vae = VAE(latent_dim=8, epochs=1, verbose=0, random_state=0).fit(X[:256])
+>>> vae.transform(X[:4]).shape
+(4, 8)
 """
 
-from . import datasets
-from .models import (
-    GAN,
-    VAE,
-    Autoencoder,
-    ConditionalGAN,
-    ConditionalVAE,
-    DebiasingVAE,
-    DenoisingAutoencoder,
-    LatentModel,
-    load,
-)
-from .tasks.anomaly import AnomalyDetector
-from .training import TrainingDivergedError
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-# numba-compiled families import lazily: `import latentmodels` stays quick.
-_LAZY = {
-    "GaussianHMM": "hmm",
-    "GMMHMM": "hmm",
-    "CategoricalHMM": "hmm",
-    "PoissonHMM": "hmm",
-    "select_n_states": "hmm",
-    "LDA": "models.lda",
-    "TextCorpus": "text",
-    "Vocabulary": "text",
+# public name -> module that defines it (relative to this package)
+_PUBLIC = {
+    "LatentModel": ".base",
+    "load": ".base",
+    "Autoencoder": ".deep.autoencoder",
+    "DenoisingAutoencoder": ".deep.autoencoder",
+    "VAE": ".deep.vae",
+    "ConditionalVAE": ".deep.vae",
+    "DebiasingVAE": ".deep.debiasing",
+    "GAN": ".deep.gan",
+    "ConditionalGAN": ".deep.gan",
+    "TrainingDivergedError": ".deep.training",
+    "GaussianHMM": ".hmm",
+    "GMMHMM": ".hmm",
+    "CategoricalHMM": ".hmm",
+    "PoissonHMM": ".hmm",
+    "select_n_states": ".hmm",
+    "LDA": ".lda.model",
+    "TextCorpus": ".lda.text",
+    "Vocabulary": ".lda.text",
+    "AnomalyDetector": ".tasks.anomaly",
 }
+# subpackages reachable as attributes (``latentmodels.datasets.load_mnist()``)
+_SUBMODULES = ("datasets", "deep", "hmm", "lda", "metrics", "plots", "tasks")
+
+__all__ = sorted(_PUBLIC) + ["datasets"]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name], __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'latentmodels' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module 'latentmodels' has no attribute {name!r}")
 
-
-__all__ = [
-    "AnomalyDetector",
-    "CategoricalHMM",
-    "GMMHMM",
-    "GaussianHMM",
-    "LDA",
-    "PoissonHMM",
-    "TextCorpus",
-    "VAE",
-    "Autoencoder",
-    "ConditionalGAN",
-    "ConditionalVAE",
-    "DebiasingVAE",
-    "DenoisingAutoencoder",
-    "GAN",
-    "LatentModel",
-    "TrainingDivergedError",
-    "Vocabulary",
-    "datasets",
-    "load",
-    "select_n_states",
-]
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC) | set(_SUBMODULES))

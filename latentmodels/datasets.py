@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_choice, check_positive_int
-from .io import atomic_write_bytes
+from ._internal.io import atomic_write_bytes
+from ._internal.validation import check_choice, check_positive_int
 
 __all__ = [
     "DATASET_NAMES",

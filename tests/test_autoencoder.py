@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from latentmodels import Autoencoder, DenoisingAutoencoder
-from latentmodels.corruption import corrupt
+from latentmodels.deep.corruption import corrupt
 
 FAST = dict(hidden_dims=(128,), batch_size=32, verbose=0, random_state=0, patience=None)
 

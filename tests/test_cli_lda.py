@@ -10,10 +10,10 @@ import re
 import numpy as np
 import pytest
 
-from latentmodels import report
-from latentmodels.cli import DEMO_LDA_TITLE, _demo_lda
-from latentmodels.lda.runs import load_texts
-from latentmodels.text import TextCorpus
+from latentmodels.cli.app import DEMO_LDA_TITLE, _demo_lda
+from latentmodels.lda.text import TextCorpus
+from latentmodels.report import page as report
+from latentmodels.runs.lda import load_texts
 from tests.cli_helpers import assert_bad_input, invoke
 
 N_DOCS = 400
@@ -23,8 +23,8 @@ TOPICS = 5
 def unigram_perplexity(run_dir):
     """Perplexity of the training word frequencies (add-one) on the tokens the run's
     document-completion perplexity evaluates."""
-    from latentmodels.lda.runs import load_run_corpora
-    from latentmodels.metrics_topics import split_documents
+    from latentmodels.metrics.topics import split_documents
+    from latentmodels.runs.lda import load_run_corpora
 
     model = report.load_model(run_dir / "model.lm")
     train, test, _ = load_run_corpora(report.read_run(run_dir), model.vocabulary_)
@@ -162,7 +162,7 @@ def test_demo_lda_part_and_its_report_section(tmp_path):
     assert metrics["n_topics"] == 20
     assert metrics["perplexity"] < 0.9 * unigram_perplexity(tmp_path / "lda")
     report.write_run(tmp_path, {"metrics": {}, "lda_run": "lda", "lda_title": DEMO_LDA_TITLE})
-    from latentmodels.report_lda import lda_section
+    from latentmodels.report.sections.lda import lda_section
 
     # The model alone, without documents: its topics, nothing that needs documents.
     alone = report.write_report(tmp_path, report.load_model(tmp_path / "lda" / "model.lm"),

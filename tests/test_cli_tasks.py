@@ -10,8 +10,8 @@ import pytest
 import typer
 
 from latentmodels import VAE, datasets
-from latentmodels.cli_tasks import register
-from latentmodels.report import write_run
+from latentmodels.cli.tasks import register
+from latentmodels.report.page import write_run
 from tests.cli_helpers import assert_bad_input
 from tests.cli_helpers import invoke as cli_invoke
 
@@ -20,7 +20,7 @@ VERBS = ("map", "traverse", "anomaly", "denoise", "probe", "debias")
 
 @pytest.fixture(scope="module")
 def app():
-    from latentmodels.cli import app as main_app
+    from latentmodels.cli.app import app as main_app
 
     # The lead wires register() into cli.py; before that (or in a bare app) add them here.
     names = {command.name for command in main_app.registered_commands}

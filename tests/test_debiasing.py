@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from latentmodels import DebiasingVAE, load
-from latentmodels.models.debiasing import latent_sampling_weights
+from latentmodels.deep.debiasing import latent_sampling_weights
 from latentmodels.tasks.debias import biased_subset, group_report, ink_mass, slant
 
 

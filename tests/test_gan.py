@@ -16,7 +16,7 @@ from sklearn.utils.estimator_checks import (
 
 import latentmodels
 from latentmodels import GAN, ConditionalGAN, TrainingDivergedError
-from latentmodels import training as training_module
+from latentmodels.deep import training as training_module
 
 SIGMA = 0.1
 RADIUS = 2.0
@@ -210,7 +210,8 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
 
 def test_checkpoint_holds_both_optimisers(tmp_path):
     GAN(epochs=1, checkpoint_dir=str(tmp_path), **TOY).fit(ring(128, 0)[0])
-    document, tensors = latentmodels.io.read_tensor_file(tmp_path / "checkpoint.safetensors")
+    checkpoint = tmp_path / "checkpoint.safetensors"
+    document, tensors = latentmodels._internal.io.read_tensor_file(checkpoint)
     assert set(document["optimizers"]) == {"discriminator", "generator"}
     assert document["optimizers"]["generator"]["param_groups"][0]["betas"] == [0.5, 0.999]
     assert any(k.startswith("optimizer.generator.") for k in tensors)

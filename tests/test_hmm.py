@@ -12,13 +12,7 @@ from scipy import stats
 from scipy.special import logsumexp
 from sklearn.base import clone
 
-from latentmodels.hmm import (
-    GMMHMM,
-    CategoricalHMM,
-    GaussianHMM,
-    PoissonHMM,
-    select_n_states,
-)
+from latentmodels.hmm import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM, select_n_states
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

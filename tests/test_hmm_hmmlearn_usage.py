@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from latentmodels import hmm
 from latentmodels import hmm as lm_hmm_pkg  # noqa: F401  (the package imports)
-from latentmodels.models import hmm
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

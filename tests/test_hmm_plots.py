@@ -10,11 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from latentmodels.hmm import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM  # noqa: E402
-from latentmodels.plots_hmm import (  # noqa: E402
-    plot_emission_densities,
-    plot_states,
-    plot_transmat,
-)
+from latentmodels.plots.hmm import plot_emission_densities, plot_states, plot_transmat
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -7,10 +7,10 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 
-from latentmodels.io import ModelFileError
-from latentmodels.models.base import load
-from latentmodels.models.lda import LDA
-from latentmodels.text import TextCorpus
+from latentmodels._internal.io import ModelFileError
+from latentmodels.base import load
+from latentmodels.lda.model import LDA
+from latentmodels.lda.text import TextCorpus
 
 
 def planted_corpus(k=5, v=120, n_docs=300, length=60, alpha=0.1, eta=0.02, seed=0):

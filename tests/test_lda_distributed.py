@@ -9,7 +9,7 @@ import pytest
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from latentmodels.models.lda import LDA
+from latentmodels.lda.model import LDA
 from tests.test_lda import planted_corpus
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from latentmodels.metrics_topics import coherence, document_completion_perplexity
-from latentmodels.models.lda import LDA
-from latentmodels.text import TextCorpus
+from latentmodels.lda.model import LDA
+from latentmodels.lda.text import TextCorpus
+from latentmodels.metrics.topics import coherence, document_completion_perplexity
 
 
 @pytest.fixture(scope="module")

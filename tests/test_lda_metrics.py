@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from latentmodels.metrics_topics import (
+from latentmodels.lda.model import LDA
+from latentmodels.lda.text import TextCorpus
+from latentmodels.metrics.topics import (
     coherence,
     document_completion_perplexity,
     split_documents,
     topic_diversity,
 )
-from latentmodels.models.lda import LDA
-from latentmodels.text import TextCorpus
 from tests.test_lda import planted_corpus
 
 

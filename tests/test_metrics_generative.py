@@ -13,9 +13,9 @@ from scipy.spatial.distance import cdist
 from scipy.stats import entropy
 
 from latentmodels import VAE, metrics
-from latentmodels import metrics_generative as mg
-from latentmodels.io import ModelFileError
-from latentmodels.metrics_generative import (
+from latentmodels._internal.io import ModelFileError
+from latentmodels.metrics import generative as mg
+from latentmodels.metrics.generative import (
     FeatureClassifier,
     feature_statistics,
     frechet_distance,

@@ -12,7 +12,7 @@ import pytest
 
 import latentmodels
 from latentmodels import VAE, Autoencoder, ConditionalVAE, DenoisingAutoencoder
-from latentmodels.io import FORMAT_VERSION, ModelFileError
+from latentmodels._internal.io import FORMAT_VERSION, ModelFileError
 
 FAST = dict(hidden_dims=(32,), batch_size=64, verbose=0, random_state=0, epochs=1)
 
@@ -84,7 +84,7 @@ def test_wrong_model_class_is_refused(tmp_path, data):
 def test_newer_format_version_is_refused(tmp_path):
     import torch
 
-    from latentmodels.io import write_tensor_file
+    from latentmodels._internal.io import write_tensor_file
 
     path = tmp_path / "future.lm"
     write_tensor_file(path, {"w": torch.zeros(1)}, {"class": "VAE"})

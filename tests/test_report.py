@@ -9,7 +9,8 @@ import re
 import numpy as np
 import pytest
 
-from latentmodels import VAE, Autoencoder, ConditionalVAE, report
+from latentmodels import VAE, Autoencoder, ConditionalVAE
+from latentmodels.report import page as report
 
 IMAGE_SECTIONS = ("training", "reconstructions", "samples", "interpolations", "latent-map",
                   "traversal")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from latentmodels import DenoisingAutoencoder
-from latentmodels.corruption import corrupt
+from latentmodels.deep.corruption import corrupt
 from latentmodels.metrics import psnr
 from latentmodels.tasks.denoise import denoise, evaluate_denoising
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from latentmodels import Autoencoder
-from latentmodels.report import write_report
-from latentmodels.report_tasks import TASK_SECTIONS, probe_section
+from latentmodels.report.page import write_report
+from latentmodels.report.sections.tasks import TASK_SECTIONS, probe_section
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from latentmodels.text import TextCorpus, Vocabulary
+from latentmodels.lda.text import TextCorpus, Vocabulary
 
 
 def test_tokenisation_lowercases_and_drops_stop_words_numbers_and_short_tokens():

@@ -13,7 +13,12 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from latentmodels import VAE, Autoencoder, TrainingDivergedError
-from latentmodels.training import TensorBatches, Trainer, TrainingConfig, split_validation
+from latentmodels.deep.training import (
+    TensorBatches,
+    Trainer,
+    TrainingConfig,
+    split_validation,
+)
 
 FAST = dict(hidden_dims=(64,), batch_size=64, verbose=0)
 

@@ -28,8 +28,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from .._validation import check_choice, check_positive_int, check_random_state
-from ..models.base import LatentModel
+from .._internal.validation import check_choice, check_positive_int, check_random_state
+from ..base import LatentModel
 from . import _kernels
 
 __all__ = ["BaseHMM", "ConvergenceMonitor"]

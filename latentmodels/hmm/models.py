@@ -15,7 +15,7 @@ from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from .._validation import check_choice, check_data, check_number, check_positive_int
+from .._internal.validation import check_choice, check_data, check_number, check_positive_int
 from . import _gaussian, _kernels
 from .base import BaseHMM
 

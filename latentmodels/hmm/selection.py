@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-from .._validation import check_choice, check_positive_int
+from .._internal.validation import check_choice, check_positive_int
 from .base import BaseHMM
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from .._validation import check_data
-from ..text import TextCorpus, Vocabulary
+from .._internal.validation import check_data
+from .text import TextCorpus, Vocabulary
 
 
 def check_counts(X: Any, name: str = "X", *, allow_empty: bool = False) -> sp.csr_matrix:

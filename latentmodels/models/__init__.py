@@ -1,10 +1,25 @@
-"""Model families, one file each; all honour the contract in :mod:`.base`."""
+"""Deprecated: the deep models moved to :mod:`latentmodels.deep`, the contract to
+:mod:`latentmodels.base`, LDA to :mod:`latentmodels.lda` (kept for one release)."""
 
-from .autoencoder import Autoencoder, DenoisingAutoencoder
-from .base import LatentModel, load
-from .debiasing import DebiasingVAE
-from .gan import GAN, ConditionalGAN
-from .vae import VAE, ConditionalVAE
+import warnings
+
+from ..base import LatentModel, load
+from ..deep import (
+    GAN,
+    VAE,
+    Autoencoder,
+    ConditionalGAN,
+    ConditionalVAE,
+    DebiasingVAE,
+    DenoisingAutoencoder,
+)
+
+warnings.warn(
+    "latentmodels.models moved to latentmodels.deep (and latentmodels.base); "
+    "the old path goes away in the next release",
+    DeprecationWarning,
+    stacklevel=2,
+)
 
 __all__ = [
     "Autoencoder",

@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_choice, check_data, check_number, check_positive_int
+from .._internal.validation import check_choice, check_data, check_number, check_positive_int
 
 __all__ = [
     "SCORES",
@@ -312,8 +312,8 @@ def plot_anomalies(X: Any, scores: Any, *, n: int = 16, path: Any = None) -> Any
     n = min(n, len(data))
     rows = [("most anomalous", plots.as_images(data[order[:n]])),
             ("most typical", plots.as_images(data[order[::-1][:n]]))]
-    lo, hi = plots._display_range(*(images for _, images in rows))
-    fig = plots._grid_figure(rows, min(n, 16), lo, hi, "Lowest and highest scores")
+    lo, hi = plots.display_range(*(images for _, images in rows))
+    fig = plots.grid_figure(rows, min(n, 16), lo, hi, "Lowest and highest scores")
     if path is not None:
         plots.save_figure(fig, path)
     return fig

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_data, check_number
+from .._internal.validation import check_data, check_number
 
 
 def slant(images: Any) -> np.ndarray:
@@ -117,7 +117,7 @@ def debias_experiment(
         >>> result["debiased"]["gap"] <= result["plain"]["gap"]  # doctest: +SKIP
         True
     """
-    from ..models.debiasing import DebiasingVAE
+    from ..deep.debiasing import DebiasingVAE
 
     if rule not in RULES:
         raise ValueError(f"rule must be one of {sorted(RULES)}, got {rule!r}")

@@ -3,7 +3,7 @@
 A model that learned the data's structure maps a corrupted input to a code near that of the
 clean input, and its decoder draws what such codes usually look like. :func:`denoise` does
 exactly that with the contract's ``transform`` and ``inverse_transform``;
-:func:`evaluate_denoising` corrupts clean data (:func:`latentmodels.corruption.corrupt`),
+:func:`evaluate_denoising` corrupts clean data (:func:`latentmodels.deep.corruption.corrupt`),
 denoises it and reports PSNR and SSIM before and after.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_data
-from ..corruption import corrupt
+from .._internal.validation import check_data
+from ..deep.corruption import corrupt
 from .anomaly import require_methods
 
 __all__ = ["denoise", "evaluate_denoising", "plot_denoising"]
@@ -34,7 +34,7 @@ def denoise(
 
     Example:
         >>> from latentmodels import DenoisingAutoencoder, datasets
-        >>> from latentmodels.corruption import corrupt
+        >>> from latentmodels.deep.corruption import corrupt
         >>> X, _ = datasets.load_mnist()
         >>> dae = DenoisingAutoencoder(epochs=1, verbose=0, random_state=0).fit(X[:500])
         >>> denoise(dae, corrupt(X[:4], "gaussian", 0.3, random_state=0)).shape
@@ -108,8 +108,8 @@ def plot_denoising(
     rows = []
     for label, images in (("clean", clean), ("noisy", noisy), ("denoised", denoised)):
         rows.append((label, plots.as_images(check_data(images, label)[:n], name=label)))
-    lo, hi = plots._display_range(*(images for _, images in rows))
-    fig = plots._grid_figure(rows, min(n, len(rows[0][1])), lo, hi, "Denoising")
+    lo, hi = plots.display_range(*(images for _, images in rows))
+    fig = plots.grid_figure(rows, min(n, len(rows[0][1])), lo, hi, "Denoising")
     if path is not None:
         plots.save_figure(fig, path)
     return fig

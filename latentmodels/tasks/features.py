@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_data, check_positive_int, check_random_state
+from .._internal.validation import check_data, check_positive_int, check_random_state
 from .anomaly import require_methods
 
 __all__ = ["FEATURE_SETS", "format_probe_table", "linear_probe"]

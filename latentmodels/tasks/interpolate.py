@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice, check_data, check_positive_int
+from .._internal.validation import check_choice, check_data, check_positive_int
 
 METHODS = ("linear", "spherical")
 

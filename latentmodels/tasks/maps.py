@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .._validation import check_choice, check_data, check_positive_int
+from .._internal.validation import check_choice, check_data, check_positive_int
 from .anomaly import require_methods
 
 __all__ = ["latent_map", "nearest_neighbors", "plot_neighbors"]
@@ -63,7 +63,7 @@ def latent_map(
         >>> latent_map(vae, X[:100], y[:100]).shape
         (100, 2)
     """
-    from ..plots import _embed_2d, plot_latent_map
+    from ..plots import embed_2d, plot_latent_map
 
     require_methods(model, "latent_map", "transform")
     check_choice(method, "method", METHODS)
@@ -77,7 +77,7 @@ def latent_map(
             )
     if len(data) < 3:
         raise ValueError(f"X: a latent map needs at least 3 samples, got {len(data)}")
-    points, _ = _embed_2d(_codes(model, data, labels, "X"), method, random_state)
+    points, _ = embed_2d(_codes(model, data, labels, "X"), method, random_state)
     if path is not None:
         plot_latent_map(model, data, labels, method=method, max_points=max_points,
                         random_state=random_state, path=path)
@@ -150,8 +150,8 @@ def plot_neighbors(
         rows.append(queries[q : q + 1])
         rows.append(reference[indices[q]])
     images = plots.as_images(np.concatenate(rows), name="X_reference")
-    lo, hi = plots._display_range(images)
-    fig = plots._grid_figure([("", images)], k + 1, lo, hi,
+    lo, hi = plots.display_range(images)
+    fig = plots.grid_figure([("", images)], k + 1, lo, hi,
                              "Nearest neighbours in latent space (first column: query)")
     if path is not None:
         plots.save_figure(fig, path)

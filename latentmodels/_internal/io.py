@@ -1,0 +1,128 @@
+"""Safe persistence: safetensors for arrays, JSON for everything else, atomic writes.
+
+A saved model is one safetensors file whose header metadata holds a JSON document
+(format version, class name, hyper-parameters, learned scalars). Loading parses the
+header ourselves and hands the tensor bytes to safetensors, so nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load as _safetensors_load
+from safetensors.torch import save as _safetensors_save
+
+FORMAT_NAME = "latentmodels"
+FORMAT_VERSION = 1
+_METADATA_KEY = "latentmodels"
+
+
+class ModelFileError(ValueError):
+    """A file is not a readable latentmodels file (truncated, foreign, too new, wrong class)."""
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    A reader never sees a half-written file, and a crash leaves the old file intact.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        # mkstemp creates 0600 files; give the result the permissions open() would.
+        os.fchmod(fd, 0o666 & ~_current_umask())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write text atomically (UTF-8)."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert tuples, paths, numpy scalars and arrays into plain JSON types."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    return value
+
+
+def write_tensor_file(
+    path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], document: Mapping[str, Any]
+) -> Path:
+    """Write tensors plus a JSON ``document`` into one safetensors file, atomically."""
+    header = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **to_jsonable(document)}
+    contiguous = {name: t.detach().cpu().contiguous() for name, t in tensors.items()}
+    payload = _safetensors_save(contiguous, metadata={_METADATA_KEY: json.dumps(header)})
+    return atomic_write_bytes(path, payload)
+
+
+def read_tensor_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Read a file written by :func:`write_tensor_file`: returns ``(document, tensors)``.
+
+    Raises :class:`ModelFileError` for truncated or foreign files and for files written by
+    a newer format version, and ``FileNotFoundError`` for a missing path.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no such model file: {path}")
+    data = path.read_bytes()
+    if len(data) < 8:
+        raise ModelFileError(f"{path} is truncated or not a latentmodels file ({len(data)} bytes)")
+    (header_len,) = struct.unpack("<Q", data[:8])
+    if header_len > len(data) - 8:
+        raise ModelFileError(
+            f"{path} is truncated: its header announces {header_len} bytes but the file has "
+            f"{len(data) - 8}"
+        )
+    try:
+        raw_header = json.loads(data[8 : 8 + header_len].decode("utf-8"))
+        document = json.loads(raw_header["__metadata__"][_METADATA_KEY])
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ModelFileError(f"{path} is not a latentmodels file (no latentmodels header)") from exc
+    if document.get("format") != FORMAT_NAME:
+        raise ModelFileError(f"{path} is not a latentmodels file")
+    version = document.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} was written with format version {version}, newer than this library "
+            f"reads ({FORMAT_VERSION}); upgrade latentmodels to load it"
+        )
+    try:
+        tensors = _safetensors_load(data)
+    except Exception as exc:  # safetensors raises its own error types
+        raise ModelFileError(f"{path} is truncated or corrupt: {exc}") from exc
+    return document, tensors

@@ -1,0 +1,79 @@
+"""Class-label plumbing shared by the class-conditional deep models (ConditionalVAE,
+ConditionalGAN): labels encoded at fit, one-hot conditions for the networks, label checks at
+inference, and ``classes_`` saved with the model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.utils.validation import check_is_fitted
+
+from .._internal.validation import check_data
+
+
+class ClassConditional:
+    """Mixin placed before the model class: ``class ConditionalVAE(ClassConditional, VAE)``.
+
+    The model's networks take a one-hot condition of ``len(classes_)`` columns; batches carry
+    the encoded label (0..n_classes-1) as their second tensor.
+    """
+
+    classes_: np.ndarray
+
+    @property
+    def _condition_dim(self) -> int:
+        return len(self.classes_)
+
+    def _condition(self, batch: list[torch.Tensor]) -> torch.Tensor | None:
+        return F.one_hot(batch[1], len(self.classes_)).to(batch[0].dtype)
+
+    def _encode_fit_labels(self, X: Any, y: Any) -> np.ndarray:
+        """Check the labels given to ``fit``, set ``classes_``; returns them as 0..C-1."""
+        if y is None:
+            raise ValueError(f"y: {type(self).__name__}.fit needs class labels y")
+        labels = np.asarray(y)
+        n = len(X) if hasattr(X, "__len__") else -1
+        if labels.ndim != 1 or len(labels) != n:
+            raise ValueError(
+                f"y must be 1-D with one label per sample of X ({n}), got shape {labels.shape}"
+            )
+        check_data(X, "X")
+        self.classes_, encoded = np.unique(labels, return_inverse=True)
+        return encoded.astype(np.int64)
+
+    def _one_hot(self, y: Any, n: int, name: str = "y") -> np.ndarray:
+        """One-hot rows for ``y``: one known label for all ``n`` rows, or one per row."""
+        check_is_fitted(self)
+        if y is None:
+            raise ValueError(f"{name}: a {type(self).__name__} needs the class labels y here")
+        labels = np.asarray(y)
+        if labels.ndim == 0:
+            labels = np.full(n, labels.item())
+        if labels.shape != (n,):
+            raise ValueError(
+                f"{name} must hold {n} labels (one per sample), got shape {labels.shape}"
+            )
+        unknown = ~np.isin(labels, self.classes_)
+        if unknown.any():
+            unseen = sorted(set(labels[unknown].tolist()))[:5]
+            raise ValueError(
+                f"{name} holds classes not seen in fit: {unseen}; "
+                f"known classes are {self.classes_.tolist()}"
+            )
+        index = np.searchsorted(self.classes_, labels)
+        return np.eye(len(self.classes_), dtype=np.float32)[index]
+
+    def _cycled_labels(self, n: int) -> np.ndarray:
+        """``n`` labels cycling through ``classes_`` in order (sampling with ``y=None``)."""
+        return self.classes_[np.arange(n) % len(self.classes_)]
+
+    def _extra_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        tensors, attributes = super()._extra_state()  # type: ignore[misc]
+        return tensors, {**attributes, "classes_": self.classes_.tolist()}
+
+    def _set_extra_state(self, tensors: dict[str, torch.Tensor], attributes: dict) -> None:
+        super()._set_extra_state(tensors, attributes)  # type: ignore[misc]
+        self.classes_ = np.asarray(attributes["classes_"])

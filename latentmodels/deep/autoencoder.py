@@ -1,0 +1,280 @@
+"""Deterministic autoencoders: plain and denoising.
+
+``transform`` gives the code, ``inverse_transform`` decodes, ``score_samples`` is the
+negative reconstruction error per sample, and ``sample`` decodes codes drawn from a
+Gaussian fitted to the training codes (an autoencoder has no prior of its own).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from .._internal.validation import check_choice, check_number, check_positive_int
+from .._internal.validation import check_random_state as _seed
+from ._base import DeepLatentModel
+from .corruption import CORRUPTIONS, corrupt_tensor
+from .nn.blocks import Decoder, Encoder
+
+RECONSTRUCTION_LOSSES = ("mse", "bce")
+
+
+class _AENetwork(nn.Module):
+    def __init__(self, architecture, input_shape, hidden_dims, latent_dim, loss: str) -> None:
+        super().__init__()
+        self.loss = loss
+        self.encoder = Encoder(architecture, input_shape, hidden_dims, latent_dim)
+        self.decoder = Decoder(architecture, latent_dim, hidden_dims, input_shape)
+
+    def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
+        out = self.decoder(z)
+        return torch.sigmoid(out) if self.loss == "bce" else out
+
+    def reconstruction_error(self, decoded: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Per-sample error summed over features."""
+        dims = tuple(range(1, target.ndim))
+        if self.loss == "bce":
+            return F.binary_cross_entropy_with_logits(decoded, target, reduction="none").sum(dims)
+        return (decoded - target).pow(2).sum(dims)
+
+    def forward(self, x_in: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self.reconstruction_error(self.decoder(self.encoder(x_in)), target)
+
+
+class Autoencoder(DeepLatentModel):
+    """Autoencoder with an MLP or convolutional encoder/decoder.
+
+    Takes the training parameters of :class:`latentmodels.VAE`, plus
+    ``reconstruction_loss``: ``"mse"`` (squared error) or ``"bce"`` (binary cross-entropy
+    on sigmoid outputs, for data in [0, 1]).
+
+    Example:
+        >>> from latentmodels import Autoencoder, datasets
+        >>> X, _ = datasets.load_mnist()
+        >>> ae = Autoencoder(latent_dim=8, epochs=1, verbose=0, random_state=0).fit(X[:512])
+        >>> ae.transform(X[:2]).shape
+        (2, 8)
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 32,
+        *,
+        architecture: str = "mlp",
+        hidden_dims: tuple[int, ...] | None = None,
+        reconstruction_loss: str = "mse",
+        epochs: int = 30,
+        batch_size: int = 128,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 0.0,
+        optimizer: str = "adam",
+        lr_schedule: str = "constant",
+        grad_clip: float | None = None,
+        validation_fraction: float = 0.1,
+        patience: int | None = 10,
+        random_state: int | None = None,
+        device: str = "auto",
+        checkpoint_dir: str | None = None,
+        checkpoint_every: int = 1,
+        verbose: int = 1,
+    ) -> None:
+        self.latent_dim = latent_dim
+        self.architecture = architecture
+        self.hidden_dims = hidden_dims
+        self.reconstruction_loss = reconstruction_loss
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.lr_schedule = lr_schedule
+        self.grad_clip = grad_clip
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.random_state = random_state
+        self.device = device
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.verbose = verbose
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        check_choice(self.reconstruction_loss, "reconstruction_loss", RECONSTRUCTION_LOSSES)
+
+    def _check_fit_data(self, X: np.ndarray) -> None:
+        if self.reconstruction_loss == "bce" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                "X: reconstruction_loss='bce' needs values in [0, 1]; scale X or use 'mse'"
+            )
+
+    def _build_module(self) -> nn.Module:
+        return _AENetwork(
+            self.architecture,
+            self.input_shape_,
+            self._hidden,
+            self.latent_dim,
+            self.reconstruction_loss,
+        )
+
+    def _corrupt(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return x
+
+    def _loss(self, module, batch, *, epoch, generator, training):
+        x = batch[0]
+        x_in = self._corrupt(x, generator) if training else x
+        return module(x_in, x).mean()
+
+    def _after_fit(self, X: torch.Tensor | None, y: torch.Tensor | None) -> None:
+        # A Gaussian over the training codes stands in for the prior when sampling.
+        codes = self.transform(X.cpu().numpy()).astype(np.float64)
+        self.code_mean_ = codes.mean(0)
+        covariance = np.atleast_2d(np.cov(codes, rowvar=False))
+        self.code_covariance_ = covariance + 1e-6 * np.eye(self.latent_dim)
+
+    # -- contract -----------------------------------------------------------------------
+    def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> Autoencoder:
+        """Train on ``X`` (array, tensor or DataLoader); ``y`` is ignored."""
+        return self._fit(X, None, resume=resume)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The code of each sample, shape (n_samples, latent_dim)."""
+        X = self._check_X(X)
+        return self._map_batches(self.module_.encoder, X)
+
+    def inverse_transform(self, Z: Any) -> np.ndarray:
+        """Decode codes back to data space."""
+        Z = self._check_Z(Z)
+        return self._map_batches(self.module_.decode_mean, Z)
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Negative reconstruction error per sample (higher = better reconstructed)."""
+        X = self._check_X(X)
+        return -self._map_batches(lambda x: self.module_(x, x), X)
+
+    def sample(self, n_samples: int = 1, *, random_state: Any = None) -> np.ndarray:
+        """Decode codes drawn from the Gaussian fitted to the training codes."""
+        check_is_fitted(self)
+        check_positive_int(n_samples, "n_samples")
+        if not hasattr(self, "code_mean_"):
+            raise ValueError(
+                "sample: this model was fitted from a DataLoader, so it has no "
+                "code density; call fit_code_density(X) first"
+            )
+        rng = np.random.default_rng(_seed(random_state))
+        Z = rng.multivariate_normal(self.code_mean_, self.code_covariance_, size=n_samples)
+        return self.inverse_transform(Z.astype(np.float32))
+
+    def fit_code_density(self, X: Any) -> Autoencoder:
+        """Fit the Gaussian used by :meth:`sample` to the codes of ``X``."""
+        self._after_fit(torch.as_tensor(self._check_X(X)), None)
+        return self
+
+    def _extra_state(self):
+        if not hasattr(self, "code_mean_"):
+            return {}, {}
+        return {
+            "code_mean": torch.from_numpy(self.code_mean_),
+            "code_covariance": torch.from_numpy(self.code_covariance_),
+        }, {}
+
+    def _set_extra_state(self, tensors, attributes) -> None:
+        if "code_mean" in tensors:
+            self.code_mean_ = tensors["code_mean"].numpy()
+            self.code_covariance_ = tensors["code_covariance"].numpy()
+
+
+class DenoisingAutoencoder(Autoencoder):
+    """Autoencoder trained to undo a corruption of its input.
+
+    ``corruption`` is ``"gaussian"`` (additive noise with std ``noise_level``),
+    ``"masking"`` (a ``noise_level`` fraction of entries set to 0) or ``"salt_and_pepper"``
+    (a ``noise_level`` fraction set to 0 or 1). ``noise_level=(low, high)`` draws each
+    training sample's level uniformly from that range ("blind" denoising), for one model
+    that serves a range of noise levels. Other parameters as :class:`Autoencoder`.
+
+    Example:
+        >>> from latentmodels import DenoisingAutoencoder, datasets
+        >>> X, _ = datasets.load_mnist()
+        >>> dae = DenoisingAutoencoder(corruption="masking", noise_level=0.25, epochs=1,
+        ...                            verbose=0, random_state=0).fit(X[:512])
+        >>> dae.reconstruct(X[:2]).shape
+        (2, 28, 28)
+    """
+
+    _tuple_params = (*Autoencoder._tuple_params, "noise_level")
+
+    def __init__(
+        self,
+        latent_dim: int = 32,
+        *,
+        corruption: str = "gaussian",
+        noise_level: float | tuple[float, float] = 0.3,
+        architecture: str = "mlp",
+        hidden_dims: tuple[int, ...] | None = None,
+        reconstruction_loss: str = "mse",
+        epochs: int = 30,
+        batch_size: int = 128,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 0.0,
+        optimizer: str = "adam",
+        lr_schedule: str = "constant",
+        grad_clip: float | None = None,
+        validation_fraction: float = 0.1,
+        patience: int | None = 10,
+        random_state: int | None = None,
+        device: str = "auto",
+        checkpoint_dir: str | None = None,
+        checkpoint_every: int = 1,
+        verbose: int = 1,
+    ) -> None:
+        super().__init__(
+            latent_dim,
+            architecture=architecture,
+            hidden_dims=hidden_dims,
+            reconstruction_loss=reconstruction_loss,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            optimizer=optimizer,
+            lr_schedule=lr_schedule,
+            grad_clip=grad_clip,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            random_state=random_state,
+            device=device,
+            checkpoint_dir=checkpoint_dir,
+            checkpoint_every=checkpoint_every,
+            verbose=verbose,
+        )
+        self.corruption = corruption
+        self.noise_level = noise_level
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        check_choice(self.corruption, "corruption", CORRUPTIONS)
+        high = None if self.corruption == "gaussian" else 1.0
+        if isinstance(self.noise_level, (tuple, list)):
+            if len(self.noise_level) != 2:
+                raise ValueError(
+                    f"noise_level must be a number or a (low, high) pair, got {self.noise_level!r}"
+                )
+            low = check_number(self.noise_level[0], "noise_level[0]", low=0, high=high)
+            check_number(self.noise_level[1], "noise_level[1]", low=low, high=high)
+        else:
+            check_number(self.noise_level, "noise_level", low=0, high=high)
+
+    def _corrupt(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        level: float | torch.Tensor = self.noise_level
+        if isinstance(self.noise_level, (tuple, list)):
+            low, high = self.noise_level
+            # One level per sample, broadcast over the sample's entries.
+            shape = (x.shape[0],) + (1,) * (x.dim() - 1)
+            draws = torch.rand(shape, generator=generator, device=x.device, dtype=x.dtype)
+            level = low + (high - low) * draws
+        return corrupt_tensor(x, self.corruption, level, generator)

@@ -1,0 +1,198 @@
+"""Report sections for the latent-space tasks: nearest neighbours, anomaly scores, denoising
+and a linear probe, computed on a run's held-out data.
+
+Each builder follows :mod:`latentmodels.report.page`'s protocol (takes a ``ReportContext``, returns
+a ``Section`` or ``None`` when it does not apply) and is bounded in size so a report stays
+quick. Add them all with ``report.SECTIONS.extend(report_tasks.TASK_SECTIONS)``.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "TASK_SECTIONS",
+    "anomaly_section",
+    "debias_section",
+    "denoise_section",
+    "neighbors_section",
+    "probe_section",
+]
+
+# Bounds that keep each section to a few seconds on one CPU thread.
+_MAX_SCORED = 1000
+_MAX_PROBED = 2000
+_NEIGHBOR_QUERIES = 6
+_NEIGHBORS = 8
+_DENOISE_SHOWN = 10
+_DENOISE_SETTINGS = (("gaussian", 0.3), ("salt_and_pepper", 0.2), ("masking", 0.5))
+
+
+def _usable(ctx: _report.ReportContext, *methods: str) -> bool:
+    model = ctx.model
+    if model is None or ctx.X is None or _report.is_hmm(model) or ctx.conditional:
+        return False
+    if "transform" in methods and not _report.encodes(model):
+        return False
+    return all(callable(getattr(model, m, None)) for m in methods)
+
+
+def _rows_html(header: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def neighbors_section(ctx: _report.ReportContext) -> _report.Section | None:
+    """Held-out queries and their nearest neighbours in latent space."""
+    if not (_usable(ctx, "transform") and ctx.is_image_data):
+        return None
+    from ...tasks.maps import plot_neighbors
+
+    X, _ = ctx.reference()
+    if len(X) < _NEIGHBOR_QUERIES + _NEIGHBORS:
+        return None
+    fig = plot_neighbors(ctx.model, X[:_NEIGHBOR_QUERIES], X[_NEIGHBOR_QUERIES:], _NEIGHBORS)
+    caption = (f"First column: a held-out sample; then its {_NEIGHBORS} nearest neighbours "
+               f"(Euclidean distance between codes) among {len(X) - _NEIGHBOR_QUERIES:,} others.")
+    figure = _report.ReportFigure("neighbors.png", fig, caption)
+    return _report.Section("neighbors", "Nearest neighbours in latent space", figures=[figure])
+
+
+def anomaly_section(ctx: _report.ReportContext) -> _report.Section | None:
+    """Distribution of the model's scores on held-out data, per class when labelled, and the
+    samples it finds least and most typical."""
+    if not _usable(ctx, "score_samples"):
+        return None
+    from ...tasks.anomaly import plot_anomalies, plot_score_histogram
+
+    X = ctx.X[:_MAX_SCORED]
+    y = None if ctx.y is None else ctx.y[:_MAX_SCORED]
+    scores = np.asarray(ctx.model.score_samples(X), dtype=np.float64)
+    text = ("<p>Scores are the model's <code>score_samples</code> (higher = more typical: the "
+            "ELBO for VAEs, minus the reconstruction error for autoencoders). "
+            "<code>latentmodels anomaly</code> flags the lowest ones.</p>")
+    if y is not None:
+        classes = np.unique(y)
+        from ...metrics import auroc
+
+        rows = []
+        for cls in classes:
+            truth = y == cls
+            value = f"{auroc(truth, scores):.3f}" if 0 < truth.sum() < len(y) else "n/a"
+            rows.append([cls, int(truth.sum()), f"{scores[truth].mean():.4g}", value])
+        text += ("<p>Per class: mean score, and the AUROC of finding that class by low scores "
+                 "among the others (0.5 = chance). A class well below the rest is one the "
+                 "model finds unusual.</p>")
+        text += _rows_html(["class", "samples", "mean score", "AUROC vs rest"], rows)
+    figures = [_report.ReportFigure("anomaly_scores.png", plot_score_histogram(scores),
+                                    f"Scores of {len(X):,} held-out samples.")]
+    if ctx.is_image_data:
+        caption = "Top: the lowest-scoring held-out samples. Bottom: the highest-scoring."
+        figures.append(
+            _report.ReportFigure("anomaly_extremes.png", plot_anomalies(X, scores), caption))
+    return _report.Section("anomaly", "Anomaly scores", text, figures)
+
+
+def denoise_section(ctx: _report.ReportContext) -> _report.Section | None:
+    """PSNR/SSIM of denoising held-out images through the model, three kinds of noise."""
+    if not (_usable(ctx, "transform", "inverse_transform") and ctx.is_image_data):
+        return None
+    if float(np.min(ctx.X)) < 0 or float(np.max(ctx.X)) > 1:
+        return None  # the corruptions and metrics assume pixels in [0, 1]
+    from ...deep.corruption import corrupt
+    from ...metrics import psnr, ssim
+    from ...tasks.denoise import denoise, plot_denoising
+
+    X, _ = ctx.reference()
+    rows = []
+    figures = []
+    for kind, level in _DENOISE_SETTINGS:
+        noisy = np.clip(corrupt(X, kind, level, random_state=0), 0.0, 1.0)
+        cleaned = denoise(ctx.model, noisy, clip=(0.0, 1.0))
+        row = [kind, level, f"{psnr(X, noisy):.2f}", f"{psnr(X, cleaned):.2f}"]
+        try:
+            row += [f"{ssim(X, noisy):.3f}", f"{ssim(X, cleaned):.3f}"]
+        except ValueError:
+            row += ["n/a", "n/a"]
+        rows.append(row)
+        figures.append(_report.ReportFigure(
+            f"denoise_{kind}.png",
+            plot_denoising(X, noisy, cleaned, n=_DENOISE_SHOWN),
+            f"{kind.replace('_', '-')} noise, level {level}: clean, noisy, decoded."))
+    text = (f"<p>{len(X):,} held-out images corrupted, then encoded and decoded. PSNR in dB, "
+            "SSIM in [0, 1]; higher is better.</p>")
+    text += _rows_html(["noise", "level", "PSNR noisy", "PSNR denoised", "SSIM noisy",
+                        "SSIM denoised"], rows)
+    return _report.Section("denoise", "Denoising", text, figures)
+
+
+def probe_section(ctx: _report.ReportContext) -> _report.Section | None:
+    """Logistic regression on the codes vs PCA vs raw inputs, with 100 and all labels."""
+    if not _usable(ctx, "transform") or ctx.y is None:
+        return None
+    from ...tasks.features import format_probe_table, linear_probe
+
+    X, y = ctx.X[:_MAX_PROBED], ctx.y[:_MAX_PROBED]
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2 or counts.min() < 2 or len(y) < 5 * len(classes):
+        return None
+    n_labels = (100, None) if len(y) * 0.8 > 200 else (None,)
+    result = linear_probe(ctx.model, X, y, n_labels=n_labels, random_state=0)
+    rows = []
+    table = format_probe_table(result).splitlines()
+    header = [cell.strip() for cell in table[0].strip("|").split("|")]
+    for line in table[2:]:
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    text = (f"<p>Test accuracy of a logistic regression trained on the codes of "
+            f"{result['n_train']:,} held-out samples (or a subset of their labels), against "
+            f"PCA with as many components and the raw inputs; tested on {result['n_test']:,} "
+            f"others. Chance: {100 * result['chance']:.1f} %.</p>")
+    return _report.Section("probe", "Latent codes as features", text + _rows_html(header, rows))
+
+
+def debias_section(ctx: _report.ReportContext) -> _report.Section | None:
+    """A ``debias`` run: accuracy per sub-group of the plain classifier and the DB-VAE, and
+    the training images the DB-VAE up-weights most and least."""
+    result = ctx.run_info.get("debias")
+    if not result:
+        return None
+    common, rare = result["groups"]
+    header = ["model", "accuracy", f"recall {common}", f"recall {rare}", "gap"]
+    rows = [[name, f"{result[key]['overall']:.4f}", f"{result[key][common]:.3f}",
+             f"{result[key][rare]:.3f}", f"{result[key]['gap']:.3f}"]
+            for key, name in (("plain", "plain classifier"), ("debiased", "DB-VAE"))]
+    positive = result["positive"]
+    text = (f"<p>Task: is this a {html.escape(str(positive))}? Sub-groups by the "
+            f"<code>{html.escape(result['rule'])}</code> rule (the rare group is the half of "
+            f"the class above its median); training kept {100 * result['keep_fraction']:.0f} % "
+            f"of the {html.escape(rare)} ones ({result['n_train']:,} training, "
+            f"{result['n_test']:,} untouched test images). Recall is measured on the test "
+            f"{html.escape(str(positive))}s of each group.</p>")
+    text += _rows_html(header, rows)
+    text += (f"<p>Mean sampling weight of {html.escape(rare)} vs {html.escape(common)} "
+             f"training {html.escape(str(positive))}s: {result['weight_ratio_rare']:.2f}x; "
+             f"{html.escape(rare)} share among the 32 most up-weighted "
+             f"{100 * result['rare_share_top32']:.0f} % (of all: "
+             f"{100 * result['rare_share_train']:.0f} %).</p>")
+    for name, caption in (("debias_most.png", "The 32 most up-weighted training images."),
+                          ("debias_least.png", "The 32 least up-weighted training images.")):
+        path = ctx.run_dir / name
+        if path.is_file():  # drawn by the debias command; embedded so the page stands alone
+            text += _report._figure_html(name, path.read_bytes(), caption)
+    return _report.Section("debias", "Debiasing", text)
+
+
+#: The task sections, in the order they read best after the built-in ones.
+TASK_SECTIONS = [neighbors_section, anomaly_section, denoise_section, probe_section,
+                 debias_section]
+
+# Imported last, as a module: report.py imports this file at its end to extend SECTIONS, so
+# either module may be the one loading when the other is imported.
+from .. import page as _report  # noqa: E402
