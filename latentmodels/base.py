@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._internal import io
+from ._internal.geometry import interpolate as interpolate_path
 
 M = TypeVar("M", bound="LatentModel")
 
@@ -91,9 +92,7 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
         ``method`` is ``"linear"`` or ``"spherical"`` (slerp). Returns an array of
         ``steps`` decoded samples, the first close to ``start`` and the last to ``end``.
         """
-        from .tasks.interpolate import interpolate
-
-        return interpolate(self, start, end, steps=steps, method=method)
+        return interpolate_path(self, start, end, steps=steps, method=method)
 
     # -- persistence -------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

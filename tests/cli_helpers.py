@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from typer.testing import CliRunner
 
-from latentmodels.cli.app import app as main_app
+from latentmodels.cli import app as main_app
 
 runner = CliRunner()
 

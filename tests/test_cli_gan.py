@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from latentmodels.report import page as report
+from latentmodels import report
 from tests.cli_helpers import assert_bad_input, invoke
 
 TINY = ["--limit", 400, "--epochs", 2, "--latent-dim", 16, "--batch-size", 32, "--quiet",

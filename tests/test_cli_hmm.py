@@ -11,9 +11,8 @@ import re
 import numpy as np
 import pytest
 
-from latentmodels import datasets
-from latentmodels.cli.app import DEMO_HMM_TITLE, _demo_hmm
-from latentmodels.report import page as report
+from latentmodels import datasets, report
+from latentmodels.cli.demo import DEMO_HMM_TITLE, _demo_hmm
 from tests.cli_helpers import assert_bad_input, invoke
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -10,10 +10,10 @@ import re
 import numpy as np
 import pytest
 
-from latentmodels.cli.app import DEMO_LDA_TITLE, _demo_lda
+from latentmodels import report
+from latentmodels.cli.demo import DEMO_LDA_TITLE, _demo_lda
+from latentmodels.datasets.texts import load_texts
 from latentmodels.lda.text import TextCorpus
-from latentmodels.report import page as report
-from latentmodels.runs.lda import load_texts
 from tests.cli_helpers import assert_bad_input, invoke
 
 N_DOCS = 400
@@ -24,7 +24,7 @@ def unigram_perplexity(run_dir):
     """Perplexity of the training word frequencies (add-one) on the tokens the run's
     document-completion perplexity evaluates."""
     from latentmodels.metrics.topics import split_documents
-    from latentmodels.runs.lda import load_run_corpora
+    from latentmodels.rundir import load_run_corpora
 
     model = report.load_model(run_dir / "model.lm")
     train, test, _ = load_run_corpora(report.read_run(run_dir), model.vocabulary_)

@@ -76,7 +76,7 @@ def test_load_mnist_shapes_dtypes_range_and_class_counts():
 
 
 def test_load_mnist_counts_match_the_embedded_file():
-    raw = np.load(Path(datasets.__file__).parent / "data" / "mnist_8k.npz")
+    raw = np.load(Path(datasets.__file__).parents[1] / "data" / "mnist_8k.npz")
     _, y = datasets.load_mnist()
     np.testing.assert_array_equal(y, raw["labels"])
 

@@ -81,23 +81,42 @@ def test_wrong_model_class_is_refused(tmp_path, data):
         VAE.load(path)
 
 
-def test_newer_format_version_is_refused(tmp_path):
-    import torch
-
-    from latentmodels._internal.io import write_tensor_file
-
-    path = tmp_path / "future.lm"
-    write_tensor_file(path, {"w": torch.zeros(1)}, {"class": "VAE"})
+def _with_format_version(path, version) -> None:
     raw = path.read_bytes()
     (header_len,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8 : 8 + header_len])
     document = json.loads(header["__metadata__"]["latentmodels"])
-    document["format_version"] = FORMAT_VERSION + 1
+    document["format_version"] = version
     header["__metadata__"]["latentmodels"] = json.dumps(document)
     new_header = json.dumps(header).encode()
     new_header += b" " * (-len(new_header) % 8)
     path.write_bytes(struct.pack("<Q", len(new_header)) + new_header + raw[8 + header_len :])
-    with pytest.raises(ModelFileError, match="newer"):
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [(FORMAT_VERSION + 1, "newer"), (-7, "not a version"), (0, "not a version"),
+     ("1", "not a version"), (True, "not a version")],
+)
+def test_format_versions_that_were_never_written_are_refused(tmp_path, version, message):
+    import torch
+
+    from latentmodels._internal.io import write_tensor_file
+
+    path = tmp_path / "odd.lm"
+    write_tensor_file(path, {"w": torch.zeros(1)}, {"class": "VAE"})
+    _with_format_version(path, version)
+    with pytest.raises(ModelFileError, match=message):
+        VAE.load(path)
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_a_pickle_is_named_as_a_pickle_and_never_loaded(tmp_path, protocol):
+    import pickle
+
+    path = tmp_path / "model.lm"
+    path.write_bytes(pickle.dumps({"weights": [1.0, 2.0]}, protocol=protocol))
+    with pytest.raises(ModelFileError, match="is a Python pickle"):
         VAE.load(path)
 
 

@@ -9,8 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from latentmodels import VAE, Autoencoder, ConditionalVAE
-from latentmodels.report import page as report
+from latentmodels import VAE, Autoencoder, ConditionalVAE, report
 
 IMAGE_SECTIONS = ("training", "reconstructions", "samples", "interpolations", "latent-map",
                   "traversal")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from latentmodels import Autoencoder
-from latentmodels.report.page import write_report
+from latentmodels.report import write_report
 from latentmodels.report.sections.tasks import TASK_SECTIONS, probe_section
 
 

@@ -145,7 +145,7 @@ RESUME_SCRIPT = textwrap.dedent(
     import torch
     torch.set_num_threads(1)
     from latentmodels import VAE
-    from latentmodels import training
+    from latentmodels.deep import training
 
     X = np.load(sys.argv[1])
     kill_after = int(sys.argv[3])
@@ -238,7 +238,7 @@ GAN_RESUME_SCRIPT = textwrap.dedent(
     import torch
     torch.set_num_threads(1)
     from latentmodels import GAN
-    from latentmodels import training
+    from latentmodels.deep import training
 
     X = np.random.default_rng(0).normal(size=(256, 2)).astype(np.float32)
     kill_after = int(sys.argv[2])

@@ -103,6 +103,11 @@ def read_tensor_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str,
     if len(data) < 8:
         raise ModelFileError(f"{path} is truncated or not a latentmodels file ({len(data)} bytes)")
     (header_len,) = struct.unpack("<Q", data[:8])
+    # A file that does not parse as ours may be a well-known other format: say which.
+    foreign = _foreign_format(data)
+    if foreign and (header_len > len(data) - 8 or data[8:9] != b"{"):
+        raise ModelFileError(f"{path} is {foreign}, not a latentmodels file (safetensors + "
+                             "JSON); it was not loaded")
     if header_len > len(data) - 8:
         raise ModelFileError(
             f"{path} is truncated: its header announces {header_len} bytes but the file has "
@@ -116,7 +121,10 @@ def read_tensor_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str,
     if document.get("format") != FORMAT_NAME:
         raise ModelFileError(f"{path} is not a latentmodels file")
     version = document.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(f"{path} records format version {version!r}, which is not a "
+                             "version this library ever wrote")
+    if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} was written with format version {version}, newer than this library "
             f"reads ({FORMAT_VERSION}); upgrade latentmodels to load it"
@@ -126,3 +134,16 @@ def read_tensor_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str,
     except Exception as exc:  # safetensors raises its own error types
         raise ModelFileError(f"{path} is truncated or corrupt: {exc}") from exc
     return document, tensors
+
+
+def _foreign_format(data: bytes) -> str | None:
+    """Name a well-known format that is not ours, from its first bytes (never parsed)."""
+    if len(data) >= 2 and data[0] == 0x80 and 2 <= data[1] <= 5:
+        return "a Python pickle (pickles can run code when loaded)"
+    if data[:4] == b"PK\x03\x04":
+        return "a zip archive (torch.save writes these; they hold pickles)"
+    if data[:6] == b"\x93NUMPY":
+        return "a NumPy .npy array"
+    if data[:2] == b"\x1f\x8b":
+        return "a gzip archive"
+    return None

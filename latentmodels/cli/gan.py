@@ -13,14 +13,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
-__all__ = ["fit_gan_run", "register_train"]
+from . import _common as cli
 
-#: Generated samples scored against as many held-out images (at most this many).
-QUALITY_SAMPLES = 2000
-JUDGE_FILE = "judge.lm"
+__all__ = ["register_train"]
 
 
 class GanArchitecture(str, Enum):
@@ -33,102 +30,6 @@ class GanLoss(str, Enum):
     hinge = "hinge"
     ns = "ns"
     wgan_gp = "wgan-gp"
-
-
-def _cli() -> Any:
-    """The main CLI module, imported late (it imports this module)."""
-    from . import app as cli
-
-    return cli
-
-
-def _judgeable(X: np.ndarray, y: np.ndarray | None) -> bool:
-    """The judge classifier reads labelled 28x28 grey images."""
-    return y is not None and X.ndim == 3 and X.shape[1:] == (28, 28)
-
-
-def fit_gan_run(
-    model: Any,
-    X: np.ndarray,
-    y: np.ndarray | None,
-    *,
-    out: Path,
-    source: str,
-    command: list[str],
-    test_fraction: float = 0.2,
-    limit: int | None = None,
-    resume: bool = False,
-    judge: bool = True,
-    report: bool = True,
-) -> dict[str, Any]:
-    """Split, fit ``model`` (a GAN or ConditionalGAN), score its samples against held-out
-    images with a judge :class:`~latentmodels.metrics.FeatureClassifier` trained on the
-    training split (saved as ``judge.lm``), save ``model.lm`` and ``run.json``, write the
-    report; returns the run.json contents.
-
-    Example:
-        >>> from latentmodels import GAN, datasets  # doctest: +SKIP
-        >>> X, y = datasets.load_mnist()  # doctest: +SKIP
-        >>> info = fit_gan_run(GAN(epochs=20), X, y, out=Path("runs/gan"), source="mnist",
-        ...                    command=[])  # doctest: +SKIP
-        >>> info["sample_quality"]["classes_covered"]  # doctest: +SKIP
-        10
-    """
-    from ..deep.gan import ConditionalGAN
-    from ..report.page import MODEL_FILE, held_out_split, run_header, write_report, write_run
-
-    conditional = isinstance(model, ConditionalGAN)
-    train_idx, test_idx = held_out_split(len(X), test_fraction, 0)
-    X_train, X_test = X[train_idx], X[test_idx]
-    y_train = None if y is None else y[train_idx]
-    y_test = None if y is None else y[test_idx]
-    out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    if conditional:
-        model.fit(X_train, y_train, resume=resume)
-    else:
-        model.fit(X_train, resume=resume)
-    seconds = time.perf_counter() - started
-    history = model.history_
-    metrics: dict[str, Any] = {
-        "epochs_run": len(history),
-        "final_d_loss": float(history[-1]["d_loss"]),
-        "final_g_loss": float(history[-1]["g_loss"]),
-        "train_seconds": round(seconds, 2),
-        "n_train": len(X_train),
-        "n_test": len(X_test),
-    }
-    quality = None
-    if judge and len(X_test) and _judgeable(X, y):
-        from ..metrics import FeatureClassifier, sample_quality
-
-        classifier = FeatureClassifier.load_or_fit(out / JUDGE_FILE, X_train, y_train,
-                                                   random_state=0)
-        n = min(QUALITY_SAMPLES, len(X_test))
-        if conditional:
-            labels = np.asarray(model.classes_)[np.arange(n) % len(model.classes_)]
-            samples = model.sample(n, y=labels, random_state=0)
-        else:
-            samples = model.sample(n, random_state=0)
-        quality = sample_quality(samples, X_test[:n], classifier)
-        metrics.update({"frechet_distance": quality["frechet"],
-                        "precision": quality["precision"], "recall": quality["recall"],
-                        "classes_covered": quality["classes_covered"]})
-    model.save(out / MODEL_FILE)
-    info: dict[str, Any] = {
-        **run_header(command, model),
-        "data": {"source": _cli()._data_source(source), "limit": limit, "n_samples": len(X),
-                 "sample_shape": list(X.shape[1:]), "labelled": y is not None,
-                 "test_fraction": test_fraction, "split_seed": 0},
-        "metrics": metrics,
-    }
-    if quality is not None:
-        info["sample_quality"] = {k: (v.tolist() if isinstance(v, np.ndarray) else v)
-                                  for k, v in quality.items()}
-    write_run(out, info)
-    if report:
-        write_report(out, model, X_test, y_test, metrics)
-    return info
 
 
 def _gan_command(conditional: bool):
@@ -170,19 +71,18 @@ def _gan_command(conditional: bool):
         limit: Annotated[int | None, typer.Option(help="Use only the first N samples.",
                                                   hidden=True)] = None,
     ) -> None:
-        cli = _cli()
-        with cli._clean_errors(), cli._threads(threads):
+        with cli.clean_errors(), cli.cpu_threads(threads):
             from ..deep.gan import GAN, ConditionalGAN
 
             started = time.perf_counter()
             if checkpoint_every < 0:
-                raise cli._BadInput(f"--checkpoint-every must be >= 0, got {checkpoint_every}")
+                raise cli.BadInput(f"--checkpoint-every must be >= 0, got {checkpoint_every}")
             if not 0 <= test_fraction < 1:
-                raise cli._BadInput(f"--test-fraction must be in [0, 1), got {test_fraction}")
+                raise cli.BadInput(f"--test-fraction must be in [0, 1), got {test_fraction}")
             if max_time is not None and max_time <= 0:
-                raise cli._BadInput(f"--max-time must be > 0 seconds, got {max_time}")
+                raise cli.BadInput(f"--max-time must be > 0 seconds, got {max_time}")
             if not 0 <= ema_decay < 1:
-                raise cli._BadInput(f"--ema-decay must be in [0, 1), got {ema_decay}")
+                raise cli.BadInput(f"--ema-decay must be in [0, 1), got {ema_decay}")
             checkpoints = checkpoint_every > 0 or resume
             params: dict[str, Any] = dict(
                 latent_dim=latent_dim, architecture=architecture.value, loss=loss.value,
@@ -194,17 +94,19 @@ def _gan_command(conditional: bool):
             if max_time is not None:
                 params["max_time"] = max_time
             estimator = (ConditionalGAN if conditional else GAN)(**params)
-            X, y = cli._load_data(data, limit)
+            X, y = cli.load_data(data, limit)
             if conditional and y is None:
-                raise cli._BadInput(f"--data {data} has no labels; a cgan needs labelled data")
+                raise cli.BadInput(f"--data {data} has no labels; a cgan needs labelled data")
             name = "cgan" if conditional else "gan"
             command = ["latentmodels", "train", name, "--data", data, "--out", str(out),
                        "--latent-dim", str(latent_dim), "--loss", loss.value, "--epochs",
                        str(epochs), "--seed", str(seed)]
+            from ..runs.gan import fit_gan_run
+
             info = fit_gan_run(estimator, X, y, out=out, source=data, command=command,
                                test_fraction=test_fraction, limit=limit, resume=resume,
                                judge=judge, report=report)
-            cli._print_run(out, info, report, time.perf_counter() - started)
+            cli.print_run(out, info, report, time.perf_counter() - started)
 
     command.__doc__ = (
         ("Train a class-conditional GAN (generates a chosen class)." if conditional else

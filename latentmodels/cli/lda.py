@@ -20,6 +20,8 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from . import _common as cli
+
 __all__ = ["register", "register_train"]
 
 TextDataOption = Annotated[str, typer.Option(
@@ -42,32 +44,22 @@ class StopWords(str, Enum):
     none = "none"
 
 
-def _cli() -> Any:
-    """The main CLI module, imported late (it imports this module)."""
-    from . import app as cli
-
-    return cli
-
-
 def _load_topic_model(path: Path) -> Any:
-    cli = _cli()
-    model = cli._load_model(path)
+    model = cli.load_model_argument(path)
     from ..report.sections.lda import is_lda
 
     if not is_lda(model):
-        raise cli._BadInput(f"{path} holds a {type(model).__name__}, not a topic model")
+        raise cli.BadInput(f"{path} holds a {type(model).__name__}, not a topic model")
     return model
 
 
 def _load_texts(data: str, text_field: str, label_field: str | None,
                 limit: int | None = None) -> Any:
     from ..runs.lda import load_texts
-
-    cli = _cli()
     try:
         return load_texts(data, text_field=text_field, label_field=label_field, limit=limit)
     except FileNotFoundError as exc:
-        raise cli._BadInput(f"--data {exc}".replace("--data data: ", "--data ")) from None
+        raise cli.BadInput(f"--data {exc}".replace("--data data: ", "--data ")) from None
     except (ValueError, UnicodeDecodeError) as exc:
         text = str(exc)
         for prefix, flag in (("data: ", "--data "), ("text_field ", "--text-field "),
@@ -75,7 +67,7 @@ def _load_texts(data: str, text_field: str, label_field: str | None,
             if text.startswith(prefix):
                 text = flag + text[len(prefix):]
                 break
-        raise cli._BadInput(text) from None
+        raise cli.BadInput(text) from None
 
 
 def train_lda(
@@ -109,25 +101,24 @@ def train_lda(
 
     latentmodels train lda --data corpus.jsonl.gz --text-field text --topics 20 --out runs/lda
     """
-    cli = _cli()
-    with cli._clean_errors():
+    with cli.clean_errors():
         from ..lda.model import LDA
         from ..runs.lda import fit_lda_run
 
         started = time.perf_counter()
         if topics < 1:
-            raise cli._BadInput(f"--topics must be >= 1, got {topics}")
+            raise cli.BadInput(f"--topics must be >= 1, got {topics}")
         if threads is not None and threads < 1:
-            raise cli._BadInput(f"--threads must be >= 1, got {threads}")
+            raise cli.BadInput(f"--threads must be >= 1, got {threads}")
         if not 0 <= test_fraction < 1:
-            raise cli._BadInput(f"--test-fraction must be in [0, 1), got {test_fraction}")
+            raise cli.BadInput(f"--test-fraction must be in [0, 1), got {test_fraction}")
         params: dict[str, Any] = {"n_components": topics, "random_state": seed,
                                   "n_jobs": threads}
         if method is not None:
             params["method"] = method.value
         if n_iter is not None:
             if n_iter < 1:
-                raise cli._BadInput(f"--n-iter must be >= 1, got {n_iter}")
+                raise cli.BadInput(f"--n-iter must be >= 1, got {n_iter}")
             params["max_iter"] = n_iter
         corpus_options = {
             "min_df": int(min_df) if min_df >= 1 else min_df,
@@ -149,8 +140,8 @@ def train_lda(
             if text.startswith("texts: no word is left"):
                 text = "--data: " + text[len("texts: "):].replace("min_df=", "--min-df ").replace(
                     "max_df=", "--max-df ").replace("lower min_df", "lower --min-df")
-            raise cli._BadInput(text) from None
-        cli._print_run(out, info, report, time.perf_counter() - started)
+            raise cli.BadInput(text) from None
+        cli.print_run(out, info, report, time.perf_counter() - started)
         _print_topics(info["topics"]["top_words"], info["topics"]["share"],
                       info["topics"]["npmi"])
 
@@ -169,7 +160,7 @@ def _print_topics(top_words: list[list[str]], share: Any, npmi: Any = None) -> N
         if npmi is not None:
             cells.append(f"{npmi[k]:.3f}")
         table.add_row(*cells, " ".join(words))
-    _cli()._out().print(table)
+    cli.stdout().print(table)
 
 
 def topics(
@@ -180,11 +171,10 @@ def topics(
              "probability).")] = None,
 ) -> None:
     """Print each topic's share and top words; optionally save them as a figure or CSV."""
-    cli = _cli()
-    with cli._clean_errors():
-        suffix = cli._check_out(out, (".png", ".csv")) if out is not None else None
+    with cli.clean_errors():
+        suffix = cli.check_out(out, (".png", ".csv")) if out is not None else None
         if n < 1:
-            raise cli._BadInput(f"-n must be >= 1, got {n}")
+            raise cli.BadInput(f"-n must be >= 1, got {n}")
         estimator = _load_topic_model(model)
         top = estimator.top_words(n)
         weight = estimator.components_.sum(axis=1) - (
@@ -211,7 +201,7 @@ def topics(
                     writer.writerow([k, rank + 1, word, f"{phi[k, index]:.6g}"])
             atomic_write_bytes(out, buffer.getvalue().encode("utf-8"))
         if out is not None:
-            cli._out().print(f"Wrote [bold]{out}[/bold]")
+            cli.stdout().print(f"Wrote [bold]{out}[/bold]")
 
 
 def transform(
@@ -227,12 +217,11 @@ def transform(
     Words the model's vocabulary lacks are ignored and counted; an empty document gets the
     prior's proportions.
     """
-    cli = _cli()
-    with cli._clean_errors():
-        suffix = cli._check_out(out, (".npy", ".csv"))
+    with cli.clean_errors():
+        suffix = cli.check_out(out, (".npy", ".csv"))
         estimator = _load_topic_model(model)
         if estimator.vocabulary_ is None:
-            raise cli._BadInput(f"{model} was fitted on a count matrix and has no vocabulary, "
+            raise cli.BadInput(f"{model} was fitted on a count matrix and has no vocabulary, "
                                 "so it cannot read text")
         from ..lda.text import TextCorpus
 
@@ -240,7 +229,7 @@ def transform(
         corpus = TextCorpus.from_texts(texts.texts, vocabulary=estimator.vocabulary_)
         theta = estimator.transform(corpus)
         if suffix == ".npy":
-            cli._save_npy(out, theta)
+            cli.save_npy(out, theta)
         else:
             import csv
             import io as _stdlib_io
@@ -255,7 +244,7 @@ def transform(
             atomic_write_bytes(out, buffer.getvalue().encode("utf-8"))
         total = corpus.n_tokens + corpus.n_unknown
         unknown = f"{corpus.n_unknown:,} of {total:,} tokens" if total else "no tokens"
-        cli._out().print(f"Wrote topic proportions of {len(corpus):,} documents "
+        cli.stdout().print(f"Wrote topic proportions of {len(corpus):,} documents "
                          f"({theta.shape[1]} topics) to [bold]{out}[/bold]; {unknown} were "
                          "not in the model's vocabulary and were ignored.")
 

@@ -21,6 +21,8 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from . import _common as cli
+
 __all__ = ["register"]
 
 ModelArgument = Annotated[Path, typer.Argument(help="A saved model (.lm) or a run directory.")]
@@ -31,39 +33,31 @@ LimitOption = Annotated[int | None, typer.Option(help="Use only the first N samp
 ThreadsOption = Annotated[int, typer.Option(help="CPU threads for torch and BLAS.")]
 
 
-def _cli() -> Any:
-    """The main CLI module, imported late: it imports this module to register the verbs."""
-    from . import app as cli
-
-    return cli
-
-
 def _model_and_data(model: Path, data: str | None, limit: int | None):
     """Load the model, and the data: ``--data`` or the run's held-out split."""
-    cli = _cli()
-    estimator = cli._load_model(model)
+    estimator = cli.load_model_argument(model)
     if data is not None:
-        X, y = cli._load_data(data, limit)
+        X, y = cli.load_data(data, limit)
         return estimator, X, y, data
-    from ..report.page import load_run_data, read_run
+    from ..rundir import load_run_data, read_run
 
     folder = model if model.is_dir() else model.parent
     if not (folder / "run.json").is_file():
-        raise cli._BadInput(f"--data is needed: {model} is not in a run directory with run.json")
+        raise cli.BadInput(f"--data is needed: {model} is not in a run directory with run.json")
     X, y = load_run_data(read_run(folder))
     if limit is not None:
         if limit < 1:
-            raise cli._BadInput(f"--limit must be >= 1, got {limit}")
+            raise cli.BadInput(f"--limit must be >= 1, got {limit}")
         X, y = X[:limit], None if y is None else y[:limit]
     return estimator, X, y, f"held-out split of {folder}"
 
 
 def _refuse_hmm(estimator: Any, verb: str) -> None:
-    from ..report.page import is_hmm
+    from ..report.context import is_hmm
 
     if is_hmm(estimator):
         name = type(estimator).__name__
-        raise _cli()._BadInput(f"{verb} works on image models; this is a {name}")
+        raise cli.BadInput(f"{verb} works on image models; this is a {name}")
 
 
 def _parse_ints(text: str | None, flag: str) -> list[int] | None:
@@ -72,7 +66,7 @@ def _parse_ints(text: str | None, flag: str) -> list[int] | None:
     try:
         return [int(part) for part in text.replace(" ", "").split(",") if part]
     except ValueError:
-        raise _cli()._BadInput(f"{flag} must be comma-separated integers, got {text!r}") from None
+        raise cli.BadInput(f"{flag} must be comma-separated integers, got {text!r}") from None
 
 
 def map_command(
@@ -88,26 +82,25 @@ def map_command(
     threads: ThreadsOption = 1,
 ) -> None:
     """Draw the latent codes in 2-D coloured by label; optionally nearest neighbours."""
-    cli = _cli()
-    with cli._clean_errors(), cli._threads(threads):
+    with cli.clean_errors(), cli.cpu_threads(threads):
         from ..tasks.maps import latent_map, plot_neighbors
 
-        cli._check_out(out, (".png",))
+        cli.check_out(out, (".png",))
         if neighbors_out is not None:
-            cli._check_out(neighbors_out, (".png",))
+            cli.check_out(neighbors_out, (".png",))
         estimator, X, y, source = _model_and_data(model, data, limit)
-        labels = cli._labels_for(estimator, y, source)
+        labels = cli.labels_for(estimator, y, source)
         points = latent_map(estimator, X, y, method=method, path=out,
                             max_points=len(X))
-        cli._out().print(f"Wrote a {method} latent map of {len(points):,} samples to "
+        cli.stdout().print(f"Wrote a {method} latent map of {len(points):,} samples to "
                          f"[bold]{out}[/bold]")
         if neighbors_out is not None:
             if labels is not None:
-                raise cli._BadInput("--neighbors-out does not support conditional models yet")
+                raise cli.BadInput("--neighbors-out does not support conditional models yet")
             if queries < 1 or k < 1:
-                raise cli._BadInput("--queries and -k must be >= 1")
+                raise cli.BadInput("--queries and -k must be >= 1")
             plot_neighbors(estimator, X[:queries], X[queries:], k, path=neighbors_out)
-            cli._out().print(f"Wrote {queries} queries with {k} latent-space neighbours each "
+            cli.stdout().print(f"Wrote {queries} queries with {k} latent-space neighbours each "
                              f"to [bold]{neighbors_out}[/bold]")
 
 
@@ -124,20 +117,19 @@ def traverse_command(
     threads: ThreadsOption = 1,
 ) -> None:
     """Vary one latent dimension at a time around the code of one sample."""
-    cli = _cli()
-    with cli._clean_errors(), cli._threads(threads):
+    with cli.clean_errors(), cli.cpu_threads(threads):
         from ..plots import plot_traversal
 
-        cli._check_out(out, (".png",))
+        cli.check_out(out, (".png",))
         estimator, X, y, source = _model_and_data(model, data, limit)
         _refuse_hmm(estimator, "traverse")
         if not 0 <= index < len(X):
-            raise cli._BadInput(f"--index {index} is outside the data ({len(X)} samples)")
-        labels = cli._labels_for(estimator, y, source)
+            raise cli.BadInput(f"--index {index} is outside the data ({len(X)} samples)")
+        labels = cli.labels_for(estimator, y, source)
         plot_traversal(estimator, X[index], label=None if labels is None else labels[index],
                        dims=_parse_ints(dims, "--dims"), reference=X, reference_y=labels,
                        max_dims=max_dims, path=out)
-        cli._out().print(f"Wrote a latent traversal around sample {index} to [bold]{out}[/bold]")
+        cli.stdout().print(f"Wrote a latent traversal around sample {index} to [bold]{out}[/bold]")
 
 
 def anomaly_command(
@@ -156,8 +148,7 @@ def anomaly_command(
     threads: ThreadsOption = 1,
 ) -> None:
     """Score every sample (higher = more normal), flag the lowest, write scores and pictures."""
-    cli = _cli()
-    with cli._clean_errors(), cli._threads(threads):
+    with cli.clean_errors(), cli.cpu_threads(threads):
         import csv
         import io
 
@@ -165,10 +156,10 @@ def anomaly_command(
         from ..tasks.anomaly import AnomalyDetector, plot_anomalies, plot_score_histogram
 
         if out.exists() and not out.is_dir():
-            raise cli._BadInput(f"--out must be a folder, got the file {out}")
+            raise cli.BadInput(f"--out must be a folder, got the file {out}")
         estimator, X, y, source = _model_and_data(model, data, limit)
         _refuse_hmm(estimator, "anomaly (use the Python API with lengths=)")
-        labels = cli._labels_for(estimator, y, source)
+        labels = cli.labels_for(estimator, y, source)
         params = {} if labels is None else {"y": labels}
         detector = AnomalyDetector(estimator, contamination=contamination, score=score)
         detector.fit(X, **params)
@@ -181,14 +172,14 @@ def anomaly_command(
         for i, value in enumerate(scores):
             writer.writerow([i, "" if y is None else int(y[i]), f"{value:.6g}", int(flagged[i])])
         atomic_write_bytes(out / "anomaly_scores.csv", buffer.getvalue().encode("utf-8"))
-        console = cli._out()
+        console = cli.stdout()
         groups = None
         if anomaly_class is not None:
             if y is None:
-                raise cli._BadInput(f"--anomaly-class needs labelled data; {source} has none")
+                raise cli.BadInput(f"--anomaly-class needs labelled data; {source} has none")
             truth = y == anomaly_class
             if not truth.any() or truth.all():
-                raise cli._BadInput(f"--anomaly-class {anomaly_class}: the data must hold both "
+                raise cli.BadInput(f"--anomaly-class {anomaly_class}: the data must hold both "
                                     "that class and others")
             from ..metrics import auprc, auroc
 
@@ -223,18 +214,17 @@ def denoise_command(
     threads: ThreadsOption = 1,
 ) -> None:
     """Corrupt images, denoise them through the model, report PSNR/SSIM and draw them."""
-    cli = _cli()
-    with cli._clean_errors(), cli._threads(threads):
+    with cli.clean_errors(), cli.cpu_threads(threads):
         from ..deep.corruption import corrupt
         from ..metrics import psnr, ssim
         from ..tasks.denoise import denoise, plot_denoising
 
-        cli._check_out(out, (".png",))
+        cli.check_out(out, (".png",))
         if n < 1:
-            raise cli._BadInput(f"-n must be >= 1, got {n}")
+            raise cli.BadInput(f"-n must be >= 1, got {n}")
         estimator, X, y, source = _model_and_data(model, data, limit)
         _refuse_hmm(estimator, "denoise")
-        labels = cli._labels_for(estimator, y, source)
+        labels = cli.labels_for(estimator, y, source)
         noisy = np.clip(corrupt(X, corruption, level, random_state=seed), 0.0, 1.0)
         cleaned = denoise(estimator, noisy, clip=(0.0, 1.0), y=labels)
         plot_denoising(X, noisy, cleaned, n=n, path=out)
@@ -244,7 +234,7 @@ def denoise_command(
             line += f", SSIM {ssim(X, noisy):.3f} -> [bold]{ssim(X, cleaned):.3f}[/bold]"
         except ValueError:
             pass
-        cli._out().print(f"{line} over {len(X):,} images; wrote [bold]{out}[/bold]")
+        cli.stdout().print(f"{line} over {len(X):,} images; wrote [bold]{out}[/bold]")
 
 
 def probe_command(
@@ -259,15 +249,14 @@ def probe_command(
     threads: ThreadsOption = 1,
 ) -> None:
     """Logistic regression on latent codes vs PCA vs raw inputs, with few labels."""
-    cli = _cli()
-    with cli._clean_errors(), cli._threads(threads):
+    with cli.clean_errors(), cli.cpu_threads(threads):
         import json
 
         from .._internal.io import atomic_write_text
         from ..tasks.features import format_probe_table, linear_probe
 
         if out is not None:
-            cli._check_out(out, (".json",))
+            cli.check_out(out, (".json",))
         counts: list[int | None] = []
         for part in labels.replace(" ", "").split(","):
             if part.lower() == "all":
@@ -276,16 +265,16 @@ def probe_command(
             try:
                 counts.append(int(part))
             except ValueError:
-                raise cli._BadInput(f"--labels must be integers or 'all', got {part!r}") from None
+                raise cli.BadInput(f"--labels must be integers or 'all', got {part!r}") from None
         estimator, X, y, source = _model_and_data(model, data, limit)
         _refuse_hmm(estimator, "probe")
-        if cli._labels_for(estimator, y, source) is not None:
-            raise cli._BadInput("probe: a conditional model's codes are given the label; "
+        if cli.labels_for(estimator, y, source) is not None:
+            raise cli.BadInput("probe: a conditional model's codes are given the label; "
                                 "probing them for the label is meaningless")
         if y is None:
-            raise cli._BadInput(f"probe needs labelled data; {source} has none")
+            raise cli.BadInput(f"probe needs labelled data; {source} has none")
         result = linear_probe(estimator, X, y, n_labels=counts, random_state=seed)
-        console = cli._out()
+        console = cli.stdout()
         console.print(f"Linear probe on {source}: {result['n_train']:,} training / "
                       f"{result['n_test']:,} test samples; chance {100 * result['chance']:.1f} %")
         console.print(format_probe_table(result), markup=False)
@@ -313,22 +302,22 @@ def debias_command(
 ) -> None:
     """Train a plain classifier and a debiasing VAE on a deliberately biased training set;
     report accuracy per sub-group and the images the DB-VAE up-weights most and least."""
-    cli = _cli()
-    with cli._clean_errors(), cli._threads(threads):
-        from ..report.page import MODEL_FILE, run_header, write_report, write_run
+    with cli.clean_errors(), cli.cpu_threads(threads):
+        from ..report import write_report
+        from ..rundir import MODEL_FILE, run_header, write_run
         from ..tasks.debias import RULES, debias_experiment
 
         if rule not in RULES:
-            raise cli._BadInput(f"--rule must be one of {', '.join(sorted(RULES))}, got {rule!r}")
+            raise cli.BadInput(f"--rule must be one of {', '.join(sorted(RULES))}, got {rule!r}")
         if not 0 < keep_fraction <= 1:
-            raise cli._BadInput(f"--keep-fraction must be in (0, 1], got {keep_fraction}")
+            raise cli.BadInput(f"--keep-fraction must be in (0, 1], got {keep_fraction}")
         if epochs < 1:
-            raise cli._BadInput(f"--epochs must be >= 1, got {epochs}")
-        X, y = cli._load_data(data, limit)
+            raise cli.BadInput(f"--epochs must be >= 1, got {epochs}")
+        X, y = cli.load_data(data, limit)
         if y is None:
-            raise cli._BadInput(f"--data {data} has no labels; debias needs labelled images")
+            raise cli.BadInput(f"--data {data} has no labels; debias needs labelled images")
         if not (y == positive).any():
-            raise cli._BadInput(f"--positive {positive}: no image of {data} has that label")
+            raise cli.BadInput(f"--positive {positive}: no image of {data} has that label")
         if X.ndim == 2 and _square(X):
             side = int(np.sqrt(X.shape[1]))
             X = X.reshape(len(X), side, side)
@@ -369,7 +358,7 @@ def debias_command(
         }
         write_run(out, info)
         write_report(out, model, metrics=info["metrics"])
-        console = cli._out()
+        console = cli.stdout()
         from rich.table import Table
 
         table = Table(title=f"Is it a {positive}? Training kept {keep_fraction:.0%} of the "

@@ -12,25 +12,89 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from . import app as cli
-from .app import (
+from ..runs.defaults import (
+    DEFAULT_TEST_FRACTION,
     HMM_MAX_STATES,
     HMM_N_ITER,
+    IWAE_SAMPLES,
+)
+from . import _common as cli
+from ._common import (
     Architecture,
+    BadInput,
     Corruption,
     CovarianceType,
     Likelihood,
     ModelKind,
-    _BadInput,
-    _clean_errors,
-    _threads,
+    clean_errors,
+    cpu_threads,
+    hmm_template,
+    load_series_argument,
+    parse_columns,
+    parse_states,
 )
 
 __all__ = ["train_app"]
+
+def build_deep_model(kind: ModelKind, **options: Any) -> Any:
+    from ..deep import VAE, Autoencoder, ConditionalVAE, DenoisingAutoencoder
+
+    likelihood = options.pop("likelihood")
+    beta = options.pop("beta")
+    kl_warmup = options.pop("kl_warmup_epochs")
+    corruption = options.pop("corruption")
+    noise_level = options.pop("noise_level")
+    options = {k: v for k, v in options.items() if v is not None}
+    is_vae = kind in (ModelKind.vae, ModelKind.cvae)
+    for flag, value, applies in (
+        ("--beta", beta, is_vae),
+        ("--kl-warmup-epochs", kl_warmup, is_vae),
+        ("--corruption", corruption, kind == ModelKind.dae),
+        ("--noise-level", noise_level, kind == ModelKind.dae),
+    ):
+        if value is not None and not applies:
+            raise BadInput(f"{flag} does not apply to a {kind.value} model")
+    if is_vae:
+        if likelihood is not None:
+            options["likelihood"] = likelihood.value
+        if beta is not None:
+            options["beta"] = beta
+        if kl_warmup is not None:
+            options["kl_warmup_epochs"] = kl_warmup
+        return (VAE if kind == ModelKind.vae else ConditionalVAE)(**options)
+    if likelihood is not None:
+        # Autoencoders speak in losses: Bernoulli <-> cross-entropy, Gaussian <-> squared error.
+        options["reconstruction_loss"] = "bce" if likelihood == Likelihood.bernoulli else "mse"
+    if kind == ModelKind.dae:
+        if corruption is not None:
+            options["corruption"] = corruption.value
+        if noise_level is not None:
+            options["noise_level"] = noise_level
+        return DenoisingAutoencoder(**options)
+    return Autoencoder(**options)
+
+
+def train_hmm_run(
+    *, data: str, out: Path, columns: str | None, states: str, max_states: int,
+    covariance_type: CovarianceType | None, log_returns: bool, categorical: bool,
+    lengths_column: str | None, n_iter: int, seed: int, report: bool, command: list[str],
+) -> dict[str, Any]:
+    names = parse_columns(columns)
+    n_states = parse_states(states)
+    if categorical and log_returns:
+        raise BadInput("--log-returns does not apply to --categorical data")
+    template = hmm_template(categorical, covariance_type, n_iter, seed)
+    series = load_series_argument(data, names, categorical=categorical, log_returns=log_returns,
+                          lengths_column=lengths_column)
+    from ..runs.hmm import fit_hmm_run
+
+    return fit_hmm_run(series, template, n_states, out=out, command=command,
+                       max_states=max_states, report=report)
+
 
 train_app = typer.Typer(
     name="train",
@@ -82,13 +146,13 @@ def _deep_command(kind: ModelKind) -> Callable[..., None]:
         patience: Annotated[int, typer.Option(help="Early-stopping patience in epochs.")] = 10,
         test_fraction: Annotated[float, typer.Option(
             help="Share of the data held out for test metrics (fixed split).")
-        ] = cli.DEFAULT_TEST_FRACTION,
+        ] = DEFAULT_TEST_FRACTION,
         checkpoint_every: Annotated[int, typer.Option(
             help="Checkpoint into OUT/checkpoints every N epochs (0: off).")] = 5,
         resume: Annotated[bool, typer.Option(
             help="Continue a killed run from OUT/checkpoints (same options).")] = False,
         iwae_samples: Annotated[int, typer.Option(
-            help="Importance samples for the test NLL of VAEs (0: skip).")] = cli.IWAE_SAMPLES,
+            help="Importance samples for the test NLL of VAEs (0: skip).")] = IWAE_SAMPLES,
         device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:1, ...")] = "auto",
         threads: ThreadsOption = None,
         report: ReportOption = True,
@@ -96,16 +160,16 @@ def _deep_command(kind: ModelKind) -> Callable[..., None]:
         limit: Annotated[int | None, typer.Option(help="Use only the first N samples.",
                                                   hidden=True)] = None,
     ) -> None:
-        with _clean_errors(), _threads(threads):
+        with clean_errors(), cpu_threads(threads):
             started = time.perf_counter()
             if checkpoint_every < 0:
-                raise _BadInput(f"--checkpoint-every must be >= 0, got {checkpoint_every}")
+                raise BadInput(f"--checkpoint-every must be >= 0, got {checkpoint_every}")
             checkpoints = checkpoint_every > 0 or resume
-            estimator = cli._build_model(
+            estimator = build_deep_model(
                 kind,
                 latent_dim=latent_dim,
                 architecture=architecture.value,
-                hidden_dims=cli._parse_hidden(hidden_dims),
+                hidden_dims=cli.parse_hidden(hidden_dims),
                 epochs=epochs,
                 batch_size=batch_size,
                 learning_rate=learning_rate,
@@ -122,16 +186,18 @@ def _deep_command(kind: ModelKind) -> Callable[..., None]:
                 corruption=corruption,
                 noise_level=noise_level,
             )
-            X, y = cli._load_data(data, limit)
+            X, y = cli.load_data(data, limit)
             if kind == ModelKind.cvae and y is None:
-                raise _BadInput(f"--data {data} has no labels; a cvae needs labelled data")
+                raise BadInput(f"--data {data} has no labels; a cvae needs labelled data")
             command = ["latentmodels", "train", kind.value, "--data", data, "--out", str(out),
                        "--latent-dim", str(latent_dim), "--epochs", str(epochs),
                        "--seed", str(seed)]
-            info = cli._train_run(estimator, X, y, out=out, source=data, limit=limit,
+            from ..runs.deep import fit_deep_run
+
+            info = fit_deep_run(estimator, X, y, out=out, source=data, limit=limit,
                                   test_fraction=test_fraction, command=command, resume=resume,
                                   iwae=iwae_samples, report=report)
-            cli._print_run(out, info, report, time.perf_counter() - started)
+            cli.print_run(out, info, report, time.perf_counter() - started)
 
     command.__doc__ = (f"{_DEEP_SUMMARY[kind]}\n\n"
                        f"latentmodels train {kind.value} --data mnist --out runs/{kind.value}")
@@ -171,7 +237,7 @@ def train_hmm(
 
     latentmodels train hmm --data geyser --columns waiting,duration --states auto --out runs/hmm
     """
-    with _clean_errors(), _threads(threads):
+    with clean_errors(), cpu_threads(threads):
         started = time.perf_counter()
         command = ["latentmodels", "train", "hmm", "--data", data, "--columns", str(columns),
                    "--states", states, "--seed", str(seed), "--out", str(out)]
@@ -182,21 +248,10 @@ def train_hmm(
             command += ["--covariance-type", covariance_type.value]
         if lengths_column is not None:
             command += ["--lengths-column", lengths_column]
-        info = cli._train_hmm(
+        info = train_hmm_run(
             data=data, out=out, columns=columns, states=states, max_states=max_states,
             covariance_type=covariance_type, log_returns=log_returns, categorical=categorical,
             lengths_column=lengths_column, n_iter=n_iter, seed=seed, report=report,
             command=command,
         )
-        cli._print_run(out, info, report, time.perf_counter() - started)
-
-
-# The topic model's sub-command lives with the other LDA verbs.
-from .lda import register_train as _register_lda  # noqa: E402
-
-_register_lda(train_app)
-
-# Adversarial models too.
-from .gan import register_train as _register_gan  # noqa: E402
-
-_register_gan(train_app)
+        cli.print_run(out, info, report, time.perf_counter() - started)

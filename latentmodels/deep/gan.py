@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from .._internal.geometry import latent_path
 from .._internal.validation import (
     check_choice,
     check_data,
@@ -33,7 +34,6 @@ from .._internal.validation import (
     check_size_sequence,
 )
 from .._internal.validation import check_random_state as _seed
-from ..tasks.interpolate import latent_path
 from . import training
 from ._base import DeepLatentModel
 from ._conditional import ClassConditional

@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import gzip
 import json
 import numbers
 import os
@@ -24,11 +23,12 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+
+from .._internal.files import read_text_lines
 
 #: A word starts with a letter and continues with letters or digits (Unicode-aware).
 DEFAULT_TOKEN_PATTERN = r"[^\W\d_][^\W_]*"
@@ -363,7 +363,7 @@ class TextCorpus:
             >>> len(TextCorpus.from_file(p))
             2
         """
-        lines = [line.rstrip("\r\n") for line in _read_lines(path, encoding)]
+        lines = [line.rstrip("\r\n") for line in read_text_lines(path, encoding)]
         return cls.from_texts(lines, **options)
 
     @classmethod
@@ -391,7 +391,7 @@ class TextCorpus:
         if not isinstance(text_field, str):
             raise TypeError(f"text_field must be a str, got {type(text_field).__name__}")
         texts = []
-        for number, line in enumerate(_read_lines(path, encoding), start=1):
+        for number, line in enumerate(read_text_lines(path, encoding), start=1):
             if not line.strip():
                 continue
             try:
@@ -449,25 +449,3 @@ class TextCorpus:
             tokens, np.concatenate([[0], np.cumsum(lengths)]), vocab,
             counts=counts.astype(np.int64),
         )
-
-
-def _read_lines(path: str | os.PathLike, encoding: str) -> list[str]:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"path: no such file: {path}")
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"{path} is not valid {encoding} (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
-            f"pass encoding='latin-1' (or the file's real encoding) to read it"
-        ) from exc
-    except LookupError as exc:
-        raise ValueError(f"encoding {encoding!r} is not a known text encoding") from exc
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines

@@ -26,8 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._internal.validation import check_choice, check_positive_int, check_random_state
-from ..lda import _kernels
-from ..lda._data import check_counts
+from ..lda.scoring import as_counts, document_log_likelihood, fold_in, window_cooccurrence
 from ..lda.text import TextCorpus
 
 
@@ -51,7 +50,7 @@ def split_documents(
     Each document's tokens are shuffled; the first ``floor(fraction * n_d)`` form the
     observed part, the rest the evaluated part. Returns two CSR count matrices.
     """
-    counts = check_counts(X, "X")
+    counts = as_counts(X, "X")
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"fraction must lie strictly between 0 and 1, got {fraction}")
     rng = np.random.default_rng(check_random_state(random_state))
@@ -111,7 +110,7 @@ def document_completion_perplexity(
     alpha = np.full(k, float(alpha)) if alpha.ndim == 0 else alpha.ravel()
     if alpha.shape != (k,) or not (np.isfinite(alpha).all() and (alpha > 0).all()):
         raise ValueError(f"doc_topic_prior must be a positive number or {k} positive numbers")
-    counts = check_counts(X, "X")
+    counts = as_counts(X, "X")
     if counts.shape[1] != v:
         raise ValueError(f"X has {counts.shape[1]} word columns but topic_word has {v} words")
     max_iter = check_positive_int(max_iter, "max_iter")
@@ -120,15 +119,8 @@ def document_completion_perplexity(
     if counts.shape[0] == 0:
         raise ValueError("X has no document with at least 2 tokens")
     observed, evaluated = split_documents(counts, fraction, random_state)
-    phi_t = np.ascontiguousarray(phi.T)
-    theta = _kernels.fold_in(
-        observed.indptr.astype(np.int64), observed.indices.astype(np.int64), observed.data,
-        phi_t, alpha, max_iter, float(tol),
-    )
-    loglik = _kernels.doc_loglik(
-        evaluated.indptr.astype(np.int64), evaluated.indices.astype(np.int64), evaluated.data,
-        phi_t, theta,
-    ).sum()
+    theta = fold_in(observed, phi, alpha, max_iter, float(tol))
+    loglik = document_log_likelihood(evaluated, phi, theta).sum()
     n_tokens = float(evaluated.sum())
     nats = -loglik / n_tokens
     return {
@@ -194,7 +186,7 @@ def coherence(
     else:
         if window is not None:
             raise ValueError("window needs a TextCorpus (token order); got a count matrix")
-        counts = check_counts(corpus, "corpus")
+        counts = as_counts(corpus, "corpus")
         vocabulary, n_words = None, counts.shape[1]
         # whole-document units only need which words occur, in any order
         tokens, doc_ptr = counts.indices.astype(np.int64), counts.indptr.astype(np.int64)
@@ -206,7 +198,7 @@ def coherence(
         raise ValueError(f"top_words holds a word id outside 0..{n_words - 1}")
     slot = np.full(n_words, -1, dtype=np.int64)
     slot[union] = np.arange(len(union))
-    single, pair, n_units = _kernels.window_cooccurrence(
+    single, pair, n_units = window_cooccurrence(
         tokens, doc_ptr, slot, len(union), 0 if window is None else window
     )
     if n_units == 0:
@@ -241,3 +233,22 @@ def topic_diversity(top_words: Sequence[Sequence[Any]]) -> float:
     if total == 0:
         raise ValueError("top_words is empty")
     return len({w for r in rows for w in r}) / total
+
+
+def topic_summary(model: Any, corpus: Any, n_words: int = 10) -> dict[str, Any]:
+    """Each topic's top words, share of the corpus' tokens and NPMI coherence (document
+    co-occurrence over ``corpus``), plus the mean NPMI and the topic diversity (top 25)."""
+    top = model.top_words(n_words)
+    npmi = coherence(top, corpus, measure="npmi")
+    umass = coherence(top, corpus, measure="umass")
+    theta = model.transform(corpus)
+    weights = theta * np.asarray(corpus.counts.sum(axis=1)).reshape(-1, 1)
+    share = weights.sum(axis=0) / max(float(weights.sum()), 1e-300)
+    return {
+        "top_words": top,
+        "share": [float(s) for s in share],
+        "npmi": [float(v) for v in npmi],
+        "mean_npmi": float(np.mean(npmi)),
+        "mean_umass": float(np.mean(umass)),
+        "diversity": float(topic_diversity(model.top_words(25))),
+    }

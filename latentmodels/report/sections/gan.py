@@ -8,7 +8,7 @@ import html
 from typing import Any
 
 from ...plots import gan as plots_gan
-from .. import page as _report
+from ..context import ReportContext, ReportFigure, Section, html_table
 
 __all__ = ["GAN_SECTIONS", "gan_section", "is_gan"]
 
@@ -33,31 +33,31 @@ def _quality_html(quality: dict[str, Any]) -> str:
         "samples / real images": f"{quality['n_samples']:,} / {quality['n_real']:,}",
     }
     shares = ", ".join(f"{k}: {100 * v:.1f} %" for k, v in enumerate(quality["histogram"]))
-    return (_report._table(rows, ("sample quality", "value"))
+    return (html_table(rows, ("sample quality", "value"))
             + f"<p class='note'>Class shares of the samples: {html.escape(shares)}. Figures "
               "are measured in the feature space of the library's small judge classifier "
               "trained on the training images: not Inception FID, comparable only between "
               "runs with the same judge, real set and sample count.</p>")
 
 
-def gan_section(ctx: _report.ReportContext) -> _report.Section | None:
+def gan_section(ctx: ReportContext) -> Section | None:
     """Training of a GAN: losses of both players, fixed-code samples over training, latent
     walks, and the sample-quality figures recorded in ``run.json``."""
     if not is_gan(ctx.model):
         return None
     model = ctx.model
-    figures = [_report.ReportFigure(
+    figures = [ReportFigure(
         "gan_losses.png", plots_gan.plot_player_losses(model),
         "Per-epoch losses of both players and the discriminator's mean scores.")]
     snapshots = getattr(model, "progress_samples_", None)
     epochs = getattr(model, "progress_epochs_", None)
     if snapshots is not None and epochs is not None and len(epochs):
-        figures.append(_report.ReportFigure(
+        figures.append(ReportFigure(
             "gan_progress.png", plots_gan.plot_training_progress(snapshots, epochs),
             "The generator's output for the same codes after each recorded epoch."))
     if ctx.is_image_data and not ctx.conditional:
         for method in ("linear", "spherical"):
-            figures.append(_report.ReportFigure(
+            figures.append(ReportFigure(
                 f"gan_walks_{method}.png",
                 plots_gan.plot_latent_walks(model, method=method),
                 f"{method.capitalize()} paths between pairs of random prior codes."))
@@ -65,7 +65,7 @@ def gan_section(ctx: _report.ReportContext) -> _report.Section | None:
     quality = ctx.run_info.get("sample_quality")
     if quality:
         text = _quality_html(quality)
-    return _report.Section("gan", "Adversarial training", text, figures)
+    return Section("gan", "Adversarial training", text, figures)
 
 
 #: Appended to the report's sections.

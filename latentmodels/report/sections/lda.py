@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...plots import lda as plots_lda
-from .. import page as _report
+from ...rundir import MODEL_FILE, is_text_run, load_model, load_run_corpora, read_run
+from ..context import METRIC_LABELS, ReportContext, ReportFigure, Section, html_table
 
 __all__ = ["LDA_SECTIONS", "is_lda", "lda_section"]
 
@@ -39,48 +40,48 @@ def _topics_table(summary: Mapping[str, Any]) -> str:
 
 
 def _section_for(model: Any, corpus: Any, labels: Any, run_info: Mapping[str, Any], *,
-                 section_id: str, title: str, prefix: str) -> _report.Section:
-    from ...runs.lda import topic_summary
+                 section_id: str, title: str, prefix: str) -> Section:
+    from ...metrics.topics import topic_summary
 
     summary = run_info.get("topics")
     reference = "the training documents"
     if not summary and corpus is not None and len(corpus):
         summary = topic_summary(model, corpus)
         reference = "the held-out documents"
-    figures = [_report.ReportFigure(f"{prefix}topic_words.png", plots_lda.plot_top_words(model),
+    figures = [ReportFigure(f"{prefix}topic_words.png", plots_lda.plot_top_words(model),
                                     "The most probable words of each topic.")]
     if not summary:
         # No documents to judge the topics on: show the topics alone.
         text = (f"<p>{model.n_components} topics over {model.n_features_in_:,} words. No "
                 "documents were given, so coherence and document proportions are left "
                 "out.</p>")
-        return _report.Section(section_id, title, text, figures)
+        return Section(section_id, title, text, figures)
     text = (f"<p>{model.n_components} topics over {model.n_features_in_:,} words. Coherence is "
             f"NPMI of each topic's top 10 word pairs, co-occurrence counted over {reference} "
             "(from -1 to 1; higher is more coherent).</p>")
     text += _topics_table(summary)
     labels_of_topics = [plots_lda._topic_label(k, w, 2) for k, w in
                         enumerate(summary["top_words"])]
-    figures.append(_report.ReportFigure(
+    figures.append(ReportFigure(
         f"{prefix}topic_coherence.png",
         plots_lda.plot_topic_coherence(summary["npmi"], summary["top_words"]),
         "NPMI coherence per topic, best first; dashed: the mean."))
     if corpus is not None and len(corpus):
         theta = model.transform(corpus)
-        figures.append(_report.ReportFigure(
+        figures.append(ReportFigure(
             f"{prefix}doc_topics.png",
             plots_lda.plot_doc_topics(theta, max_docs=_MAX_HEATMAP_DOCS,
                                       topic_labels=labels_of_topics),
             "Topic proportions of held-out documents (transform), sorted by dominant topic."))
         if labels is not None and len(set(labels)) > 1:
-            figures.append(_report.ReportFigure(
+            figures.append(ReportFigure(
                 f"{prefix}label_topics.png",
                 plots_lda.plot_label_topics(theta, labels, topic_labels=labels_of_topics),
                 "Mean topic proportions of the held-out documents of each label."))
-    return _report.Section(section_id, title, text, figures)
+    return Section(section_id, title, text, figures)
 
 
-def lda_section(ctx: _report.ReportContext) -> _report.Section | None:
+def lda_section(ctx: ReportContext) -> Section | None:
     """An LDA run's topics; also the topic part of a run whose ``run.json`` names a sub-run in
     ``lda_run`` (the demo's 20 Newsgroups model)."""
     if is_lda(ctx.model):
@@ -89,23 +90,21 @@ def lda_section(ctx: _report.ReportContext) -> _report.Section | None:
     sub = ctx.run_info.get("lda_run")
     if not sub:
         return None
-    from ...runs.lda import load_run_corpora
-
     sub_dir = ctx.run_dir / str(sub)
     title = str(ctx.run_info.get("lda_title") or "Topic model")
     try:
-        info = _report.read_run(sub_dir)
-        model = _report.load_model(sub_dir / _report.MODEL_FILE)
+        info = read_run(sub_dir)
+        model = load_model(sub_dir / MODEL_FILE)
         _, corpus, labels = load_run_corpora(info, model.vocabulary_)
     except (FileNotFoundError, ValueError) as exc:
-        return _report.Section("topics", title, f"<p class='note'>The topic-model run "
+        return Section("topics", title, f"<p class='note'>The topic-model run "
                                f"{html.escape(str(sub_dir))} could not be read: "
                                f"{html.escape(str(exc))}</p>")
     section = _section_for(model, corpus, labels, info, section_id="topics", title=title,
                            prefix="lda_")
     metrics = info.get("metrics") or {}
-    shown = {_report._METRIC_LABELS.get(k, k): v for k, v in metrics.items()}
-    section.html = _report._table(shown, ("metric", "value")) + section.html
+    shown = {METRIC_LABELS.get(k, k): v for k, v in metrics.items()}
+    section.html = html_table(shown, ("metric", "value")) + section.html
     command = info.get("command")
     if command:
         section.html += (f"<p class='note'>Model and run: {html.escape(str(sub_dir))} "
@@ -126,8 +125,6 @@ def prepare_inputs(model: Any, X: Any, y: Any, run_info: Mapping[str, Any]
         if y is not None and len(y) != len(X):
             raise ValueError(f"y has {len(y)} labels but X has {len(X)} documents")
         return X, None if y is None else [str(v) for v in y]
-    from ...runs.lda import is_text_run, load_run_corpora
-
     if is_text_run(run_info) and getattr(model, "vocabulary_", None) is not None:
         _, corpus, labels = load_run_corpora(run_info, model.vocabulary_)
         return corpus, labels

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..context import ReportContext, ReportFigure, Section, encodes, figure_html, is_hmm
+
 __all__ = [
     "TASK_SECTIONS",
     "anomaly_section",
@@ -31,11 +33,11 @@ _DENOISE_SHOWN = 10
 _DENOISE_SETTINGS = (("gaussian", 0.3), ("salt_and_pepper", 0.2), ("masking", 0.5))
 
 
-def _usable(ctx: _report.ReportContext, *methods: str) -> bool:
+def _usable(ctx: ReportContext, *methods: str) -> bool:
     model = ctx.model
-    if model is None or ctx.X is None or _report.is_hmm(model) or ctx.conditional:
+    if model is None or ctx.X is None or is_hmm(model) or ctx.conditional:
         return False
-    if "transform" in methods and not _report.encodes(model):
+    if "transform" in methods and not encodes(model):
         return False
     return all(callable(getattr(model, m, None)) for m in methods)
 
@@ -49,7 +51,7 @@ def _rows_html(header: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def neighbors_section(ctx: _report.ReportContext) -> _report.Section | None:
+def neighbors_section(ctx: ReportContext) -> Section | None:
     """Held-out queries and their nearest neighbours in latent space."""
     if not (_usable(ctx, "transform") and ctx.is_image_data):
         return None
@@ -61,11 +63,11 @@ def neighbors_section(ctx: _report.ReportContext) -> _report.Section | None:
     fig = plot_neighbors(ctx.model, X[:_NEIGHBOR_QUERIES], X[_NEIGHBOR_QUERIES:], _NEIGHBORS)
     caption = (f"First column: a held-out sample; then its {_NEIGHBORS} nearest neighbours "
                f"(Euclidean distance between codes) among {len(X) - _NEIGHBOR_QUERIES:,} others.")
-    figure = _report.ReportFigure("neighbors.png", fig, caption)
-    return _report.Section("neighbors", "Nearest neighbours in latent space", figures=[figure])
+    figure = ReportFigure("neighbors.png", fig, caption)
+    return Section("neighbors", "Nearest neighbours in latent space", figures=[figure])
 
 
-def anomaly_section(ctx: _report.ReportContext) -> _report.Section | None:
+def anomaly_section(ctx: ReportContext) -> Section | None:
     """Distribution of the model's scores on held-out data, per class when labelled, and the
     samples it finds least and most typical."""
     if not _usable(ctx, "score_samples"):
@@ -91,16 +93,16 @@ def anomaly_section(ctx: _report.ReportContext) -> _report.Section | None:
                  "among the others (0.5 = chance). A class well below the rest is one the "
                  "model finds unusual.</p>")
         text += _rows_html(["class", "samples", "mean score", "AUROC vs rest"], rows)
-    figures = [_report.ReportFigure("anomaly_scores.png", plot_score_histogram(scores),
+    figures = [ReportFigure("anomaly_scores.png", plot_score_histogram(scores),
                                     f"Scores of {len(X):,} held-out samples.")]
     if ctx.is_image_data:
         caption = "Top: the lowest-scoring held-out samples. Bottom: the highest-scoring."
         figures.append(
-            _report.ReportFigure("anomaly_extremes.png", plot_anomalies(X, scores), caption))
-    return _report.Section("anomaly", "Anomaly scores", text, figures)
+            ReportFigure("anomaly_extremes.png", plot_anomalies(X, scores), caption))
+    return Section("anomaly", "Anomaly scores", text, figures)
 
 
-def denoise_section(ctx: _report.ReportContext) -> _report.Section | None:
+def denoise_section(ctx: ReportContext) -> Section | None:
     """PSNR/SSIM of denoising held-out images through the model, three kinds of noise."""
     if not (_usable(ctx, "transform", "inverse_transform") and ctx.is_image_data):
         return None
@@ -122,7 +124,7 @@ def denoise_section(ctx: _report.ReportContext) -> _report.Section | None:
         except ValueError:
             row += ["n/a", "n/a"]
         rows.append(row)
-        figures.append(_report.ReportFigure(
+        figures.append(ReportFigure(
             f"denoise_{kind}.png",
             plot_denoising(X, noisy, cleaned, n=_DENOISE_SHOWN),
             f"{kind.replace('_', '-')} noise, level {level}: clean, noisy, decoded."))
@@ -130,10 +132,10 @@ def denoise_section(ctx: _report.ReportContext) -> _report.Section | None:
             "SSIM in [0, 1]; higher is better.</p>")
     text += _rows_html(["noise", "level", "PSNR noisy", "PSNR denoised", "SSIM noisy",
                         "SSIM denoised"], rows)
-    return _report.Section("denoise", "Denoising", text, figures)
+    return Section("denoise", "Denoising", text, figures)
 
 
-def probe_section(ctx: _report.ReportContext) -> _report.Section | None:
+def probe_section(ctx: ReportContext) -> Section | None:
     """Logistic regression on the codes vs PCA vs raw inputs, with 100 and all labels."""
     if not _usable(ctx, "transform") or ctx.y is None:
         return None
@@ -154,10 +156,10 @@ def probe_section(ctx: _report.ReportContext) -> _report.Section | None:
             f"{result['n_train']:,} held-out samples (or a subset of their labels), against "
             f"PCA with as many components and the raw inputs; tested on {result['n_test']:,} "
             f"others. Chance: {100 * result['chance']:.1f} %.</p>")
-    return _report.Section("probe", "Latent codes as features", text + _rows_html(header, rows))
+    return Section("probe", "Latent codes as features", text + _rows_html(header, rows))
 
 
-def debias_section(ctx: _report.ReportContext) -> _report.Section | None:
+def debias_section(ctx: ReportContext) -> Section | None:
     """A ``debias`` run: accuracy per sub-group of the plain classifier and the DB-VAE, and
     the training images the DB-VAE up-weights most and least."""
     result = ctx.run_info.get("debias")
@@ -185,14 +187,10 @@ def debias_section(ctx: _report.ReportContext) -> _report.Section | None:
                           ("debias_least.png", "The 32 least up-weighted training images.")):
         path = ctx.run_dir / name
         if path.is_file():  # drawn by the debias command; embedded so the page stands alone
-            text += _report._figure_html(name, path.read_bytes(), caption)
-    return _report.Section("debias", "Debiasing", text)
+            text += figure_html(name, path.read_bytes(), caption)
+    return Section("debias", "Debiasing", text)
 
 
 #: The task sections, in the order they read best after the built-in ones.
 TASK_SECTIONS = [neighbors_section, anomaly_section, denoise_section, probe_section,
                  debias_section]
-
-# Imported last, as a module: report.py imports this file at its end to extend SECTIONS, so
-# either module may be the one loading when the other is imported.
-from .. import page as _report  # noqa: E402

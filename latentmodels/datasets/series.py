@@ -1,4 +1,4 @@
-"""Sequences read from CSV columns for the command line and the report: what was modelled,
+"""Sequences read from CSV columns (for HMMs): what was modelled,
 how it was transformed, and how to read it again from what ``run.json`` recorded."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import datasets
+from . import GEYSER_FILE, load_csv_columns
 
 __all__ = ["SeriesData", "load_series", "load_run_series", "series_spec"]
 
 #: Data source names that mean a CSV shipped inside the package.
-BUNDLED_SERIES = {"geyser": datasets.GEYSER_FILE, "old_faithful_geyser": datasets.GEYSER_FILE}
+BUNDLED_SERIES = {"geyser": GEYSER_FILE, "old_faithful_geyser": GEYSER_FILE}
 
 
 @dataclass
@@ -90,7 +90,7 @@ def load_series(
     if categorical and log_returns:
         raise ValueError("log_returns: categorical labels have no log returns")
     path = _open_source(os.fspath(source))
-    X, lengths, found = datasets.load_csv_columns(
+    X, lengths, found = load_csv_columns(
         path, list(columns), categorical=categorical, lengths_column=lengths_column
     )
     n = len(X)

@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from ._internal.io import atomic_write_bytes
-from ._internal.validation import check_choice, check_positive_int
+from .._internal.io import atomic_write_bytes
+from .._internal.validation import check_choice, check_positive_int
 
 __all__ = [
     "DATASET_NAMES",
@@ -918,7 +918,7 @@ def find_shared_data(filename: str) -> Path | None:
     env = os.environ.get("LATENTMODELS_SHARED_DATA")
     if env:
         candidates.append(Path(env).expanduser() / filename)
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     candidates.append(repo.parent / "shared" / "data" / filename)
     for candidate in candidates:
         if candidate.is_file():

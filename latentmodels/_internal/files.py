@@ -1,0 +1,45 @@
+"""Reading text files the same way everywhere: gzip detected by its magic bytes, encoding
+errors that say which byte and what to do."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+__all__ = ["read_text_lines"]
+
+
+def read_text_lines(path: str | os.PathLike, encoding: str) -> list[str]:
+    """The lines of a text file, ``.gz`` read transparently, with clear errors.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = p.write_text("one\ntwo\n", encoding="utf-8")
+    >>> read_text_lines(p, "utf-8")
+    ['one', 'two']
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no such file: {path}")
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError) as exc:  # truncated or corrupt archive
+            raise ValueError(f"{path} is a truncated or corrupt gzip file ({exc})") from None
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path} is not valid {encoding} (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
+            f"pass encoding='latin-1' (or the file's real encoding) to read it"
+        ) from exc
+    except LookupError as exc:
+        raise ValueError(f"encoding {encoding!r} is not a known text encoding") from exc
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines

@@ -1,0 +1,280 @@
+"""What every verb module of the command line shares: the option types, error handling
+(one red line and exit code 2 for bad input), data and model loading, thread limits, and the
+run summary table. Verb modules import from here, never from each other."""
+
+from __future__ import annotations
+
+import contextlib
+import io as _stdlib_io
+import os
+from collections.abc import Iterator
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ..runs.defaults import HMM_TOL
+
+EXIT_BAD_INPUT = 2
+
+
+# Heavy modules (torch, matplotlib, numba) are imported inside the functions that need them,
+# so `latentmodels --help` starts quickly.
+
+# Measured on the 2-core CI box while other jobs ran: 1 thread ~0.8 s/epoch, 2 threads 7-30 s
+# (OpenMP threads wait on each other when a core is taken), so demo and report pin one thread.
+DEMO_THREADS = 1
+
+
+class ModelKind(str, Enum):
+    """The deep model families of ``train``."""
+
+    ae = "ae"
+    dae = "dae"
+    vae = "vae"
+    cvae = "cvae"
+
+
+class Architecture(str, Enum):
+    mlp = "mlp"
+    conv = "conv"
+
+
+class Likelihood(str, Enum):
+    bernoulli = "bernoulli"
+    gaussian = "gaussian"
+
+
+class CovarianceType(str, Enum):
+    diag = "diag"
+    full = "full"
+    spherical = "spherical"
+    tied = "tied"
+
+
+class DecodeAlgorithm(str, Enum):
+    viterbi = "viterbi"
+    map = "map"
+
+
+class Corruption(str, Enum):
+    gaussian = "gaussian"
+    masking = "masking"
+    salt_and_pepper = "salt_and_pepper"
+
+
+def stdout() -> Console:
+    """The console for normal output (no syntax highlighting of numbers and paths)."""
+    return Console(highlight=False)
+
+
+class BadInput(Exception):
+    """A command-line input problem; :func:`clean_errors` shows the message as is."""
+
+
+@contextlib.contextmanager
+def clean_errors() -> Iterator[None]:
+    """Turn expected failures into one red line and exit code 2 (no traceback)."""
+    from sklearn.exceptions import NotFittedError
+
+    from ..deep.training import TrainingDivergedError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        Console(stderr=True).print("[red]Interrupted.[/red]")
+        raise typer.Exit(130) from None
+    except (
+        BadInput,
+        ValueError,
+        TypeError,
+        FileNotFoundError,
+        IsADirectoryError,
+        PermissionError,
+        ImportError,
+        NotFittedError,
+        TrainingDivergedError,
+    ) as exc:
+        if os.environ.get("LATENTMODELS_DEBUG"):
+            raise  # developers get the full traceback
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        console.print(f"[bold red]Error:[/bold red] {escape(message)}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def load_data(source: str, limit: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    from ..datasets import load_dataset
+
+    try:
+        X, y = load_dataset(source)
+    except (ValueError, FileNotFoundError) as exc:
+        text = str(exc).replace("name_or_path: ", "")
+        raise BadInput(f"--data {source}: {text}") from exc
+    if limit is not None:
+        if limit < 1:
+            raise BadInput(f"--limit must be >= 1, got {limit}")
+        X, y = X[:limit], None if y is None else y[:limit]
+    return X, y
+
+
+def load_model_argument(path: Path) -> Any:
+    if path.is_dir() and (path / "model.lm").is_file():
+        path = path / "model.lm"  # accept a run directory for convenience
+    if not path.exists():
+        raise FileNotFoundError(f"MODEL: no such model file: {path}")
+    from ..rundir import load_model
+
+    return load_model(path)
+
+
+def labels_for(model: Any, y: np.ndarray | None, source: str) -> np.ndarray | None:
+    from ..plots import is_conditional
+
+    if is_conditional(model):
+        if y is None:
+            raise BadInput(f"--data {source} has no labels, but a {type(model).__name__} needs "
+                            "them")
+        return y
+    return None
+
+
+def save_npy(path: Path, array: np.ndarray) -> None:
+    from .._internal.io import atomic_write_bytes
+
+    buffer = _stdlib_io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def check_out(path: Path, allowed: tuple[str, ...]) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in allowed:
+        raise BadInput(f"--out must end in {' or '.join(allowed)}, got {str(path)!r}")
+    return suffix
+
+
+def parse_hidden(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        sizes = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise BadInput(f"--hidden-dims must be comma-separated integers, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise BadInput(f"--hidden-dims must be positive integers, got {text!r}")
+    return sizes
+
+
+@contextlib.contextmanager
+def cpu_threads(threads: int | None) -> Iterator[None]:
+    """Use ``threads`` CPU threads in torch and in the BLAS/OpenMP pools (t-SNE) meanwhile."""
+    if threads is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    if threads < 1:
+        raise BadInput(f"--threads must be >= 1, got {threads}")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(threads):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def print_run(out: Path, info: dict[str, Any], report: bool, seconds: float) -> None:
+    from rich.table import Table
+
+    console = stdout()
+    table = Table(title=f"{info['model']['class']} on {info['data']['source']}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key, value in info["metrics"].items():
+        table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+    console.print(table)
+    console.print(f"Model:  {out / 'model.lm'}")
+    console.print(f"Run:    {out / 'run.json'}")
+    if report:
+        console.print(f"Report: [bold green]{out / 'report.html'}[/bold green] "
+                      f"(figures: {out}/*.png)")
+    console.print(f"Done in {seconds:.1f} s.")
+
+
+def parse_columns(text: str | None) -> list[str]:
+    if text is None or not text.strip():
+        raise BadInput("--columns is required for hmm: name the CSV columns to model, e.g. "
+                        "--columns waiting,duration")
+    names = [part.strip() for part in text.split(",")]
+    if not all(names):
+        raise BadInput(f"--columns must be comma-separated column names, got {text!r}")
+    return names
+
+
+def parse_states(text: str) -> int | None:
+    """``auto`` -> None, else a positive number of states."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadInput(f"--states must be a number of states or 'auto', got {text!r}") from None
+    if value < 1:
+        raise BadInput(f"--states must be >= 1, got {value}")
+    return value
+
+
+def load_series_argument(
+    source: str, columns: list[str], *, categorical: bool, log_returns: bool,
+    lengths_column: str | None, categories: list[str] | None = None,
+) -> Any:
+    """Read sequences from a CSV; loader errors become one-line CLI errors naming the flag."""
+    from ..datasets.series import load_series
+
+    try:
+        return load_series(source, columns, categorical=categorical, log_returns=log_returns,
+                           lengths_column=lengths_column, categories=categories)
+    except FileNotFoundError:
+        raise BadInput(f"--data {source}: no such file (expected a .csv file with a header "
+                        "row, or 'geyser')") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        text = str(exc)
+        for prefix, flag in (("columns: ", "--columns "), ("lengths_column: ", "--lengths-column "),
+                             ("log_returns: ", "--log-returns: ")):
+            if text.startswith(prefix):
+                text = flag + text[len(prefix):]
+                break
+        else:
+            text = f"--data {source}: {text}"
+        text = text.replace("needs categorical mode", "needs --categorical")
+        raise BadInput(text) from None
+
+
+def hmm_template(categorical: bool, covariance_type: CovarianceType | None, n_iter: int,
+                  seed: int) -> Any:
+    from ..hmm import CategoricalHMM, GaussianHMM
+
+    if n_iter < 1:
+        raise BadInput(f"--n-iter must be >= 1, got {n_iter}")
+    if categorical:
+        if covariance_type is not None:
+            raise BadInput("--covariance-type does not apply to --categorical data")
+        return CategoricalHMM(n_iter=n_iter, tol=HMM_TOL, random_state=seed)
+    ctype = (covariance_type or CovarianceType.diag).value
+    return GaussianHMM(covariance_type=ctype, n_iter=n_iter, tol=HMM_TOL, random_state=seed)
+
+
+ModelPath = Annotated[Path, typer.Argument(help="A saved model (.lm) or a run directory.")]
+
+
+DataOption = Annotated[str, typer.Option(
+    help="mnist | fashion-mnist | digits, or a path (.npz, .npy, .csv, IDX, image folder).")]

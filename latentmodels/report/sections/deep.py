@@ -1,0 +1,147 @@
+"""Sections of models that encode and decode images: reconstructions, samples,
+interpolations, the latent map, traversals and the decoded manifold."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import plots
+from ..context import ReportContext, ReportFigure, Section, encodes, has_methods, is_hmm
+
+__all__ = [
+    "interpolations_section",
+    "latent_map_section",
+    "manifold_section",
+    "reconstructions_section",
+    "samples_section",
+    "traversal_section",
+]
+
+
+def _decodes_images(ctx: ReportContext) -> bool:
+    return ctx.is_image_data and encodes(ctx.model) and has_methods(ctx.model, "inverse_transform")
+
+# Bounds on what a report draws, so it stays quick on a laptop whatever the data size.
+_MAX_MAP_POINTS = 2000
+
+
+_MAX_TSNE_POINTS = 1000
+
+
+def reconstructions_section(ctx: ReportContext) -> Section | None:
+    """Held-out samples against their reconstructions."""
+    if not _decodes_images(ctx):
+        return None
+    fig = plots.plot_reconstructions(ctx.model, ctx.X[:16], None if ctx.y is None else ctx.y[:16],
+                                     n=16)
+    return Section("reconstructions", "Reconstructions", figures=[ReportFigure(
+        "reconstructions.png", fig, "Top: held-out samples. Bottom: decode(encode(x)).")])
+
+
+def samples_section(ctx: ReportContext) -> Section | None:
+    """New samples drawn from the model."""
+    if not (ctx.is_image_data and has_methods(ctx.model, "sample")):
+        return None
+    classes = getattr(ctx.model, "classes_", None) if ctx.conditional else None
+    if classes is not None:
+        ncols = len(classes)
+        n = ncols * max(1, min(8, 80 // ncols))
+        fig = plots.plot_samples(ctx.model, n, ncols=ncols, random_state=0)
+        caption = "Column k is generated for class " + ", ".join(map(str, classes)) + " in order."
+    else:
+        fig = plots.plot_samples(ctx.model, 64, random_state=0)
+        caption = "64 new samples: prior draws decoded (decoder means)."
+    return Section("samples", "Samples", figures=[ReportFigure("samples.png", fig, caption)])
+
+
+def _interpolation_pairs(y: np.ndarray | None, n: int, conditional: bool) -> list[tuple[int, int]]:
+    """Up to four pairs: different classes (or the same class for conditional models)."""
+    if y is None:
+        return [(2 * k, 2 * k + 1) for k in range(min(4, n // 2))]
+    pairs: list[tuple[int, int]] = []
+    classes = list(dict.fromkeys(np.asarray(y).tolist()))
+    for k, cls in enumerate(classes):
+        first = int(np.flatnonzero(y == cls)[0])
+        if conditional:
+            same = np.flatnonzero(y == cls)
+            if len(same) > 1:
+                pairs.append((first, int(same[1])))
+        elif k + 1 < len(classes):
+            pairs.append((first, int(np.flatnonzero(y == classes[k + 1])[0])))
+        if len(pairs) == 4:
+            break
+    return pairs
+
+
+def interpolations_section(ctx: ReportContext) -> Section | None:
+    """Decoded paths through latent space between pairs of held-out samples."""
+    if not _decodes_images(ctx):
+        return None
+    X, y = ctx.reference()
+    pairs = _interpolation_pairs(y, len(X), ctx.conditional)
+    if not pairs:
+        return None
+    figures = [
+        ReportFigure("interpolations.png", plots.plot_interpolations(ctx.model, X, pairs, y),
+                     "Linear paths between held-out samples (row label: their indices)."),
+        ReportFigure("interpolations_spherical.png",
+                     plots.plot_interpolations(ctx.model, X, pairs, y, method="spherical"),
+                     "The same pairs along spherical (slerp) paths."),
+    ]
+    return Section("interpolations", "Interpolations", figures=figures)
+
+
+def latent_map_section(ctx: ReportContext) -> Section | None:
+    """Held-out codes in 2-D, coloured by label."""
+    if ctx.X is None or not encodes(ctx.model) or is_hmm(ctx.model):
+        return None
+    if ctx.conditional and ctx.y is None:
+        return None
+    fig = plots.plot_latent_map(ctx.model, ctx.X, ctx.y, max_points=_MAX_MAP_POINTS)
+    caption = "Codes (posterior means for VAEs) of held-out samples, projected to 2-D with PCA."
+    figures = [ReportFigure("latent_map.png", fig, caption)]
+    latent_dim = getattr(ctx.model, "latent_dim", None)
+    if ctx.options.get("tsne", True) and len(ctx.X) >= 10 and latent_dim != 2:
+        # t-SNE shows the cluster structure PCA squashes; 1,000 points keep it to seconds.
+        fig = plots.plot_latent_map(ctx.model, ctx.X, ctx.y, method="tsne",
+                                    max_points=_MAX_TSNE_POINTS)
+        figures.append(ReportFigure(
+            "latent_map_tsne.png", fig,
+            f"The same codes embedded with t-SNE (at most {_MAX_TSNE_POINTS:,} samples)."))
+    return Section("latent-map", "Latent map", figures=figures)
+
+
+def traversal_section(ctx: ReportContext) -> Section | None:
+    """Vary one latent dimension at a time; the dimensions the model uses most are shown."""
+    if not _decodes_images(ctx):
+        return None
+    X, y = ctx.reference()
+    label = None if y is None else y[0]
+    if ctx.conditional and label is None:
+        return None
+    reference_y = y if ctx.conditional else None
+    fig = plots.plot_traversal(ctx.model, X[0], label=label, reference=X, reference_y=reference_y)
+    caption = ("Rows: the latent dimensions that vary most over held-out codes. Columns: the "
+               "first held-out sample's code shifted by multiples of that dimension's spread.")
+    return Section("traversal", "Latent traversal", figures=[
+        ReportFigure("traversal.png", fig, caption)])
+
+
+def manifold_section(ctx: ReportContext) -> Section | None:
+    """For 2-D latent spaces: the decoded grid."""
+    if not (ctx.is_image_data and has_methods(ctx.model, "inverse_transform")):
+        return None
+    if getattr(ctx.model, "latent_dim", None) != 2:
+        return None
+    X, y = ctx.reference()
+    label = None
+    if ctx.conditional:
+        if y is None:
+            return None
+        label = y[0]
+    # A VAE's codes follow its N(0, I) prior; other models are gridded over their own codes.
+    from_prior = callable(getattr(ctx.model, "log_likelihood", None))
+    fig = plots.plot_manifold(ctx.model, y=label, reference=None if from_prior else X,
+                              reference_y=y if ctx.conditional else None)
+    return Section("manifold", "Decoded latent manifold", figures=[
+        ReportFigure("manifold.png", fig, "An evenly spaced grid over the 2-D latent space.")])

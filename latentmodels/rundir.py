@@ -1,0 +1,211 @@
+"""The run directory: one fitted model and everything needed to look at it again.
+
+A run directory holds ``model.lm`` (the saved model), ``run.json`` (the command, the data
+source and split, the metrics) and, once written, ``report.html`` with its PNG figures. This
+module reads and writes that format and reloads a run's held-out data; the orchestrators that
+make runs live in :mod:`latentmodels.runs`, the page in :mod:`latentmodels.report`.
+
+Examples
+--------
+>>> train, test = held_out_split(10, 0.2)
+>>> len(train), len(test)
+(8, 2)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from ._internal.io import ModelFileError, atomic_write_text, to_jsonable
+from .base import load
+from .datasets import DATASET_NAMES, load_dataset
+from .datasets.series import SeriesData, is_series_run, load_run_series
+from .datasets.texts import is_text_run, load_texts
+from .lda.text import TextCorpus
+
+__all__ = [
+    "MODEL_FILE",
+    "REPORT_FILE",
+    "RUN_FILE",
+    "RUN_FORMAT_VERSION",
+    "SeriesData",
+    "held_out_split",
+    "is_series_run",
+    "is_text_run",
+    "load_model",
+    "load_run_corpora",
+    "load_run_data",
+    "load_run_series",
+    "read_run",
+    "recorded_source",
+    "run_header",
+    "write_run",
+]
+
+MODEL_FILE = "model.lm"
+
+
+RUN_FILE = "run.json"
+
+
+REPORT_FILE = "report.html"
+
+
+RUN_FORMAT_VERSION = 1
+
+
+def held_out_split(
+    n_samples: int, test_fraction: float, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(train, test)`` of a seeded random split; equal arguments give equal splits.
+
+    >>> train, test = held_out_split(10, 0.2)
+    >>> len(train), len(test)
+    (8, 2)
+    """
+    if not 0 <= test_fraction < 1:
+        raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction}")
+    n_test = int(round(n_samples * test_fraction))
+    if test_fraction > 0 and n_samples > 1:
+        n_test = min(max(n_test, 1), n_samples - 1)
+    order = np.random.default_rng(seed).permutation(n_samples)
+    return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
+def run_header(command: list[str] | str, model: Any) -> dict[str, Any]:
+    """The first entries of every ``run.json``: when, which version, the command that
+    repeats the run, and the model's class and hyper-parameters.
+
+    >>> sorted(run_header(["latentmodels", "demo"], None))
+    ['command', 'created', 'latentmodels_version', 'model']
+    """
+    import shlex
+
+    return {
+        "created": _dt.datetime.now().isoformat(timespec="seconds"),
+        "latentmodels_version": __version__,
+        "command": command if isinstance(command, str) else shlex.join(command),
+        "model": None if model is None else {
+            "class": type(model).__name__, "params": model.get_params(deep=False)},
+    }
+
+
+def write_run(run_dir: str | os.PathLike, info: Mapping[str, Any]) -> Path:
+    """Write ``run.json`` into ``run_dir`` (atomically) and return its path.
+
+    >>> write_run("runs/x", {"data": {"source": "mnist"}, "metrics": {}})  # doctest: +SKIP
+    """
+    document = {"format_version": RUN_FORMAT_VERSION, **to_jsonable(dict(info))}
+    text = json.dumps(document, indent=2, sort_keys=False, allow_nan=True) + "\n"
+    return atomic_write_text(Path(run_dir) / RUN_FILE, text)
+
+
+def read_run(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """Read ``run.json`` of a run directory; clear errors for a missing or broken file.
+
+    >>> read_run("runs/demo")["metrics"]  # doctest: +SKIP
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run_dir: no such run directory: {run_dir}")
+    path = run_dir / RUN_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"run_dir: {run_dir} has no {RUN_FILE}; is it a training run?")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise ValueError(f"{path} must hold a JSON object")
+    version = document.get("format_version", 1)
+    if not isinstance(version, int) or version > RUN_FORMAT_VERSION:
+        raise ValueError(f"{path} has format version {version!r}; upgrade latentmodels to read it")
+    return document
+
+
+def load_run_data(run_info: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Reload the held-out data of a run from what ``run.json`` recorded.
+
+    Uses ``data.source`` (a dataset name or path), ``data.limit`` (first N samples) and
+    ``data.test_fraction``/``data.split_seed``; returns the test part (all data if no split).
+
+    >>> X_test, y_test = load_run_data(read_run("runs/demo"))  # doctest: +SKIP
+    """
+    data = run_info.get("data")
+    if not isinstance(data, Mapping) or not data.get("source"):
+        raise ValueError("run.json records no data source (data.source); pass X to write_report")
+    X, y = load_dataset(data["source"])
+    limit = data.get("limit")
+    if limit:
+        X, y = X[:limit], (None if y is None else y[:limit])
+    fraction = float(data.get("test_fraction") or 0.0)
+    if fraction > 0:
+        _, test = held_out_split(len(X), fraction, int(data.get("split_seed", 0)))
+        X, y = X[test], (None if y is None else y[test])
+    return X, y
+
+
+def load_model(path: str | os.PathLike) -> Any:
+    """Load any saved latentmodels model, HMMs included (their module is imported on demand).
+
+    >>> model = load_model("runs/demo/model.lm")  # doctest: +SKIP
+    """
+    try:
+        return load(path)
+    except ModelFileError as exc:
+        if "unknown model class" not in str(exc):
+            raise
+        importlib.import_module(".hmm", __package__)  # registers the HMM classes
+        return load(path)
+
+
+def _split(n_docs: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    return held_out_split(n_docs, test_fraction, seed)
+
+
+def _pick(values: list[str], index: np.ndarray) -> list[str]:
+    return [values[i] for i in index]
+
+
+def load_run_corpora(
+    run_info: Mapping[str, Any], vocabulary: Any
+) -> tuple[TextCorpus, TextCorpus, list[str] | None]:
+    """``(train, held_out, held_out_labels)`` of a text run, tokenised with ``vocabulary``
+    (the model's), from the source, limit and split that ``run.json`` records.
+
+    >>> from latentmodels.rundir import read_run  # doctest: +SKIP
+    >>> train, test, labels = load_run_corpora(read_run("runs/lda"), lda.vocabulary_)
+    ... # doctest: +SKIP
+    """
+    data = run_info.get("data") or {}
+    if data.get("kind") != "text":
+        raise ValueError("run.json does not describe a text run (data.kind is not 'text')")
+    texts = load_texts(str(data["source"]), text_field=data.get("text_field", "text"),
+                       label_field=data.get("label_field"), limit=data.get("limit"))
+    train, test = _split(len(texts.texts), float(data.get("test_fraction", 0.0)),
+                         int(data.get("split_seed", 0)))
+    labels = None if texts.labels is None else _pick(texts.labels, test)
+    return (TextCorpus.from_texts(_pick(texts.texts, train), vocabulary=vocabulary),
+            TextCorpus.from_texts(_pick(texts.texts, test), vocabulary=vocabulary), labels)
+
+
+def recorded_source(source: str) -> str:
+    """How ``run.json`` records a data source: a dataset name stays a name, a path becomes
+    absolute, so the run can reload its data from anywhere.
+
+    >>> recorded_source("mnist")
+    'mnist'
+    """
+    key = source.strip().lower().replace("_", "-")
+    if key in DATASET_NAMES or key == "fashionmnist":
+        return source
+    return str(Path(source).expanduser().resolve())
