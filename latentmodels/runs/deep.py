@@ -1,0 +1,108 @@
+"""A deep-model run (autoencoders, VAEs): split the data, fit, score the held-out part
+(ELBO and IWAE NLL for VAEs, reconstruction error otherwise), save, report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..plots import is_conditional
+from ..report import write_report
+from ..rundir import MODEL_FILE, held_out_split, recorded_source, run_header, write_run
+from .defaults import DEFAULT_TEST_FRACTION, IWAE_SAMPLES, SPLIT_SEED
+
+__all__ = ["DEFAULT_TEST_FRACTION", "IWAE_SAMPLES", "SPLIT_SEED", "evaluate_held_out",
+           "fit_deep_run"]
+
+
+def evaluate_held_out(model: Any, X_test: np.ndarray, y_test: np.ndarray | None, iwae: int) -> dict:
+    """Held-out metrics: ELBO and IWAE NLL for VAEs, reconstruction error otherwise."""
+    if len(X_test) == 0:
+        return {}
+    labels = y_test if is_conditional(model) else None
+    extra = {} if labels is None else {"y": labels}
+    if callable(getattr(model, "log_likelihood", None)):
+        metrics = {"test_elbo": float(np.mean(model.score_samples(X_test, **extra)))}
+        if iwae > 0:
+            log_px = model.log_likelihood(X_test, **extra, n_importance=iwae)
+            metrics["test_nll_iwae"] = float(-np.mean(log_px))
+            metrics["iwae_samples"] = iwae
+        return metrics
+    return {"test_reconstruction_error": float(-np.mean(model.score_samples(X_test, **extra)))}
+
+
+def fit_deep_run(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray | None,
+    *,
+    out: Path,
+    source: str,
+    limit: int | None,
+    test_fraction: float,
+    command: list[str],
+    resume: bool,
+    iwae: int,
+    report: bool,
+) -> dict[str, Any]:
+    """Split, fit, evaluate, save ``model.lm`` and ``run.json`` into ``out``, write the report;
+    returns the run.json contents.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> info = fit_deep_run(VAE(epochs=1, verbose=0), X[:200], y[:200], out=Path("runs/x"),
+    ...                     source="mnist", limit=200, test_fraction=0.2, command=[],
+    ...                     resume=False, iwae=0, report=False)  # doctest: +SKIP
+    >>> sorted(info["metrics"])[:2]  # doctest: +SKIP
+    ['best_epoch', 'epochs_run']
+    """
+    if not 0 <= test_fraction < 1:
+        raise ValueError(f"--test-fraction must be in [0, 1), got {test_fraction}")
+    train_idx, test_idx = held_out_split(len(X), test_fraction, SPLIT_SEED)
+    if len(train_idx) < 2:
+        raise ValueError(f"--data has {len(X)} samples; too few to train on")
+    X_train, X_test = X[train_idx], X[test_idx]
+    y_train = None if y is None else y[train_idx]
+    y_test = None if y is None else y[test_idx]
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    model.fit(X_train, y_train, resume=resume)
+    seconds = time.perf_counter() - started
+    history = getattr(model, "history_", [])
+    metrics: dict[str, Any] = {}
+    if history:
+        metrics["train_loss"] = float(history[-1]["loss"])
+        best = int(getattr(model, "best_epoch_", len(history) - 1))
+        if "val_loss" in history[best]:
+            metrics["val_loss"] = float(history[best]["val_loss"])
+        metrics["best_epoch"] = best + 1
+        metrics["epochs_run"] = len(history)
+    metrics.update(evaluate_held_out(model, X_test, y_test, iwae))
+    metrics.update({"train_seconds": round(seconds, 2), "n_train": len(X_train),
+                    "n_test": len(X_test)})
+    model.save(out / MODEL_FILE)
+    info = {
+        **run_header(command, model),
+        "data": {
+            "source": recorded_source(source),
+            "limit": limit,
+            "n_samples": len(X),
+            "sample_shape": list(X.shape[1:]),
+            "labelled": y is not None,
+            "test_fraction": test_fraction,
+            "split_seed": SPLIT_SEED,
+        },
+        "metrics": metrics,
+    }
+    write_run(out, info)
+    if report:
+        write_report(out, model, X_test, y_test, metrics)
+    return info
+
+

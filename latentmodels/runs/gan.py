@@ -1,0 +1,102 @@
+"""A GAN run: split, fit, score samples against held-out images in the feature space of a
+judge classifier trained on the training split, save, report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..deep.gan import ConditionalGAN
+from ..metrics import FeatureClassifier, sample_quality
+from ..report import write_report
+from ..rundir import MODEL_FILE, held_out_split, recorded_source, run_header, write_run
+from .defaults import JUDGE_FILE, QUALITY_SAMPLES
+
+__all__ = ["JUDGE_FILE", "QUALITY_SAMPLES", "fit_gan_run"]
+
+
+def _judgeable(X: np.ndarray, y: np.ndarray | None) -> bool:
+    """The judge classifier reads labelled 28x28 grey images."""
+    return y is not None and X.ndim == 3 and X.shape[1:] == (28, 28)
+
+
+def fit_gan_run(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray | None,
+    *,
+    out: Path,
+    source: str,
+    command: list[str],
+    test_fraction: float = 0.2,
+    limit: int | None = None,
+    resume: bool = False,
+    judge: bool = True,
+    report: bool = True,
+) -> dict[str, Any]:
+    """Split, fit ``model`` (a GAN or ConditionalGAN), score its samples against held-out
+    images with a judge :class:`~latentmodels.metrics.FeatureClassifier` trained on the
+    training split (saved as ``judge.lm``), save ``model.lm`` and ``run.json``, write the
+    report; returns the run.json contents.
+
+    Example:
+        >>> from latentmodels import GAN, datasets  # doctest: +SKIP
+        >>> X, y = datasets.load_mnist()  # doctest: +SKIP
+        >>> info = fit_gan_run(GAN(epochs=20), X, y, out=Path("runs/gan"), source="mnist",
+        ...                    command=[])  # doctest: +SKIP
+        >>> info["sample_quality"]["classes_covered"]  # doctest: +SKIP
+        10
+    """
+    conditional = isinstance(model, ConditionalGAN)
+    train_idx, test_idx = held_out_split(len(X), test_fraction, 0)
+    X_train, X_test = X[train_idx], X[test_idx]
+    y_train = None if y is None else y[train_idx]
+    y_test = None if y is None else y[test_idx]
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    if conditional:
+        model.fit(X_train, y_train, resume=resume)
+    else:
+        model.fit(X_train, resume=resume)
+    seconds = time.perf_counter() - started
+    history = model.history_
+    metrics: dict[str, Any] = {
+        "epochs_run": len(history),
+        "final_d_loss": float(history[-1]["d_loss"]),
+        "final_g_loss": float(history[-1]["g_loss"]),
+        "train_seconds": round(seconds, 2),
+        "n_train": len(X_train),
+        "n_test": len(X_test),
+    }
+    quality = None
+    if judge and len(X_test) and _judgeable(X, y):
+        classifier = FeatureClassifier.load_or_fit(out / JUDGE_FILE, X_train, y_train,
+                                                   random_state=0)
+        n = min(QUALITY_SAMPLES, len(X_test))
+        if conditional:
+            labels = np.asarray(model.classes_)[np.arange(n) % len(model.classes_)]
+            samples = model.sample(n, y=labels, random_state=0)
+        else:
+            samples = model.sample(n, random_state=0)
+        quality = sample_quality(samples, X_test[:n], classifier)
+        metrics.update({"frechet_distance": quality["frechet"],
+                        "precision": quality["precision"], "recall": quality["recall"],
+                        "classes_covered": quality["classes_covered"]})
+    model.save(out / MODEL_FILE)
+    info: dict[str, Any] = {
+        **run_header(command, model),
+        "data": {"source": recorded_source(source), "limit": limit, "n_samples": len(X),
+                 "sample_shape": list(X.shape[1:]), "labelled": y is not None,
+                 "test_fraction": test_fraction, "split_seed": 0},
+        "metrics": metrics,
+    }
+    if quality is not None:
+        info["sample_quality"] = {k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                                  for k, v in quality.items()}
+    write_run(out, info)
+    if report:
+        write_report(out, model, X_test, y_test, metrics)
+    return info

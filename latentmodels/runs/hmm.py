@@ -1,0 +1,86 @@
+"""A hidden Markov model run: fit on sequences (the number of states by BIC when not
+given), record the fit, save, report."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from sklearn.exceptions import ConvergenceWarning
+
+from ..datasets.series import series_spec
+from ..hmm import select_n_states
+from ..report import write_report
+from ..rundir import MODEL_FILE, run_header, write_run
+from .defaults import HMM_MAX_STATES, HMM_N_ITER, HMM_TOL
+
+__all__ = ["HMM_MAX_STATES", "HMM_N_ITER", "HMM_TOL", "fit_hmm_run"]
+
+
+def fit_hmm_run(
+    series: Any,
+    template: Any,
+    n_states: int | None,
+    *,
+    out: Path,
+    command: list[str],
+    max_states: int = HMM_MAX_STATES,
+    report: bool = True,
+) -> dict[str, Any]:
+    """Fit an HMM on ``series`` (states by BIC when ``n_states`` is None), save model.lm and
+    run.json into ``out``, write the report; returns the run.json contents.
+
+    Example:
+        >>> from latentmodels.hmm import GaussianHMM
+        >>> from latentmodels.datasets.series import load_series
+        >>> info = fit_hmm_run(load_series("geyser", ["waiting", "duration"]),
+        ...                    GaussianHMM(n_iter=50, random_state=0), None,
+        ...                    out=Path("runs/geyser"), command=[])  # doctest: +SKIP
+        >>> info["metrics"]["n_states"]  # doctest: +SKIP
+        3
+    """
+    X, lengths = series.X, series.lengths
+    n_obs = len(X)
+    selection: dict[str, Any] | None = None
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if n_states is None:
+            if max_states < 1:
+                raise ValueError(f"--max-states must be >= 1, got {max_states}")
+            candidates = range(1, min(max_states, n_obs) + 1)
+            model, scores = select_n_states(template, X, lengths, n_states=candidates)
+            selection = {"criterion": "bic", "scores": {str(k): v for k, v in scores.items()}}
+        else:
+            if n_states > n_obs:
+                raise ValueError(f"--states {n_states} is more than the {n_obs} observations")
+            model = template.set_params(n_components=n_states).fit(X, lengths)
+    seconds = time.perf_counter() - started
+    loglik = float(model.score(X, lengths))
+    metrics: dict[str, Any] = {
+        "n_states": int(model.n_components),
+        "log_likelihood_per_step": loglik / n_obs,
+        "log_likelihood": loglik,
+        "bic": float(model.bic(X, lengths)),
+        "aic": float(model.aic(X, lengths)),
+        "em_iterations": int(model.n_iter_),
+        "converged": bool(model.monitor_.converged),
+        "n_observations": n_obs,
+        "n_sequences": series.n_sequences,
+        "train_seconds": round(seconds, 2),
+    }
+    model.save(out / MODEL_FILE)
+    info: dict[str, Any] = {
+        **run_header(command, model),
+        "data": series_spec(series),
+        "metrics": metrics,
+    }
+    if selection is not None:
+        info["selection"] = selection
+    write_run(out, info)
+    if report:
+        write_report(out, model, series.X, metrics=metrics, lengths=series.lengths)
+    return info
