@@ -154,3 +154,34 @@ def test_every_command_has_help(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0
     assert "Usage" in result.output
+
+
+# -- regressions from the reliability issue: each bad input is one clear line, never a
+# traceback or a hang.
+def test_negative_iwae_samples_are_refused(tmp_path):
+    result = invoke("train", "vae", "--data", "mnist", "--out", tmp_path / "x", "--limit", "64",
+                    "--epochs", "1", "--iwae-samples", "-5", "--quiet")
+    assert_bad_input(result, "--iwae-samples must be >= 0")
+    assert not (tmp_path / "x" / "model.lm").exists()
+
+
+def test_out_naming_an_existing_file_is_one_line(tmp_path):
+    blocker = tmp_path / "taken"
+    blocker.write_text("not a folder")
+    result = invoke("train", "vae", "--data", "mnist", "--out", blocker, "--limit", "64",
+                    "--epochs", "1", "--quiet", "--no-report")
+    assert_bad_input(result, str(blocker), "File exists")
+
+
+def test_traverse_dims_outside_the_latent_space(run_dir, tmp_path):
+    result = invoke("traverse", run_dir, "--dims", "99", "--out", tmp_path / "t.png")
+    assert_bad_input(result, "dims: [99] outside the latent space", "0..2")
+
+
+def test_data_naming_a_fifo_is_refused_at_once(run_dir, tmp_path):
+    import os
+
+    fifo = tmp_path / "digits.npy"
+    os.mkfifo(fifo)
+    result = invoke("encode", run_dir, "--data", fifo, "--out", tmp_path / "codes.npy")
+    assert_bad_input(result, "is not a regular file")

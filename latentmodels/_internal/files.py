@@ -7,7 +7,7 @@ import gzip
 import os
 from pathlib import Path
 
-__all__ = ["read_text_lines"]
+__all__ = ["check_regular_file", "read_text_lines"]
 
 
 def read_text_lines(path: str | os.PathLike, encoding: str) -> list[str]:
@@ -17,11 +17,11 @@ def read_text_lines(path: str | os.PathLike, encoding: str) -> list[str]:
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
-    >>> _ = p.write_text("one\ntwo\n", encoding="utf-8")
+    >>> _ = p.write_text("one\\ntwo\\n", encoding="utf-8")
     >>> read_text_lines(p, "utf-8")
     ['one', 'two']
     """
-    path = Path(path)
+    path = check_regular_file(path, "path")
     if not path.is_file():
         raise FileNotFoundError(f"path: no such file: {path}")
     raw = path.read_bytes()
@@ -43,3 +43,24 @@ def read_text_lines(path: str | os.PathLike, encoding: str) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return lines
+
+
+def check_regular_file(path: str | os.PathLike, name: str) -> Path:
+    """``path`` as a Path; a FIFO, socket or device there is refused at once.
+
+    Reading a FIFO blocks until some other process writes to it, which would hang a fit or
+    a command with no word of why.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_regular_file("/dev/null", "data")
+    ... except ValueError as error:
+    ...     print(str(error).split(";")[0])
+    data: /dev/null is not a regular file (a FIFO, socket or device)
+    """
+    path = Path(path).expanduser()
+    if path.exists() and not (path.is_file() or path.is_dir()):
+        raise ValueError(f"{name}: {path} is not a regular file (a FIFO, socket or device); "
+                         "pass a file or a folder")
+    return path

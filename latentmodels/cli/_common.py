@@ -94,19 +94,30 @@ def clean_errors() -> Iterator[None]:
         BadInput,
         ValueError,
         TypeError,
-        FileNotFoundError,
-        IsADirectoryError,
-        PermissionError,
+        OSError,
+        EOFError,
+        MemoryError,
         ImportError,
         NotFittedError,
         TrainingDivergedError,
     ) as exc:
         if os.environ.get("LATENTMODELS_DEBUG"):
             raise  # developers get the full traceback
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = _one_line(exc)
         console = Console(stderr=True, highlight=False, soft_wrap=True)
         console.print(f"[bold red]Error:[/bold red] {escape(message)}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of an error's message, with the file named for OS errors."""
+    if isinstance(exc, MemoryError):
+        return "not enough memory for this request; ask for fewer samples or steps"
+    if isinstance(exc, OSError) and exc.strerror and exc.filename and not isinstance(
+            exc, FileNotFoundError):
+        return f"{exc.filename}: {exc.strerror}"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def load_data(source: str, limit: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:

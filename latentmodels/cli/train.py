@@ -164,6 +164,9 @@ def _deep_command(kind: ModelKind) -> Callable[..., None]:
             started = time.perf_counter()
             if checkpoint_every < 0:
                 raise BadInput(f"--checkpoint-every must be >= 0, got {checkpoint_every}")
+            if iwae_samples < 0:
+                raise BadInput(f"--iwae-samples must be >= 0 (0 skips the IWAE NLL), got "
+                               f"{iwae_samples}")
             checkpoints = checkpoint_every > 0 or resume
             estimator = build_deep_model(
                 kind,

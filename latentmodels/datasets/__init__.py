@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .._internal.files import check_regular_file
 from .._internal.io import atomic_write_bytes
 from .._internal.validation import check_choice, check_positive_int
 
@@ -831,7 +832,7 @@ def load_dataset(
         if key == "fashion-mnist":
             return load_fashion_mnist(**kwargs)
 
-    path = Path(name_or_path).expanduser()
+    path = check_regular_file(name_or_path, "name_or_path")
     if not path.exists():
         text = os.fspath(name_or_path)
         looks_like_path = (

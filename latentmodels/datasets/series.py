@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._internal.files import check_regular_file
 from . import GEYSER_FILE, load_csv_columns
 
 __all__ = ["SeriesData", "load_series", "load_run_series", "series_spec"]
@@ -65,7 +66,7 @@ def _open_source(source: str) -> Path | str:
         from importlib import resources
 
         return str(resources.files("latentmodels").joinpath("data", BUNDLED_SERIES[key]))
-    return Path(source).expanduser()
+    return check_regular_file(source, "source")
 
 
 def load_series(

@@ -521,6 +521,10 @@ def plot_traversal(
     dims = [int(d) for d in dims]
     if not dims:
         raise ValueError("dims must name at least one latent dimension")
+    outside = [d for d in dims if not 0 <= d < latent_dim]
+    if outside:
+        raise ValueError(f"dims: {outside} outside the latent space (dimensions 0.."
+                         f"{latent_dim - 1})")
     rows = []
     for d in dims:
         scale = 1.0 if spread is None else max(float(spread[d]), 1e-3)
