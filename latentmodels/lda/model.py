@@ -13,10 +13,11 @@ its own documents).
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 
 import numba
 import numpy as np
@@ -25,15 +26,18 @@ import torch
 from scipy.special import digamma, gammaln, polygamma
 from sklearn.utils.validation import check_is_fitted
 
-from .._internal.validation import (
-    check_choice,
-    check_number,
-    check_positive_int,
-    check_random_state,
+from .._internal import io
+from .._internal.distributed import (
+    allreduce_arrays,
+    broadcast_arrays,
+    distributed_info,
+    ensure_process_group,
 )
-from ..base import LatentModel
-from . import _kernels
+from .._internal.validation import check_positive_int, check_random_state
+from ..base import LatentModel, _jsonable_params
+from . import _checkpoint, _kernels, _params
 from ._data import shard_bounds, to_counts
+from ._progress import FitProgress
 from .text import TextCorpus, Vocabulary
 
 _DEFAULT_ITER = {"batch": 30, "online": 10, "gibbs": 200}
@@ -41,33 +45,20 @@ _DEFAULT_ITER = {"batch": 30, "online": 10, "gibbs": 200}
 
 # -- small helpers ---------------------------------------------------------------------
 def _dist_world() -> int:
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_world_size()
-    return 1
+    return distributed_info()[1]
 
 
 def _allreduce(*arrays: np.ndarray) -> list[np.ndarray]:
-    """Sum arrays over ``torch.distributed`` processes (identity when not initialised)."""
+    """Sum arrays over the process group, each keeping its dtype (identity outside one)."""
     if _dist_world() == 1:
         return list(arrays)
-    flat = np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
-    tensor = torch.from_numpy(flat)
-    torch.distributed.all_reduce(tensor, op=torch.distributed.ReduceOp.SUM)
-    out, pos, reduced = [], 0, tensor.numpy()
-    for a in arrays:
-        size = int(np.size(a))
-        out.append(reduced[pos : pos + size].reshape(np.shape(a)).astype(np.asarray(a).dtype))
-        pos += size
-    return out
+    summed = allreduce_arrays({str(i): np.asarray(a) for i, a in enumerate(arrays)})
+    return [summed[str(i)].astype(np.asarray(a).dtype) for i, a in enumerate(arrays)]
 
 
 def _broadcast(array: np.ndarray) -> np.ndarray:
     """Rank 0's copy of ``array`` on every process, so all ranks start from one point."""
-    if _dist_world() == 1:
-        return array
-    tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float64).copy())
-    torch.distributed.broadcast(tensor, src=0)
-    return tensor.numpy().astype(array.dtype)
+    return broadcast_arrays({"array": array})["array"]
 
 
 @contextmanager
@@ -189,6 +180,8 @@ class LDA(LatentModel):
         n_jobs: int | None = None,
         random_state: Any = None,
         verbose: int = 0,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int | None = None,
     ) -> None:
         self.n_components = n_components
         self.method = method
@@ -207,50 +200,55 @@ class LDA(LatentModel):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
 
     # -- parameters --------------------------------------------------------------------
-    def _check_params(self) -> None:
-        check_positive_int(self.n_components, "n_components")
-        check_choice(self.method, "method", ("vb", "gibbs"))
-        check_choice(self.learning_method, "learning_method", ("batch", "online"))
-        check_number(self.learning_decay, "learning_decay", low=0.5, high=1.0, low_inclusive=False)
-        check_number(self.learning_offset, "learning_offset", low=0.0)
-        if self.max_iter is not None:
-            check_positive_int(self.max_iter, "max_iter")
-        check_positive_int(self.batch_size, "batch_size")
-        check_positive_int(self.total_samples, "total_samples")
-        check_number(self.tol, "tol", low=0.0)
-        check_positive_int(self.max_doc_update_iter, "max_doc_update_iter")
-        check_number(self.mean_change_tol, "mean_change_tol", low=0.0)
-        if self.n_jobs is not None:
-            check_positive_int(self.n_jobs, "n_jobs")
-        check_positive_int(self.verbose, "verbose", minimum=0)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = _params.PARAMETER_CONSTRAINTS
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True  # word counts
+        tags.input_tags.sparse = True  # CSR/CSC/COO matrices and arrays
+        return tags
+
+    def _check_parameters(self) -> None:
+        """Each hyper-parameter against its declared rule, then the rules that join two."""
+        _params.validate(self)
+        self._check_parameter_combinations()
+
+    def _check_parameter_combinations(self) -> None:
+        """Rules that involve more than one hyper-parameter (the declared constraints
+        check each one alone)."""
+        prior = self.doc_topic_prior
+        if prior is not None and not isinstance(prior, str) and np.ndim(prior) > 0:
+            alpha = np.asarray(prior, dtype=np.float64).ravel()
+            if alpha.shape != (self.n_components,):
+                raise ValueError(
+                    f"doc_topic_prior must have n_components={self.n_components} entries, "
+                    f"got {alpha.size}"
+                )
+            if not (np.isfinite(alpha).all() and (alpha > 0).all()):
+                raise ValueError("doc_topic_prior entries must be finite and > 0")
+        if self.checkpoint_every is not None and self.checkpoint_dir is None:
+            raise ValueError("checkpoint_every needs checkpoint_dir (where to write)")
 
     def _resolve_priors(self) -> tuple[np.ndarray, float]:
         k = self.n_components
         prior = self.doc_topic_prior
         if prior is None:
             alpha = np.full(k, 1.0 / k)
-        elif isinstance(prior, str):
-            check_choice(prior, "doc_topic_prior", ("asymmetric",))
+        elif isinstance(prior, str):  # "asymmetric"
             raw = 1.0 / (np.arange(k) + np.sqrt(k))
             alpha = raw / raw.sum()
         elif np.ndim(prior) == 0:
-            alpha = np.full(k, check_number(prior, "doc_topic_prior", low=0, low_inclusive=False))
+            alpha = np.full(k, float(prior))
         else:
-            alpha = np.asarray(prior, dtype=np.float64).ravel()
-            if alpha.shape != (k,):
-                raise ValueError(
-                    f"doc_topic_prior must have n_components={k} entries, got {alpha.size}"
-                )
-            if not (np.isfinite(alpha).all() and (alpha > 0).all()):
-                raise ValueError("doc_topic_prior entries must be finite and > 0")
+            alpha = np.asarray(prior, dtype=np.float64).ravel().copy()
         if self.topic_word_prior is None:
             eta = 1.0 / k if self.method == "vb" else 0.01
         else:
-            eta = check_number(
-                self.topic_word_prior, "topic_word_prior", low=0, low_inclusive=False
-            )
+            eta = float(self.topic_word_prior)
         return alpha, eta
 
     def _n_iter(self) -> int:
@@ -276,7 +274,8 @@ class LDA(LatentModel):
 
     def _start(self, X: Any) -> sp.csr_matrix:
         """Validate parameters and data, set the learned state that fit starts from."""
-        self._check_params()
+        self._check_parameters()
+        ensure_process_group("cpu")
         self.vocabulary_ = X.vocabulary if isinstance(X, TextCorpus) else None
         for name in ("n_features_in_", "components_"):
             self.__dict__.pop(name, None)
@@ -298,23 +297,114 @@ class LDA(LatentModel):
         return counts
 
     # -- fitting -----------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None) -> LDA:
+    def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> LDA:
         """Fit topics to ``X``: a :class:`~latentmodels.lda.text.TextCorpus`, or a
         ``(n_documents, n_words)`` matrix of counts (scipy sparse, numpy, torch).
 
-        Under ``torch.distributed`` each process passes its own documents (same words).
+        Under ``torchrun`` the process joins the group itself and each process passes its
+        own documents (same words). With ``checkpoint_dir`` set, the fit writes a
+        checkpoint every ``checkpoint_every`` iterations; ``resume=True`` continues from
+        it and ends with exactly the parameters of an uninterrupted fit.
         """
+        if not isinstance(resume, bool):
+            raise TypeError(f"resume must be True or False, got {resume!r}")
         counts = self._start(X)
+        if resume and self.checkpoint_dir is None:
+            raise ValueError("resume: resume=True needs checkpoint_dir to be set")
         with _threads(self.n_jobs) as n_threads:
-            if self.method == "gibbs":
-                self._fit_gibbs(counts, n_threads)
-            elif self.learning_method == "batch":
-                self._fit_vb_batch(counts, n_threads)
-            else:
-                self._fit_vb_online(counts, n_threads)
+            self._checkpointer = self._make_checkpointer(counts, n_threads, resume)
+            try:
+                if self.method == "gibbs":
+                    self._fit_gibbs(counts, n_threads)
+                elif self.learning_method == "batch":
+                    self._fit_vb_batch(counts, n_threads)
+                else:
+                    self._fit_vb_online(counts, n_threads)
+            finally:
+                self._checkpointer, self._resume_from = None, None
         if not np.isfinite(self.components_).all():
             raise FloatingPointError("LDA fit produced non-finite topics; check the input")
         return self
+
+    # -- checkpoints -------------------------------------------------------------------
+    def _make_checkpointer(
+        self, counts: sp.csr_matrix, n_threads: int, resume: bool
+    ) -> _checkpoint.Checkpointer | None:
+        """Set up checkpoint writing; with ``resume``, load the state to continue from."""
+        self._resume_from = None
+        if self.checkpoint_dir is None:
+            return None
+        rank, world = distributed_info()
+        every = self.checkpoint_every or _checkpoint.DEFAULT_EVERY
+        params = _jsonable_params(self.get_params(deep=False))
+        signature = {
+            k: v for k, v in params.items() if k not in _checkpoint.RESUMABLE_CHANGES
+        }
+
+        def make() -> _checkpoint.Checkpointer:
+            signature.update(
+                seed=int(self._seed), n_threads=int(n_threads), world_size=int(world),
+                data=_checkpoint.data_digest(counts),
+            )
+            return _checkpoint.Checkpointer(self.checkpoint_dir, every, signature, rank)
+
+        checkpointer = make()
+        if not resume:
+            return checkpointer
+        if self.random_state is None:
+            stored = checkpointer.stored_seed()
+            if stored is not None:
+                self._seed = stored
+                checkpointer = make()
+        loaded = checkpointer.load()
+        iteration = -1 if loaded is None else loaded[0]
+        lowest, highest = _allreduce(np.array([iteration]), np.array([-iteration]))
+        if world > 1 and (lowest[0] != iteration * world or highest[0] != -iteration * world):
+            raise ValueError(
+                "resume: the ranks' checkpoints are from different iterations; remove "
+                "checkpoint_dir's files to start over"
+            )
+        self._resume_from = loaded
+        return checkpointer
+
+    def _checkpoint(self, iteration: int, last: bool, arrays: dict[str, np.ndarray],
+                    extra: dict[str, Any]) -> None:
+        checkpointer = getattr(self, "_checkpointer", None)
+        if checkpointer is None or not checkpointer.due(iteration, last):
+            return
+        extra = {
+            "bound": [float(b) for b in self.bound_],
+            "n_batch_iter": int(self.n_batch_iter_),
+            **extra,
+        }
+        arrays = {"doc_topic_prior": np.asarray(self.doc_topic_prior_, np.float64), **arrays}
+        checkpointer.save(iteration, arrays, extra)
+
+    def _restore(self) -> tuple[int, dict[str, np.ndarray], dict[str, Any]] | None:
+        """The loaded checkpoint (iteration, arrays, extra) after restoring what all
+        methods share: the history, the prior and the minibatch count."""
+        loaded = getattr(self, "_resume_from", None)
+        if loaded is None:
+            return None
+        iteration, arrays, extra = loaded
+        self.bound_ = _checkpoint.expect_floats(extra, "bound")
+        n_batch = extra.get("n_batch_iter")
+        if isinstance(n_batch, bool) or not isinstance(n_batch, int) or n_batch < 0:
+            raise io.ModelFileError("resume: checkpoint field 'n_batch_iter' is not a count")
+        self.n_batch_iter_ = n_batch
+        alpha = _checkpoint.expect(
+            arrays, "doc_topic_prior", (self.n_components,), np.float64
+        )
+        if not (alpha > 0).all():
+            raise io.ModelFileError("resume: checkpoint field 'doc_topic_prior' must be > 0")
+        self.doc_topic_prior_ = alpha
+        self.n_iter_ = iteration + 1
+        return iteration, arrays, extra
+
+    def _progress(self, total: int, label: str, start: int) -> FitProgress:
+        return FitProgress(
+            bool(self.verbose) and distributed_info()[0] == 0, total, label, start=start
+        )
 
     def partial_fit(self, X: Any, y: Any = None) -> LDA:
         """One online VB update from a minibatch ``X`` (streams corpora larger than memory).
@@ -330,6 +420,7 @@ class LDA(LatentModel):
             >>> lda.n_batch_iter_
             3
         """
+        self._check_parameters()
         if self.method != "vb":
             raise ValueError(
                 f"method must be 'vb' for partial_fit (minibatch updates are variational), got "
@@ -339,7 +430,7 @@ class LDA(LatentModel):
             counts = self._start(X)
             self._init_lambda(counts)
         else:
-            self._check_params()
+            ensure_process_group("cpu")
             counts = self._new_counts(X)
         with _threads(self.n_jobs) as n_threads:
             gamma = self._initial_gamma(counts)
@@ -434,26 +525,56 @@ class LDA(LatentModel):
         gamma = self._initial_gamma(counts)
         nonempty = np.diff(counts.indptr) > 0
         previous = -np.inf
-        for it in range(self._n_iter()):
-            started = time.perf_counter()
-            lam_t = np.ascontiguousarray(self.components_.T)
-            bounds, sstats = self._estep(
-                counts, gamma, _exp_elog_beta(lam_t), n_threads, True, keep_better=it > 0
-            )
-            doc_bound, sstats = _allreduce(np.array([bounds.sum()]), sstats)
-            # bound of (gamma, lambda) before the M-step: never decreases from pass to pass
-            bound = float(doc_bound[0]) + self._topic_term_bound(self.components_)
-            self.bound_.append(bound)
-            self.components_ = self.topic_word_prior_ + sstats.T
-            if self.optimize_priors:
-                self._update_alpha(gamma, nonempty)
-            self.n_iter_ = it + 1
-            if self.verbose and (it + 1) % self.verbose == 0:
-                seconds = time.perf_counter() - started
-                self._say(f"pass {it + 1}: bound {bound:.6g} ({seconds:.2f} s)")
-            if np.isfinite(previous) and abs(bound - previous) <= self.tol * abs(bound):
-                break
-            previous = bound
+        first = 0
+        restored = self._restore()
+        if restored is not None:
+            first, arrays, extra = restored
+            first += 1
+            k, v = self.n_components, self.n_features_in_
+            lam = _checkpoint.expect(arrays, "components", (k, v), np.float64)
+            gamma = _checkpoint.expect(arrays, "gamma", gamma.shape, np.float64)
+            if not ((lam > 0).all() and (gamma > 0).all()):
+                raise io.ModelFileError("resume: checkpoint topics and gamma must be > 0")
+            self.components_ = lam
+            previous = extra.get("previous_bound")
+            if previous is None:
+                previous = -np.inf
+            elif isinstance(previous, bool) or not isinstance(previous, (int, float)):
+                raise io.ModelFileError("resume: checkpoint field 'previous_bound' is not a number")
+            if extra.get("converged") is True:
+                first = self._n_iter()
+        n_iter = self._n_iter()
+        with self._progress(n_iter, "VB passes", first) as progress:
+            for it in range(first, n_iter):
+                started = time.perf_counter()
+                lam_t = np.ascontiguousarray(self.components_.T)
+                bounds, sstats = self._estep(
+                    counts, gamma, _exp_elog_beta(lam_t), n_threads, True, keep_better=it > 0
+                )
+                doc_bound, sstats = _allreduce(np.array([bounds.sum()]), sstats)
+                # bound of (gamma, lambda) before the M-step: never decreases from pass to pass
+                bound = float(doc_bound[0]) + self._topic_term_bound(self.components_)
+                self.bound_.append(bound)
+                self.components_ = self.topic_word_prior_ + sstats.T
+                if self.optimize_priors:
+                    self._update_alpha(gamma, nonempty)
+                self.n_iter_ = it + 1
+                if self.verbose and (it + 1) % self.verbose == 0:
+                    seconds = time.perf_counter() - started
+                    self._say(f"pass {it + 1}: bound {bound:.6g} ({seconds:.2f} s)")
+                progress.update(it + 1, f"bound {bound:.6g}")
+                converged = bool(
+                    np.isfinite(previous) and abs(bound - previous) <= self.tol * abs(bound)
+                )
+                self._checkpoint(
+                    it, converged or it == n_iter - 1,
+                    {"components": self.components_, "gamma": gamma},
+                    {"previous_bound": bound if np.isfinite(bound) else None,
+                     "converged": converged},
+                )
+                if converged:
+                    break
+                previous = bound
 
     def _online_state(self) -> dict[str, Any]:
         """Topics kept as ``lambda = scale * M + offset`` (word-major), so that an online
@@ -509,30 +630,63 @@ class LDA(LatentModel):
         self._online = None
         rng = np.random.default_rng(self._seed + 1)
         gamma = self._initial_gamma(counts)
+        first = 0
+        restored = self._restore()
+        if restored is not None:
+            first, arrays, extra = restored
+            first += 1
+            k, v = self.n_components, self.n_features_in_
+            gamma = _checkpoint.expect(arrays, "gamma", gamma.shape, np.float64)
+            state = {
+                "M": _checkpoint.expect(arrays, "M", (v, k), np.float64),
+                "topic_sum": _checkpoint.expect(arrays, "topic_sum", (k,), np.float64),
+            }
+            for name in ("scale", "offset"):
+                value = extra.get(name)
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                    np.isfinite(value) and value >= 0
+                ):
+                    raise io.ModelFileError(f"resume: checkpoint field {name!r} is not a number")
+                state[name] = float(value)
+            try:
+                rng.bit_generator.state = extra["rng"]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise io.ModelFileError("resume: checkpoint field 'rng' is not valid") from exc
+            self._online = state  # topic_sum as saved: recomputing it would round differently
         n_docs = counts.shape[0]
         corpus_size = float(_allreduce(np.array([float(n_docs)]))[0][0])
         # every process takes the same number of steps per pass, or all-reduce would hang
         n_steps = int(_allreduce(np.array([float(math.ceil(n_docs / self.batch_size))]))[0][0])
         n_steps = max(1, math.ceil(n_steps / _dist_world()))
         nonempty = np.diff(counts.indptr) > 0
-        for it in range(self._n_iter()):
-            started = time.perf_counter()
-            order = rng.permutation(n_docs)
-            total_bound = 0.0
-            for batch in np.array_split(order, n_steps):
-                batch = np.sort(batch)
-                g = gamma[batch]
-                bounds = self._online_step(counts[batch], g, n_threads, corpus_size)
-                total_bound += float(bounds.sum())
-                gamma[batch] = g
-            if self.optimize_priors:
-                self._update_alpha(gamma, nonempty)
-            self.bound_.append(float(_allreduce(np.array([total_bound]))[0][0]))
-            self.n_iter_ = it + 1
-            if self.verbose and (it + 1) % self.verbose == 0:
-                self._say(
-                    f"pass {it + 1}: minibatch bound {self.bound_[-1]:.6g} "
-                    f"({time.perf_counter() - started:.2f} s)"
+        n_iter = self._n_iter()
+        with self._progress(n_iter, "online VB passes", first) as progress:
+            for it in range(first, n_iter):
+                started = time.perf_counter()
+                order = rng.permutation(n_docs)
+                total_bound = 0.0
+                for batch in np.array_split(order, n_steps):
+                    batch = np.sort(batch)
+                    g = gamma[batch]
+                    bounds = self._online_step(counts[batch], g, n_threads, corpus_size)
+                    total_bound += float(bounds.sum())
+                    gamma[batch] = g
+                if self.optimize_priors:
+                    self._update_alpha(gamma, nonempty)
+                self.bound_.append(float(_allreduce(np.array([total_bound]))[0][0]))
+                self.n_iter_ = it + 1
+                if self.verbose and (it + 1) % self.verbose == 0:
+                    self._say(
+                        f"pass {it + 1}: minibatch bound {self.bound_[-1]:.6g} "
+                        f"({time.perf_counter() - started:.2f} s)"
+                    )
+                progress.update(it + 1, f"bound {self.bound_[-1]:.6g}")
+                state = self._online
+                self._checkpoint(
+                    it, it == n_iter - 1,
+                    {"gamma": gamma, "M": state["M"], "topic_sum": state["topic_sum"]},
+                    {"scale": state["scale"], "offset": state["offset"],
+                     "rng": rng.bit_generator.state},
                 )
         self._sync_components()
 
@@ -543,64 +697,88 @@ class LDA(LatentModel):
         words = np.repeat(counts.indices.astype(np.int32), reps)
         lengths = np.asarray(counts.sum(axis=1)).ravel().astype(np.int64)
         doc_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        rng = np.random.default_rng(self._seed + 2)
-        z = rng.integers(0, k, size=len(words)).astype(np.int32)
         doc_of = np.repeat(np.arange(len(lengths)), lengths)
-        ndk = np.zeros((len(lengths), k), dtype=np.int32)
-        np.add.at(ndk, (doc_of, z), 1)
         n_shards = n_threads if n_threads > 1 else 1
         shards = shard_bounds(lengths.astype(np.float64) + 1, n_shards)
         n_shards = len(shards) - 1
-        rng_state = rng.integers(1, 2**63 - 1, size=n_shards, dtype=np.int64).view(np.uint64)
-        # start from the seeded topics (as VB does): two sweeps against them, held fixed
-        self._init_lambda(counts)
-        seeded = np.ascontiguousarray(self.components_.T)
-        seeded_local = np.repeat(seeded[None], n_shards, axis=0)
-        seeded_totals = np.repeat(seeded.sum(axis=0)[None], n_shards, axis=0)
-        for _ in range(2):
-            _kernels.gibbs_sweep(
-                words, doc_ptr, z, ndk, seeded_local, seeded_totals, alpha, 0.0, shards,
-                rng_state, True,
-            )
-        del seeded_local
+        n_iter = self._n_iter()
+        # average the topic-word counts over the last sweeps: a smoother point estimate
+        n_average = max(1, min(20, n_iter // 5))
+        first = 0
+        restored = self._restore()
+        if restored is None:
+            rng = np.random.default_rng(self._seed + 2)
+            z = rng.integers(0, k, size=len(words)).astype(np.int32)
+            ndk = np.zeros((len(lengths), k), dtype=np.int32)
+            np.add.at(ndk, (doc_of, z), 1)
+            rng_state = rng.integers(1, 2**63 - 1, size=n_shards, dtype=np.int64).view(np.uint64)
+            # start from the seeded topics (as VB does): two sweeps against them, held fixed
+            self._init_lambda(counts)
+            seeded = np.ascontiguousarray(self.components_.T)
+            seeded_local = np.repeat(seeded[None], n_shards, axis=0)
+            seeded_totals = np.repeat(seeded.sum(axis=0)[None], n_shards, axis=0)
+            for _ in range(2):
+                _kernels.gibbs_sweep(
+                    words, doc_ptr, z, ndk, seeded_local, seeded_totals, alpha, 0.0, shards,
+                    rng_state, True,
+                )
+            del seeded_local
+            average = np.zeros((v, k))
+        else:
+            first, arrays, _ = restored
+            first += 1
+            alpha = self.doc_topic_prior_
+            # only the token topics are stored: the counts are rebuilt from them, so they
+            # cannot disagree with each other, and every topic id is checked first
+            z = _checkpoint.expect(arrays, "z", words.shape, np.int32)
+            if z.size and (z.min() < 0 or z.max() >= k):
+                raise io.ModelFileError(f"resume: checkpoint field 'z' has topics outside [0, {k})")
+            rng_state = _checkpoint.expect(arrays, "rng_state", (n_shards,), np.int64)
+            rng_state = rng_state.view(np.uint64)
+            average = _checkpoint.expect(arrays, "average", (v, k), np.float64)
+            ndk = np.zeros((len(lengths), k), dtype=np.int32)
+            np.add.at(ndk, (doc_of, z), 1)
         nwk = np.zeros((v, k), dtype=np.int64)
         np.add.at(nwk, (words, z), 1)
         nwk = _allreduce(nwk)[0]
         nwk_local = np.empty((n_shards, v, k), dtype=np.int32)
         nk_local = np.empty((n_shards, k), dtype=np.int32)
-        n_iter = self._n_iter()
-        # average the topic-word counts over the last sweeps: a smoother point estimate
-        n_average = max(1, min(20, n_iter // 5))
-        average = np.zeros((v, k))
         total_tokens = float(_allreduce(np.array([float(len(words))]))[0][0])
-        for it in range(n_iter):
-            started = time.perf_counter()
-            nonzeros = _kernels.spread_counts(nwk, nwk_local, nk_local)
-            _kernels.gibbs_sweep(
-                words, doc_ptr, z, ndk, nwk_local, nk_local, alpha, eta, shards, rng_state,
-                False, _kernels.prefer_sparse(k, nonzeros),
-            )
-            # AD-LDA merge: every shard changed only its own tokens' counts
-            nwk += _allreduce(_kernels.shard_delta(nwk, nwk_local))[0].astype(np.int64)
-            if self.optimize_priors and it >= n_iter // 4 and it % 5 == 0:
-                g = ndk[lengths > 0] + alpha
-                elog = digamma(g) - digamma(g.sum(axis=1, keepdims=True))
-                sums, count = _allreduce(elog.sum(axis=0), np.array([float(len(g))]))
-                alpha = _optimize_alpha(
-                    alpha.copy(), sums / max(count[0], 1.0), self._symmetric_prior()
+        with self._progress(n_iter, "Gibbs sweeps", first) as progress:
+            for it in range(first, n_iter):
+                started = time.perf_counter()
+                nonzeros = _kernels.spread_counts(nwk, nwk_local, nk_local)
+                _kernels.gibbs_sweep(
+                    words, doc_ptr, z, ndk, nwk_local, nk_local, alpha, eta, shards, rng_state,
+                    False, _kernels.prefer_sparse(k, nonzeros),
                 )
-                self.doc_topic_prior_ = alpha
-            if it >= n_iter - n_average:
-                average += nwk
-            self.n_iter_ = it + 1
-            if self.verbose and (it + 1) % self.verbose == 0 or it == n_iter - 1:
-                ll = self._gibbs_loglik(nwk, ndk, alpha, eta) / total_tokens
-                self.bound_.append(ll)
-                if self.verbose:
-                    self._say(
-                        f"sweep {it + 1}: log-likelihood per token {ll:.4f} "
-                        f"({time.perf_counter() - started:.2f} s)"
+                # AD-LDA merge: every shard changed only its own tokens' counts
+                nwk += _allreduce(_kernels.shard_delta(nwk, nwk_local))[0].astype(np.int64)
+                if self.optimize_priors and it >= n_iter // 4 and it % 5 == 0:
+                    g = ndk[lengths > 0] + alpha
+                    elog = digamma(g) - digamma(g.sum(axis=1, keepdims=True))
+                    sums, count = _allreduce(elog.sum(axis=0), np.array([float(len(g))]))
+                    alpha = _optimize_alpha(
+                        alpha.copy(), sums / max(count[0], 1.0), self._symmetric_prior()
                     )
+                    self.doc_topic_prior_ = alpha
+                if it >= n_iter - n_average:
+                    average += nwk
+                self.n_iter_ = it + 1
+                if self.verbose and (it + 1) % self.verbose == 0 or it == n_iter - 1:
+                    ll = self._gibbs_loglik(nwk, ndk, alpha, eta) / total_tokens
+                    self.bound_.append(ll)
+                    if self.verbose:
+                        self._say(
+                            f"sweep {it + 1}: log-likelihood per token {ll:.4f} "
+                            f"({time.perf_counter() - started:.2f} s)"
+                        )
+                progress.update(it + 1, f"log-likelihood {self.bound_[-1]:.4f}"
+                                if self.bound_ else "")
+                self._checkpoint(
+                    it, it == n_iter - 1,
+                    {"z": z, "rng_state": rng_state.view(np.int64), "average": average}, {},
+                )
         self.components_ = np.ascontiguousarray((average / n_average).T) + eta
 
     def _gibbs_loglik(

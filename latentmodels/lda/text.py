@@ -21,6 +21,7 @@ import json
 import numbers
 import os
 import re
+import re._parser as _re_parser
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -52,6 +53,98 @@ ENGLISH_STOP_WORDS = frozenset(
     will with within without won would wouldn yet you your yours yourself yourselves
     """.split()
 )
+
+
+#: Token patterns known to be safe, accepted from any source without further analysis.
+KNOWN_TOKEN_PATTERNS = frozenset(
+    {
+        DEFAULT_TOKEN_PATTERN,
+        r"(?u)\b\w\w+\b",  # scikit-learn's CountVectorizer
+        r"(?u)\b\w+\b",
+        r"\b\w\w+\b",
+        r"\b\w+\b",
+        r"\w+",
+        r"\S+",
+        r"[^\W\d_]+",
+        r"[A-Za-z]+",
+        r"[a-z]+",
+    }
+)
+_MAX_PATTERN_LENGTH = 256
+_MAX_REPEATS = 4
+# a repeated item made of these opcodes matches exactly one character each time
+_ONE_CHAR = {"LITERAL", "NOT_LITERAL", "ANY", "IN", "CATEGORY", "RANGE", "NEGATE"}
+
+
+def check_token_pattern(pattern: Any) -> str:
+    """Return ``pattern`` if it is a regular expression that cannot backtrack badly.
+
+    Accepted: the patterns in :data:`KNOWN_TOKEN_PATTERNS`, and patterns of at most 256
+    characters whose repeated items (``*``, ``+``, ``{m,n}`` with n > 1) each match one
+    character (a literal, ``.``, a class such as ``\\w`` or ``[a-z]``), with no
+    back-references and at most four such repeats. That rules out nested quantifiers such
+    as ``(a+)+$`` and ``(a|aa)*$``, whose matching time grows exponentially with the
+    text. Raises ``ValueError`` naming ``token_pattern`` otherwise.
+
+    Example:
+        >>> check_token_pattern(r"[a-z]+(?:'[a-z]+)?")
+        "[a-z]+(?:'[a-z]+)?"
+        >>> check_token_pattern("(a+)+$")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: token_pattern '(a+)+$' is not allowed: a repeated group holds another ...
+    """
+    if not isinstance(pattern, str):
+        raise TypeError(f"token_pattern must be a str, got {type(pattern).__name__}")
+    if pattern in KNOWN_TOKEN_PATTERNS:
+        return pattern
+    if len(pattern) > _MAX_PATTERN_LENGTH:
+        raise ValueError(
+            f"token_pattern is not allowed: longer than {_MAX_PATTERN_LENGTH} characters"
+        )
+    try:
+        parsed = _re_parser.parse(pattern)
+    except (re.error, RecursionError, OverflowError) as exc:
+        raise ValueError(f"token_pattern is not a valid regular expression: {exc}") from exc
+    repeats = [0]
+
+    def visit(items: Any, inside_repeat: bool) -> None:
+        for op, arg in items:
+            name = str(op)
+            if name in ("GROUPREF", "GROUPREF_EXISTS"):
+                raise ValueError(
+                    f"token_pattern {pattern!r} is not allowed: back-references can take "
+                    "exponential time"
+                )
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                low, high, body = arg
+                many = high is _re_parser.MAXREPEAT or high > 1
+                if many:
+                    repeats[0] += 1
+                    single = len(body) == 1 and str(body[0][0]) in _ONE_CHAR
+                    if inside_repeat or not single:
+                        raise ValueError(
+                            f"token_pattern {pattern!r} is not allowed: a repeated group holds "
+                            "another repeat or an alternation (nested quantifiers can take "
+                            "exponential time)"
+                        )
+                visit(body, inside_repeat or many)
+            elif name == "SUBPATTERN":
+                visit(arg[-1], inside_repeat)
+            elif name in ("ATOMIC_GROUP",):
+                visit(arg, inside_repeat)
+            elif name in ("ASSERT", "ASSERT_NOT"):
+                visit(arg[1], inside_repeat)
+            elif name == "BRANCH":
+                for branch in arg[1]:
+                    visit(branch, inside_repeat)
+    visit(parsed, False)
+    if repeats[0] > _MAX_REPEATS:
+        raise ValueError(
+            f"token_pattern {pattern!r} is not allowed: more than {_MAX_REPEATS} repeats "
+            "(their matching time multiplies)"
+        )
+    return pattern
 
 
 def _normalise(text: str, lowercase: bool) -> str:
@@ -100,6 +193,7 @@ class Vocabulary:
             stop = frozenset()
         else:
             stop = frozenset(_normalise(str(w), lowercase) for w in stop_words)
+        check_token_pattern(token_pattern)
         try:
             self._regex = re.compile(token_pattern)
         except (re.error, TypeError) as exc:
@@ -154,16 +248,46 @@ class Vocabulary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Vocabulary:
-        """Rebuild a vocabulary written by :meth:`to_dict`."""
-        if not isinstance(data, dict) or "words" not in data:
+        """Rebuild a vocabulary written by :meth:`to_dict`, trusting nothing in ``data``.
+
+        Every field is checked for its type (words: unique strings; lowercase: a bool;
+        token_pattern: a safe pattern, see :func:`check_token_pattern`; stop_words:
+        strings; min_length: an int >= 0); a bad one raises ``ValueError`` naming it.
+
+        Example:
+            >>> Vocabulary.from_dict(Vocabulary(["a", "b"]).to_dict()).words
+            ['a', 'b']
+        """
+        if not isinstance(data, dict) or not isinstance(data.get("words"), list):
             raise ValueError("vocabulary: expected a dict with a 'words' list")
-        return cls(
-            data["words"],
-            lowercase=data.get("lowercase", True),
-            token_pattern=data.get("token_pattern", DEFAULT_TOKEN_PATTERN),
-            stop_words=data.get("stop_words", []),
-            min_length=data.get("min_length", 1),
-        )
+        unknown = sorted(set(data) - {"words", "lowercase", "token_pattern", "stop_words",
+                                      "min_length"})
+        if unknown:
+            raise ValueError(f"vocabulary: unknown fields {unknown}")
+        words = data["words"]
+        if not all(isinstance(w, str) and w for w in words):
+            raise ValueError("vocabulary.words: every word must be a non-empty string")
+        lowercase = data.get("lowercase", True)
+        if not isinstance(lowercase, bool):
+            raise ValueError(f"vocabulary.lowercase must be true or false, got {lowercase!r}")
+        pattern = data.get("token_pattern", DEFAULT_TOKEN_PATTERN)
+        try:
+            check_token_pattern(pattern)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"vocabulary.token_pattern: {exc}") from exc
+        stop_words = data.get("stop_words", [])
+        if not isinstance(stop_words, list) or not all(isinstance(w, str) for w in stop_words):
+            raise ValueError("vocabulary.stop_words must be a list of strings")
+        min_length = data.get("min_length", 1)
+        if isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 0:
+            raise ValueError(f"vocabulary.min_length must be an int >= 0, got {min_length!r}")
+        try:
+            return cls(
+                words, lowercase=lowercase, token_pattern=pattern, stop_words=stop_words,
+                min_length=min_length,
+            )
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"vocabulary.words: {exc}") from exc
 
 
 def _df_threshold(value: Any, name: str, n_docs: int, default: int) -> int:
