@@ -35,10 +35,10 @@ from .._internal.distributed import (
 )
 from .._internal.validation import check_positive_int, check_random_state
 from ..base import LatentModel, _jsonable_params
-from . import _checkpoint, _kernels, _params
+from . import _checkpoint, _file, _kernels, _params
 from ._data import shard_bounds, to_counts
 from ._progress import FitProgress
-from .text import TextCorpus, Vocabulary
+from .text import TextCorpus
 
 _DEFAULT_ITER = {"batch": 30, "online": 10, "gibbs": 200}
 
@@ -488,6 +488,17 @@ class LDA(LatentModel):
         shards = shard_bounds(lengths + 1, n_shards if n_threads > 1 else 1)
         n_shards = len(shards) - 1
         v, k = exp_elog_beta_t.shape
+        # the kernel trusts its arrays (no bounds checks): their shapes must agree
+        if (
+            counts.shape[1] != v
+            or np.shape(self.doc_topic_prior_) != (k,)
+            or gamma.shape != (counts.shape[0], k)
+            or (counts.nnz and int(counts.indices.max()) >= v)
+        ):
+            raise ValueError(
+                f"the model's arrays disagree (counts {counts.shape}, topics {(v, k)}, "
+                f"doc_topic_prior {np.shape(self.doc_topic_prior_)}); refit or reload the model"
+            )
         sstats = np.zeros((n_shards, v, k) if with_stats else (0, 0, 0))
         bounds = _kernels.vb_estep(
             counts.indptr.astype(np.int64), counts.indices.astype(np.int64), counts.data,
@@ -965,20 +976,41 @@ class LDA(LatentModel):
             "bound": list(self.bound_),
             "vocabulary": None if self.vocabulary_ is None else self.vocabulary_.to_dict(),
         }
+        attributes["digest"] = _file.digest(tensors, attributes, self.get_params(deep=False))
         return tensors, attributes
 
     def _set_state(self, tensors: dict[str, torch.Tensor], attributes: dict[str, Any]) -> None:
-        self.components_ = tensors["components"].numpy().astype(np.float64)
-        self.doc_topic_prior_ = tensors["doc_topic_prior"].numpy().astype(np.float64)
-        self.topic_word_prior_ = float(attributes["topic_word_prior"])
-        self.n_features_in_ = int(attributes["n_features_in"])
-        self.n_iter_ = int(attributes.get("n_iter", 0))
-        self.n_batch_iter_ = int(attributes.get("n_batch_iter", 0))
-        self.mean_doc_length_ = float(attributes.get("mean_doc_length", 100.0))
-        self.bound_ = list(attributes.get("bound", []))
-        vocab = attributes.get("vocabulary")
-        self.vocabulary_ = None if vocab is None else Vocabulary.from_dict(vocab)
-        if self.vocabulary_ is not None and len(self.vocabulary_) != self.n_features_in_:
-            raise ValueError("the saved vocabulary does not match the saved topics")
+        # nothing in the file is trusted: parameters and every recorded shape, count and
+        # value are checked (lda/_file.py) before the model, or a kernel, sees them
+        try:
+            self._check_parameters()
+        except (TypeError, ValueError) as exc:
+            raise io.ModelFileError(f"LDA file field 'params': {exc}") from exc
+        state = _file.checked_state(tensors, attributes, self.get_params(deep=False))
+        for name, value in state.items():
+            setattr(self, name, value)
         self._seed = check_random_state(self.random_state) if self.random_state is not None else 0
 
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> LDA:
+        """Load an LDA saved with :meth:`save`, checking every field of the file.
+
+        Raises :class:`~latentmodels._internal.io.ModelFileError` (a ``ValueError``)
+        naming the field when the file is truncated, corrupt, edited or inconsistent.
+
+        Example:
+            >>> import tempfile, os
+            >>> import numpy as np
+            >>> model = LDA(2, max_iter=5, random_state=0).fit(np.ones((4, 3), dtype=int))
+            >>> path = model.save(os.path.join(tempfile.mkdtemp(), "lda.lm"))
+            >>> LDA.load(path).components_.shape
+            (2, 3)
+        """
+        try:
+            return super().load(path)
+        except (io.ModelFileError, FileNotFoundError):
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+            # what the shared loader lets through (unknown parameters, a header that is
+            # not a JSON object): still a bad file, said as such
+            raise io.ModelFileError(f"{path} is not a valid LDA file: {exc}") from exc
