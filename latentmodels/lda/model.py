@@ -546,7 +546,9 @@ class LDA(LatentModel):
             gamma = _checkpoint.expect(arrays, "gamma", gamma.shape, np.float64)
             if not ((lam > 0).all() and (gamma > 0).all()):
                 raise io.ModelFileError("resume: checkpoint topics and gamma must be > 0")
-            self.components_ = lam
+            # the M-step leaves a transposed (Fortran-ordered) array; sums over it must
+            # see the same memory order to round the same way
+            self.components_ = np.asfortranarray(lam)
             previous = extra.get("previous_bound")
             if previous is None:
                 previous = -np.inf
