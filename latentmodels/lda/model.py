@@ -106,58 +106,103 @@ def _exp_elog_beta(lam_t: np.ndarray) -> np.ndarray:
 
 
 class LDA(LatentModel):
-    """Latent Dirichlet allocation (topic model) fitted by variational Bayes or Gibbs sampling.
+    """Latent Dirichlet allocation (topic model) fitted by Gibbs sampling or variational Bayes.
 
-    Args:
-        n_components: number of topics K.
-        method: ``"gibbs"`` (the default: collapsed Gibbs sampling, sparse where topics
-            are many; on 20 Newsgroups it reaches a lower held-out perplexity than VB at
-            about tomotopy's speed) or ``"vb"`` (variational Bayes; streams minibatches
-            with :meth:`partial_fit` for corpora larger than memory).
-        doc_topic_prior: Dirichlet prior ``alpha`` on each document's topic proportions: a
-            number (symmetric), a length-K array (asymmetric), ``"asymmetric"``
-            (``alpha_k ∝ 1 / (k + sqrt(K))``, summing to 1) or ``None`` for ``1 / K``.
-        topic_word_prior: symmetric Dirichlet prior ``eta`` on each topic's words; ``None``
-            means ``1 / K`` for ``"vb"`` and ``0.01`` for ``"gibbs"``.
-        learning_method: ``"batch"`` (all documents each pass) or ``"online"`` (minibatches,
-            Hoffman et al.'s stochastic updates); VB only.
-        learning_decay: online step size exponent kappa in ``(learning_offset + t)^-kappa``.
-        learning_offset: online step size delay tau0 (down-weights early minibatches).
-        max_iter: passes over the corpus (VB) or sweeps (Gibbs); ``None`` means 30 (batch),
-            10 (online) or 200 (Gibbs).
-        batch_size: documents per online minibatch.
-        total_samples: corpus size assumed by :meth:`partial_fit` (online updates scale the
-            minibatch statistics to it).
-        tol: batch VB stops when the bound improves by less than ``tol`` relative.
-        max_doc_update_iter: most fixed-point iterations per document in the E-step.
-        mean_change_tol: a document's E-step stops when the mean absolute change of its
-            ``gamma`` falls below ``mean_change_tol * max(1, n_d / K)`` (relative to the
-            mean topic count, so long documents are held to the same standard as short).
-        optimize_priors: re-estimate ``doc_topic_prior`` (Minka's fixed point) during fit,
-            keeping it symmetric if it was given as a number.
-        n_jobs: threads for the compiled kernels (``None``: all cores numba sees).
-        random_state: seed (int), ``numpy`` generator or ``None``.
-        verbose: print progress every this many iterations (0: silent).
+    Parameters
+    ----------
+    n_components : int, default=10
+        Number of topics K.
+    method : {"gibbs", "vb"}, default="gibbs"
+        ``"gibbs"``: collapsed Gibbs sampling, sparse where topics are many; on 20
+        Newsgroups it reaches a lower held-out perplexity than VB at about tomotopy's speed.
+        ``"vb"``: variational Bayes; streams minibatches with :meth:`partial_fit` for
+        corpora larger than memory.
+    doc_topic_prior : float, array-like of shape (K,), "asymmetric" or None, default=None
+        Dirichlet prior ``alpha`` on each document's topic proportions: a number
+        (symmetric), K numbers (asymmetric), ``"asymmetric"`` (``alpha_k ∝ 1 / (k +
+        sqrt(K))``, summing to 1) or ``None`` for ``1 / K``.
+    topic_word_prior : float or None, default=None
+        Symmetric Dirichlet prior ``eta`` on each topic's words; ``None`` means ``1 / K``
+        for ``"vb"`` and ``0.01`` for ``"gibbs"``.
+    learning_method : {"batch", "online"}, default="batch"
+        ``"batch"`` (all documents each pass) or ``"online"`` (minibatches, Hoffman et
+        al.'s stochastic updates); VB only.
+    learning_decay : float in (0.5, 1], default=0.7
+        Online step size exponent kappa in ``(learning_offset + t)^-kappa``.
+    learning_offset : float >= 0, default=10.0
+        Online step size delay tau0 (down-weights early minibatches).
+    max_iter : int or None, default=None
+        Passes over the corpus (VB) or sweeps (Gibbs); ``None`` means 30 (batch), 10
+        (online) or 200 (Gibbs).
+    batch_size : int, default=256
+        Documents per online minibatch.
+    total_samples : int, default=1_000_000
+        Corpus size assumed by :meth:`partial_fit` (online updates scale the minibatch
+        statistics to it).
+    tol : float >= 0, default=1e-4
+        Batch VB stops when the bound improves by less than ``tol`` relative.
+    max_doc_update_iter : int, default=100
+        Most fixed-point iterations per document in the E-step.
+    mean_change_tol : float >= 0, default=1e-3
+        A document's E-step stops when the mean absolute change of its ``gamma`` falls
+        below ``mean_change_tol * max(1, n_d / K)`` (relative to the mean topic count, so
+        long documents are held to the same standard as short ones).
+    optimize_priors : bool, default=False
+        Re-estimate ``doc_topic_prior`` (Minka's fixed point) during fit, keeping it
+        symmetric if it was given as a number.
+    n_jobs : int or None, default=None
+        Threads for the compiled kernels (``None``: all cores numba sees).
+    random_state : int, numpy Generator, RandomState or None, default=None
+        Seed of the fit.
+    verbose : int, default=0
+        Print a line every this many iterations (0: silent); a fit lasting more than about
+        a second also draws a progress bar.
+    checkpoint_dir : str, path or None, default=None
+        Folder for checkpoints of the fit (written atomically); ``fit(X, resume=True)``
+        continues from the last one and ends exactly as an uninterrupted fit.
+    checkpoint_every : int or None, default=None
+        Write a checkpoint every this many iterations (``None``: every 10) and after the
+        last one; needs ``checkpoint_dir``.
 
-    Attributes:
-        components_: ``(K, V)`` topic-word pseudo-counts (variational ``lambda`` for VB;
-            word-topic counts plus ``eta`` for Gibbs). Rows normalised: :attr:`topic_word_`.
-        doc_topic_prior_: the ``alpha`` used (length K; re-estimated if asked).
-        topic_word_prior_: the ``eta`` used.
-        vocabulary_: the :class:`~latentmodels.lda.text.Vocabulary` when fitted on a
-            :class:`~latentmodels.lda.text.TextCorpus`, else ``None``.
-        bound_: per-iteration bound (VB) or per-token log-likelihood (Gibbs) history.
-        n_unknown_tokens_: tokens ignored by the last transform because the vocabulary
-            lacks them.
+    Attributes
+    ----------
+    components_ : ndarray of shape (K, V)
+        Topic-word pseudo-counts (variational ``lambda`` for VB; word-topic counts plus
+        ``eta`` for Gibbs). Rows normalised: :attr:`topic_word_`.
+    doc_topic_prior_ : ndarray of shape (K,)
+        The ``alpha`` used (re-estimated if asked).
+    topic_word_prior_ : float
+        The ``eta`` used.
+    n_features_in_ : int
+        Number of words V.
+    vocabulary_ : Vocabulary or None
+        The :class:`~latentmodels.lda.text.Vocabulary` when fitted on a
+        :class:`~latentmodels.lda.text.TextCorpus`, else ``None``.
+    bound_ : list of float
+        Per-iteration bound (VB) or per-token log-likelihood (Gibbs) history.
+    n_iter_, n_batch_iter_ : int
+        Iterations (passes or sweeps) and online minibatch updates done.
+    mean_doc_length_ : float
+        Mean training document length (the default length of :meth:`sample`).
+    n_unknown_tokens_ : int
+        Tokens ignored by the last transform because the vocabulary lacks them.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.lda.model import LDA
-        >>> rng = np.random.default_rng(0)
-        >>> X = rng.poisson(1.0, size=(40, 30))
-        >>> lda = LDA(n_components=3, random_state=0).fit(X)
-        >>> lda.transform(X[:2]).shape, lda.components_.shape
-        ((2, 3), (3, 30))
+    Notes
+    -----
+    Hyper-parameter rules are declared in ``_parameter_constraints`` and checked by
+    scikit-learn's ``_validate_params`` when fitting. Under ``torchrun`` the fit joins the
+    process group itself; each process passes its own documents. Saved files are checked
+    field by field when loaded (:meth:`load`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.lda.model import LDA
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.poisson(1.0, size=(40, 30))
+    >>> lda = LDA(n_components=3, random_state=0).fit(X)
+    >>> lda.transform(X[:2]).shape, lda.components_.shape
+    ((2, 3), (3, 30))
     """
 
     def __init__(
@@ -298,13 +343,34 @@ class LDA(LatentModel):
 
     # -- fitting -----------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> LDA:
-        """Fit topics to ``X``: a :class:`~latentmodels.lda.text.TextCorpus`, or a
-        ``(n_documents, n_words)`` matrix of counts (scipy sparse, numpy, torch).
+        """Fit topics to ``X``.
 
-        Under ``torchrun`` the process joins the group itself and each process passes its
-        own documents (same words). With ``checkpoint_dir`` set, the fit writes a
-        checkpoint every ``checkpoint_every`` iterations; ``resume=True`` continues from
-        it and ends with exactly the parameters of an uninterrupted fit.
+        Parameters
+        ----------
+        X : TextCorpus, sparse matrix, ndarray or torch.Tensor of shape (n_documents, V)
+            A :class:`~latentmodels.lda.text.TextCorpus` or a matrix of word counts (any
+            scipy sparse format, numpy, torch). Under ``torchrun`` the process joins the
+            group itself and each process passes its own documents (same words).
+        y : None
+            Ignored.
+        resume : bool, default=False
+            Continue from the last checkpoint in ``checkpoint_dir`` (start afresh if there
+            is none); the result is exactly that of an uninterrupted fit.
+
+        Returns
+        -------
+        LDA
+            ``self``, fitted.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile
+        >>> X = np.random.default_rng(0).poisson(1.0, (20, 10))
+        >>> folder = tempfile.mkdtemp()
+        >>> a = LDA(2, max_iter=6, random_state=0, checkpoint_dir=folder, checkpoint_every=2).fit(X)
+        >>> b = LDA(2, max_iter=6, random_state=0, checkpoint_dir=folder).fit(X, resume=True)
+        >>> bool((a.components_ == b.components_).all())
+        True
         """
         if not isinstance(resume, bool):
             raise TypeError(f"resume must be True or False, got {resume!r}")
@@ -409,16 +475,29 @@ class LDA(LatentModel):
     def partial_fit(self, X: Any, y: Any = None) -> LDA:
         """One online VB update from a minibatch ``X`` (streams corpora larger than memory).
 
-        The first call sets up the model (vocabulary from a TextCorpus); statistics are
-        scaled to ``total_samples`` documents. Requires ``method="vb"``.
+        The first call sets up the model (vocabulary from a TextCorpus); statistics are scaled
+        to ``total_samples`` documents. Requires ``method="vb"``.
 
-        Example:
-            >>> import numpy as np
-            >>> lda = LDA(n_components=2, method="vb", total_samples=100, random_state=0)
-            >>> for _ in range(3):
-            ...     _ = lda.partial_fit(np.random.default_rng(0).poisson(1, (10, 8)))
-            >>> lda.n_batch_iter_
-            3
+        Parameters
+        ----------
+        X : TextCorpus, sparse matrix or ndarray of shape (n_documents, V)
+            The minibatch's word counts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        LDA
+            ``self``, updated.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lda = LDA(n_components=2, method="vb", total_samples=100, random_state=0)
+        >>> for _ in range(3):
+        ...     _ = lda.partial_fit(np.random.default_rng(0).poisson(1, (10, 8)))
+        >>> lda.n_batch_iter_
+        3
         """
         self._check_parameters()
         if self.method != "vb":
@@ -810,7 +889,15 @@ class LDA(LatentModel):
     # -- the contract ------------------------------------------------------------------
     @property
     def topic_word_(self) -> np.ndarray:
-        """``(K, V)`` topic-word distributions (rows of :attr:`components_` normalised)."""
+        """Topic-word distributions: rows of :attr:`components_` normalised, shape (K, V).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lda = LDA(2, max_iter=5, random_state=0).fit(np.ones((4, 3), dtype=int))
+        >>> np.allclose(lda.topic_word_.sum(axis=1), 1.0)
+        True
+        """
         check_is_fitted(self, "components_")
         return self.components_ / self.components_.sum(axis=1, keepdims=True)
 
@@ -822,24 +909,73 @@ class LDA(LatentModel):
         return gamma, bounds
 
     def transform(self, X: Any) -> np.ndarray:
-        """Topic proportions ``(n_documents, K)`` of each document (rows sum to 1).
+        """Topic proportions of each document; rows sum to 1.
 
-        ``X`` is a count matrix with the model's words as columns, a TextCorpus (words
-        matched by name) or a list of raw strings (when fitted on a TextCorpus). Unknown
-        words are ignored and counted in ``n_unknown_tokens_``; an empty document gets the
-        prior mean ``alpha / sum(alpha)``. Deterministic: no random restarts.
+        Unknown words are ignored and counted in ``n_unknown_tokens_``; an empty document
+        gets the prior mean ``alpha / sum(alpha)``. Deterministic: no random restarts.
+
+        Parameters
+        ----------
+        X : TextCorpus, list of str, sparse matrix or ndarray of shape (n_documents, V)
+            Counts with the model's words as columns, a TextCorpus (words matched by name)
+            or raw strings (when fitted on a TextCorpus).
+
+        Returns
+        -------
+        ndarray of shape (n_documents, K)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).poisson(1.0, (20, 10))
+        >>> theta = LDA(2, max_iter=5, random_state=0).fit(X).transform(X[:3])
+        >>> theta.shape, np.allclose(theta.sum(axis=1), 1.0)
+        ((3, 2), True)
         """
         gamma, _ = self._gamma(self._new_counts(X))
         return gamma / gamma.sum(axis=1, keepdims=True)
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
-        """Fit, then return the topic proportions of ``X``."""
+        """Fit, then return the topic proportions of ``X``.
+
+        Parameters
+        ----------
+        X : TextCorpus, sparse matrix or ndarray of shape (n_documents, V)
+            Training counts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_documents, K)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).poisson(1.0, (20, 10))
+        >>> LDA(2, max_iter=5, random_state=0).fit_transform(X).shape
+        (20, 2)
+        """
         return self.fit(X).transform(X)
 
     def inverse_transform(self, Z: Any) -> np.ndarray:
-        """Word distributions ``(n, V)`` of topic mixtures ``Z`` ``(n, K)``: ``Z @ topic_word_``.
+        """Word distributions of topic mixtures: ``Z @ topic_word_``.
 
-        Rows of ``Z`` are normalised to sum to 1 first (they must be non-negative).
+        Parameters
+        ----------
+        Z : array-like of shape (n, K) or (K,)
+            Non-negative topic weights; each row is normalised to sum to 1 first.
+
+        Returns
+        -------
+        ndarray of shape (n, V)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lda = LDA(2, max_iter=5, random_state=0).fit(np.ones((4, 3), dtype=int))
+        >>> lda.inverse_transform([[1.0, 0.0]]).shape
+        (1, 3)
         """
         check_is_fitted(self, "components_")
         if isinstance(Z, torch.Tensor):
@@ -868,15 +1004,27 @@ class LDA(LatentModel):
     ) -> Any:
         """Generate documents from the model: ``theta ~ Dir(alpha)``, then words.
 
-        Lengths are Poisson with the training mean (or exactly ``doc_length``). Returns a
-        CSR count matrix ``(n_samples, V)``, or with ``as_text=True`` (needs a vocabulary)
-        a list of strings.
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of documents.
+        doc_length : int or None, default=None
+            Tokens per document; ``None`` draws Poisson lengths with the training mean.
+        as_text : bool, default=False
+            Return strings of words (needs a vocabulary) instead of counts.
+        random_state : int, numpy Generator or None, default=None
+            Seed of the draws.
 
-        Example:
-            >>> import numpy as np
-            >>> lda = LDA(n_components=2, random_state=0).fit(np.ones((5, 4), dtype=int))
-            >>> lda.sample(3, doc_length=7, random_state=0).sum(axis=1).A1.tolist()
-            [7.0, 7.0, 7.0]
+        Returns
+        -------
+        scipy.sparse.csr_matrix of shape (n_samples, V), or list of str
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lda = LDA(n_components=2, random_state=0).fit(np.ones((5, 4), dtype=int))
+        >>> lda.sample(3, doc_length=7, random_state=0).sum(axis=1).A1.tolist()
+        [7.0, 7.0, 7.0]
         """
         check_is_fitted(self, "components_")
         n_samples = check_positive_int(n_samples, "n_samples")
@@ -913,8 +1061,24 @@ class LDA(LatentModel):
         """Per-document variational lower bound on ``log p(w_d | topics)`` (nats).
 
         ``sum_w n_dw log sum_k exp(E[log theta_dk] + E[log beta_kw]) + E[log p(theta_d |
-        alpha) - log q(theta_d)]``: the document's part of the evidence lower bound, with
-        the topics' own prior term left out (it is not a per-document quantity).
+        alpha) - log q(theta_d)]``: the document's part of the evidence lower bound, with the
+        topics' own prior term left out (it is not a per-document quantity).
+
+        Parameters
+        ----------
+        X : TextCorpus, list of str, sparse matrix or ndarray of shape (n_documents, V)
+            Documents to score.
+
+        Returns
+        -------
+        ndarray of shape (n_documents,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).poisson(1.0, (20, 10))
+        >>> bool((LDA(2, max_iter=5, random_state=0).fit(X).score_samples(X) < 0).all())
+        True
         """
         _, bounds = self._gamma(self._new_counts(X))
         return bounds
@@ -925,6 +1089,22 @@ class LDA(LatentModel):
         It scores documents whose proportions were fitted on all of their words, so it is
         optimistic for held-out evaluation; compare models (or libraries) with
         :func:`latentmodels.metrics.topics.document_completion_perplexity` instead.
+
+        Parameters
+        ----------
+        X : TextCorpus, list of str, sparse matrix or ndarray of shape (n_documents, V)
+            Documents with at least one token in all.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).poisson(1.0, (20, 10))
+        >>> LDA(2, max_iter=5, random_state=0).fit(X).perplexity(X) > 1.0
+        True
         """
         counts = self._new_counts(X)
         total = counts.sum()
@@ -935,14 +1115,24 @@ class LDA(LatentModel):
 
     # -- reading the topics ------------------------------------------------------------
     def top_words(self, n: int = 10) -> list[list[str]]:
-        """The ``n`` most probable words of each topic (word ids as strings without a
-        vocabulary).
+        """The ``n`` most probable words of each topic (word ids as strings without a vocabulary).
 
-        Example:
-            >>> import numpy as np
-            >>> LDA(n_components=2, random_state=0).fit(np.eye(4, dtype=int)).top_words(2)[0]
-            ... # doctest: +SKIP
-            ['1', '3']
+        Parameters
+        ----------
+        n : int, default=10
+            Words per topic.
+
+        Returns
+        -------
+        list of list of str
+            One list per topic, most probable word first.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lda = LDA(n_components=2, random_state=0).fit(np.eye(4, dtype=int))
+        >>> [len(words) for words in lda.top_words(2)]
+        [2, 2]
         """
         check_is_fitted(self, "components_")
         n = check_positive_int(n, "n")
@@ -952,7 +1142,27 @@ class LDA(LatentModel):
         return [[self.vocabulary_.words[i] for i in row] for row in order]
 
     def print_topics(self, n: int = 10, file: TextIO | None = None) -> str:
-        """Print (and return) one line per topic: its share of the corpus and top words."""
+        """Print (and return) one line per topic: its share of the corpus and top words.
+
+        Parameters
+        ----------
+        n : int, default=10
+            Words per topic.
+        file : text stream or None, default=None
+            Where to print (standard output by default).
+
+        Returns
+        -------
+        str
+            The printed text.
+
+        Examples
+        --------
+        >>> import io, numpy as np
+        >>> lda = LDA(n_components=2, random_state=0).fit(np.eye(4, dtype=int))
+        >>> lda.print_topics(2, file=io.StringIO()).count("topic")
+        2
+        """
         weight = self.components_.sum(axis=1) - self.topic_word_prior_ * self.n_features_in_
         share = weight / max(weight.sum(), 1e-300)
         lines = [
@@ -997,16 +1207,29 @@ class LDA(LatentModel):
     def load(cls, path: str | os.PathLike) -> LDA:
         """Load an LDA saved with :meth:`save`, checking every field of the file.
 
-        Raises :class:`~latentmodels._internal.io.ModelFileError` (a ``ValueError``)
-        naming the field when the file is truncated, corrupt, edited or inconsistent.
+        Parameters
+        ----------
+        path : str or path
+            The file.
 
-        Example:
-            >>> import tempfile, os
-            >>> import numpy as np
-            >>> model = LDA(2, max_iter=5, random_state=0).fit(np.ones((4, 3), dtype=int))
-            >>> path = model.save(os.path.join(tempfile.mkdtemp(), "lda.lm"))
-            >>> LDA.load(path).components_.shape
-            (2, 3)
+        Returns
+        -------
+        LDA
+
+        Raises
+        ------
+        ModelFileError
+            (a ``ValueError``) naming the field when the file is truncated, corrupt, edited or
+            inconsistent.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> import numpy as np
+        >>> model = LDA(2, max_iter=5, random_state=0).fit(np.ones((4, 3), dtype=int))
+        >>> path = model.save(os.path.join(tempfile.mkdtemp(), "lda.lm"))
+        >>> LDA.load(path).components_.shape
+        (2, 3)
         """
         try:
             return super().load(path)
