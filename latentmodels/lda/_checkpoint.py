@@ -32,9 +32,10 @@ DEFAULT_EVERY = 10
 def data_digest(counts: sp.csr_matrix) -> str:
     """SHA-256 of a CSR matrix's shape and contents (the data a checkpoint belongs to).
 
-    Example:
-        >>> len(data_digest(sp.csr_matrix(np.eye(2))))
-        64
+    Examples
+    --------
+    >>> len(data_digest(sp.csr_matrix(np.eye(2))))
+    64
     """
     digest = hashlib.sha256(repr(counts.shape).encode())
     for array in (counts.indptr, counts.indices, counts.data):
@@ -45,18 +46,24 @@ def data_digest(counts: sp.csr_matrix) -> str:
 class Checkpointer:
     """Writes and reads one rank's checkpoint file in ``directory``.
 
-    Args:
-        directory: the folder (created on first write).
-        every: write after every this many iterations (and after the last).
-        signature: JSON-able settings a resume must match exactly.
-        rank: this process's ``torch.distributed`` rank (0 outside a group).
+    Parameters
+    ----------
+    directory
+        The folder (created on first write).
+    every
+        Write after every this many iterations (and after the last).
+    signature
+        JSON-able settings a resume must match exactly.
+    rank
+        This process's ``torch.distributed`` rank (0 outside a group).
 
-    Example:
-        >>> import tempfile
-        >>> ck = Checkpointer(tempfile.mkdtemp(), 2, {"seed": 1})
-        >>> ck.save(1, {"x": np.arange(3.0)}, {"bound": [1.0]})
-        >>> ck.load()[0], ck.load()[1]["x"].tolist()
-        (1, [0.0, 1.0, 2.0])
+    Examples
+    --------
+    >>> import tempfile
+    >>> ck = Checkpointer(tempfile.mkdtemp(), 2, {"seed": 1})
+    >>> ck.save(1, {"x": np.arange(3.0)}, {"bound": [1.0]})
+    >>> ck.load()[0], ck.load()[1]["x"].tolist()
+    (1, [0.0, 1.0, 2.0])
     """
 
     def __init__(

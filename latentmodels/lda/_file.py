@@ -39,9 +39,10 @@ def digest(
 ) -> str:
     """SHA-256 over the tensors (name, dtype, shape, bytes), attributes and parameters.
 
-    Example:
-        >>> len(digest({"a": torch.zeros(2)}, {"n": 1}, {"k": 2}))
-        64
+    Examples
+    --------
+    >>> len(digest({"a": torch.zeros(2)}, {"n": 1}, {"k": 2}))
+    64
     """
     h = hashlib.sha256()
     for name in sorted(tensors):

@@ -62,11 +62,12 @@ def _number(value: Any) -> str:
 def explain(name: str, value: Any, constraints: list[Any]) -> str:
     """One line saying which rule ``value`` of parameter ``name`` breaks.
 
-    Example:
-        >>> explain("n_components", 0, PARAMETER_CONSTRAINTS["n_components"])
-        'n_components must be >= 1, got 0'
-        >>> explain("method", "em", PARAMETER_CONSTRAINTS["method"])
-        "method must be one of 'vb', 'gibbs'; got 'em'"
+    Examples
+    --------
+    >>> explain("n_components", 0, PARAMETER_CONSTRAINTS["n_components"])
+    'n_components must be >= 1, got 0'
+    >>> explain("method", "em", PARAMETER_CONSTRAINTS["method"])
+    "method must be one of 'vb', 'gibbs'; got 'em'"
     """
     options = [c for c in constraints if isinstance(c, StrOptions)]
     intervals = [c for c in constraints if isinstance(c, Interval)]

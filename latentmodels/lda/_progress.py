@@ -16,10 +16,11 @@ class FitProgress:
     Nothing is drawn when ``enabled`` is false (``verbose`` off, or a rank other than
     0), nor before the fit has run :data:`SHOW_AFTER_S` seconds.
 
-    Example:
-        >>> with FitProgress(True, 3, "Gibbs sweeps") as progress:
-        ...     for it in range(3):
-        ...         progress.update(it + 1, "ll -7.1")
+    Examples
+    --------
+    >>> with FitProgress(True, 3, "Gibbs sweeps") as progress:
+    ...     for it in range(3):
+    ...         progress.update(it + 1, "ll -7.1")
     """
 
     def __init__(self, enabled: bool, total: int, label: str, *, start: int = 0) -> None:
