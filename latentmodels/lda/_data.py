@@ -15,8 +15,33 @@ from .text import TextCorpus, Vocabulary
 def check_counts(X: Any, name: str = "X", *, allow_empty: bool = False) -> sp.csr_matrix:
     """Return ``X`` as a float64 CSR matrix of non-negative integer counts.
 
-    Accepts scipy sparse matrices (e.g. ``CountVectorizer`` output), numpy arrays, torch
-    tensors and nested lists of shape ``(n_documents, n_words)``.
+    Parameters
+    ----------
+    X : sparse matrix or array, ndarray, torch.Tensor or nested lists
+        Shape ``(n_documents, n_words)``; any scipy sparse format (e.g. ``CountVectorizer``
+        output).
+    name : str, default="X"
+        The argument's name in error messages.
+    allow_empty : bool, default=False
+        Accept zero documents.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Summed duplicates, sorted indices, explicit zeros removed.
+
+    Raises
+    ------
+    ValueError
+        Negative, fractional, NaN or infinite counts, or a wrong shape.
+    TypeError
+        Non-numeric input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_counts(np.array([[0, 2], [1, 0]])).toarray().tolist()
+    [[0.0, 2.0], [1.0, 0.0]]
     """
     if sp.issparse(X):
         if X.ndim != 2:
@@ -62,9 +87,30 @@ def to_counts(
 ) -> tuple[sp.csr_matrix, int]:
     """Counts aligned with a fitted model's words, and the number of unknown tokens dropped.
 
-    ``X`` may be a :class:`TextCorpus` (its words are matched to ``vocabulary`` by name),
-    a list of raw strings (tokenised with ``vocabulary``'s rules) or a count matrix whose
-    columns must be the model's words.
+    Parameters
+    ----------
+    X : TextCorpus, list of str or count matrix
+        A :class:`TextCorpus` (its words are matched to ``vocabulary`` by name), raw
+        strings (tokenised with ``vocabulary``'s rules) or counts whose columns must be the
+        model's words.
+    vocabulary : Vocabulary or None
+        The model's vocabulary.
+    n_features : int or None
+        The model's number of words (None before fitting).
+    name : str, default="X"
+        The argument's name in error messages.
+
+    Returns
+    -------
+    counts : scipy.sparse.csr_matrix
+    unknown : int
+
+    Examples
+    --------
+    >>> from latentmodels.lda.text import Vocabulary
+    >>> counts, unknown = to_counts(["cat hat cat"], Vocabulary(["cat"]), 1)
+    >>> counts.toarray().tolist(), unknown
+    ([[2.0]], 1)
     """
     if isinstance(X, TextCorpus):
         if vocabulary is None or X.vocabulary.words == vocabulary.words:
@@ -114,7 +160,24 @@ def _check_width(
 
 
 def shard_bounds(weights: np.ndarray, n_shards: int) -> np.ndarray:
-    """Split items with ``weights`` into ``n_shards`` contiguous runs of similar weight."""
+    """Split items with ``weights`` into ``n_shards`` contiguous runs of similar weight.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (n,)
+    n_shards : int
+
+    Returns
+    -------
+    ndarray of int64
+        Run boundaries, from 0 to ``n`` (at most ``n_shards + 1`` entries).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> shard_bounds(np.ones(6), 3).tolist()
+    [0, 2, 4, 6]
+    """
     n = len(weights)
     n_shards = max(1, min(n_shards, n)) if n else 1
     cumulative = np.concatenate([[0.0], np.cumsum(weights, dtype=np.float64)])

@@ -13,10 +13,11 @@ its own documents).
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 
 import numba
 import numpy as np
@@ -25,49 +26,39 @@ import torch
 from scipy.special import digamma, gammaln, polygamma
 from sklearn.utils.validation import check_is_fitted
 
-from .._internal.validation import (
-    check_choice,
-    check_number,
-    check_positive_int,
-    check_random_state,
+from .._internal import io
+from .._internal.distributed import (
+    allreduce_arrays,
+    broadcast_arrays,
+    distributed_info,
+    ensure_process_group,
 )
-from ..base import LatentModel
-from . import _kernels
+from .._internal.validation import check_positive_int, check_random_state
+from ..base import LatentModel, _jsonable_params
+from . import _checkpoint, _file, _kernels, _params
 from ._data import shard_bounds, to_counts
-from .text import TextCorpus, Vocabulary
+from ._progress import FitProgress
+from .text import TextCorpus
 
 _DEFAULT_ITER = {"batch": 30, "online": 10, "gibbs": 200}
 
 
 # -- small helpers ---------------------------------------------------------------------
 def _dist_world() -> int:
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_world_size()
-    return 1
+    return distributed_info()[1]
 
 
 def _allreduce(*arrays: np.ndarray) -> list[np.ndarray]:
-    """Sum arrays over ``torch.distributed`` processes (identity when not initialised)."""
+    """Sum arrays over the process group, each keeping its dtype (identity outside one)."""
     if _dist_world() == 1:
         return list(arrays)
-    flat = np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
-    tensor = torch.from_numpy(flat)
-    torch.distributed.all_reduce(tensor, op=torch.distributed.ReduceOp.SUM)
-    out, pos, reduced = [], 0, tensor.numpy()
-    for a in arrays:
-        size = int(np.size(a))
-        out.append(reduced[pos : pos + size].reshape(np.shape(a)).astype(np.asarray(a).dtype))
-        pos += size
-    return out
+    summed = allreduce_arrays({str(i): np.asarray(a) for i, a in enumerate(arrays)})
+    return [summed[str(i)].astype(np.asarray(a).dtype) for i, a in enumerate(arrays)]
 
 
 def _broadcast(array: np.ndarray) -> np.ndarray:
     """Rank 0's copy of ``array`` on every process, so all ranks start from one point."""
-    if _dist_world() == 1:
-        return array
-    tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float64).copy())
-    torch.distributed.broadcast(tensor, src=0)
-    return tensor.numpy().astype(array.dtype)
+    return broadcast_arrays({"array": array})["array"]
 
 
 @contextmanager
@@ -115,58 +106,103 @@ def _exp_elog_beta(lam_t: np.ndarray) -> np.ndarray:
 
 
 class LDA(LatentModel):
-    """Latent Dirichlet allocation (topic model) fitted by variational Bayes or Gibbs sampling.
+    """Latent Dirichlet allocation (topic model) fitted by Gibbs sampling or variational Bayes.
 
-    Args:
-        n_components: number of topics K.
-        method: ``"gibbs"`` (the default: collapsed Gibbs sampling, sparse where topics
-            are many; on 20 Newsgroups it reaches a lower held-out perplexity than VB at
-            about tomotopy's speed) or ``"vb"`` (variational Bayes; streams minibatches
-            with :meth:`partial_fit` for corpora larger than memory).
-        doc_topic_prior: Dirichlet prior ``alpha`` on each document's topic proportions: a
-            number (symmetric), a length-K array (asymmetric), ``"asymmetric"``
-            (``alpha_k ∝ 1 / (k + sqrt(K))``, summing to 1) or ``None`` for ``1 / K``.
-        topic_word_prior: symmetric Dirichlet prior ``eta`` on each topic's words; ``None``
-            means ``1 / K`` for ``"vb"`` and ``0.01`` for ``"gibbs"``.
-        learning_method: ``"batch"`` (all documents each pass) or ``"online"`` (minibatches,
-            Hoffman et al.'s stochastic updates); VB only.
-        learning_decay: online step size exponent kappa in ``(learning_offset + t)^-kappa``.
-        learning_offset: online step size delay tau0 (down-weights early minibatches).
-        max_iter: passes over the corpus (VB) or sweeps (Gibbs); ``None`` means 30 (batch),
-            10 (online) or 200 (Gibbs).
-        batch_size: documents per online minibatch.
-        total_samples: corpus size assumed by :meth:`partial_fit` (online updates scale the
-            minibatch statistics to it).
-        tol: batch VB stops when the bound improves by less than ``tol`` relative.
-        max_doc_update_iter: most fixed-point iterations per document in the E-step.
-        mean_change_tol: a document's E-step stops when the mean absolute change of its
-            ``gamma`` falls below ``mean_change_tol * max(1, n_d / K)`` (relative to the
-            mean topic count, so long documents are held to the same standard as short).
-        optimize_priors: re-estimate ``doc_topic_prior`` (Minka's fixed point) during fit,
-            keeping it symmetric if it was given as a number.
-        n_jobs: threads for the compiled kernels (``None``: all cores numba sees).
-        random_state: seed (int), ``numpy`` generator or ``None``.
-        verbose: print progress every this many iterations (0: silent).
+    Parameters
+    ----------
+    n_components : int, default=10
+        Number of topics K.
+    method : {"gibbs", "vb"}, default="gibbs"
+        ``"gibbs"``: collapsed Gibbs sampling, sparse where topics are many; on 20
+        Newsgroups it reaches a lower held-out perplexity than VB at about tomotopy's speed.
+        ``"vb"``: variational Bayes; streams minibatches with :meth:`partial_fit` for
+        corpora larger than memory.
+    doc_topic_prior : float, array-like of shape (K,), "asymmetric" or None, default=None
+        Dirichlet prior ``alpha`` on each document's topic proportions: a number
+        (symmetric), K numbers (asymmetric), ``"asymmetric"`` (``alpha_k ∝ 1 / (k +
+        sqrt(K))``, summing to 1) or ``None`` for ``1 / K``.
+    topic_word_prior : float or None, default=None
+        Symmetric Dirichlet prior ``eta`` on each topic's words; ``None`` means ``1 / K``
+        for ``"vb"`` and ``0.01`` for ``"gibbs"``.
+    learning_method : {"batch", "online"}, default="batch"
+        ``"batch"`` (all documents each pass) or ``"online"`` (minibatches, Hoffman et
+        al.'s stochastic updates); VB only.
+    learning_decay : float in (0.5, 1], default=0.7
+        Online step size exponent kappa in ``(learning_offset + t)^-kappa``.
+    learning_offset : float >= 0, default=10.0
+        Online step size delay tau0 (down-weights early minibatches).
+    max_iter : int or None, default=None
+        Passes over the corpus (VB) or sweeps (Gibbs); ``None`` means 30 (batch), 10
+        (online) or 200 (Gibbs).
+    batch_size : int, default=256
+        Documents per online minibatch.
+    total_samples : int, default=1_000_000
+        Corpus size assumed by :meth:`partial_fit` (online updates scale the minibatch
+        statistics to it).
+    tol : float >= 0, default=1e-4
+        Batch VB stops when the bound improves by less than ``tol`` relative.
+    max_doc_update_iter : int, default=100
+        Most fixed-point iterations per document in the E-step.
+    mean_change_tol : float >= 0, default=1e-3
+        A document's E-step stops when the mean absolute change of its ``gamma`` falls
+        below ``mean_change_tol * max(1, n_d / K)`` (relative to the mean topic count, so
+        long documents are held to the same standard as short ones).
+    optimize_priors : bool, default=False
+        Re-estimate ``doc_topic_prior`` (Minka's fixed point) during fit, keeping it
+        symmetric if it was given as a number.
+    n_jobs : int or None, default=None
+        Threads for the compiled kernels (``None``: all cores numba sees).
+    random_state : int, numpy Generator, RandomState or None, default=None
+        Seed of the fit.
+    verbose : int, default=0
+        Print a line every this many iterations (0: silent); a fit lasting more than about
+        a second also draws a progress bar.
+    checkpoint_dir : str, path or None, default=None
+        Folder for checkpoints of the fit (written atomically); ``fit(X, resume=True)``
+        continues from the last one and ends exactly as an uninterrupted fit.
+    checkpoint_every : int or None, default=None
+        Write a checkpoint every this many iterations (``None``: every 10) and after the
+        last one; needs ``checkpoint_dir``.
 
-    Attributes:
-        components_: ``(K, V)`` topic-word pseudo-counts (variational ``lambda`` for VB;
-            word-topic counts plus ``eta`` for Gibbs). Rows normalised: :attr:`topic_word_`.
-        doc_topic_prior_: the ``alpha`` used (length K; re-estimated if asked).
-        topic_word_prior_: the ``eta`` used.
-        vocabulary_: the :class:`~latentmodels.lda.text.Vocabulary` when fitted on a
-            :class:`~latentmodels.lda.text.TextCorpus`, else ``None``.
-        bound_: per-iteration bound (VB) or per-token log-likelihood (Gibbs) history.
-        n_unknown_tokens_: tokens ignored by the last transform because the vocabulary
-            lacks them.
+    Attributes
+    ----------
+    components_ : ndarray of shape (K, V)
+        Topic-word pseudo-counts (variational ``lambda`` for VB; word-topic counts plus
+        ``eta`` for Gibbs). Rows normalised: :attr:`topic_word_`.
+    doc_topic_prior_ : ndarray of shape (K,)
+        The ``alpha`` used (re-estimated if asked).
+    topic_word_prior_ : float
+        The ``eta`` used.
+    n_features_in_ : int
+        Number of words V.
+    vocabulary_ : Vocabulary or None
+        The :class:`~latentmodels.lda.text.Vocabulary` when fitted on a
+        :class:`~latentmodels.lda.text.TextCorpus`, else ``None``.
+    bound_ : list of float
+        Per-iteration bound (VB) or per-token log-likelihood (Gibbs) history.
+    n_iter_, n_batch_iter_ : int
+        Iterations (passes or sweeps) and online minibatch updates done.
+    mean_doc_length_ : float
+        Mean training document length (the default length of :meth:`sample`).
+    n_unknown_tokens_ : int
+        Tokens ignored by the last transform because the vocabulary lacks them.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.lda.model import LDA
-        >>> rng = np.random.default_rng(0)
-        >>> X = rng.poisson(1.0, size=(40, 30))
-        >>> lda = LDA(n_components=3, random_state=0).fit(X)
-        >>> lda.transform(X[:2]).shape, lda.components_.shape
-        ((2, 3), (3, 30))
+    Notes
+    -----
+    Hyper-parameter rules are declared in ``_parameter_constraints`` and checked by
+    scikit-learn's ``_validate_params`` when fitting. Under ``torchrun`` the fit joins the
+    process group itself; each process passes its own documents. Saved files are checked
+    field by field when loaded (:meth:`load`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.lda.model import LDA
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.poisson(1.0, size=(40, 30))
+    >>> lda = LDA(n_components=3, random_state=0).fit(X)
+    >>> lda.transform(X[:2]).shape, lda.components_.shape
+    ((2, 3), (3, 30))
     """
 
     def __init__(
@@ -189,6 +225,8 @@ class LDA(LatentModel):
         n_jobs: int | None = None,
         random_state: Any = None,
         verbose: int = 0,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int | None = None,
     ) -> None:
         self.n_components = n_components
         self.method = method
@@ -207,50 +245,55 @@ class LDA(LatentModel):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
 
     # -- parameters --------------------------------------------------------------------
-    def _check_params(self) -> None:
-        check_positive_int(self.n_components, "n_components")
-        check_choice(self.method, "method", ("vb", "gibbs"))
-        check_choice(self.learning_method, "learning_method", ("batch", "online"))
-        check_number(self.learning_decay, "learning_decay", low=0.5, high=1.0, low_inclusive=False)
-        check_number(self.learning_offset, "learning_offset", low=0.0)
-        if self.max_iter is not None:
-            check_positive_int(self.max_iter, "max_iter")
-        check_positive_int(self.batch_size, "batch_size")
-        check_positive_int(self.total_samples, "total_samples")
-        check_number(self.tol, "tol", low=0.0)
-        check_positive_int(self.max_doc_update_iter, "max_doc_update_iter")
-        check_number(self.mean_change_tol, "mean_change_tol", low=0.0)
-        if self.n_jobs is not None:
-            check_positive_int(self.n_jobs, "n_jobs")
-        check_positive_int(self.verbose, "verbose", minimum=0)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = _params.PARAMETER_CONSTRAINTS
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True  # word counts
+        tags.input_tags.sparse = True  # CSR/CSC/COO matrices and arrays
+        return tags
+
+    def _check_parameters(self) -> None:
+        """Each hyper-parameter against its declared rule, then the rules that join two."""
+        _params.validate(self)
+        self._check_parameter_combinations()
+
+    def _check_parameter_combinations(self) -> None:
+        """Rules that involve more than one hyper-parameter (the declared constraints
+        check each one alone)."""
+        prior = self.doc_topic_prior
+        if prior is not None and not isinstance(prior, str) and np.ndim(prior) > 0:
+            alpha = np.asarray(prior, dtype=np.float64).ravel()
+            if alpha.shape != (self.n_components,):
+                raise ValueError(
+                    f"doc_topic_prior must have n_components={self.n_components} entries, "
+                    f"got {alpha.size}"
+                )
+            if not (np.isfinite(alpha).all() and (alpha > 0).all()):
+                raise ValueError("doc_topic_prior entries must be finite and > 0")
+        if self.checkpoint_every is not None and self.checkpoint_dir is None:
+            raise ValueError("checkpoint_every needs checkpoint_dir (where to write)")
 
     def _resolve_priors(self) -> tuple[np.ndarray, float]:
         k = self.n_components
         prior = self.doc_topic_prior
         if prior is None:
             alpha = np.full(k, 1.0 / k)
-        elif isinstance(prior, str):
-            check_choice(prior, "doc_topic_prior", ("asymmetric",))
+        elif isinstance(prior, str):  # "asymmetric"
             raw = 1.0 / (np.arange(k) + np.sqrt(k))
             alpha = raw / raw.sum()
         elif np.ndim(prior) == 0:
-            alpha = np.full(k, check_number(prior, "doc_topic_prior", low=0, low_inclusive=False))
+            alpha = np.full(k, float(prior))
         else:
-            alpha = np.asarray(prior, dtype=np.float64).ravel()
-            if alpha.shape != (k,):
-                raise ValueError(
-                    f"doc_topic_prior must have n_components={k} entries, got {alpha.size}"
-                )
-            if not (np.isfinite(alpha).all() and (alpha > 0).all()):
-                raise ValueError("doc_topic_prior entries must be finite and > 0")
+            alpha = np.asarray(prior, dtype=np.float64).ravel().copy()
         if self.topic_word_prior is None:
             eta = 1.0 / k if self.method == "vb" else 0.01
         else:
-            eta = check_number(
-                self.topic_word_prior, "topic_word_prior", low=0, low_inclusive=False
-            )
+            eta = float(self.topic_word_prior)
         return alpha, eta
 
     def _n_iter(self) -> int:
@@ -276,7 +319,8 @@ class LDA(LatentModel):
 
     def _start(self, X: Any) -> sp.csr_matrix:
         """Validate parameters and data, set the learned state that fit starts from."""
-        self._check_params()
+        self._check_parameters()
+        ensure_process_group("cpu")
         self.vocabulary_ = X.vocabulary if isinstance(X, TextCorpus) else None
         for name in ("n_features_in_", "components_"):
             self.__dict__.pop(name, None)
@@ -298,38 +342,164 @@ class LDA(LatentModel):
         return counts
 
     # -- fitting -----------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None) -> LDA:
-        """Fit topics to ``X``: a :class:`~latentmodels.lda.text.TextCorpus`, or a
-        ``(n_documents, n_words)`` matrix of counts (scipy sparse, numpy, torch).
+    def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> LDA:
+        """Fit topics to ``X``.
 
-        Under ``torch.distributed`` each process passes its own documents (same words).
+        Parameters
+        ----------
+        X : TextCorpus, sparse matrix, ndarray or torch.Tensor of shape (n_documents, V)
+            A :class:`~latentmodels.lda.text.TextCorpus` or a matrix of word counts (any
+            scipy sparse format, numpy, torch). Under ``torchrun`` the process joins the
+            group itself and each process passes its own documents (same words).
+        y : None
+            Ignored.
+        resume : bool, default=False
+            Continue from the last checkpoint in ``checkpoint_dir`` (start afresh if there
+            is none); the result is exactly that of an uninterrupted fit.
+
+        Returns
+        -------
+        LDA
+            ``self``, fitted.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile
+        >>> X = np.random.default_rng(0).poisson(1.0, (20, 10))
+        >>> folder = tempfile.mkdtemp()
+        >>> a = LDA(2, max_iter=6, random_state=0, checkpoint_dir=folder, checkpoint_every=2).fit(X)
+        >>> b = LDA(2, max_iter=6, random_state=0, checkpoint_dir=folder).fit(X, resume=True)
+        >>> bool((a.components_ == b.components_).all())
+        True
         """
+        if not isinstance(resume, bool):
+            raise TypeError(f"resume must be True or False, got {resume!r}")
         counts = self._start(X)
+        if resume and self.checkpoint_dir is None:
+            raise ValueError("resume: resume=True needs checkpoint_dir to be set")
         with _threads(self.n_jobs) as n_threads:
-            if self.method == "gibbs":
-                self._fit_gibbs(counts, n_threads)
-            elif self.learning_method == "batch":
-                self._fit_vb_batch(counts, n_threads)
-            else:
-                self._fit_vb_online(counts, n_threads)
+            self._checkpointer = self._make_checkpointer(counts, n_threads, resume)
+            try:
+                if self.method == "gibbs":
+                    self._fit_gibbs(counts, n_threads)
+                elif self.learning_method == "batch":
+                    self._fit_vb_batch(counts, n_threads)
+                else:
+                    self._fit_vb_online(counts, n_threads)
+            finally:
+                self._checkpointer, self._resume_from = None, None
         if not np.isfinite(self.components_).all():
             raise FloatingPointError("LDA fit produced non-finite topics; check the input")
         return self
 
+    # -- checkpoints -------------------------------------------------------------------
+    def _make_checkpointer(
+        self, counts: sp.csr_matrix, n_threads: int, resume: bool
+    ) -> _checkpoint.Checkpointer | None:
+        """Set up checkpoint writing; with ``resume``, load the state to continue from."""
+        self._resume_from = None
+        if self.checkpoint_dir is None:
+            return None
+        rank, world = distributed_info()
+        every = self.checkpoint_every or _checkpoint.DEFAULT_EVERY
+        params = _jsonable_params(self.get_params(deep=False))
+        signature = {
+            k: v for k, v in params.items() if k not in _checkpoint.RESUMABLE_CHANGES
+        }
+
+        def make() -> _checkpoint.Checkpointer:
+            signature.update(
+                seed=int(self._seed), n_threads=int(n_threads), world_size=int(world),
+                data=_checkpoint.data_digest(counts),
+            )
+            return _checkpoint.Checkpointer(self.checkpoint_dir, every, signature, rank)
+
+        checkpointer = make()
+        if not resume:
+            return checkpointer
+        if self.random_state is None:
+            stored = checkpointer.stored_seed()
+            if stored is not None:
+                self._seed = stored
+                checkpointer = make()
+        loaded = checkpointer.load()
+        iteration = -1 if loaded is None else loaded[0]
+        lowest, highest = _allreduce(np.array([iteration]), np.array([-iteration]))
+        if world > 1 and (lowest[0] != iteration * world or highest[0] != -iteration * world):
+            raise ValueError(
+                "resume: the ranks' checkpoints are from different iterations; remove "
+                "checkpoint_dir's files to start over"
+            )
+        self._resume_from = loaded
+        return checkpointer
+
+    def _checkpoint(self, iteration: int, last: bool, arrays: dict[str, np.ndarray],
+                    extra: dict[str, Any]) -> None:
+        checkpointer = getattr(self, "_checkpointer", None)
+        if checkpointer is None or not checkpointer.due(iteration, last):
+            return
+        extra = {
+            "bound": [float(b) for b in self.bound_],
+            "n_batch_iter": int(self.n_batch_iter_),
+            **extra,
+        }
+        arrays = {"doc_topic_prior": np.asarray(self.doc_topic_prior_, np.float64), **arrays}
+        checkpointer.save(iteration, arrays, extra)
+
+    def _restore(self) -> tuple[int, dict[str, np.ndarray], dict[str, Any]] | None:
+        """The loaded checkpoint (iteration, arrays, extra) after restoring what all
+        methods share: the history, the prior and the minibatch count."""
+        loaded = getattr(self, "_resume_from", None)
+        if loaded is None:
+            return None
+        iteration, arrays, extra = loaded
+        self.bound_ = _checkpoint.expect_floats(extra, "bound")
+        n_batch = extra.get("n_batch_iter")
+        if isinstance(n_batch, bool) or not isinstance(n_batch, int) or n_batch < 0:
+            raise io.ModelFileError("resume: checkpoint field 'n_batch_iter' is not a count")
+        self.n_batch_iter_ = n_batch
+        alpha = _checkpoint.expect(
+            arrays, "doc_topic_prior", (self.n_components,), np.float64
+        )
+        if not (alpha > 0).all():
+            raise io.ModelFileError("resume: checkpoint field 'doc_topic_prior' must be > 0")
+        self.doc_topic_prior_ = alpha
+        self.n_iter_ = iteration + 1
+        return iteration, arrays, extra
+
+    def _progress(self, total: int, label: str, start: int) -> FitProgress:
+        return FitProgress(
+            bool(self.verbose) and distributed_info()[0] == 0, total, label, start=start
+        )
+
     def partial_fit(self, X: Any, y: Any = None) -> LDA:
         """One online VB update from a minibatch ``X`` (streams corpora larger than memory).
 
-        The first call sets up the model (vocabulary from a TextCorpus); statistics are
-        scaled to ``total_samples`` documents. Requires ``method="vb"``.
+        The first call sets up the model (vocabulary from a TextCorpus); statistics are scaled
+        to ``total_samples`` documents. Requires ``method="vb"``.
 
-        Example:
-            >>> import numpy as np
-            >>> lda = LDA(n_components=2, method="vb", total_samples=100, random_state=0)
-            >>> for _ in range(3):
-            ...     _ = lda.partial_fit(np.random.default_rng(0).poisson(1, (10, 8)))
-            >>> lda.n_batch_iter_
-            3
+        Parameters
+        ----------
+        X : TextCorpus, sparse matrix or ndarray of shape (n_documents, V)
+            The minibatch's word counts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        LDA
+            ``self``, updated.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lda = LDA(n_components=2, method="vb", total_samples=100, random_state=0)
+        >>> for _ in range(3):
+        ...     _ = lda.partial_fit(np.random.default_rng(0).poisson(1, (10, 8)))
+        >>> lda.n_batch_iter_
+        3
         """
+        self._check_parameters()
         if self.method != "vb":
             raise ValueError(
                 f"method must be 'vb' for partial_fit (minibatch updates are variational), got "
@@ -339,7 +509,7 @@ class LDA(LatentModel):
             counts = self._start(X)
             self._init_lambda(counts)
         else:
-            self._check_params()
+            ensure_process_group("cpu")
             counts = self._new_counts(X)
         with _threads(self.n_jobs) as n_threads:
             gamma = self._initial_gamma(counts)
@@ -397,6 +567,17 @@ class LDA(LatentModel):
         shards = shard_bounds(lengths + 1, n_shards if n_threads > 1 else 1)
         n_shards = len(shards) - 1
         v, k = exp_elog_beta_t.shape
+        # the kernel trusts its arrays (no bounds checks): their shapes must agree
+        if (
+            counts.shape[1] != v
+            or np.shape(self.doc_topic_prior_) != (k,)
+            or gamma.shape != (counts.shape[0], k)
+            or (counts.nnz and int(counts.indices.max()) >= v)
+        ):
+            raise ValueError(
+                f"the model's arrays disagree (counts {counts.shape}, topics {(v, k)}, "
+                f"doc_topic_prior {np.shape(self.doc_topic_prior_)}); refit or reload the model"
+            )
         sstats = np.zeros((n_shards, v, k) if with_stats else (0, 0, 0))
         bounds = _kernels.vb_estep(
             counts.indptr.astype(np.int64), counts.indices.astype(np.int64), counts.data,
@@ -434,26 +615,58 @@ class LDA(LatentModel):
         gamma = self._initial_gamma(counts)
         nonempty = np.diff(counts.indptr) > 0
         previous = -np.inf
-        for it in range(self._n_iter()):
-            started = time.perf_counter()
-            lam_t = np.ascontiguousarray(self.components_.T)
-            bounds, sstats = self._estep(
-                counts, gamma, _exp_elog_beta(lam_t), n_threads, True, keep_better=it > 0
-            )
-            doc_bound, sstats = _allreduce(np.array([bounds.sum()]), sstats)
-            # bound of (gamma, lambda) before the M-step: never decreases from pass to pass
-            bound = float(doc_bound[0]) + self._topic_term_bound(self.components_)
-            self.bound_.append(bound)
-            self.components_ = self.topic_word_prior_ + sstats.T
-            if self.optimize_priors:
-                self._update_alpha(gamma, nonempty)
-            self.n_iter_ = it + 1
-            if self.verbose and (it + 1) % self.verbose == 0:
-                seconds = time.perf_counter() - started
-                self._say(f"pass {it + 1}: bound {bound:.6g} ({seconds:.2f} s)")
-            if np.isfinite(previous) and abs(bound - previous) <= self.tol * abs(bound):
-                break
-            previous = bound
+        first = 0
+        restored = self._restore()
+        if restored is not None:
+            first, arrays, extra = restored
+            first += 1
+            k, v = self.n_components, self.n_features_in_
+            lam = _checkpoint.expect(arrays, "components", (k, v), np.float64)
+            gamma = _checkpoint.expect(arrays, "gamma", gamma.shape, np.float64)
+            if not ((lam > 0).all() and (gamma > 0).all()):
+                raise io.ModelFileError("resume: checkpoint topics and gamma must be > 0")
+            # the M-step leaves a transposed (Fortran-ordered) array; sums over it must
+            # see the same memory order to round the same way
+            self.components_ = np.asfortranarray(lam)
+            previous = extra.get("previous_bound")
+            if previous is None:
+                previous = -np.inf
+            elif isinstance(previous, bool) or not isinstance(previous, (int, float)):
+                raise io.ModelFileError("resume: checkpoint field 'previous_bound' is not a number")
+            if extra.get("converged") is True:
+                first = self._n_iter()
+        n_iter = self._n_iter()
+        with self._progress(n_iter, "VB passes", first) as progress:
+            for it in range(first, n_iter):
+                started = time.perf_counter()
+                lam_t = np.ascontiguousarray(self.components_.T)
+                bounds, sstats = self._estep(
+                    counts, gamma, _exp_elog_beta(lam_t), n_threads, True, keep_better=it > 0
+                )
+                doc_bound, sstats = _allreduce(np.array([bounds.sum()]), sstats)
+                # bound of (gamma, lambda) before the M-step: never decreases from pass to pass
+                bound = float(doc_bound[0]) + self._topic_term_bound(self.components_)
+                self.bound_.append(bound)
+                self.components_ = self.topic_word_prior_ + sstats.T
+                if self.optimize_priors:
+                    self._update_alpha(gamma, nonempty)
+                self.n_iter_ = it + 1
+                if self.verbose and (it + 1) % self.verbose == 0:
+                    seconds = time.perf_counter() - started
+                    self._say(f"pass {it + 1}: bound {bound:.6g} ({seconds:.2f} s)")
+                progress.update(it + 1, f"bound {bound:.6g}")
+                converged = bool(
+                    np.isfinite(previous) and abs(bound - previous) <= self.tol * abs(bound)
+                )
+                self._checkpoint(
+                    it, converged or it == n_iter - 1,
+                    {"components": self.components_, "gamma": gamma},
+                    {"previous_bound": bound if np.isfinite(bound) else None,
+                     "converged": converged},
+                )
+                if converged:
+                    break
+                previous = bound
 
     def _online_state(self) -> dict[str, Any]:
         """Topics kept as ``lambda = scale * M + offset`` (word-major), so that an online
@@ -509,30 +722,63 @@ class LDA(LatentModel):
         self._online = None
         rng = np.random.default_rng(self._seed + 1)
         gamma = self._initial_gamma(counts)
+        first = 0
+        restored = self._restore()
+        if restored is not None:
+            first, arrays, extra = restored
+            first += 1
+            k, v = self.n_components, self.n_features_in_
+            gamma = _checkpoint.expect(arrays, "gamma", gamma.shape, np.float64)
+            state = {
+                "M": _checkpoint.expect(arrays, "M", (v, k), np.float64),
+                "topic_sum": _checkpoint.expect(arrays, "topic_sum", (k,), np.float64),
+            }
+            for name in ("scale", "offset"):
+                value = extra.get(name)
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                    np.isfinite(value) and value >= 0
+                ):
+                    raise io.ModelFileError(f"resume: checkpoint field {name!r} is not a number")
+                state[name] = float(value)
+            try:
+                rng.bit_generator.state = extra["rng"]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise io.ModelFileError("resume: checkpoint field 'rng' is not valid") from exc
+            self._online = state  # topic_sum as saved: recomputing it would round differently
         n_docs = counts.shape[0]
         corpus_size = float(_allreduce(np.array([float(n_docs)]))[0][0])
         # every process takes the same number of steps per pass, or all-reduce would hang
         n_steps = int(_allreduce(np.array([float(math.ceil(n_docs / self.batch_size))]))[0][0])
         n_steps = max(1, math.ceil(n_steps / _dist_world()))
         nonempty = np.diff(counts.indptr) > 0
-        for it in range(self._n_iter()):
-            started = time.perf_counter()
-            order = rng.permutation(n_docs)
-            total_bound = 0.0
-            for batch in np.array_split(order, n_steps):
-                batch = np.sort(batch)
-                g = gamma[batch]
-                bounds = self._online_step(counts[batch], g, n_threads, corpus_size)
-                total_bound += float(bounds.sum())
-                gamma[batch] = g
-            if self.optimize_priors:
-                self._update_alpha(gamma, nonempty)
-            self.bound_.append(float(_allreduce(np.array([total_bound]))[0][0]))
-            self.n_iter_ = it + 1
-            if self.verbose and (it + 1) % self.verbose == 0:
-                self._say(
-                    f"pass {it + 1}: minibatch bound {self.bound_[-1]:.6g} "
-                    f"({time.perf_counter() - started:.2f} s)"
+        n_iter = self._n_iter()
+        with self._progress(n_iter, "online VB passes", first) as progress:
+            for it in range(first, n_iter):
+                started = time.perf_counter()
+                order = rng.permutation(n_docs)
+                total_bound = 0.0
+                for batch in np.array_split(order, n_steps):
+                    batch = np.sort(batch)
+                    g = gamma[batch]
+                    bounds = self._online_step(counts[batch], g, n_threads, corpus_size)
+                    total_bound += float(bounds.sum())
+                    gamma[batch] = g
+                if self.optimize_priors:
+                    self._update_alpha(gamma, nonempty)
+                self.bound_.append(float(_allreduce(np.array([total_bound]))[0][0]))
+                self.n_iter_ = it + 1
+                if self.verbose and (it + 1) % self.verbose == 0:
+                    self._say(
+                        f"pass {it + 1}: minibatch bound {self.bound_[-1]:.6g} "
+                        f"({time.perf_counter() - started:.2f} s)"
+                    )
+                progress.update(it + 1, f"bound {self.bound_[-1]:.6g}")
+                state = self._online
+                self._checkpoint(
+                    it, it == n_iter - 1,
+                    {"gamma": gamma, "M": state["M"], "topic_sum": state["topic_sum"]},
+                    {"scale": state["scale"], "offset": state["offset"],
+                     "rng": rng.bit_generator.state},
                 )
         self._sync_components()
 
@@ -543,64 +789,88 @@ class LDA(LatentModel):
         words = np.repeat(counts.indices.astype(np.int32), reps)
         lengths = np.asarray(counts.sum(axis=1)).ravel().astype(np.int64)
         doc_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        rng = np.random.default_rng(self._seed + 2)
-        z = rng.integers(0, k, size=len(words)).astype(np.int32)
         doc_of = np.repeat(np.arange(len(lengths)), lengths)
-        ndk = np.zeros((len(lengths), k), dtype=np.int32)
-        np.add.at(ndk, (doc_of, z), 1)
         n_shards = n_threads if n_threads > 1 else 1
         shards = shard_bounds(lengths.astype(np.float64) + 1, n_shards)
         n_shards = len(shards) - 1
-        rng_state = rng.integers(1, 2**63 - 1, size=n_shards, dtype=np.int64).view(np.uint64)
-        # start from the seeded topics (as VB does): two sweeps against them, held fixed
-        self._init_lambda(counts)
-        seeded = np.ascontiguousarray(self.components_.T)
-        seeded_local = np.repeat(seeded[None], n_shards, axis=0)
-        seeded_totals = np.repeat(seeded.sum(axis=0)[None], n_shards, axis=0)
-        for _ in range(2):
-            _kernels.gibbs_sweep(
-                words, doc_ptr, z, ndk, seeded_local, seeded_totals, alpha, 0.0, shards,
-                rng_state, True,
-            )
-        del seeded_local
+        n_iter = self._n_iter()
+        # average the topic-word counts over the last sweeps: a smoother point estimate
+        n_average = max(1, min(20, n_iter // 5))
+        first = 0
+        restored = self._restore()
+        if restored is None:
+            rng = np.random.default_rng(self._seed + 2)
+            z = rng.integers(0, k, size=len(words)).astype(np.int32)
+            ndk = np.zeros((len(lengths), k), dtype=np.int32)
+            np.add.at(ndk, (doc_of, z), 1)
+            rng_state = rng.integers(1, 2**63 - 1, size=n_shards, dtype=np.int64).view(np.uint64)
+            # start from the seeded topics (as VB does): two sweeps against them, held fixed
+            self._init_lambda(counts)
+            seeded = np.ascontiguousarray(self.components_.T)
+            seeded_local = np.repeat(seeded[None], n_shards, axis=0)
+            seeded_totals = np.repeat(seeded.sum(axis=0)[None], n_shards, axis=0)
+            for _ in range(2):
+                _kernels.gibbs_sweep(
+                    words, doc_ptr, z, ndk, seeded_local, seeded_totals, alpha, 0.0, shards,
+                    rng_state, True,
+                )
+            del seeded_local
+            average = np.zeros((v, k))
+        else:
+            first, arrays, _ = restored
+            first += 1
+            alpha = self.doc_topic_prior_
+            # only the token topics are stored: the counts are rebuilt from them, so they
+            # cannot disagree with each other, and every topic id is checked first
+            z = _checkpoint.expect(arrays, "z", words.shape, np.int32)
+            if z.size and (z.min() < 0 or z.max() >= k):
+                raise io.ModelFileError(f"resume: checkpoint field 'z' has topics outside [0, {k})")
+            rng_state = _checkpoint.expect(arrays, "rng_state", (n_shards,), np.int64)
+            rng_state = rng_state.view(np.uint64)
+            average = _checkpoint.expect(arrays, "average", (v, k), np.float64)
+            ndk = np.zeros((len(lengths), k), dtype=np.int32)
+            np.add.at(ndk, (doc_of, z), 1)
         nwk = np.zeros((v, k), dtype=np.int64)
         np.add.at(nwk, (words, z), 1)
         nwk = _allreduce(nwk)[0]
         nwk_local = np.empty((n_shards, v, k), dtype=np.int32)
         nk_local = np.empty((n_shards, k), dtype=np.int32)
-        n_iter = self._n_iter()
-        # average the topic-word counts over the last sweeps: a smoother point estimate
-        n_average = max(1, min(20, n_iter // 5))
-        average = np.zeros((v, k))
         total_tokens = float(_allreduce(np.array([float(len(words))]))[0][0])
-        for it in range(n_iter):
-            started = time.perf_counter()
-            nonzeros = _kernels.spread_counts(nwk, nwk_local, nk_local)
-            _kernels.gibbs_sweep(
-                words, doc_ptr, z, ndk, nwk_local, nk_local, alpha, eta, shards, rng_state,
-                False, _kernels.prefer_sparse(k, nonzeros),
-            )
-            # AD-LDA merge: every shard changed only its own tokens' counts
-            nwk += _allreduce(_kernels.shard_delta(nwk, nwk_local))[0].astype(np.int64)
-            if self.optimize_priors and it >= n_iter // 4 and it % 5 == 0:
-                g = ndk[lengths > 0] + alpha
-                elog = digamma(g) - digamma(g.sum(axis=1, keepdims=True))
-                sums, count = _allreduce(elog.sum(axis=0), np.array([float(len(g))]))
-                alpha = _optimize_alpha(
-                    alpha.copy(), sums / max(count[0], 1.0), self._symmetric_prior()
+        with self._progress(n_iter, "Gibbs sweeps", first) as progress:
+            for it in range(first, n_iter):
+                started = time.perf_counter()
+                nonzeros = _kernels.spread_counts(nwk, nwk_local, nk_local)
+                _kernels.gibbs_sweep(
+                    words, doc_ptr, z, ndk, nwk_local, nk_local, alpha, eta, shards, rng_state,
+                    False, _kernels.prefer_sparse(k, nonzeros),
                 )
-                self.doc_topic_prior_ = alpha
-            if it >= n_iter - n_average:
-                average += nwk
-            self.n_iter_ = it + 1
-            if self.verbose and (it + 1) % self.verbose == 0 or it == n_iter - 1:
-                ll = self._gibbs_loglik(nwk, ndk, alpha, eta) / total_tokens
-                self.bound_.append(ll)
-                if self.verbose:
-                    self._say(
-                        f"sweep {it + 1}: log-likelihood per token {ll:.4f} "
-                        f"({time.perf_counter() - started:.2f} s)"
+                # AD-LDA merge: every shard changed only its own tokens' counts
+                nwk += _allreduce(_kernels.shard_delta(nwk, nwk_local))[0].astype(np.int64)
+                if self.optimize_priors and it >= n_iter // 4 and it % 5 == 0:
+                    g = ndk[lengths > 0] + alpha
+                    elog = digamma(g) - digamma(g.sum(axis=1, keepdims=True))
+                    sums, count = _allreduce(elog.sum(axis=0), np.array([float(len(g))]))
+                    alpha = _optimize_alpha(
+                        alpha.copy(), sums / max(count[0], 1.0), self._symmetric_prior()
                     )
+                    self.doc_topic_prior_ = alpha
+                if it >= n_iter - n_average:
+                    average += nwk
+                self.n_iter_ = it + 1
+                if self.verbose and (it + 1) % self.verbose == 0 or it == n_iter - 1:
+                    ll = self._gibbs_loglik(nwk, ndk, alpha, eta) / total_tokens
+                    self.bound_.append(ll)
+                    if self.verbose:
+                        self._say(
+                            f"sweep {it + 1}: log-likelihood per token {ll:.4f} "
+                            f"({time.perf_counter() - started:.2f} s)"
+                        )
+                progress.update(it + 1, f"log-likelihood {self.bound_[-1]:.4f}"
+                                if self.bound_ else "")
+                self._checkpoint(
+                    it, it == n_iter - 1,
+                    {"z": z, "rng_state": rng_state.view(np.int64), "average": average}, {},
+                )
         self.components_ = np.ascontiguousarray((average / n_average).T) + eta
 
     def _gibbs_loglik(
@@ -619,7 +889,15 @@ class LDA(LatentModel):
     # -- the contract ------------------------------------------------------------------
     @property
     def topic_word_(self) -> np.ndarray:
-        """``(K, V)`` topic-word distributions (rows of :attr:`components_` normalised)."""
+        """Topic-word distributions: rows of :attr:`components_` normalised, shape (K, V).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lda = LDA(2, max_iter=5, random_state=0).fit(np.ones((4, 3), dtype=int))
+        >>> np.allclose(lda.topic_word_.sum(axis=1), 1.0)
+        True
+        """
         check_is_fitted(self, "components_")
         return self.components_ / self.components_.sum(axis=1, keepdims=True)
 
@@ -631,24 +909,73 @@ class LDA(LatentModel):
         return gamma, bounds
 
     def transform(self, X: Any) -> np.ndarray:
-        """Topic proportions ``(n_documents, K)`` of each document (rows sum to 1).
+        """Topic proportions of each document; rows sum to 1.
 
-        ``X`` is a count matrix with the model's words as columns, a TextCorpus (words
-        matched by name) or a list of raw strings (when fitted on a TextCorpus). Unknown
-        words are ignored and counted in ``n_unknown_tokens_``; an empty document gets the
-        prior mean ``alpha / sum(alpha)``. Deterministic: no random restarts.
+        Unknown words are ignored and counted in ``n_unknown_tokens_``; an empty document
+        gets the prior mean ``alpha / sum(alpha)``. Deterministic: no random restarts.
+
+        Parameters
+        ----------
+        X : TextCorpus, list of str, sparse matrix or ndarray of shape (n_documents, V)
+            Counts with the model's words as columns, a TextCorpus (words matched by name)
+            or raw strings (when fitted on a TextCorpus).
+
+        Returns
+        -------
+        ndarray of shape (n_documents, K)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).poisson(1.0, (20, 10))
+        >>> theta = LDA(2, max_iter=5, random_state=0).fit(X).transform(X[:3])
+        >>> theta.shape, np.allclose(theta.sum(axis=1), 1.0)
+        ((3, 2), True)
         """
         gamma, _ = self._gamma(self._new_counts(X))
         return gamma / gamma.sum(axis=1, keepdims=True)
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
-        """Fit, then return the topic proportions of ``X``."""
+        """Fit, then return the topic proportions of ``X``.
+
+        Parameters
+        ----------
+        X : TextCorpus, sparse matrix or ndarray of shape (n_documents, V)
+            Training counts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_documents, K)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).poisson(1.0, (20, 10))
+        >>> LDA(2, max_iter=5, random_state=0).fit_transform(X).shape
+        (20, 2)
+        """
         return self.fit(X).transform(X)
 
     def inverse_transform(self, Z: Any) -> np.ndarray:
-        """Word distributions ``(n, V)`` of topic mixtures ``Z`` ``(n, K)``: ``Z @ topic_word_``.
+        """Word distributions of topic mixtures: ``Z @ topic_word_``.
 
-        Rows of ``Z`` are normalised to sum to 1 first (they must be non-negative).
+        Parameters
+        ----------
+        Z : array-like of shape (n, K) or (K,)
+            Non-negative topic weights; each row is normalised to sum to 1 first.
+
+        Returns
+        -------
+        ndarray of shape (n, V)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lda = LDA(2, max_iter=5, random_state=0).fit(np.ones((4, 3), dtype=int))
+        >>> lda.inverse_transform([[1.0, 0.0]]).shape
+        (1, 3)
         """
         check_is_fitted(self, "components_")
         if isinstance(Z, torch.Tensor):
@@ -677,15 +1004,27 @@ class LDA(LatentModel):
     ) -> Any:
         """Generate documents from the model: ``theta ~ Dir(alpha)``, then words.
 
-        Lengths are Poisson with the training mean (or exactly ``doc_length``). Returns a
-        CSR count matrix ``(n_samples, V)``, or with ``as_text=True`` (needs a vocabulary)
-        a list of strings.
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of documents.
+        doc_length : int or None, default=None
+            Tokens per document; ``None`` draws Poisson lengths with the training mean.
+        as_text : bool, default=False
+            Return strings of words (needs a vocabulary) instead of counts.
+        random_state : int, numpy Generator or None, default=None
+            Seed of the draws.
 
-        Example:
-            >>> import numpy as np
-            >>> lda = LDA(n_components=2, random_state=0).fit(np.ones((5, 4), dtype=int))
-            >>> lda.sample(3, doc_length=7, random_state=0).sum(axis=1).A1.tolist()
-            [7.0, 7.0, 7.0]
+        Returns
+        -------
+        scipy.sparse.csr_matrix of shape (n_samples, V), or list of str
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lda = LDA(n_components=2, random_state=0).fit(np.ones((5, 4), dtype=int))
+        >>> lda.sample(3, doc_length=7, random_state=0).sum(axis=1).A1.tolist()
+        [7.0, 7.0, 7.0]
         """
         check_is_fitted(self, "components_")
         n_samples = check_positive_int(n_samples, "n_samples")
@@ -722,8 +1061,24 @@ class LDA(LatentModel):
         """Per-document variational lower bound on ``log p(w_d | topics)`` (nats).
 
         ``sum_w n_dw log sum_k exp(E[log theta_dk] + E[log beta_kw]) + E[log p(theta_d |
-        alpha) - log q(theta_d)]``: the document's part of the evidence lower bound, with
-        the topics' own prior term left out (it is not a per-document quantity).
+        alpha) - log q(theta_d)]``: the document's part of the evidence lower bound, with the
+        topics' own prior term left out (it is not a per-document quantity).
+
+        Parameters
+        ----------
+        X : TextCorpus, list of str, sparse matrix or ndarray of shape (n_documents, V)
+            Documents to score.
+
+        Returns
+        -------
+        ndarray of shape (n_documents,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).poisson(1.0, (20, 10))
+        >>> bool((LDA(2, max_iter=5, random_state=0).fit(X).score_samples(X) < 0).all())
+        True
         """
         _, bounds = self._gamma(self._new_counts(X))
         return bounds
@@ -734,6 +1089,22 @@ class LDA(LatentModel):
         It scores documents whose proportions were fitted on all of their words, so it is
         optimistic for held-out evaluation; compare models (or libraries) with
         :func:`latentmodels.metrics.topics.document_completion_perplexity` instead.
+
+        Parameters
+        ----------
+        X : TextCorpus, list of str, sparse matrix or ndarray of shape (n_documents, V)
+            Documents with at least one token in all.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).poisson(1.0, (20, 10))
+        >>> LDA(2, max_iter=5, random_state=0).fit(X).perplexity(X) > 1.0
+        True
         """
         counts = self._new_counts(X)
         total = counts.sum()
@@ -744,14 +1115,24 @@ class LDA(LatentModel):
 
     # -- reading the topics ------------------------------------------------------------
     def top_words(self, n: int = 10) -> list[list[str]]:
-        """The ``n`` most probable words of each topic (word ids as strings without a
-        vocabulary).
+        """The ``n`` most probable words of each topic (word ids as strings without a vocabulary).
 
-        Example:
-            >>> import numpy as np
-            >>> LDA(n_components=2, random_state=0).fit(np.eye(4, dtype=int)).top_words(2)[0]
-            ... # doctest: +SKIP
-            ['1', '3']
+        Parameters
+        ----------
+        n : int, default=10
+            Words per topic.
+
+        Returns
+        -------
+        list of list of str
+            One list per topic, most probable word first.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lda = LDA(n_components=2, random_state=0).fit(np.eye(4, dtype=int))
+        >>> [len(words) for words in lda.top_words(2)]
+        [2, 2]
         """
         check_is_fitted(self, "components_")
         n = check_positive_int(n, "n")
@@ -761,7 +1142,27 @@ class LDA(LatentModel):
         return [[self.vocabulary_.words[i] for i in row] for row in order]
 
     def print_topics(self, n: int = 10, file: TextIO | None = None) -> str:
-        """Print (and return) one line per topic: its share of the corpus and top words."""
+        """Print (and return) one line per topic: its share of the corpus and top words.
+
+        Parameters
+        ----------
+        n : int, default=10
+            Words per topic.
+        file : text stream or None, default=None
+            Where to print (standard output by default).
+
+        Returns
+        -------
+        str
+            The printed text.
+
+        Examples
+        --------
+        >>> import io, numpy as np
+        >>> lda = LDA(n_components=2, random_state=0).fit(np.eye(4, dtype=int))
+        >>> lda.print_topics(2, file=io.StringIO()).count("topic")
+        2
+        """
         weight = self.components_.sum(axis=1) - self.topic_word_prior_ * self.n_features_in_
         share = weight / max(weight.sum(), 1e-300)
         lines = [
@@ -787,20 +1188,54 @@ class LDA(LatentModel):
             "bound": list(self.bound_),
             "vocabulary": None if self.vocabulary_ is None else self.vocabulary_.to_dict(),
         }
+        attributes["digest"] = _file.digest(tensors, attributes, self.get_params(deep=False))
         return tensors, attributes
 
     def _set_state(self, tensors: dict[str, torch.Tensor], attributes: dict[str, Any]) -> None:
-        self.components_ = tensors["components"].numpy().astype(np.float64)
-        self.doc_topic_prior_ = tensors["doc_topic_prior"].numpy().astype(np.float64)
-        self.topic_word_prior_ = float(attributes["topic_word_prior"])
-        self.n_features_in_ = int(attributes["n_features_in"])
-        self.n_iter_ = int(attributes.get("n_iter", 0))
-        self.n_batch_iter_ = int(attributes.get("n_batch_iter", 0))
-        self.mean_doc_length_ = float(attributes.get("mean_doc_length", 100.0))
-        self.bound_ = list(attributes.get("bound", []))
-        vocab = attributes.get("vocabulary")
-        self.vocabulary_ = None if vocab is None else Vocabulary.from_dict(vocab)
-        if self.vocabulary_ is not None and len(self.vocabulary_) != self.n_features_in_:
-            raise ValueError("the saved vocabulary does not match the saved topics")
+        # nothing in the file is trusted: parameters and every recorded shape, count and
+        # value are checked (lda/_file.py) before the model, or a kernel, sees them
+        try:
+            self._check_parameters()
+        except (TypeError, ValueError) as exc:
+            raise io.ModelFileError(f"LDA file field 'params': {exc}") from exc
+        state = _file.checked_state(tensors, attributes, self.get_params(deep=False))
+        for name, value in state.items():
+            setattr(self, name, value)
         self._seed = check_random_state(self.random_state) if self.random_state is not None else 0
 
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> LDA:
+        """Load an LDA saved with :meth:`save`, checking every field of the file.
+
+        Parameters
+        ----------
+        path : str or path
+            The file.
+
+        Returns
+        -------
+        LDA
+
+        Raises
+        ------
+        ModelFileError
+            (a ``ValueError``) naming the field when the file is truncated, corrupt, edited or
+            inconsistent.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> import numpy as np
+        >>> model = LDA(2, max_iter=5, random_state=0).fit(np.ones((4, 3), dtype=int))
+        >>> path = model.save(os.path.join(tempfile.mkdtemp(), "lda.lm"))
+        >>> LDA.load(path).components_.shape
+        (2, 3)
+        """
+        try:
+            return super().load(path)
+        except (io.ModelFileError, FileNotFoundError):
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+            # what the shared loader lets through (unknown parameters, a header that is
+            # not a JSON object): still a bad file, said as such
+            raise io.ModelFileError(f"{path} is not a valid LDA file: {exc}") from exc

@@ -5,13 +5,16 @@ save it (as JSON) and turn new raw text into counts exactly as at training time.
 unknown to the vocabulary are dropped and counted, never an error. :class:`TextCorpus`
 reads a list of strings, a one-document-per-line file, or JSON lines with a text field,
 and keeps both the sparse counts and the token order (for sliding-window coherence).
+Token patterns are limited to a safe subset (:func:`check_token_pattern`), so that no
+pattern, from a user or from a saved file, can make tokenising hang.
 
-Example:
-    >>> corpus = TextCorpus.from_texts(["Cats purr and cats sleep", "Dogs bark; dogs run"])
-    >>> corpus.vocabulary.words
-    ['bark', 'cats', 'dogs', 'purr', 'run', 'sleep']
-    >>> corpus.counts.toarray()[0].tolist()
-    [0, 2, 0, 1, 0, 1]
+Examples
+--------
+>>> corpus = TextCorpus.from_texts(["Cats purr and cats sleep", "Dogs bark; dogs run"])
+>>> corpus.vocabulary.words
+['bark', 'cats', 'dogs', 'purr', 'run', 'sleep']
+>>> corpus.counts.toarray()[0].tolist()
+[0, 2, 0, 1, 0, 1]
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import numbers
 import os
 import re
+import re._parser as _re_parser
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -54,6 +58,113 @@ ENGLISH_STOP_WORDS = frozenset(
 )
 
 
+#: Token patterns known to be safe, accepted from any source without further analysis.
+KNOWN_TOKEN_PATTERNS = frozenset(
+    {
+        DEFAULT_TOKEN_PATTERN,
+        r"(?u)\b\w\w+\b",  # scikit-learn's CountVectorizer
+        r"(?u)\b\w+\b",
+        r"\b\w\w+\b",
+        r"\b\w+\b",
+        r"\w+",
+        r"\S+",
+        r"[^\W\d_]+",
+        r"[A-Za-z]+",
+        r"[a-z]+",
+    }
+)
+_MAX_PATTERN_LENGTH = 256
+_MAX_REPEATS = 4
+# a repeated item made of these opcodes matches exactly one character each time
+_ONE_CHAR = {"LITERAL", "NOT_LITERAL", "ANY", "IN", "CATEGORY", "RANGE", "NEGATE"}
+
+
+def check_token_pattern(pattern: Any) -> str:
+    """Return ``pattern`` if it is a regular expression that cannot backtrack badly.
+
+    Accepted: the patterns in :data:`KNOWN_TOKEN_PATTERNS`, and patterns of at most 256
+    characters whose repeated items (``*``, ``+``, ``{m,n}`` with n > 1) each match one
+    character (a literal, ``.``, a class such as ``\\w`` or ``[a-z]``), with no
+    back-references and at most four such repeats. That rules out nested quantifiers such as
+    ``(a+)+$`` and ``(a|aa)*$``, whose matching time grows exponentially with the text.
+
+    Parameters
+    ----------
+    pattern : str
+        The regular expression.
+
+    Returns
+    -------
+    str
+        ``pattern`` itself.
+
+    Raises
+    ------
+    ValueError
+        Naming ``token_pattern`` and the construct that is not allowed.
+
+    Examples
+    --------
+    >>> check_token_pattern(r"[a-z]+(?:'[a-z]+)?")
+    "[a-z]+(?:'[a-z]+)?"
+    >>> check_token_pattern("(a+)+$")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: token_pattern '(a+)+$' is not allowed: a repeated group holds another ...
+    """
+    if not isinstance(pattern, str):
+        raise TypeError(f"token_pattern must be a str, got {type(pattern).__name__}")
+    if pattern in KNOWN_TOKEN_PATTERNS:
+        return pattern
+    if len(pattern) > _MAX_PATTERN_LENGTH:
+        raise ValueError(
+            f"token_pattern is not allowed: longer than {_MAX_PATTERN_LENGTH} characters"
+        )
+    try:
+        parsed = _re_parser.parse(pattern)
+    except (re.error, RecursionError, OverflowError) as exc:
+        raise ValueError(f"token_pattern is not a valid regular expression: {exc}") from exc
+    repeats = [0]
+
+    def visit(items: Any, inside_repeat: bool) -> None:
+        for op, arg in items:
+            name = str(op)
+            if name in ("GROUPREF", "GROUPREF_EXISTS"):
+                raise ValueError(
+                    f"token_pattern {pattern!r} is not allowed: back-references can take "
+                    "exponential time"
+                )
+            if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                low, high, body = arg
+                many = high is _re_parser.MAXREPEAT or high > 1
+                if many:
+                    repeats[0] += 1
+                    single = len(body) == 1 and str(body[0][0]) in _ONE_CHAR
+                    if inside_repeat or not single:
+                        raise ValueError(
+                            f"token_pattern {pattern!r} is not allowed: a repeated group holds "
+                            "another repeat or an alternation (nested quantifiers can take "
+                            "exponential time)"
+                        )
+                visit(body, inside_repeat or many)
+            elif name == "SUBPATTERN":
+                visit(arg[-1], inside_repeat)
+            elif name in ("ATOMIC_GROUP",):
+                visit(arg, inside_repeat)
+            elif name in ("ASSERT", "ASSERT_NOT"):
+                visit(arg[1], inside_repeat)
+            elif name == "BRANCH":
+                for branch in arg[1]:
+                    visit(branch, inside_repeat)
+    visit(parsed, False)
+    if repeats[0] > _MAX_REPEATS:
+        raise ValueError(
+            f"token_pattern {pattern!r} is not allowed: more than {_MAX_REPEATS} repeats "
+            "(their matching time multiplies)"
+        )
+    return pattern
+
+
 def _normalise(text: str, lowercase: bool) -> str:
     # NFKC folds compatibility forms (ligatures, full-width letters) into plain letters
     text = unicodedata.normalize("NFKC", text)
@@ -63,17 +174,24 @@ def _normalise(text: str, lowercase: bool) -> str:
 class Vocabulary:
     """Words with integer ids, plus the tokenisation rules that produced them.
 
-    Args:
-        words: the words, in id order (no duplicates).
-        lowercase: lower-case text before tokenising.
-        token_pattern: regular expression matching one token.
-        stop_words: words dropped after tokenising (``"english"``, an iterable, or ``None``).
-        min_length: shortest token kept, in characters.
+    Parameters
+    ----------
+    words : sequence of str
+        The words, in id order (no duplicates).
+    lowercase : bool, default=True
+        Lower-case text before tokenising.
+    token_pattern : str, default=DEFAULT_TOKEN_PATTERN
+        Regular expression matching one token; must pass :func:`check_token_pattern`.
+    stop_words : "english", iterable of str or None, default="english"
+        Words dropped after tokenising.
+    min_length : int, default=2
+        Shortest token kept, in characters.
 
-    Example:
-        >>> vocab = Vocabulary(["apple", "pear"])
-        >>> vocab.encode("Apple, PEAR and apple pie")  # "and" is a stop word, "pie" unknown
-        (array([0, 1, 0]), 1)
+    Examples
+    --------
+    >>> vocab = Vocabulary(["apple", "pear"])
+    >>> vocab.encode("Apple, PEAR and apple pie")  # "and" is a stop word, "pie" unknown
+    (array([0, 1, 0]), 1)
     """
 
     def __init__(
@@ -100,6 +218,7 @@ class Vocabulary:
             stop = frozenset()
         else:
             stop = frozenset(_normalise(str(w), lowercase) for w in stop_words)
+        check_token_pattern(token_pattern)
         try:
             self._regex = re.compile(token_pattern)
         except (re.error, TypeError) as exc:
@@ -130,20 +249,60 @@ class Vocabulary:
         return f"Vocabulary({len(self)} words: {head}{', ...' if len(self) > 5 else ''})"
 
     def tokenize(self, text: str) -> list[str]:
-        """Split ``text`` into tokens with this vocabulary's rules (known or not)."""
+        """Split ``text`` into tokens with this vocabulary's rules (known or not).
+
+        Parameters
+        ----------
+        text : str
+
+        Returns
+        -------
+        list of str
+
+        Examples
+        --------
+        >>> Vocabulary([]).tokenize("The cat sat on 2 mats")
+        ['cat', 'sat', 'mats']
+        """
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         tokens = self._regex.findall(_normalise(text, self.lowercase))
         return [t for t in tokens if len(t) >= self.min_length and t not in self.stop_words]
 
     def encode(self, text: str) -> tuple[np.ndarray, int]:
-        """Token ids of ``text`` in order, and the number of unknown tokens dropped."""
+        """Token ids of ``text`` in order, and the number of unknown tokens dropped.
+
+        Parameters
+        ----------
+        text : str
+
+        Returns
+        -------
+        ids : ndarray of int64
+        unknown : int
+
+        Examples
+        --------
+        >>> Vocabulary(["cat", "mat"]).encode("cat on the mat, cat hat")
+        (array([0, 1, 0]), 1)
+        """
         tokens = self.tokenize(text)
         ids = [self.index[t] for t in tokens if t in self.index]
         return np.asarray(ids, dtype=np.int64), len(tokens) - len(ids)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able description (words and tokenisation rules)."""
+        """A JSON-able description (words and tokenisation rules).
+
+        Returns
+        -------
+        dict
+            Fields ``words``, ``lowercase``, ``token_pattern``, ``stop_words``, ``min_length``.
+
+        Examples
+        --------
+        >>> Vocabulary(["cat"], stop_words=None).to_dict()["words"]
+        ['cat']
+        """
         return {
             "words": list(self.words),
             "lowercase": self.lowercase,
@@ -154,16 +313,59 @@ class Vocabulary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Vocabulary:
-        """Rebuild a vocabulary written by :meth:`to_dict`."""
-        if not isinstance(data, dict) or "words" not in data:
+        """Rebuild a vocabulary written by :meth:`to_dict`, trusting nothing in ``data``.
+
+        Parameters
+        ----------
+        data : dict
+            Fields as :meth:`to_dict` writes them.
+
+        Returns
+        -------
+        Vocabulary
+
+        Raises
+        ------
+        ValueError
+            Naming the field (``vocabulary.<field>``) that has the wrong type or value: words
+            must be unique non-empty strings, lowercase a bool, token_pattern a safe pattern
+            (:func:`check_token_pattern`), stop_words strings, min_length an int >= 0.
+
+        Examples
+        --------
+        >>> Vocabulary.from_dict(Vocabulary(["a", "b"]).to_dict()).words
+        ['a', 'b']
+        """
+        if not isinstance(data, dict) or not isinstance(data.get("words"), list):
             raise ValueError("vocabulary: expected a dict with a 'words' list")
-        return cls(
-            data["words"],
-            lowercase=data.get("lowercase", True),
-            token_pattern=data.get("token_pattern", DEFAULT_TOKEN_PATTERN),
-            stop_words=data.get("stop_words", []),
-            min_length=data.get("min_length", 1),
-        )
+        unknown = sorted(set(data) - {"words", "lowercase", "token_pattern", "stop_words",
+                                      "min_length"})
+        if unknown:
+            raise ValueError(f"vocabulary: unknown fields {unknown}")
+        words = data["words"]
+        if not all(isinstance(w, str) and w for w in words):
+            raise ValueError("vocabulary.words: every word must be a non-empty string")
+        lowercase = data.get("lowercase", True)
+        if not isinstance(lowercase, bool):
+            raise ValueError(f"vocabulary.lowercase must be true or false, got {lowercase!r}")
+        pattern = data.get("token_pattern", DEFAULT_TOKEN_PATTERN)
+        try:
+            check_token_pattern(pattern)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"vocabulary.token_pattern: {exc}") from exc
+        stop_words = data.get("stop_words", [])
+        if not isinstance(stop_words, list) or not all(isinstance(w, str) for w in stop_words):
+            raise ValueError("vocabulary.stop_words must be a list of strings")
+        min_length = data.get("min_length", 1)
+        if isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 0:
+            raise ValueError(f"vocabulary.min_length must be an int >= 0, got {min_length!r}")
+        try:
+            return cls(
+                words, lowercase=lowercase, token_pattern=pattern, stop_words=stop_words,
+                min_length=min_length,
+            )
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"vocabulary.words: {exc}") from exc
 
 
 def _df_threshold(value: Any, name: str, n_docs: int, default: int) -> int:
@@ -184,15 +386,27 @@ class TextCorpus:
     """Documents as token ids, with their :class:`Vocabulary` and sparse counts.
 
     Build one with :meth:`from_texts`, :meth:`from_file`, :meth:`from_jsonl` or
-    :meth:`from_sklearn`; pass it to ``LDA.fit``. ``counts`` is the ``(n_docs, n_words)``
-    CSR document-term matrix; ``tokens``/``doc_ptr`` hold the token ids in reading order
-    (document ``d`` is ``tokens[doc_ptr[d]:doc_ptr[d + 1]]``); ``n_unknown`` counts tokens
-    dropped because the vocabulary lacks them (pruned words or a given vocabulary).
+    :meth:`from_sklearn`; pass it to ``LDA.fit``.
 
-    Example:
-        >>> corpus = TextCorpus.from_texts(["red green", "green blue"], stop_words=None)
-        >>> len(corpus), corpus.n_tokens, corpus.vocabulary.words
-        (2, 4, ['blue', 'green', 'red'])
+    Parameters
+    ----------
+    tokens : ndarray of int
+        Token ids in reading order (document ``d`` is ``tokens[doc_ptr[d]:doc_ptr[d + 1]]``).
+    doc_ptr : ndarray of int of shape (n_docs + 1,)
+        Where each document starts.
+    vocabulary : Vocabulary
+        The words the ids refer to.
+    n_unknown : int, default=0
+        Tokens dropped because the vocabulary lacks them (pruned words or a given
+        vocabulary).
+    counts : scipy.sparse.csr_matrix or None, default=None
+        The ``(n_docs, n_words)`` document-term matrix (built from the tokens if None).
+
+    Examples
+    --------
+    >>> corpus = TextCorpus.from_texts(["red green", "green blue"], stop_words=None)
+    >>> len(corpus), corpus.n_tokens, corpus.vocabulary.words
+    (2, 4, ['blue', 'green', 'red'])
     """
 
     def __init__(
@@ -229,11 +443,27 @@ class TextCorpus:
 
     @property
     def n_tokens(self) -> int:
-        """Total number of (known) tokens."""
+        """Total number of (known) tokens.
+
+        Examples
+        --------
+        >>> TextCorpus.from_texts(["red green red"], stop_words=None).n_tokens
+        3
+        """
         return int(self.counts.sum())
 
     def documents(self) -> list[list[str]]:
-        """Each document as its list of known words, in reading order."""
+        """Each document as its list of known words, in reading order.
+
+        Returns
+        -------
+        list of list of str
+
+        Examples
+        --------
+        >>> TextCorpus.from_texts(["red green red"], stop_words=None).documents()
+        [['red', 'green', 'red']]
+        """
         words = self.vocabulary.words
         return [
             [words[i] for i in self.tokens[self.doc_ptr[d] : self.doc_ptr[d + 1]]]
@@ -241,7 +471,22 @@ class TextCorpus:
         ]
 
     def subset(self, index: Sequence[int] | np.ndarray) -> TextCorpus:
-        """The documents at ``index`` (same vocabulary)."""
+        """The documents at ``index`` (same vocabulary).
+
+        Parameters
+        ----------
+        index : sequence of int
+
+        Returns
+        -------
+        TextCorpus
+
+        Examples
+        --------
+        >>> corpus = TextCorpus.from_texts(["red", "green", "blue"], stop_words=None)
+        >>> corpus.subset([2, 0]).documents()
+        [['blue'], ['red']]
+        """
         index = np.asarray(index, dtype=np.int64)
         pieces = [self.tokens[self.doc_ptr[d] : self.doc_ptr[d + 1]] for d in index]
         lengths = np.asarray([len(p) for p in pieces], dtype=np.int64)
@@ -268,18 +513,30 @@ class TextCorpus:
     ) -> TextCorpus:
         """Tokenise ``texts`` and build (or apply) a vocabulary.
 
-        Args:
-            texts: the documents, one string each.
-            vocabulary: use this vocabulary (and its tokenisation rules) instead of building
-                one; unknown words are dropped and counted in ``n_unknown``.
-            lowercase, stop_words, token_pattern, min_length: tokenisation rules.
-            min_df: drop words in fewer documents than this (int) or fraction (float).
-            max_df: drop words in more documents than this (int) or fraction (float).
-            max_features: keep only this many most frequent words.
+        Parameters
+        ----------
+        texts : iterable of str
+            The documents, one string each.
+        vocabulary : Vocabulary or None, default=None
+            Use this vocabulary (and its tokenisation rules) instead of building one; unknown
+            words are dropped and counted in ``n_unknown``.
+        lowercase, stop_words, token_pattern, min_length
+            Tokenisation rules, as for :class:`Vocabulary`.
+        min_df : int or float, default=1
+            Drop words in fewer documents than this (int) or fraction (float).
+        max_df : int or float, default=1.0
+            Drop words in more documents than this (int) or fraction (float).
+        max_features : int or None, default=None
+            Keep only this many most frequent words.
 
-        Example:
-            >>> TextCorpus.from_texts(["a cat", "a cat and a dog"], min_df=2).vocabulary.words
-            ['cat']
+        Returns
+        -------
+        TextCorpus
+
+        Examples
+        --------
+        >>> TextCorpus.from_texts(["a cat", "a cat and a dog"], min_df=2).vocabulary.words
+        ['cat']
         """
         if isinstance(texts, (str, bytes)):
             raise TypeError("texts must be a list of strings, not a single string")
@@ -354,14 +611,25 @@ class TextCorpus:
     ) -> TextCorpus:
         """One document per line of a text file (``.gz`` read transparently).
 
-        ``encoding`` names the file's text encoding; ``options`` go to :meth:`from_texts`.
+        Parameters
+        ----------
+        path : str or path
+        encoding : str, default="utf-8"
+            The file's text encoding.
+        **options
+            Passed to :meth:`from_texts`.
 
-        Example:
-            >>> import tempfile, pathlib
-            >>> p = pathlib.Path(tempfile.mkdtemp()) / "docs.txt"
-            >>> _ = p.write_text("first document\\nsecond document\\n", encoding="utf-8")
-            >>> len(TextCorpus.from_file(p))
-            2
+        Returns
+        -------
+        TextCorpus
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "docs.txt"
+        >>> _ = p.write_text("first document\\nsecond document\\n", encoding="utf-8")
+        >>> len(TextCorpus.from_file(p))
+        2
         """
         lines = [line.rstrip("\r\n") for line in read_text_lines(path, encoding)]
         return cls.from_texts(lines, **options)
@@ -378,15 +646,29 @@ class TextCorpus:
     ) -> TextCorpus:
         """JSON lines (``.gz`` read transparently), the document text in ``text_field``.
 
-        A line without ``text_field`` is an error naming the line and the fields it has;
-        ``max_docs`` reads only the first documents; ``options`` go to :meth:`from_texts`.
+        A line without ``text_field`` is an error naming the line and the fields it has.
 
-        Example:
-            >>> import tempfile, pathlib
-            >>> p = pathlib.Path(tempfile.mkdtemp()) / "docs.jsonl"
-            >>> _ = p.write_text('{"body": "hello world"}\\n', encoding="utf-8")
-            >>> TextCorpus.from_jsonl(p, text_field="body").vocabulary.words
-            ['hello', 'world']
+        Parameters
+        ----------
+        path : str or path
+        text_field : str, default="text"
+        encoding : str, default="utf-8"
+        max_docs : int or None, default=None
+            Read only the first documents.
+        **options
+            Passed to :meth:`from_texts`.
+
+        Returns
+        -------
+        TextCorpus
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "docs.jsonl"
+        >>> _ = p.write_text('{"body": "hello world"}\\n', encoding="utf-8")
+        >>> TextCorpus.from_jsonl(p, text_field="body").vocabulary.words
+        ['hello', 'world']
         """
         if not isinstance(text_field, str):
             raise TypeError(f"text_field must be a str, got {type(text_field).__name__}")
@@ -414,15 +696,27 @@ class TextCorpus:
     def from_sklearn(cls, X: Any, vectorizer_or_words: Any) -> TextCorpus:
         """Wrap scikit-learn ``CountVectorizer`` output (``X``) with its feature names.
 
-        Token order inside a document is not known, so ``tokens`` lists each document's
-        words grouped by id (window coherence then treats a document as one window).
+        Token order inside a document is not known, so ``tokens`` lists each document's words
+        grouped by id (window coherence then treats a document as one window).
 
-        Example:
-            >>> from sklearn.feature_extraction.text import CountVectorizer
-            >>> cv = CountVectorizer()
-            >>> X = cv.fit_transform(["apples and pears", "pears"])
-            >>> TextCorpus.from_sklearn(X, cv).vocabulary.words
-            ['and', 'apples', 'pears']
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_documents, n_words)
+            Word counts.
+        vectorizer_or_words : CountVectorizer or sequence of str
+            The fitted vectorizer, or the column words.
+
+        Returns
+        -------
+        TextCorpus
+
+        Examples
+        --------
+        >>> from sklearn.feature_extraction.text import CountVectorizer
+        >>> cv = CountVectorizer()
+        >>> X = cv.fit_transform(["apples and pears", "pears"])
+        >>> TextCorpus.from_sklearn(X, cv).vocabulary.words
+        ['and', 'apples', 'pears']
         """
         if hasattr(vectorizer_or_words, "get_feature_names_out"):
             words = list(vectorizer_or_words.get_feature_names_out())

@@ -1,0 +1,78 @@
+"""A rich progress bar for LDA fits that last more than about a second (``verbose`` on)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+#: A fit shows its bar only once it has run this long: quick fits stay quiet.
+SHOW_AFTER_S = 1.0
+
+
+class FitProgress:
+    """Iterations done out of ``total``, drawn by :mod:`rich` on stderr.
+
+    Nothing is drawn when ``enabled`` is false (``verbose`` off, or a rank other than
+    0), nor before the fit has run :data:`SHOW_AFTER_S` seconds.
+
+    Examples
+    --------
+    >>> with FitProgress(True, 3, "Gibbs sweeps") as progress:
+    ...     for it in range(3):
+    ...         progress.update(it + 1, "ll -7.1")
+    """
+
+    def __init__(self, enabled: bool, total: int, label: str, *, start: int = 0) -> None:
+        self.enabled = bool(enabled)
+        self.total = int(total)
+        self.label = label
+        self.done = int(start)
+        self._started = time.perf_counter()
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> FitProgress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def _show(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("[bold]LDA[/bold] {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[note]}"),
+            console=Console(file=sys.stderr),
+            transient=False,
+        )
+        self._task = self._progress.add_task(
+            self.label, total=self.total, completed=self.done, note=""
+        )
+        self._progress.start()
+
+    def update(self, done: int, note: str = "") -> None:
+        """Record ``done`` iterations finished, with a short ``note`` (e.g. the bound)."""
+        self.done = int(done)
+        if not self.enabled:
+            return
+        if self._progress is None:
+            if time.perf_counter() - self._started < SHOW_AFTER_S:
+                return
+            self._show()
+        self._progress.update(self._task, completed=self.done, note=note)
