@@ -13,6 +13,11 @@ Models that need several optimisers and alternating updates (GANs) hand it a
 :class:`StepFunction` instead: it names its parameter groups (one optimiser each, with
 their own learning rate and betas) and runs its own updates through :class:`Updater`
 objects. Checkpoints hold every optimiser, so resume stays exact.
+
+Per-epoch behaviour (re-weighting the training samples, recording progress snapshots, ...)
+plugs into the loop through :class:`TrainingCallback` objects handed to the
+:class:`Trainer` as a list; a callback with state checkpoints it through
+:meth:`TrainingCallback.state_dict` and :meth:`TrainingCallback.load_state_dict`.
 """
 
 from __future__ import annotations
@@ -46,6 +51,85 @@ CHECKPOINT_NAME = "checkpoint.safetensors"
 
 class TrainingDivergedError(FloatingPointError):
     """The loss became NaN or infinite; the model is left unfitted."""
+
+
+# -- callbacks ------------------------------------------------------------------------------
+class TrainingCallback:
+    """Per-epoch behaviour plugged into the one training loop; every hook is optional.
+
+    A :class:`Trainer` built with ``callbacks=[...]`` calls, in list order:
+
+    - ``on_train_begin(module, start_epoch)`` once, after a resumed run's checkpoint has
+      been restored (``start_epoch`` is 0 for a fresh run);
+    - ``on_epoch_begin(epoch, module)`` before each training epoch, with the module in
+      eval mode and gradients off (e.g. to re-weight the samples from the current model);
+    - ``on_step_end(epoch, step, loss)`` after each training batch (only for callbacks
+      that override it, so the others cost nothing per batch);
+    - ``on_epoch_end(epoch, module, record)`` after each epoch's history ``record`` is
+      complete and before the epoch's checkpoint is written;
+    - ``on_train_end(module, result)`` once training ends, with the kept weights loaded.
+
+    Hooks run on every process under ``torchrun``. A callback that keeps state across
+    epochs returns it from :meth:`state_dict` (tensors and JSON-able values) and takes it
+    back in :meth:`load_state_dict`: the trainer writes it into every checkpoint and
+    restores it on resume, so a killed and resumed run ends exactly like a straight one.
+    A callback that only reads the module (as the re-weighting does) needs neither.
+
+    Attributes
+    ----------
+    name : str
+        Key of the callback's state in checkpoints; the class name unless set. Two
+        callbacks of one trainer need different names when both keep state.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import (
+    ...     TensorBatches, Trainer, TrainingCallback, TrainingConfig)
+    >>> class CountSteps(TrainingCallback):
+    ...     def __init__(self):
+    ...         self.steps = 0
+    ...     def on_step_end(self, epoch, step, loss):
+    ...         self.steps += 1
+    ...     def state_dict(self):
+    ...         return {"steps": self.steps}
+    ...     def load_state_dict(self, state):
+    ...         self.steps = state["steps"]
+    >>> counter = CountSteps()
+    >>> cfg = TrainingConfig(epochs=3, batch_size=16, verbose=0, validation_fraction=0)
+    >>> def loss_fn(module, batch, **_):
+    ...     return module(batch[0]).pow(2).mean()
+    >>> _ = Trainer(cfg, callbacks=[counter]).fit(
+    ...     torch.nn.Linear(2, 1), loss_fn, TensorBatches([torch.randn(64, 2)], 16))
+    >>> counter.steps
+    12
+    """
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def on_train_begin(self, module: nn.Module, start_epoch: int) -> None:
+        """Called once before the first epoch that will run (after a resume's restore)."""
+
+    def on_epoch_begin(self, epoch: int, module: nn.Module) -> None:
+        """Called before each training epoch (module in eval mode, no gradients)."""
+
+    def on_step_end(self, epoch: int, step: int, loss: float) -> None:
+        """Called after each training batch with the batch's loss."""
+
+    def on_epoch_end(self, epoch: int, module: nn.Module, record: dict[str, float]) -> None:
+        """Called after each epoch with its history record (before the checkpoint)."""
+
+    def on_train_end(self, module: nn.Module, result: TrainingResult) -> None:
+        """Called once training has ended, with the weights the run keeps."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """State to checkpoint: tensors and JSON-able values; empty when stateless."""
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (called on resume)."""
 
 
 # -- several optimisers ---------------------------------------------------------------------
@@ -359,8 +443,14 @@ class Trainer:
         5
     """
 
-    def __init__(self, config: TrainingConfig) -> None:
+    def __init__(
+        self, config: TrainingConfig, callbacks: Sequence[TrainingCallback] | None = None
+    ) -> None:
         self.config = config
+        self.callbacks = list(callbacks or ())
+        names = [c.name for c in self.callbacks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"callbacks: names must differ (checkpoint keys), got {names}")
         ensure_process_group(config.device)
         self.device = resolve_device(config.device)
         self.rank, self.world_size = distributed_info()
@@ -402,6 +492,17 @@ class Trainer:
                 named[name] = entry
         if named:
             document["optimizers"] = named
+        callback_documents = {}
+        for callback in self.callbacks:
+            values = {}
+            for key, value in callback.state_dict().items():
+                if isinstance(value, torch.Tensor):
+                    tensors[f"callback.{callback.name}.{key}"] = value.detach().cpu().contiguous()
+                else:
+                    values[key] = value
+            callback_documents[callback.name] = values
+        if callback_documents:
+            document["callbacks"] = callback_documents
         tensors["rng.shuffle"] = state["shuffle_generator"].get_state()
         tensors["rng.noise"] = state["noise_generator"].get_state()
         document.update(
@@ -486,7 +587,6 @@ class Trainer:
         val: TensorBatches | LoaderBatches | None = None,
         *,
         resume: bool = False,
-        on_epoch_start: Callable[[int, nn.Module], None] | None = None,
     ) -> TrainingResult:
         """Train ``module`` in place; returns the history and where the best epoch was.
 
@@ -494,9 +594,8 @@ class Trainer:
         parameters, stepped by the trainer) or a :class:`StepFunction` (several named
         optimisers, stepped by the step function itself).
 
-        ``on_epoch_start(epoch, module)`` runs before each training epoch (e.g. to
-        recompute sampling weights from the current model); it must depend only on the
-        module's state so that a resumed run repeats it exactly.
+        The trainer's callbacks (:class:`TrainingCallback`) run at the points their hooks
+        name; their state is checkpointed with the rest and restored on resume.
         """
         config = self.config
         module.to(self.device)
@@ -537,6 +636,7 @@ class Trainer:
                 best_epoch = document["best_epoch"]
                 bad_epochs = document["bad_epochs"]
                 start_epoch = document["epoch"] + 1
+                self._restore_callbacks(document, tensors)
 
         trained = module
         if self.world_size > 1:
@@ -550,14 +650,21 @@ class Trainer:
         stopped_early = False
         deadline = None if config.max_time is None else time.perf_counter() + config.max_time
         progress = _Progress(config.verbose if self.rank == 0 else 0, config.epochs, len(train))
+        callbacks = self.callbacks
+        step_callbacks = [
+            c for c in callbacks if type(c).on_step_end is not TrainingCallback.on_step_end
+        ]
+        for callback in callbacks:
+            callback.on_train_begin(module, start_epoch)
         with progress:
             progress.skip_epochs(start_epoch)
             for epoch in range(start_epoch, config.epochs):
                 started = time.perf_counter()
-                if on_epoch_start is not None:
+                if callbacks:
                     module.eval()
                     with torch.no_grad():
-                        on_epoch_start(epoch, module)
+                        for callback in callbacks:
+                            callback.on_epoch_begin(epoch, module)
                 module.train()
                 sums = self._run_epoch(
                     trained,
@@ -570,6 +677,7 @@ class Trainer:
                     noise_generator,
                     progress,
                     deadline=deadline,
+                    step_callbacks=step_callbacks,
                 )
                 record = {"epoch": float(epoch), **sums}
                 if val is not None:
@@ -608,6 +716,8 @@ class Trainer:
                 )
                 out_of_time = deadline is not None and self._past(deadline)
                 last = epoch == config.epochs - 1 or patience_over or out_of_time
+                for callback in callbacks:
+                    callback.on_epoch_end(epoch, module, record)
                 if (epoch + 1) % config.checkpoint_every == 0 or last:
                     self._save_checkpoint(
                         {
@@ -635,7 +745,22 @@ class Trainer:
             # Keep the weights that did best on held-out data, not the last ones.
             module.load_state_dict(best_state)
         module.eval()
-        return TrainingResult(history=history, best_epoch=best_epoch, stopped_early=stopped_early)
+        result = TrainingResult(history=history, best_epoch=best_epoch, stopped_early=stopped_early)
+        for callback in callbacks:
+            callback.on_train_end(module, result)
+        return result
+
+    def _restore_callbacks(
+        self, document: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
+    ) -> None:
+        saved = document.get("callbacks", {})
+        for callback in self.callbacks:
+            if callback.name not in saved:
+                continue  # a checkpoint written without this callback: nothing to restore
+            prefix = f"callback.{callback.name}."
+            state = dict(saved[callback.name])
+            state.update({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
+            callback.load_state_dict(state)
 
     def _run_epoch(
         self,
@@ -650,6 +775,7 @@ class Trainer:
         progress: _Progress | None,
         *,
         deadline: float | None = None,
+        step_callbacks: Sequence[TrainingCallback] = (),
     ) -> dict[str, float]:
         training = optimizers is not None
         step_mode = isinstance(loss_fn, StepFunction)
@@ -692,6 +818,8 @@ class Trainer:
                 totals[name] = totals.get(name, 0.0) + value * size
             if progress is not None:
                 progress.advance(loss_value)
+            for callback in step_callbacks:
+                callback.on_step_end(epoch, step, loss_value)
             # Processes must agree on when to stop, so under torchrun only whole epochs count.
             if deadline is not None and self.world_size == 1 and time.perf_counter() >= deadline:
                 break
