@@ -142,17 +142,55 @@ class _PairConstraint(HasMethods):
 
 
 def positive_int(low: int = 1) -> Interval:
-    """Constraint: an integer >= ``low``."""
+    """Constraint for ``_parameter_constraints``: an integer >= ``low``.
+
+    Parameters
+    ----------
+    low : int
+        The smallest value allowed.
+
+    Returns
+    -------
+    constraint : sklearn.utils._param_validation.Interval
+
+    Examples
+    --------
+    >>> from latentmodels.deep._base import positive_int
+    >>> positive_int(2).is_satisfied_by(2), positive_int(2).is_satisfied_by(1)
+    (True, False)
+    """
     return Interval(numbers.Integral, low, None, closed="left")
 
 
 def non_negative() -> Interval:
-    """Constraint: a real number >= 0."""
+    """Constraint for ``_parameter_constraints``: a real number >= 0.
+
+    Returns
+    -------
+    constraint : sklearn.utils._param_validation.Interval
+
+    Examples
+    --------
+    >>> from latentmodels.deep._base import non_negative
+    >>> non_negative().is_satisfied_by(0.0), non_negative().is_satisfied_by(-1.0)
+    (True, False)
+    """
     return Interval(numbers.Real, 0, None, closed="left")
 
 
 def positive() -> Interval:
-    """Constraint: a real number > 0."""
+    """Constraint for ``_parameter_constraints``: a real number > 0.
+
+    Returns
+    -------
+    constraint : sklearn.utils._param_validation.Interval
+
+    Examples
+    --------
+    >>> from latentmodels.deep._base import positive
+    >>> positive().is_satisfied_by(1e-3), positive().is_satisfied_by(0.0)
+    (True, False)
+    """
     return Interval(numbers.Real, 0, None, closed="neither")
 
 

@@ -30,15 +30,30 @@ def latent_sampling_weights(codes: np.ndarray, n_bins: int = 10, alpha: float = 
     For each latent dimension, a histogram of ``codes[:, d]`` (``n_bins`` bins, normalised
     to a probability) gives each sample the weight ``1 / (p_d(bin) + alpha)``; a sample's
     weight is its largest weight over the dimensions (it is rare if it is rare along any
-    axis). ``alpha`` smooths: large alpha tends to uniform weights. Returns weights that
-    sum to one.
+    axis).
 
-    Example:
-        >>> import numpy as np
-        >>> codes = np.r_[np.zeros(99), [5.0]][:, None]  # one sample far from the rest
-        >>> w = latent_sampling_weights(codes, n_bins=5)
-        >>> bool(w[-1] > 50 * w[0])
-        True
+    Parameters
+    ----------
+    codes : array-like of shape (n_samples, latent_dim)
+        Latent codes (e.g. posterior means).
+    n_bins : int
+        Histogram bins per dimension.
+    alpha : float
+        Smoothing: large alpha tends to uniform weights.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_samples,)
+        Weights that sum to one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.deep.debiasing import latent_sampling_weights
+    >>> codes = np.r_[np.zeros(99), [5.0]][:, None]  # one sample far from the rest
+    >>> w = latent_sampling_weights(codes, n_bins=5)
+    >>> bool(w[-1] > 50 * w[0])
+    True
     """
     codes = np.asarray(codes, dtype=np.float64)
     weights = np.zeros(len(codes))

@@ -608,16 +608,32 @@ class ConditionalGAN(ClassConditional, GAN):
     and ``inverse_transform``, ``transform``, ``score_samples`` and ``interpolate`` take
     ``y`` too.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels import ConditionalGAN
-        >>> rng = np.random.default_rng(0)
-        >>> y = rng.integers(0, 2, 256)
-        >>> X = (rng.normal(size=(256, 2)) + 4 * y[:, None]).astype("float32")
-        >>> cgan = ConditionalGAN(latent_dim=2, data_range=None, hidden_dims=(32, 32),
-        ...                       epochs=2, verbose=0, random_state=0).fit(X, y)
-        >>> cgan.sample(3, y=1, random_state=0).shape
-        (3, 2)
+    Parameters
+    ----------
+    latent_dim, architecture, hidden_dims, loss, spectral_norm, n_critic, gp_weight, \
+ema_decay, use_ema, data_range, lr_g, lr_d, betas, epochs, batch_size, max_time, \
+random_state, device, checkpoint_dir, checkpoint_every, verbose
+        As for :class:`GAN`.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The sorted class labels seen in ``fit``.
+    module_, progress_samples_, progress_epochs_, input_shape_, history_, n_epochs_, \
+stopped_early_, seed_
+        As for :class:`GAN` (the progress snapshots cycle through the classes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels import ConditionalGAN
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 256)
+    >>> X = (rng.normal(size=(256, 2)) + 4 * y[:, None]).astype("float32")
+    >>> cgan = ConditionalGAN(latent_dim=2, data_range=None, hidden_dims=(32, 32),
+    ...                       epochs=2, verbose=0, random_state=0).fit(X, y)
+    >>> cgan.sample(3, y=1, random_state=0).shape
+    (3, 2)
     """
 
     def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> ConditionalGAN:

@@ -50,7 +50,22 @@ CHECKPOINT_NAME = "checkpoint.safetensors"
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or infinite; the model is left unfitted."""
+    """The loss became NaN or infinite; the model is left unfitted.
+
+    The message names the epoch and step, the learning rate(s) and what to try.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels import VAE
+    >>> from latentmodels.deep.training import TrainingDivergedError
+    >>> X = np.random.default_rng(0).random((64, 4), dtype=np.float32)
+    >>> try:
+    ...     VAE(2, learning_rate=1e9, epochs=2, verbose=0, random_state=0).fit(X)
+    ... except TrainingDivergedError as error:
+    ...     print(str(error)[:26])
+    training diverged at epoch
+    """
 
 
 # -- callbacks ------------------------------------------------------------------------------
@@ -139,6 +154,25 @@ class OptimizerSpec:
 
     The optimiser's kind (Adam/AdamW) and weight decay come from the
     :class:`TrainingConfig` unless ``weight_decay`` is given here.
+
+    Parameters
+    ----------
+    params : iterable of torch.nn.Parameter
+        The parameters this optimiser updates.
+    lr : float
+        Its learning rate.
+    betas : (float, float)
+        Adam's betas.
+    weight_decay : float or None
+        Its weight decay; None takes the config's.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import OptimizerSpec
+    >>> spec = OptimizerSpec(torch.nn.Linear(2, 1).parameters(), lr=1e-3, betas=(0.5, 0.9))
+    >>> spec.lr, spec.betas
+    (0.001, (0.5, 0.9))
     """
 
     params: Iterable[nn.Parameter]
@@ -153,7 +187,33 @@ class Updater:
     ``step`` clears this group's gradients, back-propagates ``loss`` into this group's
     parameters only (other groups' gradients are neither computed nor touched), averages
     the gradients over processes under ``torchrun``, clips them if the config says so, and
-    steps the optimiser. ``optimizer`` is the underlying ``torch.optim`` object.
+    steps the optimiser. The trainer makes one per :class:`OptimizerSpec` of a
+    :class:`StepFunction`.
+
+    Parameters
+    ----------
+    name : str
+        The optimiser's name.
+    optimizer : torch.optim.Optimizer
+        The underlying optimiser.
+    params : list of torch.nn.Parameter
+        The parameters it updates.
+    grad_clip : float or None
+        Clip their gradient norm to this value.
+    world_size : int
+        Processes whose gradients are averaged.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import Updater
+    >>> net = torch.nn.Linear(2, 1)
+    >>> params = list(net.parameters())
+    >>> updater = Updater("net", torch.optim.SGD(params, lr=0.1), params)
+    >>> before = net.weight.detach().clone()
+    >>> updater.step(net(torch.ones(4, 2)).sum())
+    >>> bool((net.weight != before).all())
+    True
     """
 
     def __init__(
@@ -205,27 +265,29 @@ class StepFunction(ABC):
     NaN, averages them per epoch, checkpoints every optimiser and, under ``torchrun``,
     averages gradients inside :meth:`Updater.step` (the module is not wrapped in DDP, as
     a step may call its parts in any order). Any state a step keeps between batches must
-    live in the module (buffers) so that checkpoints capture it.
+    live in the module (buffers) or in a :class:`TrainingCallback` with a ``state_dict``
+    so that checkpoints capture it.
 
-    Example:
-        >>> import torch
-        >>> from latentmodels.deep.training import (
-        ...     OptimizerSpec, StepFunction, TensorBatches, Trainer, TrainingConfig)
-        >>> class TwoHeads(StepFunction):
-        ...     def optimizers(self, module):
-        ...         return {"a": OptimizerSpec(module[0].parameters(), lr=1e-2),
-        ...                 "b": OptimizerSpec(module[1].parameters(), lr=1e-3, betas=(0.5, 0.9))}
-        ...     def __call__(self, module, batch, *, updaters, epoch, generator):
-        ...         loss_a = (module[0](batch[0]) - 1).pow(2).mean()
-        ...         updaters["a"].step(loss_a)
-        ...         loss_b = (module[1](batch[0]) + 1).pow(2).mean()
-        ...         updaters["b"].step(loss_b)
-        ...         return loss_a + loss_b, {"a": loss_a, "b": loss_b}
-        >>> net = torch.nn.ModuleList([torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)])
-        >>> cfg = TrainingConfig(epochs=2, batch_size=8, verbose=0, validation_fraction=0)
-        >>> result = Trainer(cfg).fit(net, TwoHeads(), TensorBatches([torch.randn(32, 2)], 8))
-        >>> sorted(result.history[0])[:4]
-        ['a', 'b', 'epoch', 'loss']
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import (
+    ...     OptimizerSpec, StepFunction, TensorBatches, Trainer, TrainingConfig)
+    >>> class TwoHeads(StepFunction):
+    ...     def optimizers(self, module):
+    ...         return {"a": OptimizerSpec(module[0].parameters(), lr=1e-2),
+    ...                 "b": OptimizerSpec(module[1].parameters(), lr=1e-3, betas=(0.5, 0.9))}
+    ...     def __call__(self, module, batch, *, updaters, epoch, generator):
+    ...         loss_a = (module[0](batch[0]) - 1).pow(2).mean()
+    ...         updaters["a"].step(loss_a)
+    ...         loss_b = (module[1](batch[0]) + 1).pow(2).mean()
+    ...         updaters["b"].step(loss_b)
+    ...         return loss_a + loss_b, {"a": loss_a.detach(), "b": loss_b.detach()}
+    >>> net = torch.nn.ModuleList([torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)])
+    >>> cfg = TrainingConfig(epochs=2, batch_size=8, verbose=0, validation_fraction=0)
+    >>> result = Trainer(cfg).fit(net, TwoHeads(), TensorBatches([torch.randn(32, 2)], 8))
+    >>> sorted(result.history[0])[:4]
+    ['a', 'b', 'epoch', 'loss']
     """
 
     @abstractmethod
@@ -260,7 +322,26 @@ class StepFunction(ABC):
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Everything the training loop needs to know, taken from a model's hyper-parameters."""
+    """Everything the training loop needs to know, taken from a model's hyper-parameters.
+
+    Parameters
+    ----------
+    epochs, batch_size, learning_rate, weight_decay, optimizer, lr_schedule, grad_clip, \
+validation_fraction, patience, device, checkpoint_dir, checkpoint_every, verbose
+        As the hyper-parameters of the same names of :class:`latentmodels.VAE`.
+    seed : int
+        Seed of the shuffling and noise generators.
+    max_time : float or None
+        Stop after the batch during which this many seconds have passed.
+    signature : mapping
+        The settings a checkpoint must have been made with to be resumed.
+
+    Examples
+    --------
+    >>> from latentmodels.deep.training import TrainingConfig
+    >>> TrainingConfig(epochs=5, verbose=0).batch_size
+    128
+    """
 
     epochs: int = 30
     batch_size: int = 128
@@ -283,7 +364,24 @@ class TrainingConfig:
 
 @dataclass
 class TrainingResult:
-    """What a finished run leaves behind."""
+    """What a finished run leaves behind.
+
+    Parameters
+    ----------
+    history : list of dict
+        One record per epoch (losses, metrics, learning rate, seconds).
+    best_epoch : int
+        The epoch of the lowest monitored loss.
+    stopped_early : bool
+        Whether early stopping or the time limit ended the run.
+
+    Examples
+    --------
+    >>> from latentmodels.deep.training import TrainingResult
+    >>> TrainingResult(history=[{"epoch": 0.0, "loss": 1.0}], best_epoch=0,
+    ...                stopped_early=False).best_epoch
+    0
+    """
 
     history: list[dict[str, float]]
     best_epoch: int
@@ -292,7 +390,24 @@ class TrainingResult:
 
 # -- devices and processes --------------------------------------------------------------
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` picks CUDA when present (the local rank's GPU under torchrun), else CPU."""
+    """The torch device to train on.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"`` picks CUDA when present (the local rank's GPU under torchrun), else
+        CPU; otherwise any torch device name.
+
+    Returns
+    -------
+    device : torch.device
+
+    Examples
+    --------
+    >>> from latentmodels.deep.training import resolve_device
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
     if isinstance(device, torch.device):
         return device
     if device == "auto":
@@ -314,6 +429,29 @@ class TensorBatches:
 
     Under a distributed run every rank draws the same permutation and takes its own
     slice, so all ranks see disjoint data and the same number of batches.
+
+    Parameters
+    ----------
+    tensors : sequence of torch.Tensor
+        Aligned tensors (data, labels, ...), one row per sample.
+    batch_size : int
+        Samples per batch.
+    shuffle : bool
+        Draw a new permutation each epoch (else keep the order).
+
+    Attributes
+    ----------
+    weights : torch.Tensor or None
+        Per-sample sampling weights; when set, each epoch draws ``n_samples`` indices with
+        replacement in proportion to them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import TensorBatches
+    >>> batches = TensorBatches([torch.arange(10.0)], batch_size=4)
+    >>> [len(b[0]) for b in batches.epoch(torch.Generator().manual_seed(0))]
+    [4, 4, 2]
     """
 
     def __init__(
@@ -323,8 +461,6 @@ class TensorBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.n_samples = len(self.tensors[0])
-        #: Optional per-sample sampling weights: when set, each epoch draws ``n_samples``
-        #: indices with replacement in proportion to them instead of a permutation.
         self.weights: torch.Tensor | None = None
 
     def __len__(self) -> int:
@@ -351,7 +487,24 @@ class TensorBatches:
 
 
 class LoaderBatches:
-    """Minibatches from a user's ``DataLoader``; batches are moved to the training device."""
+    """Minibatches from a user's ``DataLoader``; batches are moved to the training device.
+
+    Parameters
+    ----------
+    loader : torch.utils.data.DataLoader
+        Yields tensors or tuples of tensors.
+    device : torch.device
+        The training device.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.utils.data import DataLoader, TensorDataset
+    >>> from latentmodels.deep.training import LoaderBatches
+    >>> loader = DataLoader(TensorDataset(torch.zeros(6, 2)), batch_size=4)
+    >>> [b[0].shape[0] for b in LoaderBatches(loader, torch.device("cpu")).epoch(None)]
+    [4, 2]
+    """
 
     def __init__(self, loader: DataLoader, device: torch.device) -> None:
         self.loader = loader
@@ -370,7 +523,30 @@ class LoaderBatches:
 def split_validation(
     tensors: Sequence[torch.Tensor], fraction: float, seed: int
 ) -> tuple[list[torch.Tensor], list[torch.Tensor] | None]:
-    """Hold out a seeded random ``fraction`` of the samples for validation."""
+    """Hold out a seeded random ``fraction`` of the samples for validation.
+
+    Parameters
+    ----------
+    tensors : sequence of torch.Tensor
+        Aligned tensors, one row per sample.
+    fraction : float
+        Share to hold out; no split when it rounds to no sample (or to all of them).
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    train : list of torch.Tensor
+    validation : list of torch.Tensor or None
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import split_validation
+    >>> train, val = split_validation([torch.arange(10)], 0.2, seed=0)
+    >>> len(train[0]), len(val[0])
+    (8, 2)
+    """
     n = len(tensors[0])
     n_val = int(round(n * fraction))
     if fraction <= 0 or n_val < 1 or n - n_val < 1:
@@ -430,17 +606,25 @@ def _broadcast_module(module: nn.Module) -> None:
 class Trainer:
     """Runs the training loop described by a :class:`TrainingConfig`.
 
-    Example:
-        >>> import torch
-        >>> from latentmodels.deep.training import Trainer, TrainingConfig, TensorBatches
-        >>> net = torch.nn.Linear(3, 1)
-        >>> X = torch.randn(64, 3); y = X.sum(1, keepdim=True)
-        >>> def loss_fn(module, batch, **_):
-        ...     return ((module(batch[0]) - batch[1]) ** 2).mean()
-        >>> cfg = TrainingConfig(epochs=5, batch_size=16, verbose=0, seed=0)
-        >>> result = Trainer(cfg).fit(net, loss_fn, TensorBatches([X, y], 16))
-        >>> len(result.history)
-        5
+    Parameters
+    ----------
+    config : TrainingConfig
+        The loop's settings.
+    callbacks : sequence of TrainingCallback or None
+        Per-epoch behaviour, called in order at each hook (see :class:`TrainingCallback`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import Trainer, TrainingConfig, TensorBatches
+    >>> net = torch.nn.Linear(3, 1)
+    >>> X = torch.randn(64, 3); y = X.sum(1, keepdim=True)
+    >>> def loss_fn(module, batch, **_):
+    ...     return ((module(batch[0]) - batch[1]) ** 2).mean()
+    >>> cfg = TrainingConfig(epochs=5, batch_size=16, verbose=0, seed=0)
+    >>> result = Trainer(cfg).fit(net, loss_fn, TensorBatches([X, y], 16))
+    >>> len(result.history)
+    5
     """
 
     def __init__(
@@ -941,7 +1125,24 @@ class _Progress:
 
 @contextmanager
 def seeded_init(seed: int) -> Iterator[None]:
-    """Seed torch's global RNG for weight initialisation, then restore the caller's state."""
+    """Seed torch's global RNG for weight initialisation, then restore the caller's state.
+
+    Parameters
+    ----------
+    seed : int
+        The seed inside the ``with`` block.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import seeded_init
+    >>> with seeded_init(0):
+    ...     a = torch.nn.Linear(2, 2).weight
+    >>> with seeded_init(0):
+    ...     b = torch.nn.Linear(2, 2).weight
+    >>> bool((a == b).all())
+    True
+    """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield

@@ -37,7 +37,26 @@ _MIN_LOG_SCALE = math.log(1e-3)
 
 
 def check_likelihood_range(X: np.ndarray, likelihood: str) -> None:
-    """A Bernoulli likelihood is defined for data in [0, 1] only."""
+    """Raise a ``ValueError`` naming ``X`` when a Bernoulli likelihood meets data outside
+    [0, 1] (the only data it is defined for).
+
+    Parameters
+    ----------
+    X : ndarray
+        The training data.
+    likelihood : {"bernoulli", "gaussian"}
+        The model's likelihood; "gaussian" accepts any data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.deep.vae import check_likelihood_range
+    >>> check_likelihood_range(np.array([[0.0, 1.0]]), "bernoulli")
+    >>> check_likelihood_range(np.array([[0.0, 255.0]]), "bernoulli")
+    Traceback (most recent call last):
+    ...
+    ValueError: X: the Bernoulli likelihood needs values in [0, 1], got [0, 255]. ...
+    """
     if likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
         raise ValueError(
             f"X: the Bernoulli likelihood needs values in [0, 1], got [{X.min():.3g}, "
@@ -377,13 +396,29 @@ class ConditionalVAE(ClassConditional, VAE):
     ``fit(X, y)`` needs labels; ``transform``, ``inverse_transform``, ``score_samples`` and
     ``log_likelihood`` take ``y`` too, and ``sample(n, y=label)`` generates that class.
 
-    Example:
-        >>> from latentmodels import ConditionalVAE, datasets
-        >>> X, y = datasets.load_mnist()
-        >>> cvae = ConditionalVAE(latent_dim=4, epochs=1, verbose=0, random_state=0)
-        >>> cvae = cvae.fit(X[:512], y[:512])
-        >>> cvae.sample(3, y=7).shape
-        (3, 28, 28)
+    Parameters
+    ----------
+    latent_dim, architecture, hidden_dims, likelihood, beta, kl_warmup_epochs, free_bits, \
+epochs, batch_size, learning_rate, weight_decay, optimizer, lr_schedule, grad_clip, \
+validation_fraction, patience, random_state, device, checkpoint_dir, checkpoint_every, \
+verbose
+        As for :class:`VAE`.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The sorted class labels seen in ``fit``.
+    module_, input_shape_, history_, best_epoch_, n_epochs_, stopped_early_, seed_
+        As for :class:`VAE`.
+
+    Examples
+    --------
+    >>> from latentmodels import ConditionalVAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> cvae = ConditionalVAE(latent_dim=4, epochs=1, verbose=0, random_state=0)
+    >>> cvae = cvae.fit(X[:512], y[:512])
+    >>> cvae.sample(3, y=7).shape
+    (3, 28, 28)
     """
 
     def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> ConditionalVAE:
