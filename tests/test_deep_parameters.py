@@ -44,6 +44,11 @@ def test_constraints_cover_exactly_the_init_arguments(cls):
         (DebiasingVAE, {"alpha": 0.0}, "alpha must be > 0"),
         (DebiasingVAE, {"debias": "yes"}, "debias must be True or False"),
         (GAN, {"max_time": 0}, "max_time must be > 0"),
+        # What scikit-learn's intervals alone would let through: a bool, an infinity.
+        (VAE, {"batch_size": True}, "batch_size must be an integer, got True"),
+        (VAE, {"learning_rate": float("inf")}, "learning_rate must be finite"),
+        (VAE, {"free_bits": float("nan")}, "free_bits must be finite"),
+        (Autoencoder, {"checkpoint_dir": 3}, "checkpoint_dir must be a string or a path or None"),
     ],
 )
 def test_constraint_errors_name_the_argument(mnist_small, cls, params, message):

@@ -31,6 +31,7 @@ from sklearn.utils._param_validation import (
     InvalidParameterError,
     StrOptions,
     _Booleans,
+    _InstancesOf,
     _NoneConstraint,
     make_constraint,
 )
@@ -226,6 +227,17 @@ TRAINING_CONSTRAINTS: dict[str, list[Any]] = {
 }
 
 
+_TYPE_WORDS = {
+    str: "a string",
+    os.PathLike: "a path",
+    torch.device: "a torch.device",
+    tuple: "a tuple",
+    list: "a list",
+    np.random.RandomState: "a numpy RandomState",
+    np.random.Generator: "a numpy Generator",
+}
+
+
 def _plain_error(name: str, value: Any, constraints: list[Any]) -> str:
     """The library's one-line message for a value that meets none of ``constraints``:
     ``"<name> must be ..., got <value>"``, naming the bound or the choices it missed."""
@@ -239,7 +251,9 @@ def _plain_error(name: str, value: Any, constraints: list[Any]) -> str:
     for c in visible:
         if isinstance(c, Interval):
             right_type = isinstance(value, c.type) and not isinstance(value, bool)
-            if right_type and not (isinstance(value, float) and math.isnan(value)):
+            if right_type and isinstance(value, float) and not math.isfinite(value):
+                return f"{name} must be finite, got {value!r}"
+            if right_type:
                 if c.left is not None and (
                     value < c.left or (value == c.left and c.closed in ("right", "neither"))
                 ):
@@ -256,6 +270,8 @@ def _plain_error(name: str, value: Any, constraints: list[Any]) -> str:
             described.append("an integer" if c.type is numbers.Integral else "a number")
         elif isinstance(c, StrOptions):
             described.append("one of " + ", ".join(map(repr, sorted(c.options))))
+        elif isinstance(c, _InstancesOf) and c.type in _TYPE_WORDS:
+            described.append(_TYPE_WORDS[c.type])
         elif not isinstance(c, _NoneConstraint):
             described.append(str(c))
     return f"{name} must be {' or '.join(described) or 'None'}{or_none}, got {value!r}"
@@ -399,7 +415,22 @@ class DeepLatentModel(LatentModel):
                 if not any(make_constraint(c).is_satisfied_by(value) for c in constraints):
                     raise InvalidParameterError(_plain_error(name, value, constraints)) from error
             raise
+        self._check_numbers_strictly()
         self._check_parameter_combinations()
+
+    def _check_numbers_strictly(self) -> None:
+        """What scikit-learn's intervals let through: ``True`` for an integer (a bool is an
+        Integral) and an infinite bound-free real. Both were always refused here."""
+        for name, constraints in self._parameter_constraints.items():
+            if constraints == "no_validation" or "boolean" in constraints:
+                continue
+            value = getattr(self, name)
+            intervals = [c for c in constraints if isinstance(c, Interval)]
+            if isinstance(value, bool) and intervals:
+                kind = "an integer" if intervals[0].type is numbers.Integral else "a number"
+                raise InvalidParameterError(f"{name} must be {kind}, got {value!r}")
+            if isinstance(value, float) and intervals and not math.isfinite(value):
+                raise InvalidParameterError(f"{name} must be finite, got {value}")
 
     def _check_parameter_combinations(self) -> None:
         """Checks beyond single-parameter constraints: contents of sequences, the device."""
