@@ -17,7 +17,7 @@ from latentmodels import (
     DebiasingVAE,
     DenoisingAutoencoder,
 )
-from latentmodels.deep._base import hyperparameters, parameter_choices, parameter_default
+from latentmodels.deep import hyperparameters, parameter_choices, parameter_default
 
 DEEP = [VAE, ConditionalVAE, DebiasingVAE, Autoencoder, DenoisingAutoencoder, GAN, ConditionalGAN]
 

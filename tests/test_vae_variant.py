@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import Interval
 
 from latentmodels import VAE
-from latentmodels.deep._base import hyperparameters
+from latentmodels.deep import hyperparameters
 
 
 @hyperparameters

@@ -608,3 +608,69 @@ class DeepLatentModel(LatentModel):
         module.to(training.resolve_device(self.device))
         module.eval()
         self.module_ = module
+
+
+@hyperparameters
+class LossTrainedModel(DeepLatentModel):
+    """Base of the deep models trained on one loss with one optimiser (all but the GANs):
+    it declares the hyper-parameters they share, so a model lists only its own.
+
+    Parameters
+    ----------
+    latent_dim : int
+        Size of the latent code.
+    architecture : {"mlp", "conv"}
+        Fully connected layers, or stride-2 convolutions for images (n, H, W)/(n, C, H, W).
+    hidden_dims : tuple of int or None
+        Hidden layer widths (MLP) or channel counts (conv); None picks (512,) for the MLP
+        and (32, 64) for conv. The decoder mirrors the encoder.
+    epochs, batch_size, learning_rate, weight_decay : int, int, float, float
+        Passes over the data, samples per batch, Adam's step size and weight decay.
+    optimizer : {"adam", "adamw"}
+        Adam, or AdamW (decoupled weight decay).
+    lr_schedule : {"constant", "cosine", "plateau"}
+        Learning-rate schedule over the epochs.
+    grad_clip : float or None
+        Clip the gradient norm to this value.
+    validation_fraction : float
+        Share of the data held out for early stopping (0 disables it).
+    patience : int or None
+        Epochs without validation improvement before stopping; the best weights are kept.
+    random_state : int or None
+        Seed for initialisation, shuffling and noise: equal seeds give identical runs on CPU.
+    device : str
+        "auto" (CUDA when present), "cpu", "cuda", "cuda:1", ...
+    checkpoint_dir : str or None
+        Where to write checkpoints; ``fit(X, resume=True)`` continues from there.
+    checkpoint_every : int
+        Checkpoint every this many epochs (and at the end).
+    verbose : int
+        0 silent, 1 progress bar, 2 also a line per epoch.
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, Autoencoder
+    >>> from latentmodels.deep._base import LossTrainedModel
+    >>> issubclass(VAE, LossTrainedModel), issubclass(Autoencoder, LossTrainedModel)
+    (True, True)
+    """
+
+    latent_dim: int = 16
+    architecture: str = "mlp"
+    hidden_dims: tuple[int, ...] | None = None
+    epochs: int = 30
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    optimizer: str = "adam"
+    lr_schedule: str = "constant"
+    grad_clip: float | None = None
+    validation_fraction: float = 0.1
+    patience: int | None = 10
+    random_state: int | None = None
+    device: str = "auto"
+    checkpoint_dir: str | None = None
+    checkpoint_every: int = 1
+    verbose: int = 1
+
+    _parameter_constraints = TRAINING_CONSTRAINTS

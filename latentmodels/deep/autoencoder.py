@@ -19,7 +19,7 @@ from torch import nn
 
 from .._internal.validation import check_number, check_positive_int
 from .._internal.validation import check_random_state as _seed
-from ._base import TRAINING_CONSTRAINTS, DeepLatentModel, hyperparameters
+from ._base import TRAINING_CONSTRAINTS, LossTrainedModel, hyperparameters
 from .corruption import CORRUPTIONS, corrupt_tensor
 from .nn.blocks import Decoder, Encoder
 
@@ -49,7 +49,7 @@ class _AENetwork(nn.Module):
 
 
 @hyperparameters
-class Autoencoder(DeepLatentModel):
+class Autoencoder(LossTrainedModel):
     """Autoencoder with an MLP or convolutional encoder/decoder.
 
     Parameters
@@ -82,24 +82,8 @@ validation_fraction, patience, random_state, device, checkpoint_dir, checkpoint_
     (2, 8)
     """
 
-    latent_dim: int = 32
-    architecture: str = "mlp"
-    hidden_dims: tuple[int, ...] | None = None
+    latent_dim: int = 32  # the shared declaration, with the autoencoder's default
     reconstruction_loss: str = "mse"
-    epochs: int = 30
-    batch_size: int = 128
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.0
-    optimizer: str = "adam"
-    lr_schedule: str = "constant"
-    grad_clip: float | None = None
-    validation_fraction: float = 0.1
-    patience: int | None = 10
-    random_state: int | None = None
-    device: str = "auto"
-    checkpoint_dir: str | None = None
-    checkpoint_every: int = 1
-    verbose: int = 1
 
     _parameter_constraints = {
         **TRAINING_CONSTRAINTS,

@@ -124,30 +124,11 @@ validation_fraction, patience, random_state, device, checkpoint_dir, checkpoint_
     ((3,), (540,))
     """
 
-    latent_dim: int = 16
     debias: bool = True
     debias_class: Any = None
     n_bins: int = 10
     alpha: float = 1e-3
     vae_weight: float = 1.0
-    architecture: str = "mlp"
-    hidden_dims: tuple[int, ...] | None = None
-    likelihood: str = "bernoulli"
-    beta: float = 1.0
-    epochs: int = 30
-    batch_size: int = 128
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.0
-    optimizer: str = "adam"
-    lr_schedule: str = "constant"
-    grad_clip: float | None = None
-    validation_fraction: float = 0.1
-    patience: int | None = 10
-    random_state: int | None = None
-    device: str = "auto"
-    checkpoint_dir: str | None = None
-    checkpoint_every: int = 1
-    verbose: int = 1
 
     _parameter_constraints = {
         **VARIATIONAL_CONSTRAINTS,

@@ -21,7 +21,7 @@ from .._internal.validation import check_positive_int
 from .._internal.validation import check_random_state as _seed
 from ._base import (
     TRAINING_CONSTRAINTS,
-    DeepLatentModel,
+    LossTrainedModel,
     hyperparameters,
     non_negative,
     positive_int,
@@ -128,16 +128,34 @@ class _VAENetwork(nn.Module):
         return self.reconstruction_nll(decoded, x), kl, extra
 
 
-class VariationalModel(DeepLatentModel):
+#: Constraints of the hyper-parameters every VAE-like model has.
+VARIATIONAL_CONSTRAINTS = {
+    **TRAINING_CONSTRAINTS,
+    "likelihood": [StrOptions(set(LIKELIHOODS))],
+    "beta": [non_negative()],
+}
+
+
+@hyperparameters
+class VariationalModel(LossTrainedModel):
     """What every VAE-like model shares: the network, the ELBO, encoding, decoding and
     sampling from the prior; :class:`VAE` and :class:`~latentmodels.DebiasingVAE` build
     on it.
 
-    A subclass declares its hyper-parameters (at least those of :class:`VAE` without the
-    KL schedule: ``latent_dim``, ``architecture``, ``hidden_dims``, ``likelihood``,
-    ``beta`` and the training settings) and writes its ``_loss`` from
+    A subclass declares the hyper-parameters it adds and writes its ``_loss`` from
     :meth:`_elbo_terms`. ``_extra_outputs`` asks the encoder for more outputs after the
     mean and log-variance (the DebiasingVAE's class logits).
+
+    Parameters
+    ----------
+    likelihood : {"bernoulli", "gaussian"}
+        p(x|z). Bernoulli needs data in [0, 1]; Gaussian learns one shared scale.
+    beta : float
+        Weight of the KL term.
+    latent_dim, architecture, hidden_dims, epochs, batch_size, learning_rate, \
+weight_decay, optimizer, lr_schedule, grad_clip, validation_fraction, patience, \
+random_state, device, checkpoint_dir, checkpoint_every, verbose
+        As for :class:`~latentmodels.deep._base.LossTrainedModel`.
 
     Examples
     --------
@@ -147,6 +165,10 @@ class VariationalModel(DeepLatentModel):
     (True, True)
     """
 
+    likelihood: str = "bernoulli"
+    beta: float = 1.0
+
+    _parameter_constraints = VARIATIONAL_CONSTRAINTS
     _condition_dim = 0
 
     @property
@@ -223,14 +245,6 @@ class VariationalModel(DeepLatentModel):
         return self._elbo(self._check_X(X), None, _seed(random_state))
 
 
-#: Constraints of the hyper-parameters every VAE-like model has.
-VARIATIONAL_CONSTRAINTS = {
-    **TRAINING_CONSTRAINTS,
-    "likelihood": [StrOptions(set(LIKELIHOODS))],
-    "beta": [non_negative()],
-}
-
-
 @hyperparameters
 class VAE(VariationalModel):
     """Variational autoencoder (Kingma & Welling 2014) with beta, KL warm-up and free bits.
@@ -297,27 +311,9 @@ class VAE(VariationalModel):
     (2, 28, 28)
     """
 
-    latent_dim: int = 16
-    architecture: str = "mlp"
-    hidden_dims: tuple[int, ...] | None = None
-    likelihood: str = "bernoulli"
-    beta: float = 1.0
     kl_warmup_epochs: int = 0
     free_bits: float = 0.0
-    epochs: int = 30
-    batch_size: int = 128
-    learning_rate: float = 2e-3
-    weight_decay: float = 0.0
-    optimizer: str = "adam"
-    lr_schedule: str = "constant"
-    grad_clip: float | None = None
-    validation_fraction: float = 0.1
-    patience: int | None = 10
-    random_state: int | None = None
-    device: str = "auto"
-    checkpoint_dir: str | None = None
-    checkpoint_every: int = 1
-    verbose: int = 1
+    learning_rate: float = 2e-3  # the shared declaration, with the VAE's default
 
     _parameter_constraints = {
         **VARIATIONAL_CONSTRAINTS,
