@@ -110,3 +110,13 @@ def test_group_report_measures_the_gap():
     assert report == {"overall": 0.5, "a": 1.0, "b": 0.0, "gap": 1.0}
     with pytest.raises(ValueError, match="differ in shape"):
         group_report([1], [1, 2], {})
+
+
+def test_the_vae_part_is_the_vae_code():
+    from latentmodels import VAE
+
+    for name in ("transform", "inverse_transform", "sample", "score_samples", "_elbo",
+                 "_elbo_terms", "_build_module", "_check_fit_data"):
+        assert getattr(DebiasingVAE, name) is getattr(VAE, name), name
+    shared = {"likelihood", "beta", "latent_dim", "architecture", "hidden_dims", "epochs"}
+    assert shared <= set(DebiasingVAE().get_params())

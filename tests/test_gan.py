@@ -208,6 +208,28 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
     assert [h["d_loss"] for h in straight.history_] == [h["d_loss"] for h in resumed.history_]
 
 
+def test_progress_snapshots_survive_an_interrupted_run(tmp_path, monkeypatch):
+    X = ring(256, 4)[0]
+    settings = dict(TOY, epochs=4, checkpoint_dir=str(tmp_path / "a"))
+    straight = GAN(**settings).fit(X)
+    original = training_module.Trainer._save_checkpoint
+
+    def save_then_crash(self, state):
+        original(self, state)
+        if state["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(training_module.Trainer, "_save_checkpoint", save_then_crash)
+    settings["checkpoint_dir"] = str(tmp_path / "b")
+    with pytest.raises(KeyboardInterrupt):
+        GAN(**settings).fit(X)
+    monkeypatch.setattr(training_module.Trainer, "_save_checkpoint", original)
+    resumed = GAN(**settings).fit(X, resume=True)
+    assert straight.progress_epochs_.tolist() == [0, 1, 2, 3, 4]
+    np.testing.assert_array_equal(resumed.progress_epochs_, straight.progress_epochs_)
+    np.testing.assert_array_equal(resumed.progress_samples_, straight.progress_samples_)
+
+
 def test_checkpoint_holds_both_optimisers(tmp_path):
     GAN(epochs=1, checkpoint_dir=str(tmp_path), **TOY).fit(ring(128, 0)[0])
     checkpoint = tmp_path / "checkpoint.safetensors"

@@ -16,6 +16,7 @@ from latentmodels import VAE, Autoencoder, TrainingDivergedError
 from latentmodels.deep.training import (
     TensorBatches,
     Trainer,
+    TrainingCallback,
     TrainingConfig,
     split_validation,
 )
@@ -280,3 +281,98 @@ def test_killed_gan_run_resumes_with_both_optimisers_and_ema(tmp_path):
     _assert_same_weights(a, b)  # generator, discriminator, EMA copy and step counters
     assert [h["d_loss"] for h in a.history_] == [h["d_loss"] for h in b.history_]
     np.testing.assert_array_equal(a.sample(16, random_state=0), b.sample(16, random_state=0))
+
+
+# -- callbacks ----------------------------------------------------------------------------
+class _Recorder(TrainingCallback):
+    """Logs every hook call, and keeps a running sum of losses as checkpointed state."""
+
+    def __init__(self):
+        self.calls = []
+        self.loss_sum = torch.zeros(())
+        self.steps = 0
+
+    def on_train_begin(self, module, start_epoch):
+        self.calls.append(("train_begin", start_epoch))
+
+    def on_epoch_begin(self, epoch, module):
+        assert not module.training and not torch.is_grad_enabled()
+        self.calls.append(("epoch_begin", epoch))
+
+    def on_step_end(self, epoch, step, loss):
+        self.loss_sum += loss
+        self.steps += 1
+
+    def on_epoch_end(self, epoch, module, record):
+        self.calls.append(("epoch_end", epoch, "loss" in record))
+
+    def on_train_end(self, module, result):
+        self.calls.append(("train_end", len(result.history)))
+
+    def state_dict(self):
+        return {"loss_sum": self.loss_sum.clone(), "steps": self.steps}
+
+    def load_state_dict(self, state):
+        self.loss_sum = state["loss_sum"].clone()
+        self.steps = state["steps"]
+
+
+def _linear_problem():
+    X = torch.randn(64, 3, generator=torch.Generator().manual_seed(0))
+    return TensorBatches([X, X.sum(1, keepdim=True)], 16)
+
+
+def _squared_error(module, batch, **_):
+    return ((module(batch[0]) - batch[1]) ** 2).mean()
+
+
+def test_callback_hooks_run_in_order_around_each_epoch():
+    recorder = _Recorder()
+    config = TrainingConfig(epochs=2, batch_size=16, verbose=0, seed=0, validation_fraction=0)
+    torch.manual_seed(0)
+    Trainer(config, callbacks=[recorder]).fit(torch.nn.Linear(3, 1), _squared_error,
+                                              _linear_problem())
+    assert recorder.calls == [
+        ("train_begin", 0),
+        ("epoch_begin", 0), ("epoch_end", 0, True),
+        ("epoch_begin", 1), ("epoch_end", 1, True),
+        ("train_end", 2),
+    ]
+    assert recorder.steps == 8
+
+
+def test_callback_state_is_checkpointed_and_restored_on_resume(tmp_path, monkeypatch):
+    def train(directory, resume, recorder):
+        config = TrainingConfig(epochs=4, batch_size=16, verbose=0, seed=3,
+                                validation_fraction=0, checkpoint_dir=str(directory))
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            net = torch.nn.Linear(3, 1)
+        Trainer(config, callbacks=[recorder]).fit(net, _squared_error, _linear_problem(),
+                                                  resume=resume)
+        return net
+
+    straight = _Recorder()
+    net_a = train(tmp_path / "a", False, straight)
+    original = Trainer._save_checkpoint
+
+    def save_then_crash(self, state):
+        original(self, state)
+        if state["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "_save_checkpoint", save_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path / "b", False, _Recorder())
+    monkeypatch.setattr(Trainer, "_save_checkpoint", original)
+    resumed = _Recorder()
+    net_b = train(tmp_path / "b", True, resumed)
+    assert resumed.calls[0] == ("train_begin", 2)
+    assert resumed.steps == straight.steps == 16
+    assert float(resumed.loss_sum) == float(straight.loss_sum)
+    torch.testing.assert_close(net_a.weight, net_b.weight, rtol=0, atol=0)
+
+
+def test_callbacks_with_the_same_name_are_refused():
+    with pytest.raises(ValueError, match="callbacks: names must differ"):
+        Trainer(TrainingConfig(verbose=0), callbacks=[_Recorder(), _Recorder()])

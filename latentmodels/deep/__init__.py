@@ -5,14 +5,17 @@
   :class:`ConditionalVAE`;
 - :mod:`.debiasing`: :class:`DebiasingVAE`;
 - :mod:`.gan`: :class:`GAN` and :class:`ConditionalGAN`;
-- :mod:`._base`: the estimator machinery they share; :mod:`.nn`: network blocks;
-  :mod:`.corruption`: input noise for denoising.
+- :mod:`._base`: the estimator machinery they share (hyper-parameter declarations with
+  :func:`hyperparameters`, and :func:`parameter_choices`/:func:`parameter_default` to read
+  them); :mod:`.nn`: network blocks; :mod:`.corruption`: input noise for denoising;
+- :mod:`.training`: the one training loop, extended through :class:`TrainingCallback`.
 """
 
+from ._base import hyperparameters, parameter_choices, parameter_default
 from .autoencoder import Autoencoder, DenoisingAutoencoder
 from .debiasing import DebiasingVAE
 from .gan import GAN, ConditionalGAN
-from .training import Trainer, TrainingConfig, TrainingDivergedError
+from .training import Trainer, TrainingCallback, TrainingConfig, TrainingDivergedError
 from .vae import VAE, ConditionalVAE
 
 __all__ = [
@@ -23,7 +26,11 @@ __all__ = [
     "DenoisingAutoencoder",
     "GAN",
     "Trainer",
+    "TrainingCallback",
     "TrainingConfig",
     "TrainingDivergedError",
     "VAE",
+    "hyperparameters",
+    "parameter_choices",
+    "parameter_default",
 ]

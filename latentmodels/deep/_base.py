@@ -1,32 +1,46 @@
-"""Shared machinery of the deep models: data intake, the trainer, batched inference, state.
+"""Shared machinery of the deep models: hyper-parameter declarations and checks, data
+intake, the trainer, batched inference, state.
 
-A deep model subclasses :class:`DeepLatentModel` and fills in three hooks:
+A deep model subclasses :class:`DeepLatentModel`, declares its hyper-parameters with
+:func:`hyperparameters` (annotated class attributes, checked against the
+scikit-learn constraints in ``_parameter_constraints``) and fills in three hooks:
 ``_build_module`` (the network), ``_loss`` (the training objective for one batch) and the
 contract's inference methods, which use ``_map_batches`` to run the network batch by batch.
+Per-epoch behaviour plugs into the trainer through ``_training_callbacks``.
+
+:func:`parameter_choices` and :func:`parameter_default` read a model's declarations, so
+that a command line or a form offers exactly what the model accepts.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import math
+import numbers
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    _Booleans,
+    _InstancesOf,
+    _NoneConstraint,
+    make_constraint,
+)
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.utils.data import DataLoader
 
 from .._internal import io
-from .._internal.validation import (
-    check_choice,
-    check_data,
-    check_number,
-    check_positive_int,
-    check_random_state,
-    check_size_sequence,
-)
+from .._internal.validation import check_data, check_random_state, check_size_sequence
 from ..base import LatentModel
 from . import training
 from .nn.blocks import ARCHITECTURES
@@ -35,12 +49,314 @@ DEFAULT_HIDDEN = {"mlp": (512,), "conv": (32, 64)}
 
 # Hyper-parameters that may change between a killed run and its resume.
 _RESUMABLE_CHANGES = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every", "device"}
+# Hyper-parameters that stay positional in a generated ``__init__`` (``VAE(8)``).
+_POSITIONAL = ("latent_dim",)
+
+C = TypeVar("C", bound=type)
+
+
+# -- declaring hyper-parameters ---------------------------------------------------------------
+def hyperparameters(cls: C) -> C:
+    """Class decorator: the annotated class attributes of ``cls`` become its hyper-parameters.
+
+    It writes the explicit ``__init__`` scikit-learn expects (one keyword argument per
+    hyper-parameter, ``latent_dim`` also positional, each stored unchanged, nothing else
+    done), built by :mod:`dataclasses`. Declarations are inherited: a subclass decorated
+    in turn lists only what it adds or re-defaults, so ``get_params``, ``set_params`` and
+    ``clone`` see every hyper-parameter of the whole hierarchy. The class must declare a
+    constraint for each hyper-parameter in ``_parameter_constraints`` (scikit-learn's
+    format); a missing or stray entry is an error at class creation.
+
+    Parameters
+    ----------
+    cls : type
+        A :class:`DeepLatentModel` subclass whose body annotates its new hyper-parameters
+        with their defaults (e.g. ``kl_floor: float = 0.5``).
+
+    Returns
+    -------
+    cls : type
+        The same class, with the generated ``__init__``.
+
+    Examples
+    --------
+    >>> from numbers import Real
+    >>> from sklearn.utils._param_validation import Interval
+    >>> from latentmodels import VAE
+    >>> from latentmodels.deep._base import hyperparameters
+    >>> @hyperparameters
+    ... class HeavierKL(VAE):
+    ...     kl_scale: float = 2.0
+    ...     _parameter_constraints = {
+    ...         **VAE._parameter_constraints, "kl_scale": [Interval(Real, 0, None, closed="left")]}
+    >>> HeavierKL(4, kl_scale=3.0).get_params()["kl_scale"]
+    3.0
+    """
+    own = cls.__dict__.get("__annotations__", {})
+    for name in own:
+        value = cls.__dict__.get(name, dataclasses.MISSING)
+        if name in _POSITIONAL and not isinstance(value, dataclasses.Field):
+            setattr(cls, name, dataclasses.field(default=value, kw_only=False))
+    cls = dataclasses.dataclass(init=True, repr=False, eq=False, kw_only=True)(cls)
+    declared = set(getattr(cls, "_parameter_constraints", {}))
+    params = {f.name for f in dataclasses.fields(cls)}
+    if declared != params:
+        raise TypeError(
+            f"{cls.__name__}._parameter_constraints must cover exactly its hyper-parameters; "
+            f"missing {sorted(params - declared)}, not hyper-parameters {sorted(declared - params)}"
+        )
+    return cls
+
+
+# scikit-learn's make_constraint accepts only its own constraint classes; these structural
+# checks extend HasMethods (duck typing), the one whose meaning they share.
+class _SequenceConstraint(HasMethods):
+    """A list, tuple or other sequence that is not a string (contents checked elsewhere)."""
+
+    def __init__(self, what: str = "a sequence of ints") -> None:
+        super().__init__(["__len__", "__getitem__"])
+        self.what = what
+
+    def is_satisfied_by(self, val: Any) -> bool:
+        return isinstance(val, Sequence) and not isinstance(val, (str, bytes))
+
+    def __str__(self) -> str:
+        return self.what
+
+
+class _PairConstraint(HasMethods):
+    """A pair of real numbers ``(a, b)`` (their order and range are checked elsewhere)."""
+
+    def __init__(self) -> None:
+        super().__init__(["__len__", "__getitem__"])
+
+    def is_satisfied_by(self, val: Any) -> bool:
+        return (
+            isinstance(val, Sequence)
+            and not isinstance(val, (str, bytes))
+            and len(val) == 2
+            and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in val)
+        )
+
+    def __str__(self) -> str:
+        return "a pair of numbers (a, b)"
+
+
+def positive_int(low: int = 1) -> Interval:
+    """Constraint for ``_parameter_constraints``: an integer >= ``low``.
+
+    Parameters
+    ----------
+    low : int
+        The smallest value allowed.
+
+    Returns
+    -------
+    constraint : sklearn.utils._param_validation.Interval
+
+    Examples
+    --------
+    >>> from latentmodels.deep._base import positive_int
+    >>> positive_int(2).is_satisfied_by(2), positive_int(2).is_satisfied_by(1)
+    (True, False)
+    """
+    return Interval(numbers.Integral, low, None, closed="left")
+
+
+def non_negative() -> Interval:
+    """Constraint for ``_parameter_constraints``: a real number >= 0.
+
+    Returns
+    -------
+    constraint : sklearn.utils._param_validation.Interval
+
+    Examples
+    --------
+    >>> from latentmodels.deep._base import non_negative
+    >>> non_negative().is_satisfied_by(0.0), non_negative().is_satisfied_by(-1.0)
+    (True, False)
+    """
+    return Interval(numbers.Real, 0, None, closed="left")
+
+
+def positive() -> Interval:
+    """Constraint for ``_parameter_constraints``: a real number > 0.
+
+    Returns
+    -------
+    constraint : sklearn.utils._param_validation.Interval
+
+    Examples
+    --------
+    >>> from latentmodels.deep._base import positive
+    >>> positive().is_satisfied_by(1e-3), positive().is_satisfied_by(0.0)
+    (True, False)
+    """
+    return Interval(numbers.Real, 0, None, closed="neither")
+
+
+#: Constraints of the settings every deep model shares.
+COMMON_CONSTRAINTS: dict[str, list[Any]] = {
+    "latent_dim": [positive_int()],
+    "hidden_dims": [_SequenceConstraint("a sequence of layer sizes"), None],
+    "epochs": [positive_int()],
+    "batch_size": [positive_int()],
+    "random_state": [
+        Interval(numbers.Integral, 0, None, closed="left"),
+        np.random.RandomState,
+        np.random.Generator,
+        None,
+    ],
+    "device": [str, torch.device],
+    "checkpoint_dir": [str, os.PathLike, None],
+    "checkpoint_every": [positive_int()],
+    "verbose": ["verbose"],
+}
+
+#: Constraints of the settings of the models trained on one loss with one optimiser.
+TRAINING_CONSTRAINTS: dict[str, list[Any]] = {
+    **COMMON_CONSTRAINTS,
+    "architecture": [StrOptions(set(ARCHITECTURES))],
+    "learning_rate": [positive()],
+    "weight_decay": [non_negative()],
+    "optimizer": [StrOptions(set(training.OPTIMIZERS))],
+    "lr_schedule": [StrOptions(set(training.LR_SCHEDULES))],
+    "grad_clip": [positive(), None],
+    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
+    "patience": [positive_int(), None],
+}
+
+
+_TYPE_WORDS = {
+    str: "a string",
+    os.PathLike: "a path",
+    torch.device: "a torch.device",
+    tuple: "a tuple",
+    list: "a list",
+    np.random.RandomState: "a numpy RandomState",
+    np.random.Generator: "a numpy Generator",
+}
+
+
+def _plain_error(name: str, value: Any, constraints: list[Any]) -> str:
+    """The library's one-line message for a value that meets none of ``constraints``:
+    ``"<name> must be ..., got <value>"``, naming the bound or the choices it missed."""
+    visible = [c for c in map(make_constraint, constraints) if not c.hidden]
+    none_ok = any(isinstance(c, _NoneConstraint) for c in visible)
+    or_none = " or None" if none_ok else ""
+    for c in visible:
+        if isinstance(c, StrOptions) and isinstance(value, str):
+            choices = ", ".join(map(repr, sorted(c.options)))
+            return f"{name} must be one of {choices}{or_none}; got {value!r}"
+    for c in visible:
+        if isinstance(c, Interval):
+            right_type = isinstance(value, c.type) and not isinstance(value, bool)
+            if right_type and isinstance(value, float) and not math.isfinite(value):
+                return f"{name} must be finite, got {value!r}"
+            if right_type:
+                if c.left is not None and (
+                    value < c.left or (value == c.left and c.closed in ("right", "neither"))
+                ):
+                    op = ">=" if c.closed in ("left", "both") else ">"
+                    return f"{name} must be {op} {c.left}, got {value!r}"
+                op = "<=" if c.closed in ("right", "both") else "<"
+                return f"{name} must be {op} {c.right}, got {value!r}"
+    if any(isinstance(c, _Booleans) for c in visible):
+        allowed = "True, False or None" if none_ok else "True or False"
+        return f"{name} must be {allowed}, got {value!r}"
+    described = []
+    for c in visible:
+        if isinstance(c, Interval):
+            described.append("an integer" if c.type is numbers.Integral else "a number")
+        elif isinstance(c, StrOptions):
+            described.append("one of " + ", ".join(map(repr, sorted(c.options))))
+        elif isinstance(c, _InstancesOf) and c.type in _TYPE_WORDS:
+            described.append(_TYPE_WORDS[c.type])
+        elif not isinstance(c, _NoneConstraint):
+            described.append(str(c))
+    return f"{name} must be {' or '.join(described) or 'None'}{or_none}, got {value!r}"
+
+
+def parameter_choices(cls: type, name: str) -> tuple[str, ...]:
+    """The string values a model class accepts for hyper-parameter ``name``, sorted.
+
+    Read from the ``StrOptions`` in the class's ``_parameter_constraints``, so a command
+    line offers exactly the choices the model validates against.
+
+    Parameters
+    ----------
+    cls : type
+        A deep model class (or instance), e.g. :class:`latentmodels.VAE`.
+    name : str
+        A hyper-parameter with a fixed set of string values.
+
+    Returns
+    -------
+    choices : tuple of str
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, GAN
+    >>> from latentmodels.deep._base import parameter_choices
+    >>> parameter_choices(VAE, "likelihood")
+    ('bernoulli', 'gaussian')
+    >>> parameter_choices(GAN, "loss")
+    ('hinge', 'ns', 'wgan-gp')
+    """
+    constraints = getattr(cls, "_parameter_constraints", {})
+    if name not in constraints:
+        raise ValueError(f"name: {getattr(cls, '__name__', cls)!r} has no hyper-parameter {name!r}")
+    options = [c for c in constraints[name] if isinstance(c, StrOptions)]
+    if not options:
+        raise ValueError(f"name: {name!r} is not a choice among strings")
+    return tuple(sorted(set().union(*(c.options for c in options))))
+
+
+def parameter_default(cls: type, name: str) -> Any:
+    """The default value of hyper-parameter ``name`` in ``cls.__init__``.
+
+    Parameters
+    ----------
+    cls : type
+        A model class (or instance), e.g. :class:`latentmodels.VAE`.
+    name : str
+        One of its hyper-parameters.
+
+    Returns
+    -------
+    default : object
+
+    Examples
+    --------
+    >>> from latentmodels import Autoencoder, VAE
+    >>> from latentmodels.deep._base import parameter_default
+    >>> parameter_default(VAE, "learning_rate"), parameter_default(Autoencoder, "learning_rate")
+    (0.002, 0.001)
+    """
+    target = cls if isinstance(cls, type) else type(cls)
+    parameters = inspect.signature(target.__init__).parameters
+    if name not in parameters or name == "self":
+        raise ValueError(f"name: {target.__name__} has no hyper-parameter {name!r}")
+    return parameters[name].default
 
 
 class DeepLatentModel(LatentModel):
-    """Base of the torch models; see :class:`latentmodels.VAE` for the parameters."""
+    """Base of the torch models: fitting through the shared trainer, checks, state.
+
+    Subclasses declare their hyper-parameters with :func:`hyperparameters` and their
+    constraints in ``_parameter_constraints``; see :class:`latentmodels.VAE` for the
+    parameters most of them share.
+
+    Examples
+    --------
+    >>> from latentmodels import VAE
+    >>> from latentmodels.deep._base import DeepLatentModel
+    >>> issubclass(VAE, DeepLatentModel)
+    True
+    """
 
     _tuple_params = ("hidden_dims",)
+    _parameter_constraints: dict = {}
 
     # -- hooks --------------------------------------------------------------------------
     def _build_module(self) -> nn.Module:
@@ -66,8 +382,9 @@ class DeepLatentModel(LatentModel):
     def _set_extra_state(self, tensors: dict[str, torch.Tensor], attributes: dict) -> None:
         """Restore what :meth:`_extra_state` saved."""
 
-    # Called before each training epoch with the network being trained; None = no hook.
-    _on_epoch_start: Any = None
+    def _training_callbacks(self, train: Any) -> list[training.TrainingCallback]:
+        """Callbacks for this fit's trainer; ``train`` is the training batches."""
+        return []
 
     def _after_fit(self, X: torch.Tensor | None, y: torch.Tensor | None) -> None:
         """Called once training ends, with the full training data when it is in memory."""
@@ -79,25 +396,46 @@ class DeepLatentModel(LatentModel):
             return DEFAULT_HIDDEN[self.architecture]
         return tuple(int(h) for h in self.hidden_dims)
 
-    def _validate_params(self) -> None:
-        check_positive_int(self.latent_dim, "latent_dim")
-        check_choice(self.architecture, "architecture", ARCHITECTURES)
+    def _check_hyperparameters(self) -> None:
+        """All checks on the hyper-parameters, run at the start of ``fit``.
+
+        First scikit-learn's inherited ``_validate_params`` against the declared
+        ``_parameter_constraints`` (its error restated as ``"<name> must be ..., got ..."``,
+        still an ``InvalidParameterError``, a ``ValueError`` and a ``TypeError``), then
+        :meth:`_check_parameter_combinations` for what one constraint cannot say.
+        """
+        try:
+            self._validate_params()
+        except InvalidParameterError as error:
+            params = self.get_params(deep=False)
+            for name, constraints in self._parameter_constraints.items():
+                if constraints == "no_validation":
+                    continue
+                value = params[name]
+                if not any(make_constraint(c).is_satisfied_by(value) for c in constraints):
+                    raise InvalidParameterError(_plain_error(name, value, constraints)) from error
+            raise
+        self._check_numbers_strictly()
+        self._check_parameter_combinations()
+
+    def _check_numbers_strictly(self) -> None:
+        """What scikit-learn's intervals let through: ``True`` for an integer (a bool is an
+        Integral) and an infinite bound-free real. Both were always refused here."""
+        for name, constraints in self._parameter_constraints.items():
+            if constraints == "no_validation" or "boolean" in constraints:
+                continue
+            value = getattr(self, name)
+            intervals = [c for c in constraints if isinstance(c, Interval)]
+            if isinstance(value, bool) and intervals:
+                kind = "an integer" if intervals[0].type is numbers.Integral else "a number"
+                raise InvalidParameterError(f"{name} must be {kind}, got {value!r}")
+            if isinstance(value, float) and intervals and not math.isfinite(value):
+                raise InvalidParameterError(f"{name} must be finite, got {value}")
+
+    def _check_parameter_combinations(self) -> None:
+        """Checks beyond single-parameter constraints: contents of sequences, the device."""
         if self.hidden_dims is not None:
             check_size_sequence(self.hidden_dims, "hidden_dims")
-        check_positive_int(self.epochs, "epochs")
-        check_positive_int(self.batch_size, "batch_size")
-        check_number(self.learning_rate, "learning_rate", low=0, low_inclusive=False)
-        check_number(self.weight_decay, "weight_decay", low=0)
-        check_choice(self.optimizer, "optimizer", training.OPTIMIZERS)
-        check_choice(self.lr_schedule, "lr_schedule", training.LR_SCHEDULES)
-        if self.grad_clip is not None:
-            check_number(self.grad_clip, "grad_clip", low=0, low_inclusive=False)
-        check_number(
-            self.validation_fraction, "validation_fraction", low=0, high=1, high_inclusive=False
-        )
-        if self.patience is not None:
-            check_positive_int(self.patience, "patience")
-        check_positive_int(self.checkpoint_every, "checkpoint_every")
         training.resolve_device(self.device)
 
     def _training_config(self, seed: int, n_samples: int) -> training.TrainingConfig:
@@ -143,7 +481,7 @@ class DeepLatentModel(LatentModel):
             raise
 
     def _fit_unguarded(self, X: Any, y: Any, *, resume: bool) -> DeepLatentModel:
-        self._validate_params()
+        self._check_hyperparameters()
         seed = self._seed_for_fit(resume)
         device = training.resolve_device(self.device)
         if isinstance(X, DataLoader):
@@ -174,15 +512,8 @@ class DeepLatentModel(LatentModel):
         config = self._training_config(seed, n_samples)
         with training.seeded_init(seed):
             module = self._build_module()
-        trainer = training.Trainer(config)
-        self._train_batches = train_batches
-        try:
-            result = trainer.fit(
-                module, self._loss, train_batches, val_batches, resume=resume,
-                on_epoch_start=self._on_epoch_start,
-            )
-        finally:
-            del self._train_batches
+        trainer = training.Trainer(config, callbacks=self._training_callbacks(train_batches))
+        result = trainer.fit(module, self._loss, train_batches, val_batches, resume=resume)
         self.module_ = module
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
@@ -277,3 +608,69 @@ class DeepLatentModel(LatentModel):
         module.to(training.resolve_device(self.device))
         module.eval()
         self.module_ = module
+
+
+@hyperparameters
+class LossTrainedModel(DeepLatentModel):
+    """Base of the deep models trained on one loss with one optimiser (all but the GANs):
+    it declares the hyper-parameters they share, so a model lists only its own.
+
+    Parameters
+    ----------
+    latent_dim : int
+        Size of the latent code.
+    architecture : {"mlp", "conv"}
+        Fully connected layers, or stride-2 convolutions for images (n, H, W)/(n, C, H, W).
+    hidden_dims : tuple of int or None
+        Hidden layer widths (MLP) or channel counts (conv); None picks (512,) for the MLP
+        and (32, 64) for conv. The decoder mirrors the encoder.
+    epochs, batch_size, learning_rate, weight_decay : int, int, float, float
+        Passes over the data, samples per batch, Adam's step size and weight decay.
+    optimizer : {"adam", "adamw"}
+        Adam, or AdamW (decoupled weight decay).
+    lr_schedule : {"constant", "cosine", "plateau"}
+        Learning-rate schedule over the epochs.
+    grad_clip : float or None
+        Clip the gradient norm to this value.
+    validation_fraction : float
+        Share of the data held out for early stopping (0 disables it).
+    patience : int or None
+        Epochs without validation improvement before stopping; the best weights are kept.
+    random_state : int or None
+        Seed for initialisation, shuffling and noise: equal seeds give identical runs on CPU.
+    device : str
+        "auto" (CUDA when present), "cpu", "cuda", "cuda:1", ...
+    checkpoint_dir : str or None
+        Where to write checkpoints; ``fit(X, resume=True)`` continues from there.
+    checkpoint_every : int
+        Checkpoint every this many epochs (and at the end).
+    verbose : int
+        0 silent, 1 progress bar, 2 also a line per epoch.
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, Autoencoder
+    >>> from latentmodels.deep._base import LossTrainedModel
+    >>> issubclass(VAE, LossTrainedModel), issubclass(Autoencoder, LossTrainedModel)
+    (True, True)
+    """
+
+    latent_dim: int = 16
+    architecture: str = "mlp"
+    hidden_dims: tuple[int, ...] | None = None
+    epochs: int = 30
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    optimizer: str = "adam"
+    lr_schedule: str = "constant"
+    grad_clip: float | None = None
+    validation_fraction: float = 0.1
+    patience: int | None = 10
+    random_state: int | None = None
+    device: str = "auto"
+    checkpoint_dir: str | None = None
+    checkpoint_every: int = 1
+    verbose: int = 1
+
+    _parameter_constraints = TRAINING_CONSTRAINTS

@@ -19,6 +19,18 @@ class ClassConditional:
 
     The model's networks take a one-hot condition of ``len(classes_)`` columns; batches carry
     the encoded label (0..n_classes-1) as their second tensor.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The sorted class labels seen in ``fit``.
+
+    Examples
+    --------
+    >>> from latentmodels import ConditionalVAE
+    >>> from latentmodels.deep._conditional import ClassConditional
+    >>> issubclass(ConditionalVAE, ClassConditional)
+    True
     """
 
     classes_: np.ndarray

@@ -7,17 +7,19 @@ Gaussian fitted to the training codes (an autoencoder has no prior of its own).
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .._internal.validation import check_choice, check_number, check_positive_int
+from .._internal.validation import check_number, check_positive_int
 from .._internal.validation import check_random_state as _seed
-from ._base import DeepLatentModel
+from ._base import TRAINING_CONSTRAINTS, LossTrainedModel, hyperparameters
 from .corruption import CORRUPTIONS, corrupt_tensor
 from .nn.blocks import Decoder, Encoder
 
@@ -46,65 +48,47 @@ class _AENetwork(nn.Module):
         return self.reconstruction_error(self.decoder(self.encoder(x_in)), target)
 
 
-class Autoencoder(DeepLatentModel):
+@hyperparameters
+class Autoencoder(LossTrainedModel):
     """Autoencoder with an MLP or convolutional encoder/decoder.
 
-    Takes the training parameters of :class:`latentmodels.VAE`, plus
-    ``reconstruction_loss``: ``"mse"`` (squared error) or ``"bce"`` (binary cross-entropy
-    on sigmoid outputs, for data in [0, 1]).
+    Parameters
+    ----------
+    latent_dim : int
+        Size of the code.
+    reconstruction_loss : {"mse", "bce"}
+        Squared error, or binary cross-entropy on sigmoid outputs (for data in [0, 1]).
+    architecture, hidden_dims
+        The network, as for :class:`latentmodels.VAE`.
+    epochs, batch_size, learning_rate, weight_decay, optimizer, lr_schedule, grad_clip, \
+validation_fraction, patience, random_state, device, checkpoint_dir, checkpoint_every, verbose
+        Training settings, as for :class:`latentmodels.VAE` (``learning_rate`` defaults
+        to 1e-3 here).
 
-    Example:
-        >>> from latentmodels import Autoencoder, datasets
-        >>> X, _ = datasets.load_mnist()
-        >>> ae = Autoencoder(latent_dim=8, epochs=1, verbose=0, random_state=0).fit(X[:512])
-        >>> ae.transform(X[:2]).shape
-        (2, 8)
+    Attributes
+    ----------
+    code_mean_, code_covariance_ : ndarray
+        The Gaussian fitted to the training codes, which :meth:`sample` draws from (absent
+        after fitting from a DataLoader until :meth:`fit_code_density`).
+    module_, input_shape_, history_, best_epoch_, n_epochs_, stopped_early_, seed_
+        As for :class:`latentmodels.VAE`.
+
+    Examples
+    --------
+    >>> from latentmodels import Autoencoder, datasets
+    >>> X, _ = datasets.load_mnist()
+    >>> ae = Autoencoder(latent_dim=8, epochs=1, verbose=0, random_state=0).fit(X[:512])
+    >>> ae.transform(X[:2]).shape
+    (2, 8)
     """
 
-    def __init__(
-        self,
-        latent_dim: int = 32,
-        *,
-        architecture: str = "mlp",
-        hidden_dims: tuple[int, ...] | None = None,
-        reconstruction_loss: str = "mse",
-        epochs: int = 30,
-        batch_size: int = 128,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 0.0,
-        optimizer: str = "adam",
-        lr_schedule: str = "constant",
-        grad_clip: float | None = None,
-        validation_fraction: float = 0.1,
-        patience: int | None = 10,
-        random_state: int | None = None,
-        device: str = "auto",
-        checkpoint_dir: str | None = None,
-        checkpoint_every: int = 1,
-        verbose: int = 1,
-    ) -> None:
-        self.latent_dim = latent_dim
-        self.architecture = architecture
-        self.hidden_dims = hidden_dims
-        self.reconstruction_loss = reconstruction_loss
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.optimizer = optimizer
-        self.lr_schedule = lr_schedule
-        self.grad_clip = grad_clip
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
-        self.device = device
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
-        self.verbose = verbose
+    latent_dim: int = 32  # the shared declaration, with the autoencoder's default
+    reconstruction_loss: str = "mse"
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_choice(self.reconstruction_loss, "reconstruction_loss", RECONSTRUCTION_LOSSES)
+    _parameter_constraints = {
+        **TRAINING_CONSTRAINTS,
+        "reconstruction_loss": [StrOptions(set(RECONSTRUCTION_LOSSES))],
+    }
 
     def _check_fit_data(self, X: np.ndarray) -> None:
         if self.reconstruction_loss == "bce" and (X.min() < 0 or X.max() > 1):
@@ -188,6 +172,7 @@ class Autoencoder(DeepLatentModel):
             self.code_covariance_ = tensors["code_covariance"].numpy()
 
 
+@hyperparameters
 class DenoisingAutoencoder(Autoencoder):
     """Autoencoder trained to undo a corruption of its input.
 
@@ -195,69 +180,50 @@ class DenoisingAutoencoder(Autoencoder):
     ``"masking"`` (a ``noise_level`` fraction of entries set to 0) or ``"salt_and_pepper"``
     (a ``noise_level`` fraction set to 0 or 1). ``noise_level=(low, high)`` draws each
     training sample's level uniformly from that range ("blind" denoising), for one model
-    that serves a range of noise levels. Other parameters as :class:`Autoencoder`.
+    that serves a range of noise levels.
 
-    Example:
-        >>> from latentmodels import DenoisingAutoencoder, datasets
-        >>> X, _ = datasets.load_mnist()
-        >>> dae = DenoisingAutoencoder(corruption="masking", noise_level=0.25, epochs=1,
-        ...                            verbose=0, random_state=0).fit(X[:512])
-        >>> dae.reconstruct(X[:2]).shape
-        (2, 28, 28)
+    Parameters
+    ----------
+    corruption : {"gaussian", "masking", "salt_and_pepper"}
+        The corruption the model learns to undo.
+    noise_level : float or (float, float)
+        Its strength (at most 1 except for "gaussian"), or a range to draw from.
+    latent_dim, reconstruction_loss, architecture, hidden_dims, epochs, batch_size, \
+learning_rate, weight_decay, optimizer, lr_schedule, grad_clip, validation_fraction, \
+patience, random_state, device, checkpoint_dir, checkpoint_every, verbose
+        As for :class:`Autoencoder`.
+
+    Attributes
+    ----------
+    code_mean_, code_covariance_, module_, input_shape_, history_, best_epoch_, \
+n_epochs_, stopped_early_, seed_
+        As for :class:`Autoencoder`.
+
+    Examples
+    --------
+    >>> from latentmodels import DenoisingAutoencoder, datasets
+    >>> X, _ = datasets.load_mnist()
+    >>> dae = DenoisingAutoencoder(corruption="masking", noise_level=0.25, epochs=1,
+    ...                            verbose=0, random_state=0).fit(X[:512])
+    >>> dae.reconstruct(X[:2]).shape
+    (2, 28, 28)
     """
 
     _tuple_params = (*Autoencoder._tuple_params, "noise_level")
 
-    def __init__(
-        self,
-        latent_dim: int = 32,
-        *,
-        corruption: str = "gaussian",
-        noise_level: float | tuple[float, float] = 0.3,
-        architecture: str = "mlp",
-        hidden_dims: tuple[int, ...] | None = None,
-        reconstruction_loss: str = "mse",
-        epochs: int = 30,
-        batch_size: int = 128,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 0.0,
-        optimizer: str = "adam",
-        lr_schedule: str = "constant",
-        grad_clip: float | None = None,
-        validation_fraction: float = 0.1,
-        patience: int | None = 10,
-        random_state: int | None = None,
-        device: str = "auto",
-        checkpoint_dir: str | None = None,
-        checkpoint_every: int = 1,
-        verbose: int = 1,
-    ) -> None:
-        super().__init__(
-            latent_dim,
-            architecture=architecture,
-            hidden_dims=hidden_dims,
-            reconstruction_loss=reconstruction_loss,
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            optimizer=optimizer,
-            lr_schedule=lr_schedule,
-            grad_clip=grad_clip,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            random_state=random_state,
-            device=device,
-            checkpoint_dir=checkpoint_dir,
-            checkpoint_every=checkpoint_every,
-            verbose=verbose,
-        )
-        self.corruption = corruption
-        self.noise_level = noise_level
+    corruption: str = "gaussian"
+    noise_level: float | tuple[float, float] = 0.3
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_choice(self.corruption, "corruption", CORRUPTIONS)
+    _parameter_constraints = {
+        **Autoencoder._parameter_constraints,
+        "corruption": [StrOptions(set(CORRUPTIONS))],
+        # A number or a (low, high) pair; the pair's contents depend on the corruption and
+        # are checked in _check_parameter_combinations.
+        "noise_level": [Interval(Real, 0, None, closed="left"), tuple, list],
+    }
+
+    def _check_parameter_combinations(self) -> None:
+        super()._check_parameter_combinations()
         high = None if self.corruption == "gaussian" else 1.0
         if isinstance(self.noise_level, (tuple, list)):
             if len(self.noise_level) != 2:

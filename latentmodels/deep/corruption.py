@@ -22,9 +22,32 @@ def corrupt_tensor(
     level: float | torch.Tensor,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Corrupt a batch: ``gaussian`` adds N(0, level^2) noise; ``masking`` zeroes a
-    ``level`` fraction of entries; ``salt_and_pepper`` sets a ``level`` fraction to 0 or 1.
-    ``level`` may be a tensor that broadcasts against ``x`` (a level per sample)."""
+    """Corrupt a batch of tensors.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        The clean batch.
+    kind : {"gaussian", "masking", "salt_and_pepper"}
+        ``gaussian`` adds N(0, level^2) noise; ``masking`` zeroes a ``level`` fraction of
+        entries; ``salt_and_pepper`` sets a ``level`` fraction to 0 or 1.
+    level : float or torch.Tensor
+        Strength; a tensor that broadcasts against ``x`` gives a level per sample.
+    generator : torch.Generator or None
+        Source of the noise.
+
+    Returns
+    -------
+    corrupted : torch.Tensor
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.corruption import corrupt_tensor
+    >>> out = corrupt_tensor(torch.ones(2, 100), "masking", 0.5, torch.Generator().manual_seed(0))
+    >>> 0.3 < float((out == 0).float().mean()) < 0.7
+    True
+    """
     if kind == "gaussian":
         noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         return x + level * noise
@@ -49,14 +72,30 @@ def corrupt(
 ) -> np.ndarray:
     """Return a corrupted copy of ``X`` (numpy in, numpy out).
 
-    ``clip=True`` clips the result to [0, 1], for images.
+    Parameters
+    ----------
+    X : array-like
+        The clean data.
+    kind : {"gaussian", "masking", "salt_and_pepper"}
+        The corruption, as in :func:`corrupt_tensor`.
+    level : float
+        Its strength (at most 1 except for "gaussian").
+    random_state : int, numpy Generator or None
+        Seed of the noise.
+    clip : bool
+        Clip the result to [0, 1], for images.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.deep.corruption import corrupt
-        >>> noisy = corrupt(np.zeros((2, 4)), "salt_and_pepper", 0.5, random_state=0)
-        >>> noisy.shape
-        (2, 4)
+    Returns
+    -------
+    corrupted : ndarray of float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.deep.corruption import corrupt
+    >>> noisy = corrupt(np.zeros((2, 4)), "salt_and_pepper", 0.5, random_state=0)
+    >>> noisy.shape
+    (2, 4)
     """
     array = check_data(X, "X", min_ndim=1)
     check_choice(kind, "kind", CORRUPTIONS)

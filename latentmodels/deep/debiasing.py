@@ -16,41 +16,12 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .._internal.validation import check_data, check_number, check_positive_int
-from .._internal.validation import check_random_state as _seed
-from ._base import DeepLatentModel
-from .vae import _VAENetwork, check_likelihood_range
-
-
-class _DebiasingNetwork(_VAENetwork):
-    """A VAE network whose encoder also emits class logits."""
-
-    def __init__(
-        self, architecture, input_shape, hidden_dims, latent_dim, likelihood, n_classes: int
-    ) -> None:
-        super().__init__(
-            architecture, input_shape, hidden_dims, latent_dim, likelihood, extra_outputs=n_classes
-        )
-
-    def encode_all(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        out = self.encoder(x)
-        d = self.latent_dim
-        return out[:, :d], out[:, d : 2 * d].clamp(-30.0, 20.0), out[:, 2 * d :]
-
-    def encode(self, x: torch.Tensor, condition: torch.Tensor | None = None):
-        mean, log_var, _ = self.encode_all(x)
-        return mean, log_var
-
-    def forward(self, x: torch.Tensor, noise: torch.Tensor, condition: torch.Tensor | None = None):
-        """Class logits, per-sample reconstruction NLL and per-dimension KL."""
-        mean, log_var, logits = self.encode_all(x)
-        std = torch.exp(0.5 * log_var)
-        decoded = self.decoder(mean + noise * std)
-        kl = 0.5 * (mean.pow(2) + std.pow(2) - 1.0 - log_var)
-        return logits, self.reconstruction_nll(decoded, x), kl
+from .._internal.validation import check_data
+from . import training
+from ._base import hyperparameters, non_negative, positive, positive_int
+from .vae import VARIATIONAL_CONSTRAINTS, VariationalModel
 
 
 def latent_sampling_weights(codes: np.ndarray, n_bins: int = 10, alpha: float = 1e-3) -> np.ndarray:
@@ -59,15 +30,30 @@ def latent_sampling_weights(codes: np.ndarray, n_bins: int = 10, alpha: float = 
     For each latent dimension, a histogram of ``codes[:, d]`` (``n_bins`` bins, normalised
     to a probability) gives each sample the weight ``1 / (p_d(bin) + alpha)``; a sample's
     weight is its largest weight over the dimensions (it is rare if it is rare along any
-    axis). ``alpha`` smooths: large alpha tends to uniform weights. Returns weights that
-    sum to one.
+    axis).
 
-    Example:
-        >>> import numpy as np
-        >>> codes = np.r_[np.zeros(99), [5.0]][:, None]  # one sample far from the rest
-        >>> w = latent_sampling_weights(codes, n_bins=5)
-        >>> bool(w[-1] > 50 * w[0])
-        True
+    Parameters
+    ----------
+    codes : array-like of shape (n_samples, latent_dim)
+        Latent codes (e.g. posterior means).
+    n_bins : int
+        Histogram bins per dimension.
+    alpha : float
+        Smoothing: large alpha tends to uniform weights.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_samples,)
+        Weights that sum to one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.deep.debiasing import latent_sampling_weights
+    >>> codes = np.r_[np.zeros(99), [5.0]][:, None]  # one sample far from the rest
+    >>> w = latent_sampling_weights(codes, n_bins=5)
+    >>> bool(w[-1] > 50 * w[0])
+    True
     """
     codes = np.asarray(codes, dtype=np.float64)
     weights = np.zeros(len(codes))
@@ -79,7 +65,8 @@ def latent_sampling_weights(codes: np.ndarray, n_bins: int = 10, alpha: float = 
     return weights / weights.sum()
 
 
-class DebiasingVAE(DeepLatentModel):
+@hyperparameters
+class DebiasingVAE(VariationalModel):
     """A classifier trained jointly with a VAE that re-weights rare latent regions (DB-VAE).
 
     ``fit(X, y)`` trains the encoder to classify ``y`` and, on the samples of
@@ -92,97 +79,74 @@ class DebiasingVAE(DeepLatentModel):
 
     The loss per batch is ``cross-entropy + vae_weight * (reconstruction + beta * KL) /
     n_features`` (the VAE term counted only on ``debias_class`` samples, per feature so
-    both terms share a scale). Other parameters as :class:`latentmodels.VAE`.
+    both terms share a scale). The VAE part is :class:`latentmodels.VAE`'s: ``transform``,
+    ``inverse_transform``, ``sample`` and ``score_samples`` (the ELBO) are the same code.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels import DebiasingVAE, datasets
-        >>> X, y = datasets.load_mnist()
-        >>> is_seven = (y[:600] == 7).astype(int)
-        >>> model = DebiasingVAE(latent_dim=4, epochs=1, verbose=0, random_state=0)
-        >>> model = model.fit(X[:600], is_seven)
-        >>> model.predict(X[:3]).shape, model.sampling_weights_.shape
-        ((3,), (540,))
+    Parameters
+    ----------
+    latent_dim : int
+        Size of the latent code.
+    debias : bool
+        Resample each epoch by latent rarity (True) or train the plain baseline (False).
+    debias_class : label or None
+        The class whose rare kinds are up-weighted; None: the last of the sorted classes.
+    n_bins : int
+        Histogram bins per latent dimension for :func:`latent_sampling_weights` (>= 2).
+    alpha : float
+        Smoothing of the weights (> 0); large values tend to uniform sampling.
+    vae_weight : float
+        Weight of the per-feature VAE term next to the cross-entropy.
+    architecture, hidden_dims, likelihood, beta
+        The network and the ELBO, as for :class:`latentmodels.VAE`.
+    epochs, batch_size, learning_rate, weight_decay, optimizer, lr_schedule, grad_clip, \
+validation_fraction, patience, random_state, device, checkpoint_dir, checkpoint_every, verbose
+        Training settings, as for :class:`latentmodels.VAE` (``learning_rate`` defaults
+        to 1e-3 here).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The sorted class labels seen in ``fit``.
+    sampling_weights_ : ndarray
+        The sampling probabilities of the last epoch's training samples (``debias=True``).
+    module_, input_shape_, history_, best_epoch_, n_epochs_, stopped_early_, seed_
+        As for :class:`latentmodels.VAE`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels import DebiasingVAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> is_seven = (y[:600] == 7).astype(int)
+    >>> model = DebiasingVAE(latent_dim=4, epochs=1, verbose=0, random_state=0)
+    >>> model = model.fit(X[:600], is_seven)
+    >>> model.predict(X[:3]).shape, model.sampling_weights_.shape
+    ((3,), (540,))
     """
 
-    def __init__(
-        self,
-        latent_dim: int = 16,
-        *,
-        debias: bool = True,
-        debias_class: Any = None,
-        n_bins: int = 10,
-        alpha: float = 1e-3,
-        vae_weight: float = 1.0,
-        architecture: str = "mlp",
-        hidden_dims: tuple[int, ...] | None = None,
-        likelihood: str = "bernoulli",
-        beta: float = 1.0,
-        epochs: int = 30,
-        batch_size: int = 128,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 0.0,
-        optimizer: str = "adam",
-        lr_schedule: str = "constant",
-        grad_clip: float | None = None,
-        validation_fraction: float = 0.1,
-        patience: int | None = 10,
-        random_state: int | None = None,
-        device: str = "auto",
-        checkpoint_dir: str | None = None,
-        checkpoint_every: int = 1,
-        verbose: int = 1,
-    ) -> None:
-        self.latent_dim = latent_dim
-        self.debias = debias
-        self.debias_class = debias_class
-        self.n_bins = n_bins
-        self.alpha = alpha
-        self.vae_weight = vae_weight
-        self.architecture = architecture
-        self.hidden_dims = hidden_dims
-        self.likelihood = likelihood
-        self.beta = beta
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.optimizer = optimizer
-        self.lr_schedule = lr_schedule
-        self.grad_clip = grad_clip
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
-        self.device = device
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
-        self.verbose = verbose
+    debias: bool = True
+    debias_class: Any = None
+    n_bins: int = 10
+    alpha: float = 1e-3
+    vae_weight: float = 1.0
+
+    _parameter_constraints = {
+        **VARIATIONAL_CONSTRAINTS,
+        "debias": ["boolean"],
+        "debias_class": "no_validation",
+        "n_bins": [positive_int(2)],
+        "alpha": [positive()],
+        "vae_weight": [non_negative()],
+    }
 
     # -- hooks --------------------------------------------------------------------------
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_positive_int(self.n_bins, "n_bins", minimum=2)
-        check_number(self.alpha, "alpha", low=0, low_inclusive=False)
-        check_number(self.vae_weight, "vae_weight", low=0)
-        check_number(self.beta, "beta", low=0)
-
-    def _check_fit_data(self, X: np.ndarray) -> None:
-        check_likelihood_range(X, self.likelihood)
-
-    def _build_module(self) -> nn.Module:
-        return _DebiasingNetwork(
-            self.architecture,
-            self.input_shape_,
-            self._hidden,
-            self.latent_dim,
-            self.likelihood,
-            len(self.classes_),
-        )
+    @property
+    def _extra_outputs(self) -> int:
+        return len(self.classes_)  # the encoder also emits class logits
 
     def _loss(self, module, batch, *, epoch, generator, training):
         x, labels = batch
-        noise = torch.randn((len(x), self.latent_dim), generator=generator, device=x.device)
-        logits, reconstruction, kl = module(x, noise)
+        reconstruction, kl, logits = self._elbo_terms(module, x, generator)
         classification = F.cross_entropy(logits, labels)
         mask = (labels == self._debias_index).to(x.dtype)
         per_sample = (reconstruction + self.beta * kl.sum(1)) / math.prod(x.shape[1:])
@@ -190,14 +154,8 @@ class DebiasingVAE(DeepLatentModel):
         loss = classification + self.vae_weight * vae_term
         return loss, {"classification": classification.detach(), "vae": vae_term.detach()}
 
-    def _on_epoch_start(self, epoch: int, module: nn.Module) -> None:
-        if not self.debias:
-            return
-        batches = self._train_batches
-        X_train, labels = batches.tensors
-        weights = self._weights_for(module, X_train, labels)
-        batches.weights = torch.from_numpy(weights)
-        self.sampling_weights_ = weights
+    def _training_callbacks(self, train: Any) -> list[training.TrainingCallback]:
+        return [_LatentReweighting(self, train)] if self.debias else []
 
     def _weights_for(self, net: nn.Module, X: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
         """Per-sample sampling probabilities that keep class shares and re-weight
@@ -255,37 +213,6 @@ class DebiasingVAE(DeepLatentModel):
             self.module_, torch.as_tensor(X).to(self._device), torch.as_tensor(labels)
         )
 
-    def transform(self, X: Any) -> np.ndarray:
-        """Posterior means E[z | x]."""
-        X = self._check_X(X)
-        return self._map_batches(lambda x: self.module_.encode(x)[0], X)
-
-    def inverse_transform(self, Z: Any) -> np.ndarray:
-        """Decoder means for latent codes ``Z``."""
-        Z = self._check_Z(Z)
-        return self._map_batches(self.module_.decode_mean, Z)
-
-    def sample(self, n_samples: int = 1, *, random_state: Any = None) -> np.ndarray:
-        """Decode draws from the N(0, I) prior: images like the debiased class."""
-        check_is_fitted(self)
-        check_positive_int(n_samples, "n_samples")
-        rng = np.random.default_rng(_seed(random_state))
-        return self.inverse_transform(
-            rng.standard_normal((n_samples, self.latent_dim)).astype(np.float32)
-        )
-
-    def score_samples(self, X: Any, *, random_state: int = 0) -> np.ndarray:
-        """ELBO per sample under the VAE part (in nats)."""
-        X = self._check_X(X)
-        generator = torch.Generator(device=self._device).manual_seed(_seed(random_state))
-
-        def elbo(x: torch.Tensor) -> torch.Tensor:
-            noise = torch.randn((len(x), self.latent_dim), generator=generator, device=x.device)
-            _, reconstruction, kl = self.module_(x, noise)
-            return -(reconstruction + kl.sum(1))
-
-        return self._map_batches(elbo, X)
-
     def score(self, X: Any, y: Any = None) -> float:
         """Accuracy when ``y`` is given (a classifier's score), else the mean ELBO."""
         if y is None:
@@ -304,3 +231,27 @@ class DebiasingVAE(DeepLatentModel):
         self._debias_index = int(attributes["debias_index"])
         if "sampling_weights" in tensors:
             self.sampling_weights_ = tensors["sampling_weights"].numpy()
+
+
+class _LatentReweighting(training.TrainingCallback):
+    """Before each epoch, draw the training samples by the rarity of their latent codes.
+
+    It sets the training batches' sampling weights from the model being trained
+    (:meth:`DebiasingVAE._weights_for`); as the weights depend only on the network's
+    current state, a resumed run recomputes them exactly and no state is checkpointed.
+    The last weights become the model's ``sampling_weights_``.
+    """
+
+    def __init__(self, model: DebiasingVAE, batches: training.TensorBatches) -> None:
+        self.model = model
+        self.batches = batches
+        self.weights: np.ndarray | None = None
+
+    def on_epoch_begin(self, epoch: int, module: nn.Module) -> None:
+        X_train, labels = self.batches.tensors
+        self.weights = self.model._weights_for(module, X_train, labels)
+        self.batches.weights = torch.from_numpy(self.weights)
+
+    def on_train_end(self, module: nn.Module, result: training.TrainingResult) -> None:
+        if self.weights is not None:
+            self.model.sampling_weights_ = self.weights

@@ -22,20 +22,23 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .._internal.geometry import latent_path
-from .._internal.validation import (
-    check_choice,
-    check_data,
-    check_number,
-    check_positive_int,
-    check_size_sequence,
-)
+from .._internal.validation import check_choice, check_data, check_number, check_positive_int
 from .._internal.validation import check_random_state as _seed
 from . import training
-from ._base import DeepLatentModel
+from ._base import (
+    COMMON_CONSTRAINTS,
+    DeepLatentModel,
+    _PairConstraint,
+    hyperparameters,
+    non_negative,
+    positive,
+    positive_int,
+)
 from ._conditional import ClassConditional
 from .nn.gan_blocks import Discriminator, Generator, conv_geometry, default_hidden
 
@@ -207,6 +210,7 @@ class _GANStep(training.StepFunction):
         return d_loss.detach(), metrics
 
 
+@hyperparameters
 class GAN(DeepLatentModel):
     """Generative adversarial network (Goodfellow et al. 2014) with stable defaults.
 
@@ -262,68 +266,72 @@ class GAN(DeepLatentModel):
     verbose : int
         0 silent, 1 progress bar, 2 also a line per epoch.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels import GAN
-        >>> X = np.random.default_rng(0).normal(size=(256, 2)).astype("float32")
-        >>> gan = GAN(latent_dim=2, data_range=None, hidden_dims=(32, 32), epochs=2,
-        ...           verbose=0, random_state=0).fit(X)
-        >>> gan.sample(5, random_state=0).shape
-        (5, 2)
-        >>> gan.score_samples(X[:3]).shape
-        (3,)
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        Generator, discriminator, the generator's EMA copy and the step counters.
+    progress_samples_ : ndarray
+        Generated samples of 8 fixed codes, recorded about 8 times during training and at
+        the end: shape (n_snapshots, 8, *sample shape).
+    progress_epochs_ : ndarray of int
+        The epoch before which each snapshot was taken (the last: epochs run).
+    input_shape_, history_, n_epochs_, stopped_early_, seed_
+        As for :class:`latentmodels.VAE`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels import GAN
+    >>> X = np.random.default_rng(0).normal(size=(256, 2)).astype("float32")
+    >>> gan = GAN(latent_dim=2, data_range=None, hidden_dims=(32, 32), epochs=2,
+    ...           verbose=0, random_state=0).fit(X)
+    >>> gan.sample(5, random_state=0).shape
+    (5, 2)
+    >>> gan.score_samples(X[:3]).shape
+    (3,)
     """
 
     _tuple_params = ("hidden_dims", "betas", "data_range")
     # A GAN's losses say nothing about held-out fit, so there is no validation split.
     validation_fraction = 0.0
 
-    def __init__(
-        self,
-        latent_dim: int = 64,
-        *,
-        architecture: str = "auto",
-        hidden_dims: tuple[int, ...] | None = None,
-        loss: str = "hinge",
-        spectral_norm: bool | None = None,
-        n_critic: int | None = None,
-        gp_weight: float = 10.0,
-        ema_decay: float | None = 0.999,
-        use_ema: bool = True,
-        data_range: tuple[float, float] | None = (0.0, 1.0),
-        lr_g: float = 2e-4,
-        lr_d: float = 2e-4,
-        betas: tuple[float, float] | None = None,
-        epochs: int = 20,
-        batch_size: int = 64,
-        max_time: float | None = None,
-        random_state: int | None = None,
-        device: str = "auto",
-        checkpoint_dir: str | None = None,
-        checkpoint_every: int = 1,
-        verbose: int = 1,
-    ) -> None:
-        self.latent_dim = latent_dim
-        self.architecture = architecture
-        self.hidden_dims = hidden_dims
-        self.loss = loss
-        self.spectral_norm = spectral_norm
-        self.n_critic = n_critic
-        self.gp_weight = gp_weight
-        self.ema_decay = ema_decay
-        self.use_ema = use_ema
-        self.data_range = data_range
-        self.lr_g = lr_g
-        self.lr_d = lr_d
-        self.betas = betas
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.max_time = max_time
-        self.random_state = random_state
-        self.device = device
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
-        self.verbose = verbose
+    latent_dim: int = 64
+    architecture: str = "auto"
+    hidden_dims: tuple[int, ...] | None = None
+    loss: str = "hinge"
+    spectral_norm: bool | None = None
+    n_critic: int | None = None
+    gp_weight: float = 10.0
+    ema_decay: float | None = 0.999
+    use_ema: bool = True
+    data_range: tuple[float, float] | None = (0.0, 1.0)
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] | None = None
+    epochs: int = 20
+    batch_size: int = 64
+    max_time: float | None = None
+    random_state: int | None = None
+    device: str = "auto"
+    checkpoint_dir: str | None = None
+    checkpoint_every: int = 1
+    verbose: int = 1
+
+    _parameter_constraints = {
+        **COMMON_CONSTRAINTS,
+        "architecture": [StrOptions(set(ARCHITECTURES))],
+        "loss": [StrOptions(set(LOSSES))],
+        "spectral_norm": ["boolean", None],
+        "n_critic": [positive_int(), None],
+        "gp_weight": [non_negative()],
+        "ema_decay": [Interval(numbers.Real, 0, 1, closed="left"), None],
+        "use_ema": ["boolean"],
+        "data_range": [_PairConstraint(), None],
+        "lr_g": [positive()],
+        "lr_d": [positive()],
+        "betas": [_PairConstraint(), None],
+        "max_time": [positive(), None],
+    }
 
     # -- settings -----------------------------------------------------------------------
     def _setting(self, name: str) -> Any:
@@ -342,42 +350,17 @@ class GAN(DeepLatentModel):
             return "mlp"
         return "conv"
 
-    def _validate_params(self) -> None:
-        check_positive_int(self.latent_dim, "latent_dim")
-        check_choice(self.architecture, "architecture", ARCHITECTURES)
-        if self.hidden_dims is not None:
-            check_size_sequence(self.hidden_dims, "hidden_dims")
-        check_choice(self.loss, "loss", LOSSES)
-        if self.spectral_norm is not None and not isinstance(self.spectral_norm, bool):
-            raise TypeError(
-                f"spectral_norm must be True, False or None, got {self.spectral_norm!r}"
-            )
-        if self.n_critic is not None:
-            check_positive_int(self.n_critic, "n_critic")
-        check_number(self.gp_weight, "gp_weight", low=0)
-        if self.ema_decay is not None:
-            check_number(self.ema_decay, "ema_decay", low=0, high=1, high_inclusive=False)
-        if not isinstance(self.use_ema, bool):
-            raise TypeError(f"use_ema must be True or False, got {self.use_ema!r}")
+    def _check_parameter_combinations(self) -> None:
+        super()._check_parameter_combinations()
         if self.data_range is not None:
-            _check_pair(self.data_range, "data_range")
             low, high = self.data_range
             check_number(low, "data_range")
             check_number(high, "data_range")
             if not low < high:
                 raise ValueError(f"data_range must be (low, high) with low < high, got {low, high}")
-        check_number(self.lr_g, "lr_g", low=0, low_inclusive=False)
-        check_number(self.lr_d, "lr_d", low=0, low_inclusive=False)
         if self.betas is not None:
-            _check_pair(self.betas, "betas")
             for beta in self.betas:
                 check_number(beta, "betas", low=0, high=1, high_inclusive=False)
-        check_positive_int(self.epochs, "epochs")
-        check_positive_int(self.batch_size, "batch_size")
-        if self.max_time is not None:
-            check_number(self.max_time, "max_time", low=0, low_inclusive=False)
-        check_positive_int(self.checkpoint_every, "checkpoint_every")
-        training.resolve_device(self.device)
 
     def _check_fit_data(self, X: np.ndarray) -> None:
         if self.architecture == "conv":
@@ -424,33 +407,13 @@ class GAN(DeepLatentModel):
         codes = torch.randn((_PROGRESS_SAMPLES, self.latent_dim), generator=noise)
         return codes, None
 
-    def _on_epoch_start(self, epoch: int, module: nn.Module) -> None:
-        # Record the generator's output every few epochs (and at the end, in _after_fit).
-        if epoch % max(1, math.ceil(self.epochs / _PROGRESS_SNAPSHOTS)) == 0:
-            self._record_progress(epoch, module)
-
-    def _record_progress(self, epoch: int, module: nn.Module) -> None:
-        codes, condition = self._progress_codes()
-        net = module.ema if module.ema is not None and self.use_ema else module.generator
-        device = next(module.parameters()).device
-        with torch.no_grad():
-            images = net(codes.to(device), None if condition is None else condition.to(device))
-        self._progress.append((epoch, images.cpu().numpy()))
-
-    def _fit(self, X: Any, y: Any = None, *, resume: bool = False) -> GAN:
-        self._progress: list[tuple[int, np.ndarray]] = []
-        try:
-            super()._fit(X, y, resume=resume)
-            self._record_progress(len(self.history_), self.module_)
-            self.progress_epochs_ = np.asarray([e for e, _ in self._progress], dtype=np.int64)
-            self.progress_samples_ = np.stack([images for _, images in self._progress])
-        finally:
-            del self._progress
-        return self
+    def _training_callbacks(self, train: Any) -> list[training.TrainingCallback]:
+        return [_ProgressSnapshots(self)]
 
     def _extra_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        tensors = {"progress_samples": torch.from_numpy(
-            np.ascontiguousarray(self.progress_samples_))}
+        tensors = {
+            "progress_samples": torch.from_numpy(np.ascontiguousarray(self.progress_samples_))
+        }
         return tensors, {"progress_epochs": self.progress_epochs_.tolist()}
 
     def _set_extra_state(self, tensors: Mapping[str, torch.Tensor], attributes: dict) -> None:
@@ -645,16 +608,32 @@ class ConditionalGAN(ClassConditional, GAN):
     and ``inverse_transform``, ``transform``, ``score_samples`` and ``interpolate`` take
     ``y`` too.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels import ConditionalGAN
-        >>> rng = np.random.default_rng(0)
-        >>> y = rng.integers(0, 2, 256)
-        >>> X = (rng.normal(size=(256, 2)) + 4 * y[:, None]).astype("float32")
-        >>> cgan = ConditionalGAN(latent_dim=2, data_range=None, hidden_dims=(32, 32),
-        ...                       epochs=2, verbose=0, random_state=0).fit(X, y)
-        >>> cgan.sample(3, y=1, random_state=0).shape
-        (3, 2)
+    Parameters
+    ----------
+    latent_dim, architecture, hidden_dims, loss, spectral_norm, n_critic, gp_weight, \
+ema_decay, use_ema, data_range, lr_g, lr_d, betas, epochs, batch_size, max_time, \
+random_state, device, checkpoint_dir, checkpoint_every, verbose
+        As for :class:`GAN`.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The sorted class labels seen in ``fit``.
+    module_, progress_samples_, progress_epochs_, input_shape_, history_, n_epochs_, \
+stopped_early_, seed_
+        As for :class:`GAN` (the progress snapshots cycle through the classes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels import ConditionalGAN
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 256)
+    >>> X = (rng.normal(size=(256, 2)) + 4 * y[:, None]).astype("float32")
+    >>> cgan = ConditionalGAN(latent_dim=2, data_range=None, hidden_dims=(32, 32),
+    ...                       epochs=2, verbose=0, random_state=0).fit(X, y)
+    >>> cgan.sample(3, y=1, random_state=0).shape
+    (3, 2)
     """
 
     def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> ConditionalGAN:
@@ -737,11 +716,46 @@ class ConditionalGAN(ClassConditional, GAN):
 
 
 
-def _check_pair(value: Any, name: str) -> None:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
-        raise TypeError(f"{name} must be a pair of numbers (a, b), got {value!r}")
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, numbers.Real):
-            raise TypeError(f"{name} must be a pair of numbers (a, b), got {value!r}")
-    if not all(math.isfinite(float(v)) for v in value):
-        raise ValueError(f"{name} must hold finite numbers, got {value!r}")
+class _ProgressSnapshots(training.TrainingCallback):
+    """Records the generator's samples of fixed codes every few epochs and at the end.
+
+    A snapshot is taken before epoch 0, 1 + k, ... (about ``_PROGRESS_SNAPSHOTS`` in all)
+    with the weights the model generates with (the EMA copy by default), and once more when
+    training ends; they become the model's ``progress_samples_`` and
+    ``progress_epochs_``. The snapshots so far are checkpointed, so a resumed run ends
+    with the same ones as a straight run.
+    """
+
+    def __init__(self, model: GAN) -> None:
+        self.model = model
+        self.snapshots: list[tuple[int, np.ndarray]] = []
+
+    def _record(self, epoch: int, module: nn.Module) -> None:
+        codes, condition = self.model._progress_codes()
+        net = module.ema if module.ema is not None and self.model.use_ema else module.generator
+        device = next(module.parameters()).device
+        with torch.no_grad():
+            images = net(codes.to(device), None if condition is None else condition.to(device))
+        self.snapshots.append((epoch, images.cpu().numpy()))
+
+    def on_epoch_begin(self, epoch: int, module: nn.Module) -> None:
+        if epoch % max(1, math.ceil(self.model.epochs / _PROGRESS_SNAPSHOTS)) == 0:
+            self._record(epoch, module)
+
+    def on_train_end(self, module: nn.Module, result: training.TrainingResult) -> None:
+        self._record(len(result.history), module)
+        self.model.progress_epochs_ = np.asarray([e for e, _ in self.snapshots], dtype=np.int64)
+        self.model.progress_samples_ = np.stack([images for _, images in self.snapshots])
+
+    def state_dict(self) -> dict[str, Any]:
+        if not self.snapshots:
+            return {"epochs": []}
+        return {
+            "epochs": [e for e, _ in self.snapshots],
+            "samples": torch.from_numpy(np.stack([images for _, images in self.snapshots])),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        epochs = list(state.get("epochs", []))
+        samples = state["samples"].numpy() if epochs else []
+        self.snapshots = [(int(e), np.array(samples[i])) for i, e in enumerate(epochs)]

@@ -13,6 +13,11 @@ Models that need several optimisers and alternating updates (GANs) hand it a
 :class:`StepFunction` instead: it names its parameter groups (one optimiser each, with
 their own learning rate and betas) and runs its own updates through :class:`Updater`
 objects. Checkpoints hold every optimiser, so resume stays exact.
+
+Per-epoch behaviour (re-weighting the training samples, recording progress snapshots, ...)
+plugs into the loop through :class:`TrainingCallback` objects handed to the
+:class:`Trainer` as a list; a callback with state checkpoints it through
+:meth:`TrainingCallback.state_dict` and :meth:`TrainingCallback.load_state_dict`.
 """
 
 from __future__ import annotations
@@ -45,7 +50,101 @@ CHECKPOINT_NAME = "checkpoint.safetensors"
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or infinite; the model is left unfitted."""
+    """The loss became NaN or infinite; the model is left unfitted.
+
+    The message names the epoch and step, the learning rate(s) and what to try.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels import VAE
+    >>> from latentmodels.deep.training import TrainingDivergedError
+    >>> X = np.random.default_rng(0).random((64, 4), dtype=np.float32)
+    >>> try:
+    ...     VAE(2, learning_rate=1e9, epochs=2, verbose=0, random_state=0).fit(X)
+    ... except TrainingDivergedError as error:
+    ...     print(str(error)[:26])
+    training diverged at epoch
+    """
+
+
+# -- callbacks ------------------------------------------------------------------------------
+class TrainingCallback:
+    """Per-epoch behaviour plugged into the one training loop; every hook is optional.
+
+    A :class:`Trainer` built with ``callbacks=[...]`` calls, in list order:
+
+    - ``on_train_begin(module, start_epoch)`` once, after a resumed run's checkpoint has
+      been restored (``start_epoch`` is 0 for a fresh run);
+    - ``on_epoch_begin(epoch, module)`` before each training epoch, with the module in
+      eval mode and gradients off (e.g. to re-weight the samples from the current model);
+    - ``on_step_end(epoch, step, loss)`` after each training batch (only for callbacks
+      that override it, so the others cost nothing per batch);
+    - ``on_epoch_end(epoch, module, record)`` after each epoch's history ``record`` is
+      complete and before the epoch's checkpoint is written;
+    - ``on_train_end(module, result)`` once training ends, with the kept weights loaded.
+
+    Hooks run on every process under ``torchrun``. A callback that keeps state across
+    epochs returns it from :meth:`state_dict` (tensors and JSON-able values) and takes it
+    back in :meth:`load_state_dict`: the trainer writes it into every checkpoint and
+    restores it on resume, so a killed and resumed run ends exactly like a straight one.
+    A callback that only reads the module (as the re-weighting does) needs neither.
+
+    Attributes
+    ----------
+    name : str
+        Key of the callback's state in checkpoints; the class name unless set. Two
+        callbacks of one trainer need different names when both keep state.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import (
+    ...     TensorBatches, Trainer, TrainingCallback, TrainingConfig)
+    >>> class CountSteps(TrainingCallback):
+    ...     def __init__(self):
+    ...         self.steps = 0
+    ...     def on_step_end(self, epoch, step, loss):
+    ...         self.steps += 1
+    ...     def state_dict(self):
+    ...         return {"steps": self.steps}
+    ...     def load_state_dict(self, state):
+    ...         self.steps = state["steps"]
+    >>> counter = CountSteps()
+    >>> cfg = TrainingConfig(epochs=3, batch_size=16, verbose=0, validation_fraction=0)
+    >>> def loss_fn(module, batch, **_):
+    ...     return module(batch[0]).pow(2).mean()
+    >>> _ = Trainer(cfg, callbacks=[counter]).fit(
+    ...     torch.nn.Linear(2, 1), loss_fn, TensorBatches([torch.randn(64, 2)], 16))
+    >>> counter.steps
+    12
+    """
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def on_train_begin(self, module: nn.Module, start_epoch: int) -> None:
+        """Called once before the first epoch that will run (after a resume's restore)."""
+
+    def on_epoch_begin(self, epoch: int, module: nn.Module) -> None:
+        """Called before each training epoch (module in eval mode, no gradients)."""
+
+    def on_step_end(self, epoch: int, step: int, loss: float) -> None:
+        """Called after each training batch with the batch's loss."""
+
+    def on_epoch_end(self, epoch: int, module: nn.Module, record: dict[str, float]) -> None:
+        """Called after each epoch with its history record (before the checkpoint)."""
+
+    def on_train_end(self, module: nn.Module, result: TrainingResult) -> None:
+        """Called once training has ended, with the weights the run keeps."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """State to checkpoint: tensors and JSON-able values; empty when stateless."""
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (called on resume)."""
 
 
 # -- several optimisers ---------------------------------------------------------------------
@@ -55,6 +154,25 @@ class OptimizerSpec:
 
     The optimiser's kind (Adam/AdamW) and weight decay come from the
     :class:`TrainingConfig` unless ``weight_decay`` is given here.
+
+    Parameters
+    ----------
+    params : iterable of torch.nn.Parameter
+        The parameters this optimiser updates.
+    lr : float
+        Its learning rate.
+    betas : (float, float)
+        Adam's betas.
+    weight_decay : float or None
+        Its weight decay; None takes the config's.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import OptimizerSpec
+    >>> spec = OptimizerSpec(torch.nn.Linear(2, 1).parameters(), lr=1e-3, betas=(0.5, 0.9))
+    >>> spec.lr, spec.betas
+    (0.001, (0.5, 0.9))
     """
 
     params: Iterable[nn.Parameter]
@@ -69,7 +187,33 @@ class Updater:
     ``step`` clears this group's gradients, back-propagates ``loss`` into this group's
     parameters only (other groups' gradients are neither computed nor touched), averages
     the gradients over processes under ``torchrun``, clips them if the config says so, and
-    steps the optimiser. ``optimizer`` is the underlying ``torch.optim`` object.
+    steps the optimiser. The trainer makes one per :class:`OptimizerSpec` of a
+    :class:`StepFunction`.
+
+    Parameters
+    ----------
+    name : str
+        The optimiser's name.
+    optimizer : torch.optim.Optimizer
+        The underlying optimiser.
+    params : list of torch.nn.Parameter
+        The parameters it updates.
+    grad_clip : float or None
+        Clip their gradient norm to this value.
+    world_size : int
+        Processes whose gradients are averaged.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import Updater
+    >>> net = torch.nn.Linear(2, 1)
+    >>> params = list(net.parameters())
+    >>> updater = Updater("net", torch.optim.SGD(params, lr=0.1), params)
+    >>> before = net.weight.detach().clone()
+    >>> updater.step(net(torch.ones(4, 2)).sum())
+    >>> bool((net.weight != before).all())
+    True
     """
 
     def __init__(
@@ -121,27 +265,29 @@ class StepFunction(ABC):
     NaN, averages them per epoch, checkpoints every optimiser and, under ``torchrun``,
     averages gradients inside :meth:`Updater.step` (the module is not wrapped in DDP, as
     a step may call its parts in any order). Any state a step keeps between batches must
-    live in the module (buffers) so that checkpoints capture it.
+    live in the module (buffers) or in a :class:`TrainingCallback` with a ``state_dict``
+    so that checkpoints capture it.
 
-    Example:
-        >>> import torch
-        >>> from latentmodels.deep.training import (
-        ...     OptimizerSpec, StepFunction, TensorBatches, Trainer, TrainingConfig)
-        >>> class TwoHeads(StepFunction):
-        ...     def optimizers(self, module):
-        ...         return {"a": OptimizerSpec(module[0].parameters(), lr=1e-2),
-        ...                 "b": OptimizerSpec(module[1].parameters(), lr=1e-3, betas=(0.5, 0.9))}
-        ...     def __call__(self, module, batch, *, updaters, epoch, generator):
-        ...         loss_a = (module[0](batch[0]) - 1).pow(2).mean()
-        ...         updaters["a"].step(loss_a)
-        ...         loss_b = (module[1](batch[0]) + 1).pow(2).mean()
-        ...         updaters["b"].step(loss_b)
-        ...         return loss_a + loss_b, {"a": loss_a, "b": loss_b}
-        >>> net = torch.nn.ModuleList([torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)])
-        >>> cfg = TrainingConfig(epochs=2, batch_size=8, verbose=0, validation_fraction=0)
-        >>> result = Trainer(cfg).fit(net, TwoHeads(), TensorBatches([torch.randn(32, 2)], 8))
-        >>> sorted(result.history[0])[:4]
-        ['a', 'b', 'epoch', 'loss']
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import (
+    ...     OptimizerSpec, StepFunction, TensorBatches, Trainer, TrainingConfig)
+    >>> class TwoHeads(StepFunction):
+    ...     def optimizers(self, module):
+    ...         return {"a": OptimizerSpec(module[0].parameters(), lr=1e-2),
+    ...                 "b": OptimizerSpec(module[1].parameters(), lr=1e-3, betas=(0.5, 0.9))}
+    ...     def __call__(self, module, batch, *, updaters, epoch, generator):
+    ...         loss_a = (module[0](batch[0]) - 1).pow(2).mean()
+    ...         updaters["a"].step(loss_a)
+    ...         loss_b = (module[1](batch[0]) + 1).pow(2).mean()
+    ...         updaters["b"].step(loss_b)
+    ...         return loss_a + loss_b, {"a": loss_a.detach(), "b": loss_b.detach()}
+    >>> net = torch.nn.ModuleList([torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)])
+    >>> cfg = TrainingConfig(epochs=2, batch_size=8, verbose=0, validation_fraction=0)
+    >>> result = Trainer(cfg).fit(net, TwoHeads(), TensorBatches([torch.randn(32, 2)], 8))
+    >>> sorted(result.history[0])[:4]
+    ['a', 'b', 'epoch', 'loss']
     """
 
     @abstractmethod
@@ -176,7 +322,26 @@ class StepFunction(ABC):
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Everything the training loop needs to know, taken from a model's hyper-parameters."""
+    """Everything the training loop needs to know, taken from a model's hyper-parameters.
+
+    Parameters
+    ----------
+    epochs, batch_size, learning_rate, weight_decay, optimizer, lr_schedule, grad_clip, \
+validation_fraction, patience, device, checkpoint_dir, checkpoint_every, verbose
+        As the hyper-parameters of the same names of :class:`latentmodels.VAE`.
+    seed : int
+        Seed of the shuffling and noise generators.
+    max_time : float or None
+        Stop after the batch during which this many seconds have passed.
+    signature : mapping
+        The settings a checkpoint must have been made with to be resumed.
+
+    Examples
+    --------
+    >>> from latentmodels.deep.training import TrainingConfig
+    >>> TrainingConfig(epochs=5, verbose=0).batch_size
+    128
+    """
 
     epochs: int = 30
     batch_size: int = 128
@@ -199,7 +364,24 @@ class TrainingConfig:
 
 @dataclass
 class TrainingResult:
-    """What a finished run leaves behind."""
+    """What a finished run leaves behind.
+
+    Parameters
+    ----------
+    history : list of dict
+        One record per epoch (losses, metrics, learning rate, seconds).
+    best_epoch : int
+        The epoch of the lowest monitored loss.
+    stopped_early : bool
+        Whether early stopping or the time limit ended the run.
+
+    Examples
+    --------
+    >>> from latentmodels.deep.training import TrainingResult
+    >>> TrainingResult(history=[{"epoch": 0.0, "loss": 1.0}], best_epoch=0,
+    ...                stopped_early=False).best_epoch
+    0
+    """
 
     history: list[dict[str, float]]
     best_epoch: int
@@ -208,7 +390,24 @@ class TrainingResult:
 
 # -- devices and processes --------------------------------------------------------------
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` picks CUDA when present (the local rank's GPU under torchrun), else CPU."""
+    """The torch device to train on.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"`` picks CUDA when present (the local rank's GPU under torchrun), else
+        CPU; otherwise any torch device name.
+
+    Returns
+    -------
+    device : torch.device
+
+    Examples
+    --------
+    >>> from latentmodels.deep.training import resolve_device
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
     if isinstance(device, torch.device):
         return device
     if device == "auto":
@@ -230,6 +429,29 @@ class TensorBatches:
 
     Under a distributed run every rank draws the same permutation and takes its own
     slice, so all ranks see disjoint data and the same number of batches.
+
+    Parameters
+    ----------
+    tensors : sequence of torch.Tensor
+        Aligned tensors (data, labels, ...), one row per sample.
+    batch_size : int
+        Samples per batch.
+    shuffle : bool
+        Draw a new permutation each epoch (else keep the order).
+
+    Attributes
+    ----------
+    weights : torch.Tensor or None
+        Per-sample sampling weights; when set, each epoch draws ``n_samples`` indices with
+        replacement in proportion to them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import TensorBatches
+    >>> batches = TensorBatches([torch.arange(10.0)], batch_size=4)
+    >>> [len(b[0]) for b in batches.epoch(torch.Generator().manual_seed(0))]
+    [4, 4, 2]
     """
 
     def __init__(
@@ -239,8 +461,6 @@ class TensorBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.n_samples = len(self.tensors[0])
-        #: Optional per-sample sampling weights: when set, each epoch draws ``n_samples``
-        #: indices with replacement in proportion to them instead of a permutation.
         self.weights: torch.Tensor | None = None
 
     def __len__(self) -> int:
@@ -267,7 +487,24 @@ class TensorBatches:
 
 
 class LoaderBatches:
-    """Minibatches from a user's ``DataLoader``; batches are moved to the training device."""
+    """Minibatches from a user's ``DataLoader``; batches are moved to the training device.
+
+    Parameters
+    ----------
+    loader : torch.utils.data.DataLoader
+        Yields tensors or tuples of tensors.
+    device : torch.device
+        The training device.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.utils.data import DataLoader, TensorDataset
+    >>> from latentmodels.deep.training import LoaderBatches
+    >>> loader = DataLoader(TensorDataset(torch.zeros(6, 2)), batch_size=4)
+    >>> [b[0].shape[0] for b in LoaderBatches(loader, torch.device("cpu")).epoch(None)]
+    [4, 2]
+    """
 
     def __init__(self, loader: DataLoader, device: torch.device) -> None:
         self.loader = loader
@@ -286,7 +523,30 @@ class LoaderBatches:
 def split_validation(
     tensors: Sequence[torch.Tensor], fraction: float, seed: int
 ) -> tuple[list[torch.Tensor], list[torch.Tensor] | None]:
-    """Hold out a seeded random ``fraction`` of the samples for validation."""
+    """Hold out a seeded random ``fraction`` of the samples for validation.
+
+    Parameters
+    ----------
+    tensors : sequence of torch.Tensor
+        Aligned tensors, one row per sample.
+    fraction : float
+        Share to hold out; no split when it rounds to no sample (or to all of them).
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    train : list of torch.Tensor
+    validation : list of torch.Tensor or None
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import split_validation
+    >>> train, val = split_validation([torch.arange(10)], 0.2, seed=0)
+    >>> len(train[0]), len(val[0])
+    (8, 2)
+    """
     n = len(tensors[0])
     n_val = int(round(n * fraction))
     if fraction <= 0 or n_val < 1 or n - n_val < 1:
@@ -346,21 +606,35 @@ def _broadcast_module(module: nn.Module) -> None:
 class Trainer:
     """Runs the training loop described by a :class:`TrainingConfig`.
 
-    Example:
-        >>> import torch
-        >>> from latentmodels.deep.training import Trainer, TrainingConfig, TensorBatches
-        >>> net = torch.nn.Linear(3, 1)
-        >>> X = torch.randn(64, 3); y = X.sum(1, keepdim=True)
-        >>> def loss_fn(module, batch, **_):
-        ...     return ((module(batch[0]) - batch[1]) ** 2).mean()
-        >>> cfg = TrainingConfig(epochs=5, batch_size=16, verbose=0, seed=0)
-        >>> result = Trainer(cfg).fit(net, loss_fn, TensorBatches([X, y], 16))
-        >>> len(result.history)
-        5
+    Parameters
+    ----------
+    config : TrainingConfig
+        The loop's settings.
+    callbacks : sequence of TrainingCallback or None
+        Per-epoch behaviour, called in order at each hook (see :class:`TrainingCallback`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import Trainer, TrainingConfig, TensorBatches
+    >>> net = torch.nn.Linear(3, 1)
+    >>> X = torch.randn(64, 3); y = X.sum(1, keepdim=True)
+    >>> def loss_fn(module, batch, **_):
+    ...     return ((module(batch[0]) - batch[1]) ** 2).mean()
+    >>> cfg = TrainingConfig(epochs=5, batch_size=16, verbose=0, seed=0)
+    >>> result = Trainer(cfg).fit(net, loss_fn, TensorBatches([X, y], 16))
+    >>> len(result.history)
+    5
     """
 
-    def __init__(self, config: TrainingConfig) -> None:
+    def __init__(
+        self, config: TrainingConfig, callbacks: Sequence[TrainingCallback] | None = None
+    ) -> None:
         self.config = config
+        self.callbacks = list(callbacks or ())
+        names = [c.name for c in self.callbacks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"callbacks: names must differ (checkpoint keys), got {names}")
         ensure_process_group(config.device)
         self.device = resolve_device(config.device)
         self.rank, self.world_size = distributed_info()
@@ -402,6 +676,17 @@ class Trainer:
                 named[name] = entry
         if named:
             document["optimizers"] = named
+        callback_documents = {}
+        for callback in self.callbacks:
+            values = {}
+            for key, value in callback.state_dict().items():
+                if isinstance(value, torch.Tensor):
+                    tensors[f"callback.{callback.name}.{key}"] = value.detach().cpu().contiguous()
+                else:
+                    values[key] = value
+            callback_documents[callback.name] = values
+        if callback_documents:
+            document["callbacks"] = callback_documents
         tensors["rng.shuffle"] = state["shuffle_generator"].get_state()
         tensors["rng.noise"] = state["noise_generator"].get_state()
         document.update(
@@ -486,7 +771,6 @@ class Trainer:
         val: TensorBatches | LoaderBatches | None = None,
         *,
         resume: bool = False,
-        on_epoch_start: Callable[[int, nn.Module], None] | None = None,
     ) -> TrainingResult:
         """Train ``module`` in place; returns the history and where the best epoch was.
 
@@ -494,9 +778,8 @@ class Trainer:
         parameters, stepped by the trainer) or a :class:`StepFunction` (several named
         optimisers, stepped by the step function itself).
 
-        ``on_epoch_start(epoch, module)`` runs before each training epoch (e.g. to
-        recompute sampling weights from the current model); it must depend only on the
-        module's state so that a resumed run repeats it exactly.
+        The trainer's callbacks (:class:`TrainingCallback`) run at the points their hooks
+        name; their state is checkpointed with the rest and restored on resume.
         """
         config = self.config
         module.to(self.device)
@@ -537,6 +820,7 @@ class Trainer:
                 best_epoch = document["best_epoch"]
                 bad_epochs = document["bad_epochs"]
                 start_epoch = document["epoch"] + 1
+                self._restore_callbacks(document, tensors)
 
         trained = module
         if self.world_size > 1:
@@ -550,14 +834,21 @@ class Trainer:
         stopped_early = False
         deadline = None if config.max_time is None else time.perf_counter() + config.max_time
         progress = _Progress(config.verbose if self.rank == 0 else 0, config.epochs, len(train))
+        callbacks = self.callbacks
+        step_callbacks = [
+            c for c in callbacks if type(c).on_step_end is not TrainingCallback.on_step_end
+        ]
+        for callback in callbacks:
+            callback.on_train_begin(module, start_epoch)
         with progress:
             progress.skip_epochs(start_epoch)
             for epoch in range(start_epoch, config.epochs):
                 started = time.perf_counter()
-                if on_epoch_start is not None:
+                if callbacks:
                     module.eval()
                     with torch.no_grad():
-                        on_epoch_start(epoch, module)
+                        for callback in callbacks:
+                            callback.on_epoch_begin(epoch, module)
                 module.train()
                 sums = self._run_epoch(
                     trained,
@@ -570,6 +861,7 @@ class Trainer:
                     noise_generator,
                     progress,
                     deadline=deadline,
+                    step_callbacks=step_callbacks,
                 )
                 record = {"epoch": float(epoch), **sums}
                 if val is not None:
@@ -608,6 +900,8 @@ class Trainer:
                 )
                 out_of_time = deadline is not None and self._past(deadline)
                 last = epoch == config.epochs - 1 or patience_over or out_of_time
+                for callback in callbacks:
+                    callback.on_epoch_end(epoch, module, record)
                 if (epoch + 1) % config.checkpoint_every == 0 or last:
                     self._save_checkpoint(
                         {
@@ -635,7 +929,22 @@ class Trainer:
             # Keep the weights that did best on held-out data, not the last ones.
             module.load_state_dict(best_state)
         module.eval()
-        return TrainingResult(history=history, best_epoch=best_epoch, stopped_early=stopped_early)
+        result = TrainingResult(history=history, best_epoch=best_epoch, stopped_early=stopped_early)
+        for callback in callbacks:
+            callback.on_train_end(module, result)
+        return result
+
+    def _restore_callbacks(
+        self, document: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
+    ) -> None:
+        saved = document.get("callbacks", {})
+        for callback in self.callbacks:
+            if callback.name not in saved:
+                continue  # a checkpoint written without this callback: nothing to restore
+            prefix = f"callback.{callback.name}."
+            state = dict(saved[callback.name])
+            state.update({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
+            callback.load_state_dict(state)
 
     def _run_epoch(
         self,
@@ -650,6 +959,7 @@ class Trainer:
         progress: _Progress | None,
         *,
         deadline: float | None = None,
+        step_callbacks: Sequence[TrainingCallback] = (),
     ) -> dict[str, float]:
         training = optimizers is not None
         step_mode = isinstance(loss_fn, StepFunction)
@@ -692,6 +1002,8 @@ class Trainer:
                 totals[name] = totals.get(name, 0.0) + value * size
             if progress is not None:
                 progress.advance(loss_value)
+            for callback in step_callbacks:
+                callback.on_step_end(epoch, step, loss_value)
             # Processes must agree on when to stop, so under torchrun only whole epochs count.
             if deadline is not None and self.world_size == 1 and time.perf_counter() >= deadline:
                 break
@@ -813,7 +1125,24 @@ class _Progress:
 
 @contextmanager
 def seeded_init(seed: int) -> Iterator[None]:
-    """Seed torch's global RNG for weight initialisation, then restore the caller's state."""
+    """Seed torch's global RNG for weight initialisation, then restore the caller's state.
+
+    Parameters
+    ----------
+    seed : int
+        The seed inside the ``with`` block.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.training import seeded_init
+    >>> with seeded_init(0):
+    ...     a = torch.nn.Linear(2, 2).weight
+    >>> with seeded_init(0):
+    ...     b = torch.nn.Linear(2, 2).weight
+    >>> bool((a == b).all())
+    True
+    """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield

@@ -13,12 +13,19 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .._internal.validation import check_choice, check_number, check_positive_int
+from .._internal.validation import check_positive_int
 from .._internal.validation import check_random_state as _seed
-from ._base import DeepLatentModel
+from ._base import (
+    TRAINING_CONSTRAINTS,
+    LossTrainedModel,
+    hyperparameters,
+    non_negative,
+    positive_int,
+)
 from ._conditional import ClassConditional
 from .nn.blocks import Decoder, Encoder
 
@@ -30,7 +37,26 @@ _MIN_LOG_SCALE = math.log(1e-3)
 
 
 def check_likelihood_range(X: np.ndarray, likelihood: str) -> None:
-    """A Bernoulli likelihood is defined for data in [0, 1] only."""
+    """Raise a ``ValueError`` naming ``X`` when a Bernoulli likelihood meets data outside
+    [0, 1] (the only data it is defined for).
+
+    Parameters
+    ----------
+    X : ndarray
+        The training data.
+    likelihood : {"bernoulli", "gaussian"}
+        The model's likelihood; "gaussian" accepts any data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.deep.vae import check_likelihood_range
+    >>> check_likelihood_range(np.array([[0.0, 1.0]]), "bernoulli")
+    >>> check_likelihood_range(np.array([[0.0, 255.0]]), "bernoulli")
+    Traceback (most recent call last):
+    ...
+    ValueError: X: the Bernoulli likelihood needs values in [0, 1], got [0, 255]. ...
+    """
     if likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
         raise ValueError(
             f"X: the Bernoulli likelihood needs values in [0, 1], got [{X.min():.3g}, "
@@ -61,12 +87,20 @@ class _VAENetwork(nn.Module):
         self.decoder = Decoder(architecture, latent_dim, hidden_dims, input_shape, condition_dim)
         self.log_scale = nn.Parameter(torch.zeros(())) if likelihood == "gaussian" else None
 
+    def encode_all(
+        self, x: torch.Tensor, condition: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Posterior mean, log-variance and the encoder's extra outputs (maybe empty)."""
+        out = self.encoder(x, condition)
+        d = self.latent_dim
+        # exp() of an unbounded log-variance overflows long before training notices.
+        return out[:, :d], out[:, d : 2 * d].clamp(-30.0, 20.0), out[:, 2 * d :]
+
     def encode(
         self, x: torch.Tensor, condition: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, log_var = self.encoder(x, condition).chunk(2, dim=1)
-        # exp() of an unbounded log-variance overflows long before training notices.
-        return mean, log_var.clamp(-30.0, 20.0)
+        mean, log_var, _ = self.encode_all(x, condition)
+        return mean, log_var
 
     def decode_mean(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         out = self.decoder(z, condition)
@@ -84,16 +118,135 @@ class _VAENetwork(nn.Module):
 
     def forward(
         self, x: torch.Tensor, noise: torch.Tensor, condition: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return per-sample reconstruction NLL and per-sample, per-dimension KL."""
-        mean, log_var = self.encode(x, condition)
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-sample reconstruction NLL, per-sample per-dimension KL, and the encoder's
+        extra outputs (e.g. class logits; empty for a plain VAE)."""
+        mean, log_var, extra = self.encode_all(x, condition)
         z = mean + noise * torch.exp(0.5 * log_var)
         decoded = self.decoder(z, condition)
         kl = 0.5 * (mean.pow(2) + log_var.exp() - 1.0 - log_var)
-        return self.reconstruction_nll(decoded, x), kl
+        return self.reconstruction_nll(decoded, x), kl, extra
 
 
-class VAE(DeepLatentModel):
+#: Constraints of the hyper-parameters every VAE-like model has.
+VARIATIONAL_CONSTRAINTS = {
+    **TRAINING_CONSTRAINTS,
+    "likelihood": [StrOptions(set(LIKELIHOODS))],
+    "beta": [non_negative()],
+}
+
+
+@hyperparameters
+class VariationalModel(LossTrainedModel):
+    """What every VAE-like model shares: the network, the ELBO, encoding, decoding and
+    sampling from the prior; :class:`VAE` and :class:`~latentmodels.DebiasingVAE` build
+    on it.
+
+    A subclass declares the hyper-parameters it adds and writes its ``_loss`` from
+    :meth:`_elbo_terms`. ``_extra_outputs`` asks the encoder for more outputs after the
+    mean and log-variance (the DebiasingVAE's class logits).
+
+    Parameters
+    ----------
+    likelihood : {"bernoulli", "gaussian"}
+        p(x|z). Bernoulli needs data in [0, 1]; Gaussian learns one shared scale.
+    beta : float
+        Weight of the KL term.
+    latent_dim, architecture, hidden_dims, epochs, batch_size, learning_rate, \
+weight_decay, optimizer, lr_schedule, grad_clip, validation_fraction, patience, \
+random_state, device, checkpoint_dir, checkpoint_every, verbose
+        As for :class:`~latentmodels.deep._base.LossTrainedModel`.
+
+    Examples
+    --------
+    >>> from latentmodels import DebiasingVAE, VAE
+    >>> from latentmodels.deep.vae import VariationalModel
+    >>> issubclass(VAE, VariationalModel), issubclass(DebiasingVAE, VariationalModel)
+    (True, True)
+    """
+
+    likelihood: str = "bernoulli"
+    beta: float = 1.0
+
+    _parameter_constraints = VARIATIONAL_CONSTRAINTS
+    _condition_dim = 0
+
+    @property
+    def _extra_outputs(self) -> int:
+        return 0
+
+    def _check_fit_data(self, X: np.ndarray) -> None:
+        check_likelihood_range(X, self.likelihood)
+
+    def _build_module(self) -> nn.Module:
+        return _VAENetwork(
+            self.architecture,
+            self.input_shape_,
+            self._hidden,
+            self.latent_dim,
+            self.likelihood,
+            self._condition_dim,
+            self._extra_outputs,
+        )
+
+    def _condition(self, batch: list[torch.Tensor]) -> torch.Tensor | None:
+        return None
+
+    def _elbo_terms(
+        self, module: nn.Module, x: torch.Tensor, generator: torch.Generator,
+        condition: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One reparameterised pass: per-sample reconstruction NLL, per-dimension KL and
+        the encoder's extra outputs, with the noise drawn from ``generator``."""
+        noise = torch.randn(
+            (len(x), self.latent_dim), generator=generator, device=x.device, dtype=x.dtype
+        )
+        return module(x, noise, condition)
+
+    def _encode(self, X: np.ndarray, C: np.ndarray | None) -> np.ndarray:
+        net = self.module_
+        if C is None:
+            return self._map_batches(lambda x: net.encode(x)[0], X)
+        return self._map_batches(lambda x, c: net.encode(x, c)[0], X, C)
+
+    def _decode(self, Z: np.ndarray, C: np.ndarray | None) -> np.ndarray:
+        net = self.module_
+        if C is None:
+            return self._map_batches(net.decode_mean, Z)
+        return self._map_batches(net.decode_mean, Z, C)
+
+    def _elbo(self, X: np.ndarray, C: np.ndarray | None, seed: int) -> np.ndarray:
+        generator = torch.Generator(device=self._device).manual_seed(seed)
+
+        def elbo(x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+            reconstruction, kl, _ = self._elbo_terms(self.module_, x, generator, c)
+            return -(reconstruction + kl.sum(1))
+
+        return self._map_batches(elbo, X) if C is None else self._map_batches(elbo, X, C)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Posterior means E[z | x], shape (n_samples, latent_dim)."""
+        return self._encode(self._check_X(X), None)
+
+    def inverse_transform(self, Z: Any) -> np.ndarray:
+        """Decoder means for latent codes ``Z``, shaped like the training samples."""
+        return self._decode(self._check_Z(Z), None)
+
+    def sample(self, n_samples: int = 1, *, random_state: Any = None) -> np.ndarray:
+        """Decode ``n_samples`` codes drawn from the N(0, I) prior (decoder means)."""
+        check_is_fitted(self)
+        check_positive_int(n_samples, "n_samples")
+        rng = np.random.default_rng(_seed(random_state))
+        Z = rng.standard_normal((n_samples, self.latent_dim)).astype(np.float32)
+        return self.inverse_transform(Z)
+
+    def score_samples(self, X: Any, *, random_state: int = 0) -> np.ndarray:
+        """ELBO per sample in nats (one posterior sample, seeded: repeat calls agree)."""
+        return self._elbo(self._check_X(X), None, _seed(random_state))
+
+
+@hyperparameters
+class VAE(VariationalModel):
     """Variational autoencoder (Kingma & Welling 2014) with beta, KL warm-up and free bits.
 
     Parameters
@@ -132,134 +285,69 @@ class VAE(DeepLatentModel):
     verbose : int
         0 silent, 1 progress bar, 2 also a line per epoch.
 
-    Example:
-        >>> from latentmodels import VAE, datasets
-        >>> X, y = datasets.load_mnist()
-        >>> vae = VAE(latent_dim=8, epochs=1, verbose=0, random_state=0).fit(X[:512])
-        >>> vae.transform(X[:3]).shape
-        (3, 8)
-        >>> vae.sample(2).shape
-        (2, 28, 28)
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained network (encoder, decoder and, for a Gaussian likelihood, the scale).
+    input_shape_ : tuple of int
+        Shape of one training sample; ``n_features_in_`` is its size.
+    history_ : list of dict
+        One record per epoch: losses, validation losses, learning rate, seconds.
+    best_epoch_ : int
+        The epoch whose weights were kept (best validation loss).
+    n_epochs_ : int
+        Epochs run; ``stopped_early_`` says whether early stopping or a time limit ended it.
+    seed_ : int
+        The seed the run used.
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=8, epochs=1, verbose=0, random_state=0).fit(X[:512])
+    >>> vae.transform(X[:3]).shape
+    (3, 8)
+    >>> vae.sample(2).shape
+    (2, 28, 28)
     """
 
-    def __init__(
-        self,
-        latent_dim: int = 16,
-        *,
-        architecture: str = "mlp",
-        hidden_dims: tuple[int, ...] | None = None,
-        likelihood: str = "bernoulli",
-        beta: float = 1.0,
-        kl_warmup_epochs: int = 0,
-        free_bits: float = 0.0,
-        epochs: int = 30,
-        batch_size: int = 128,
-        learning_rate: float = 2e-3,
-        weight_decay: float = 0.0,
-        optimizer: str = "adam",
-        lr_schedule: str = "constant",
-        grad_clip: float | None = None,
-        validation_fraction: float = 0.1,
-        patience: int | None = 10,
-        random_state: int | None = None,
-        device: str = "auto",
-        checkpoint_dir: str | None = None,
-        checkpoint_every: int = 1,
-        verbose: int = 1,
-    ) -> None:
-        self.latent_dim = latent_dim
-        self.architecture = architecture
-        self.hidden_dims = hidden_dims
-        self.likelihood = likelihood
-        self.beta = beta
-        self.kl_warmup_epochs = kl_warmup_epochs
-        self.free_bits = free_bits
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.optimizer = optimizer
-        self.lr_schedule = lr_schedule
-        self.grad_clip = grad_clip
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
-        self.device = device
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
-        self.verbose = verbose
+    kl_warmup_epochs: int = 0
+    free_bits: float = 0.0
+    learning_rate: float = 2e-3  # the shared declaration, with the VAE's default
+
+    _parameter_constraints = {
+        **VARIATIONAL_CONSTRAINTS,
+        "kl_warmup_epochs": [positive_int(0)],
+        "free_bits": [non_negative()],
+    }
 
     # -- hooks --------------------------------------------------------------------------
-    _condition_dim = 0
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        check_choice(self.likelihood, "likelihood", LIKELIHOODS)
-        check_number(self.beta, "beta", low=0)
-        check_positive_int(self.kl_warmup_epochs, "kl_warmup_epochs", minimum=0)
-        check_number(self.free_bits, "free_bits", low=0)
-
-    def _check_fit_data(self, X: np.ndarray) -> None:
-        check_likelihood_range(X, self.likelihood)
-
-    def _build_module(self) -> nn.Module:
-        return _VAENetwork(
-            self.architecture,
-            self.input_shape_,
-            self._hidden,
-            self.latent_dim,
-            self.likelihood,
-            self._condition_dim,
-        )
-
-    def _condition(self, batch: list[torch.Tensor]) -> torch.Tensor | None:
-        return None
-
     def _kl_weight(self, epoch: int, training: bool) -> float:
+        """Weight of the KL term at ``epoch``: ``beta``, ramped up during warm-up."""
         if training and self.kl_warmup_epochs > 0:
             return self.beta * min(1.0, (epoch + 1) / self.kl_warmup_epochs)
         return self.beta
 
+    def _kl_penalty(self, kl_per_dim: torch.Tensor) -> torch.Tensor:
+        """The penalised KL from the batch-mean KL per dimension (free bits applied)."""
+        if self.free_bits > 0:
+            return kl_per_dim.clamp(min=self.free_bits).sum()
+        return kl_per_dim.sum()
+
     def _loss(self, module, batch, *, epoch, generator, training):
-        x = batch[0]
-        noise = torch.randn(
-            (len(x), self.latent_dim), generator=generator, device=x.device, dtype=x.dtype
+        reconstruction, kl, _ = self._elbo_terms(
+            module, batch[0], generator, self._condition(batch)
         )
-        reconstruction, kl = module(x, noise, self._condition(batch))
         reconstruction = reconstruction.mean()
         kl_per_dim = kl.mean(0)
-        kl_total = kl_per_dim.sum()
-        kl_term = kl_per_dim.clamp(min=self.free_bits).sum() if self.free_bits > 0 else kl_total
-        loss = reconstruction + self._kl_weight(epoch, training) * kl_term
-        return loss, {"reconstruction": reconstruction.detach(), "kl": kl_total.detach()}
+        loss = reconstruction + self._kl_weight(epoch, training) * self._kl_penalty(kl_per_dim)
+        return loss, {"reconstruction": reconstruction.detach(), "kl": kl_per_dim.sum().detach()}
 
     # -- contract -----------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> VAE:
         """Train on ``X`` (array, tensor or DataLoader); ``resume=True`` continues from
         the last checkpoint in ``checkpoint_dir``. ``y`` is ignored."""
         return self._fit(X, None, resume=resume)
-
-    def _encode(self, X: np.ndarray, C: np.ndarray | None) -> np.ndarray:
-        net = self.module_
-        if C is None:
-            return self._map_batches(lambda x: net.encode(x)[0], X)
-        return self._map_batches(lambda x, c: net.encode(x, c)[0], X, C)
-
-    def _decode(self, Z: np.ndarray, C: np.ndarray | None) -> np.ndarray:
-        net = self.module_
-        if C is None:
-            return self._map_batches(net.decode_mean, Z)
-        return self._map_batches(net.decode_mean, Z, C)
-
-    def _elbo(self, X: np.ndarray, C: np.ndarray | None, seed: int) -> np.ndarray:
-        generator = torch.Generator(device=self._device).manual_seed(seed)
-
-        def elbo(x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-            noise = torch.randn((len(x), self.latent_dim), generator=generator, device=x.device)
-            reconstruction, kl = self.module_(x, noise, c)
-            return -(reconstruction + kl.sum(1))
-
-        return self._map_batches(elbo, X) if C is None else self._map_batches(elbo, X, C)
 
     def _iwae(self, X: np.ndarray, C: np.ndarray | None, n_importance: int, seed: int):
         net = self.module_
@@ -286,26 +374,6 @@ class VAE(DeepLatentModel):
             return self._map_batches(log_px, X, batch_size=batch)
         return self._map_batches(log_px, X, C, batch_size=batch)
 
-    def transform(self, X: Any) -> np.ndarray:
-        """Posterior means E[z | x], shape (n_samples, latent_dim)."""
-        return self._encode(self._check_X(X), None)
-
-    def inverse_transform(self, Z: Any) -> np.ndarray:
-        """Decoder means for latent codes ``Z``, shaped like the training samples."""
-        return self._decode(self._check_Z(Z), None)
-
-    def sample(self, n_samples: int = 1, *, random_state: Any = None) -> np.ndarray:
-        """Decode ``n_samples`` codes drawn from the N(0, I) prior (decoder means)."""
-        check_is_fitted(self)
-        check_positive_int(n_samples, "n_samples")
-        rng = np.random.default_rng(_seed(random_state))
-        Z = rng.standard_normal((n_samples, self.latent_dim)).astype(np.float32)
-        return self.inverse_transform(Z)
-
-    def score_samples(self, X: Any, *, random_state: int = 0) -> np.ndarray:
-        """ELBO per sample in nats (one posterior sample, seeded: repeat calls agree)."""
-        return self._elbo(self._check_X(X), None, _seed(random_state))
-
     def log_likelihood(
         self, X: Any, *, n_importance: int = 100, random_state: int = 0
     ) -> np.ndarray:
@@ -324,13 +392,29 @@ class ConditionalVAE(ClassConditional, VAE):
     ``fit(X, y)`` needs labels; ``transform``, ``inverse_transform``, ``score_samples`` and
     ``log_likelihood`` take ``y`` too, and ``sample(n, y=label)`` generates that class.
 
-    Example:
-        >>> from latentmodels import ConditionalVAE, datasets
-        >>> X, y = datasets.load_mnist()
-        >>> cvae = ConditionalVAE(latent_dim=4, epochs=1, verbose=0, random_state=0)
-        >>> cvae = cvae.fit(X[:512], y[:512])
-        >>> cvae.sample(3, y=7).shape
-        (3, 28, 28)
+    Parameters
+    ----------
+    latent_dim, architecture, hidden_dims, likelihood, beta, kl_warmup_epochs, free_bits, \
+epochs, batch_size, learning_rate, weight_decay, optimizer, lr_schedule, grad_clip, \
+validation_fraction, patience, random_state, device, checkpoint_dir, checkpoint_every, \
+verbose
+        As for :class:`VAE`.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The sorted class labels seen in ``fit``.
+    module_, input_shape_, history_, best_epoch_, n_epochs_, stopped_early_, seed_
+        As for :class:`VAE`.
+
+    Examples
+    --------
+    >>> from latentmodels import ConditionalVAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> cvae = ConditionalVAE(latent_dim=4, epochs=1, verbose=0, random_state=0)
+    >>> cvae = cvae.fit(X[:512], y[:512])
+    >>> cvae.sample(3, y=7).shape
+    (3, 28, 28)
     """
 
     def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> ConditionalVAE:

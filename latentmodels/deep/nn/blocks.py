@@ -18,7 +18,23 @@ ARCHITECTURES = ("mlp", "conv")
 
 
 def image_shape(input_shape: Sequence[int]) -> tuple[int, int, int]:
-    """Return ``(C, H, W)`` for a per-sample shape ``(H, W)`` or ``(C, H, W)``."""
+    """Return ``(C, H, W)`` for a per-sample shape ``(H, W)`` or ``(C, H, W)``.
+
+    Parameters
+    ----------
+    input_shape : sequence of int
+        Shape of one sample; any other length raises a ``ValueError`` naming ``X``.
+
+    Returns
+    -------
+    shape : (int, int, int)
+
+    Examples
+    --------
+    >>> from latentmodels.deep.nn.blocks import image_shape
+    >>> image_shape((28, 28)), image_shape((3, 32, 32))
+    ((1, 28, 28), (3, 32, 32))
+    """
     if len(input_shape) == 2:
         return (1, int(input_shape[0]), int(input_shape[1]))
     if len(input_shape) == 3:
@@ -40,7 +56,28 @@ def _mlp(in_features: int, hidden: Sequence[int], out_features: int) -> nn.Seque
 
 
 class Encoder(nn.Module):
-    """Maps a batch of inputs (and an optional condition) to ``out_features`` numbers."""
+    """Maps a batch of inputs (and an optional condition) to ``out_features`` numbers.
+
+    Parameters
+    ----------
+    architecture : {"mlp", "conv"}
+        Fully connected layers on the flattened input, or stride-2 convolutions.
+    input_shape : sequence of int
+        Shape of one sample.
+    hidden_dims : sequence of int
+        Layer widths (MLP) or channels (conv).
+    out_features : int
+        Outputs per sample.
+    condition_dim : int
+        Size of the condition vector appended to the features (0: none).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.nn.blocks import Encoder
+    >>> Encoder("conv", (28, 28), (8, 16), out_features=4)(torch.zeros(2, 28, 28)).shape
+    torch.Size([2, 4])
+    """
 
     def __init__(
         self,
@@ -87,6 +124,26 @@ class Decoder(nn.Module):
     """Maps latent codes (and an optional condition) to outputs of ``output_shape``.
 
     Returns pre-activation values (logits for Bernoulli data, means for Gaussian data).
+
+    Parameters
+    ----------
+    architecture : {"mlp", "conv"}
+        Fully connected layers, or transposed convolutions mirroring the :class:`Encoder`.
+    latent_dim : int
+        Size of the codes.
+    hidden_dims : sequence of int
+        The encoder's widths or channels (used in reverse).
+    output_shape : sequence of int
+        Shape of one output sample.
+    condition_dim : int
+        Size of the condition vector appended to the code (0: none).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.nn.blocks import Decoder
+    >>> Decoder("mlp", 2, (16,), (28, 28))(torch.zeros(3, 2)).shape
+    torch.Size([3, 28, 28])
     """
 
     def __init__(

@@ -26,9 +26,21 @@ def conv_geometry(input_shape: Sequence[int]) -> tuple[int, int, int]:
 
     Raises a ``ValueError`` naming ``X`` when the images do not suit the conv networks.
 
-    Example:
-        >>> conv_geometry((28, 28)), conv_geometry((3, 64, 64))
-        ((1, 7, 2), (3, 4, 4))
+    Parameters
+    ----------
+    input_shape : sequence of int
+        Shape of one image, ``(H, W)`` or ``(C, H, W)``.
+
+    Returns
+    -------
+    geometry : (int, int, int)
+        Channels, side of the smallest feature map, and number of resolution levels.
+
+    Examples
+    --------
+    >>> from latentmodels.deep.nn.gan_blocks import conv_geometry
+    >>> conv_geometry((28, 28)), conv_geometry((3, 64, 64))
+    ((1, 7, 2), (3, 4, 4))
     """
     shape = tuple(int(s) for s in input_shape)
     if len(shape) == 2:
@@ -52,7 +64,25 @@ def conv_geometry(input_shape: Sequence[int]) -> tuple[int, int, int]:
 
 
 def default_hidden(architecture: str, input_shape: Sequence[int]) -> tuple[int, ...]:
-    """Hidden widths (MLP) or channels per level, highest resolution first (conv)."""
+    """Default hidden widths (MLP) or channels per level, highest resolution first (conv).
+
+    Parameters
+    ----------
+    architecture : {"mlp", "conv"}
+        The networks' kind.
+    input_shape : sequence of int
+        Shape of one sample.
+
+    Returns
+    -------
+    hidden_dims : tuple of int
+
+    Examples
+    --------
+    >>> from latentmodels.deep.nn.gan_blocks import default_hidden
+    >>> default_hidden("mlp", (2,)), default_hidden("conv", (28, 28))
+    ((256, 256), (64, 128))
+    """
     if architecture == "mlp":
         return (256, 256)
     _, _, levels = conv_geometry(input_shape)
@@ -60,7 +90,16 @@ def default_hidden(architecture: str, input_shape: Sequence[int]) -> tuple[int, 
 
 
 class PixelNorm(nn.Module):
-    """Scale each pixel's feature vector to unit mean square (Karras et al. 2018)."""
+    """Scale each pixel's feature vector to unit mean square (Karras et al. 2018).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.nn.gan_blocks import PixelNorm
+    >>> out = PixelNorm()(torch.full((1, 4, 2, 2), 3.0))
+    >>> round(float(out.pow(2).mean(dim=1).max()), 4)
+    1.0
+    """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-8)
@@ -71,6 +110,29 @@ class Generator(nn.Module):
 
     With ``data_range=(low, high)`` the output passes through a scaled sigmoid and lies
     in that range; with ``None`` it is unbounded.
+
+    Parameters
+    ----------
+    architecture : {"mlp", "conv"}
+        Fully connected layers, or DCGAN-style transposed convolutions with pixel norm.
+    latent_dim : int
+        Size of the codes.
+    hidden_dims : sequence of int
+        MLP widths, or channels per level, highest resolution first.
+    output_shape : sequence of int
+        Shape of one sample.
+    condition_dim : int
+        Size of the one-hot condition appended to the code (0: none).
+    data_range : (float, float) or None
+        Range of the outputs.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.nn.gan_blocks import Generator
+    >>> out = Generator("conv", 8, (16, 8), (28, 28))(torch.randn(2, 8))
+    >>> out.shape, bool(out.min() >= 0 and out.max() <= 1)
+    (torch.Size([2, 28, 28]), True)
     """
 
     def __init__(
@@ -127,6 +189,26 @@ class Discriminator(nn.Module):
 
     A condition enters by projection: ``score = w . h(x) + b + <E c, h(x)>``, where ``h``
     are the last hidden features and ``E`` embeds the one-hot class ``c``.
+
+    Parameters
+    ----------
+    architecture : {"mlp", "conv"}
+        Fully connected layers, or DCGAN-style strided convolutions.
+    input_shape : sequence of int
+        Shape of one sample.
+    hidden_dims : sequence of int
+        MLP widths, or channels per level, highest resolution first.
+    condition_dim : int
+        Number of classes of the projected condition (0: none).
+    spectral_norm : bool
+        Spectrally normalise every layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentmodels.deep.nn.gan_blocks import Discriminator
+    >>> Discriminator("mlp", (2,), (16, 16))(torch.randn(5, 2)).shape
+    torch.Size([5])
     """
 
     def __init__(
