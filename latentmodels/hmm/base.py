@@ -3,8 +3,9 @@
 :class:`BaseHMM` owns the Markov chain (``startprob_``, ``transmat_``), the EM loop with its
 :class:`ConvergenceMonitor`, restarts, Dirichlet priors, sequence handling (``lengths`` or a
 list of arrays), decoding, sampling, persistence and the all-reduce of E-step statistics over
-``torch.distributed``. An emission model subclasses it and fills in a few hooks: the
-per-state log-likelihood, initialisation, sufficient statistics, the M-step and sampling.
+``torch.distributed``. The emission is an object (:mod:`latentmodels.hmm.emissions`) that
+declares its learned parameters and computes the per-state log-likelihood, initialisation,
+sufficient statistics, the M-step and sampling; this module never names a particular one.
 """
 
 from __future__ import annotations
@@ -12,25 +13,34 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import numbers
 import os
 import sys
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numba
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    make_constraint,
+)
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .._validation import check_choice, check_positive_int, check_random_state
 from ..models.base import LatentModel
 from . import _kernels
+
+if TYPE_CHECKING:
+    from .emissions import Emission
 
 __all__ = ["BaseHMM", "ConvergenceMonitor"]
 
@@ -279,6 +289,41 @@ def _broadcast_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
+def _satisfied(value: Any, constraints: list) -> bool:
+    return any(make_constraint(c).is_satisfied_by(value) for c in constraints)
+
+
+def _bool_as_number(value: Any, constraints: list) -> bool:
+    """scikit-learn lets ``True`` pass as the integer 1; a count or size must not be a bool."""
+    return isinstance(value, (bool, np.bool_)) and not any(
+        c in ("boolean", "verbose", bool) for c in constraints
+    )
+
+
+def _describe(constraints: list) -> str:
+    """What a constraint list accepts, in words (``an integer >= 1``, ``one of 'a', 'b'``)."""
+    words = []
+    for c in constraints:
+        c = make_constraint(c)
+        if isinstance(c, Interval):
+            bounds = []
+            if c.left is not None:
+                bounds.append((">= " if c.closed in ("left", "both") else "> ") + f"{c.left:g}")
+            if c.right is not None:
+                bounds.append(("<= " if c.closed in ("right", "both") else "< ") + f"{c.right:g}")
+            kind = "an integer" if c.type is Integral else "a number (not NaN)"
+            words.append(" ".join([kind, " and ".join(bounds)]).strip())
+        elif isinstance(c, StrOptions):
+            words.append("one of " + ", ".join(repr(o) for o in sorted(c.options)))
+        elif type(c).__name__ == "_RandomStates":
+            words.append("None, an integer >= 0, a numpy RandomState")
+        elif isinstance(getattr(c, "type", None), type):
+            words.append(f"a {c.type.__name__}")
+        else:
+            words.append(str(c))
+    return " or ".join(words)
+
+
 def _dirichlet_log_prior(prob: np.ndarray, prior: np.ndarray) -> float:
     weight = prior - 1.0
     mask = (weight != 0) & (prob > 0)
@@ -288,12 +333,13 @@ def _dirichlet_log_prior(prob: np.ndarray, prior: np.ndarray) -> float:
 class BaseHMM(LatentModel):
     """Hidden Markov model with a pluggable emission distribution.
 
-    Subclasses define the emission by implementing ``_check_X``, ``_init_emissions``,
-    ``_log_likelihood``, ``_new_emission_stats``, ``_accumulate``, ``_m_step_emissions``,
-    ``_sample_emissions``, ``_emission_means`` and ``_n_emission_parameters`` and by listing
-    their learned arrays in ``_emission_attributes`` and their parameter codes in
-    ``_emission_codes``. Everything else (EM, restarts, priors, decoding, sampling,
-    streaming, persistence) lives here.
+    The emission is an :class:`~latentmodels.hmm.emissions.Emission` named by the class
+    attribute ``_emission_class``: it declares its learned parameters and computes the
+    per-state log-likelihood, initialisation, sufficient statistics, the M-step and
+    sampling. Everything else (EM, restarts, priors, decoding, sampling, streaming,
+    persistence, distributed all-reduce) lives here and knows no particular emission.
+    A subclass passes the shared hyper-parameters below to ``BaseHMM.__init__`` and adds
+    its own; its ``_parameter_constraints`` extend this class's.
 
     Parameters shared by every HMM (names and defaults as in hmmlearn):
 
@@ -310,10 +356,33 @@ class BaseHMM(LatentModel):
     implementation : ``"scaling"`` (default, fast; falls back to log space per sequence when
         needed) or ``"log"`` (log-space forward-backward throughout).
     n_init : number of initialisations; the run with the highest objective is kept.
+
+    Example:
+        >>> import numpy as np
+        >>> from latentmodels.hmm import BaseHMM, PoissonHMM
+        >>> issubclass(PoissonHMM, BaseHMM), PoissonHMM._emission_class.__name__
+        (True, 'PoissonEmission')
+        >>> hmm = PoissonHMM(2, n_iter=5, random_state=0).fit(np.array([[0], [1], [9], [8]]))
+        >>> hmm.transmat_.shape
+        (2, 2)
     """
 
-    _emission_codes: ClassVar[str] = ""
-    _emission_attributes: ClassVar[tuple[str, ...]] = ()
+    #: The emission type; subclasses set it (see :mod:`latentmodels.hmm.emissions`).
+    _emission_class: ClassVar[type[Emission]]
+    #: Declarative hyper-parameter checks (scikit-learn's ``_validate_params``); an emission
+    #: estimator adds its own: ``{**BaseHMM._parameter_constraints, "n_mix": [...]}``.
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "algorithm": [StrOptions({"viterbi", "map"})],
+        "random_state": ["random_state", np.random.Generator],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, None, None, closed="both")],
+        "verbose": ["verbose"],
+        "params": [str],
+        "init_params": [str],
+        "implementation": [StrOptions({"scaling", "log"})],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+    }
 
     def __init__(
         self,
@@ -343,79 +412,45 @@ class BaseHMM(LatentModel):
         self.implementation = implementation
         self.n_init = n_init
 
-    # ----------------------------------------------------------------- emission hooks
-    def _check_X(self, X: Any, name: str) -> np.ndarray:
-        """Validate one array of observations; returns the 2-D array used internally."""
-        raise NotImplementedError
+    # ------------------------------------------------------------------- emission
+    @property
+    def _emission(self) -> Emission:
+        """The emission object bound to this estimator (cheap; made on each access, so that
+        it always reads the current hyper-parameters and learned arrays)."""
+        return self._emission_class(self)
 
-    def _set_n_features(self, X: np.ndarray) -> None:
-        """Record the data dimension (or alphabet) before initialisation."""
-        self.n_features_ = int(X.shape[1])
-
-    def _init_emissions(
-        self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator
-    ) -> np.ndarray | None:
-        """Initialise emission parameters named in ``init_params``; may return hard state
-        labels (one per row) used to initialise ``startprob_``/``transmat_``."""
-        raise NotImplementedError
-
-    def _log_likelihood(self, X: np.ndarray) -> np.ndarray:
-        """Log-density of each row under each state, shape (n_samples, n_components)."""
-        raise NotImplementedError
-
-    def _log_likelihood_for_stats(self, X: np.ndarray) -> tuple[np.ndarray, Any]:
-        """Like ``_log_likelihood``, plus anything ``_accumulate`` can reuse."""
-        return self._log_likelihood(X), None
-
-    def _new_emission_stats(self) -> dict[str, np.ndarray]:
-        raise NotImplementedError
-
-    def _accumulate(
-        self, stats: dict[str, np.ndarray], X: np.ndarray, gamma: np.ndarray, aux: Any
-    ) -> None:
-        raise NotImplementedError
-
-    def _m_step_emissions(self, stats: dict[str, np.ndarray]) -> None:
-        raise NotImplementedError
-
-    def _emission_log_prior(self) -> float:
-        return 0.0
-
-    def _check_emissions(self) -> None:
-        """Validate hand-set emission parameters."""
-
-    def _check_against_model(self, data: np.ndarray) -> None:
-        """Check that validated data fits the model (dimension, alphabet)."""
-
-    def _sample_emissions(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        raise NotImplementedError
-
-    def _emission_means(self) -> np.ndarray:
-        raise NotImplementedError
-
-    def _n_emission_parameters(self) -> int:
-        raise NotImplementedError
+    def _emission_names(self) -> tuple[str, ...]:
+        return tuple(p.attribute for p in self._emission_class.parameters)
 
     # ------------------------------------------------------------------- validation
-    def _validate_hyperparameters(self) -> None:
-        check_positive_int(self.n_components, "n_components")
-        check_positive_int(self.n_iter, "n_iter", minimum=0)
-        check_positive_int(self.n_init, "n_init")
-        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real):
-            raise TypeError(f"tol must be a number, got {self.tol!r}")
-        if np.isnan(self.tol):
-            raise ValueError("tol must not be NaN")
-        check_choice(self.algorithm, "algorithm", ("viterbi", "map"))
-        check_choice(self.implementation, "implementation", ("scaling", "log"))
-        allowed = "st" + self._emission_codes
+    def _validate_params(self) -> None:
+        """Check the hyper-parameters against ``_parameter_constraints`` (scikit-learn's
+        declarative validation), then the checks that depend on several of them.
+
+        Errors name the argument first (``n_components must be an integer >= 1; got 2.5``)
+        and are scikit-learn's ``InvalidParameterError``, a ``ValueError`` and a
+        ``TypeError`` at once.
+        """
+        values = self.get_params(deep=False)
+        try:
+            super()._validate_params()
+            bad = next((n for n, c in self._parameter_constraints.items()
+                        if n in values and _bool_as_number(values[n], c)), None)
+        except InvalidParameterError:
+            bad = next(n for n, c in self._parameter_constraints.items()
+                       if n in values and not _satisfied(values[n], c))
+        if bad is not None:
+            raise InvalidParameterError(
+                f"{bad} must be {_describe(self._parameter_constraints[bad])}; "
+                f"got {values[bad]!r}"
+            ) from None
+        allowed = "st" + "".join(p.letter for p in self._emission_class.parameters)
         for name in ("params", "init_params"):
-            value = getattr(self, name)
-            if not isinstance(value, str):
-                raise TypeError(f"{name} must be a string of letters from {allowed!r}")
-            bad = sorted(set(value) - set(allowed))
-            if bad:
+            bad_letters = sorted(set(getattr(self, name)) - set(allowed))
+            if bad_letters:
                 raise ValueError(
-                    f"{name} contains unknown letters {''.join(bad)!r}; allowed: {allowed!r}"
+                    f"{name} contains unknown letters {''.join(bad_letters)!r}; "
+                    f"allowed: {allowed!r}"
                 )
         self._prior_array(self.startprob_prior, "startprob_prior", (self.n_components,))
         self._prior_array(
@@ -441,14 +476,14 @@ class BaseHMM(LatentModel):
         if sequences is not None:
             if lengths is not None:
                 raise ValueError("lengths must be None when X is a list of sequences")
-            parts = [self._check_X(seq, f"X[{i}]") for i, seq in enumerate(sequences)]
+            parts = [self._emission.check_X(seq, f"X[{i}]") for i, seq in enumerate(sequences)]
             widths = {p.shape[1] for p in parts}
             if len(widths) > 1:
                 raise ValueError(f"X: sequences have different numbers of features {widths}")
             data = np.concatenate(parts, axis=0)
             lens = np.array([len(p) for p in parts], dtype=np.int64)
         else:
-            data = self._check_X(X, "X")
+            data = self._emission.check_X(X, "X")
             lens = (
                 np.array([len(data)], dtype=np.int64)
                 if lengths is None
@@ -474,21 +509,13 @@ class BaseHMM(LatentModel):
                 what = "sum" if value.ndim == 1 else "rows sum"
                 raise ValueError(f"{name} must sum to 1 along its last axis ({what}: {sums})")
             setattr(self, name, value)
-        self._check_emissions()
-
-    def _emission_init_codes(self) -> list[tuple[str, str]]:
-        """(letter, attribute) pairs of the emission parameters."""
-        codes = self._emission_codes
-        attrs = self._emission_attributes
-        if len(codes) == len(attrs):
-            return list(zip(codes, attrs, strict=True))
-        return [(c, a) for c in codes for a in attrs]
+        self._emission.check()
 
     def _needs_init(self, code: str, attribute: str) -> bool:
         return code in self.init_params or not hasattr(self, attribute)
 
     def _is_fitted(self) -> bool:
-        names = ("startprob_", "transmat_", *self._emission_attributes)
+        names = ("startprob_", "transmat_", *self._emission_names())
         return all(hasattr(self, a) for a in names)
 
     # ---------------------------------------------------------------------- inference
@@ -530,12 +557,6 @@ class BaseHMM(LatentModel):
             if posteriors:
                 xi_sum = xi_sum + xi_failed
         return loglik, gamma, xi_sum
-
-    def _symbol_table(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """For emissions that are a lookup table (categorical): ``(symbols, table)`` with
-        ``table[symbol, state]`` the emission probability, so that the E-step reads
-        likelihoods straight from the table. None for other emissions."""
-        return None
 
     def _buffer(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         """Workspace reused by every EM iteration of one fit (a fresh array otherwise)."""
@@ -585,7 +606,7 @@ class BaseHMM(LatentModel):
         rows = np.concatenate([np.arange(offsets[s], offsets[s + 1]) for s in which])
         if self.implementation != "log" or log_frame is None:  # the scaled pass overwrote it
             log_frame = np.empty((len(X), self.n_components))
-            log_frame[rows] = self._log_likelihood(X[rows])
+            log_frame[rows] = self._emission.log_likelihood(X[rows])
         sub_offsets = np.zeros(len(which) + 1, dtype=np.int64)
         np.cumsum(lens, out=sub_offsets[1:])
         K = self.n_components
@@ -605,7 +626,7 @@ class BaseHMM(LatentModel):
         return sub_xi.sum(axis=0)
 
     def _viterbi(self, X: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        log_frame = self._log_likelihood(X)
+        log_frame = self._emission.log_likelihood(X)
         with np.errstate(divide="ignore"):
             log_start = np.log(self.startprob_)
             log_trans = np.log(self.transmat_)
@@ -623,7 +644,7 @@ class BaseHMM(LatentModel):
             check_is_fitted(self, "startprob_")
         self._check_parameters()
         data, offsets = self._prepare(X, lengths)
-        self._check_against_model(data)
+        self._emission.check_against_model(data)
         return data, offsets
 
     @_serial_blas
@@ -644,7 +665,7 @@ class BaseHMM(LatentModel):
         """
         data, offsets = self._ready(X, lengths)
         loglik, _, _ = self._forward_backward(
-            self._log_likelihood(data), offsets, data, posteriors=False
+            self._emission.log_likelihood(data), offsets, data, posteriors=False
         )
         return loglik
 
@@ -657,7 +678,7 @@ class BaseHMM(LatentModel):
         """State posteriors P(state at t | whole sequence), shape (n_samples, n_components)."""
         data, offsets = self._ready(X, lengths)
         _, gamma, _ = self._forward_backward(
-            self._log_likelihood(data), offsets, data, posteriors=True
+            self._emission.log_likelihood(data), offsets, data, posteriors=True
         )
         return gamma
 
@@ -696,7 +717,7 @@ class BaseHMM(LatentModel):
             logprob, path = self._viterbi(data, offsets)
             return float(logprob.sum()), path
         loglik, gamma, _ = self._forward_backward(
-            self._log_likelihood(data), offsets, data, posteriors=True
+            self._emission.log_likelihood(data), offsets, data, posteriors=True
         )
         return float(loglik.sum()), gamma.argmax(axis=1)
 
@@ -710,7 +731,7 @@ class BaseHMM(LatentModel):
         if isinstance(Z, torch.Tensor):
             Z = Z.detach().cpu().numpy()
         Z = np.asarray(Z)
-        means = self._emission_means()
+        means = self._emission.means()
         if Z.ndim == 1:
             if not np.issubdtype(Z.dtype, np.integer):
                 raise TypeError("Z: 1-D input must hold integer state ids")
@@ -762,7 +783,7 @@ class BaseHMM(LatentModel):
         start_cdf = np.cumsum(start)
         trans_cdf = np.cumsum(self.transmat_, axis=1)
         states = _kernels.sample_states(start_cdf, trans_cdf, rng.random(n_samples))
-        return self._sample_emissions(states, rng), states
+        return self._emission.sample(states, rng), states
 
     # ----------------------------------------------------------------- model size
     def _n_parameters(self) -> int:
@@ -772,7 +793,7 @@ class BaseHMM(LatentModel):
             n += K - 1
         if "t" in self.params:
             n += K * (K - 1)
-        return n + self._n_emission_parameters()
+        return n + self._emission.n_parameters()
 
     def aic(self, X: Any, lengths: Any = None) -> float:
         """Akaike information criterion, ``-2 log L + 2 p`` (lower is better)."""
@@ -794,17 +815,18 @@ class BaseHMM(LatentModel):
     def _new_stats(self) -> dict[str, np.ndarray]:
         K = self.n_components
         stats = {"start": np.zeros(K), "trans": np.zeros((K, K)), "loglik": np.zeros(1)}
-        stats.update(self._new_emission_stats())
+        stats.update(self._emission.new_stats())
         return stats
 
     def _e_step(self, X: np.ndarray, offsets: np.ndarray, stats: dict[str, np.ndarray]) -> None:
         """Add this batch's expected sufficient statistics to ``stats``."""
-        symbols = self._symbol_table(X) if self.implementation == "scaling" else None
+        emission = self._emission
+        symbols = emission.symbol_table(X) if self.implementation == "scaling" else None
         if symbols is not None:
             aux = None
             loglik, gamma, xi_sum = self._forward_backward_symbols(symbols, offsets, X)
         else:
-            log_frame, aux = self._log_likelihood_for_stats(X)
+            log_frame, aux = emission.log_likelihood_for_stats(X)
             loglik, gamma, xi_sum = self._forward_backward(log_frame, offsets, X,
                                                            posteriors=True)
         if not np.all(np.isfinite(loglik)):
@@ -816,7 +838,7 @@ class BaseHMM(LatentModel):
         stats["loglik"] += loglik.sum()
         stats["start"] += gamma[offsets[:-1]].sum(axis=0)
         stats["trans"] += xi_sum
-        self._accumulate(stats, X, gamma, aux)
+        emission.accumulate(stats, X, gamma, aux)
 
     def _m_step(self, stats: dict[str, np.ndarray]) -> None:
         K = self.n_components
@@ -836,7 +858,7 @@ class BaseHMM(LatentModel):
             transmat = self.transmat_.copy()
             transmat[seen] = new[seen] / rows[seen, None]
             self.transmat_ = transmat
-        self._m_step_emissions(stats)
+        self._emission.m_step(stats)
 
     def _log_prior(self) -> float:
         K = self.n_components
@@ -850,10 +872,10 @@ class BaseHMM(LatentModel):
                 self.transmat_,
                 self._prior_array(self.transmat_prior, "transmat_prior", (K, K)),
             )
-        return value + self._emission_log_prior()
+        return value + self._emission.log_prior()
 
     def _learned_arrays(self) -> dict[str, np.ndarray]:
-        names = ("startprob_", "transmat_", *self._emission_attributes)
+        names = ("startprob_", "transmat_", *self._emission_names())
         return {n: np.array(getattr(self, n), dtype=np.float64, copy=True) for n in names}
 
     def _restore_arrays(self, arrays: dict[str, np.ndarray]) -> None:
@@ -863,12 +885,13 @@ class BaseHMM(LatentModel):
     def _initialize(self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> None:
         K = self.n_components
         labels = None
-        if any(self._needs_init(c, a) for c, a in self._emission_init_codes()):
-            labels = self._init_emissions(X, offsets, rng)
+        emission = self._emission
+        if any(self._needs_init(p.letter, p.attribute) for p in emission.parameters):
+            labels = emission.initialize(X, offsets, rng)
         needs_chain = self._needs_init("s", "startprob_") or self._needs_init("t", "transmat_")
         if labels is None and needs_chain:
             # emissions are given: guess states from them, frame by frame
-            labels = self._log_likelihood(X).argmax(axis=1)
+            labels = self._emission.log_likelihood(X).argmax(axis=1)
         first = offsets[:-1]
         if self._needs_init("s", "startprob_"):
             counts = np.ones(K)
@@ -906,29 +929,29 @@ class BaseHMM(LatentModel):
             >>> sorted(int(round(m)) for m in hmm.means_[:, 0])
             [0, 6]
         """
-        self._validate_hyperparameters()
+        self._validate_params()
         data, offsets = self._prepare(X, lengths, fitting=True)
         if self.n_components > len(data):
             raise ValueError(
                 f"n_components={self.n_components} is larger than the number of observations "
                 f"({len(data)})"
             )
-        self._set_n_features(data)
+        self._emission.set_n_features(data)
         seed = check_random_state(self.random_state)
         seeds = np.random.SeedSequence(seed).spawn(self.n_init)
         given = {
-            n: getattr(self, n) for n in ("startprob_", "transmat_", *self._emission_attributes)
+            n: getattr(self, n) for n in ("startprob_", "transmat_", *self._emission_names())
             if hasattr(self, n)
         }
         best: tuple[float, dict[str, np.ndarray], ConvergenceMonitor] | None = None
         for run in range(self.n_init):
             self._restore_arrays(given)
-            for name in ("startprob_", "transmat_", *self._emission_attributes):
+            for name in ("startprob_", "transmat_", *self._emission_names()):
                 if name not in given and hasattr(self, name):
                     delattr(self, name)
             self._initialize(data, offsets, np.random.default_rng(seeds[run]))
             self._check_parameters()
-            self._check_against_model(data)
+            self._emission.check_against_model(data)
             self._caching = True  # emissions may keep per-fit precomputations of data
             try:
                 monitor = self._run_em(lambda stats: self._e_step(data, offsets, stats))
@@ -972,7 +995,7 @@ class BaseHMM(LatentModel):
             if not np.all(np.isfinite(value)):
                 raise FloatingPointError(
                     f"{type(self).__name__}: {name} became non-finite during EM; "
-                    "the data may need rescaling or a larger min_covar"
+                    f"{self._emission.nonfinite_hint}"
                 )
 
     # --------------------------------------------------------------- streaming
@@ -984,7 +1007,7 @@ class BaseHMM(LatentModel):
         Call :meth:`m_step` after the last batch of a pass. Returns the batch's
         log-likelihood under the current parameters.
         """
-        self._validate_hyperparameters()
+        self._validate_params()
         data, offsets = self._prepare(X, lengths, fitting=True)
         if not self._is_fitted():
             if self.n_components > len(data):
@@ -992,11 +1015,11 @@ class BaseHMM(LatentModel):
                     f"n_components={self.n_components} is larger than the number of "
                     f"observations in the first batch ({len(data)})"
                 )
-            self._set_n_features(data)
+            self._emission.set_n_features(data)
             seed = check_random_state(self.random_state)
             self._initialize(data, offsets, np.random.default_rng(seed))
         self._check_parameters()
-        self._check_against_model(data)
+        self._emission.check_against_model(data)
         if getattr(self, "_pending_stats", None) is None:
             self._pending_stats = self._new_stats()
         before = float(self._pending_stats["loglik"][0])
@@ -1050,7 +1073,7 @@ class BaseHMM(LatentModel):
             >>> len(hmm.monitor_.history)
             3
         """
-        self._validate_hyperparameters()
+        self._validate_params()
 
         def items():
             source = batches() if callable(batches) else batches
@@ -1065,7 +1088,7 @@ class BaseHMM(LatentModel):
                     f"n_components={self.n_components} is larger than the number of "
                     f"observations in the first batch ({len(data)})"
                 )
-            self._set_n_features(data)
+            self._emission.set_n_features(data)
             seed = check_random_state(self.random_state)
             self._initialize(data, offsets, np.random.default_rng(seed))
         self._check_parameters()
@@ -1073,7 +1096,7 @@ class BaseHMM(LatentModel):
         def accumulate(stats):
             for batch_X, batch_lengths in items():
                 data, offsets = self._prepare(batch_X, batch_lengths)
-                self._check_against_model(data)
+                self._emission.check_against_model(data)
                 self._e_step(data, offsets, stats)
 
         self.monitor_ = self._run_em(accumulate)

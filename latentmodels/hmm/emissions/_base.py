@@ -1,0 +1,474 @@
+"""The emission interface and the registry of emission types.
+
+An :class:`Emission` says how one hidden state emits an observation: its learned parameters
+(declared as :class:`Param`), the per-state log-likelihood, initialisation from data, the
+expected sufficient statistics of the E-step (``new_stats`` / ``accumulate``, pomegranate's
+*summarize*), the M-step from those sums (*from summaries*), sampling and the per-state means.
+The EM engine (:class:`~latentmodels.hmm.BaseHMM`) knows nothing about any one emission: it
+only calls these methods and reads the declared parameters, which makes persistence, the
+parameter count of AIC/BIC, the finite check and the distributed broadcast generic.
+
+An emission object is bound to its estimator (``emission.model``): hyper-parameters and
+learned arrays stay estimator attributes with hmmlearn's names (``means_``, ``lambdas_``...),
+so users set and read them as before. :func:`register_emission` gives the estimator a short
+name (``"gaussian"``) that the command line lists through :func:`available`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from ..._validation import check_data
+
+if TYPE_CHECKING:
+    from ..base import BaseHMM
+
+__all__ = [
+    "DATA_KINDS",
+    "Emission",
+    "EmissionSpec",
+    "FeaturesMixin",
+    "Param",
+    "available",
+    "check_counts",
+    "check_real",
+    "get_emission",
+    "kmeans",
+    "register_emission",
+    "spec_for",
+]
+
+#: What an emission observes, so that a command line knows how to read a CSV for it:
+#: real-valued columns, non-negative integer counts, or one column of symbols (category codes).
+DATA_KINDS = ("real", "counts", "symbols")
+
+#: Names of modules to import (comma-separated) before listing emissions, for emission types
+#: that live outside the package; entry points in the group below are loaded as well.
+PLUGINS_ENV = "LATENTMODELS_HMM_EMISSIONS"
+ENTRY_POINT_GROUP = "latentmodels.hmm_emissions"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A learned emission parameter: its ``params`` letter, estimator attribute and shape rule.
+
+    ``kind`` tells how many free values the array holds, for AIC/BIC: ``"free"`` (every
+    entry), ``"simplex"`` (rows along the last axis sum to one) or ``"covariance"``
+    (symmetric matrices on the last two axes when the model's ``covariance_type`` is
+    ``"full"`` or ``"tied"``, free entries otherwise).
+
+    Example:
+        >>> import numpy as np
+        >>> Param("e", "emissionprob_", "simplex").n_free(np.full((2, 3), 1 / 3), None)
+        4
+    """
+
+    letter: str
+    attribute: str
+    kind: str = "free"
+
+    @property
+    def public(self) -> str:
+        """The name users see (``_covars_`` is shown as ``covars_``)."""
+        return self.attribute.strip("_") + "_"
+
+    def n_free(self, value: np.ndarray, covariance_type: str | None) -> int:
+        """Number of free values in ``value``."""
+        size = int(np.size(value))
+        if self.kind == "simplex":
+            return size - size // max(int(np.shape(value)[-1]), 1)
+        if self.kind == "covariance" and covariance_type in ("full", "tied"):
+            d = int(np.shape(value)[-1])
+            return size // (d * d) * d * (d + 1) // 2
+        return size
+
+
+class Emission:
+    """Emission distribution of a hidden Markov model, bound to its estimator.
+
+    Subclasses declare ``parameters`` (a tuple of :class:`Param`) and ``data`` (one of
+    :data:`DATA_KINDS`) and implement ``initialize``, ``log_likelihood``, ``new_stats``,
+    ``accumulate``, ``m_step``, ``sample`` and ``means``; the other methods have defaults
+    for real-valued (n_samples, n_features) data. Read hyper-parameters and learned arrays
+    from ``self.model``, and write learned arrays back to it.
+
+    Example:
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = hmm._emission
+        >>> [p.attribute for p in emission.parameters], emission.n_features()
+        (['lambdas_'], 1)
+        >>> emission.log_likelihood(np.array([[0], [5]])).argmax(axis=1).tolist()
+        [0, 1]
+    """
+
+    #: The learned parameters, in ``params`` letter order.
+    parameters: ClassVar[tuple[Param, ...]] = ()
+    #: What the emission observes (see :data:`DATA_KINDS`).
+    data: ClassVar[str] = "real"
+    #: Added to the error raised when EM produces non-finite parameters.
+    nonfinite_hint: ClassVar[str] = "the data may need rescaling"
+
+    def __init__(self, model: BaseHMM) -> None:
+        self.model = model
+
+    # ---------------------------------------------------------------------- helpers
+    @property
+    def n_components(self) -> int:
+        """Number of hidden states of the model."""
+        return self.model.n_components
+
+    def updates(self, letter: str) -> bool:
+        """Whether EM updates the parameter of this ``params`` letter."""
+        return letter in self.model.params
+
+    def needs_init(self, attribute: str) -> bool:
+        """Whether initialisation must set ``attribute`` (named in ``init_params`` or unset)."""
+        letter = next(p.letter for p in self.parameters if p.attribute == attribute)
+        return letter in self.model.init_params or not hasattr(self.model, attribute)
+
+    def get(self, attribute: str) -> np.ndarray:
+        """A learned array of the model."""
+        return getattr(self.model, attribute)
+
+    # ------------------------------------------------------------------------- data
+    def check_X(self, X: Any, name: str) -> np.ndarray:
+        """Validate one array of observations; returns the 2-D array used internally."""
+        return check_real(X, name)
+
+    def n_features(self) -> int:
+        """Data dimension: the last axis of the first parameter, else what ``fit`` saw."""
+        first = self.parameters[0].attribute
+        if hasattr(self.model, first):
+            return int(np.shape(getattr(self.model, first))[-1])
+        return int(getattr(self.model, "n_features_", 0))
+
+    def set_n_features(self, X: np.ndarray) -> None:
+        """Record the data dimension before initialisation."""
+        self.model.n_features_ = int(X.shape[1])
+
+    def check_against_model(self, X: np.ndarray) -> None:
+        """Check that validated data fit the model's dimension."""
+        D = self.n_features()
+        if X.shape[1] != D:
+            raise ValueError(f"X has {X.shape[1]} features but the model has {D}")
+
+    # ------------------------------------------------------------------- parameters
+    def initialize(
+        self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray | None:
+        """Set the parameters that :meth:`needs_init`; may return hard state labels (one per
+        row) from which the engine initialises ``startprob_`` and ``transmat_``."""
+        raise NotImplementedError
+
+    def check(self) -> None:
+        """Validate (possibly hand-set) parameters: set, finite, ``n_components`` rows."""
+        for p in self.parameters:
+            if not hasattr(self.model, p.attribute):
+                raise ValueError(f"{p.public} is not set: fit the model or assign it")
+            value = np.asarray(getattr(self.model, p.attribute), dtype=np.float64)
+            if value.ndim == 0 or value.shape[0] != self.n_components:
+                raise ValueError(f"{p.public} must have n_components={self.n_components} rows")
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"{p.public} must be finite")
+            setattr(self.model, p.attribute, value)
+
+    def n_parameters(self) -> int:
+        """Free parameters that EM learns (for AIC/BIC), from the declared parameters."""
+        ctype = getattr(self.model, "covariance_type", None)
+        return sum(
+            p.n_free(getattr(self.model, p.attribute), ctype)
+            for p in self.parameters
+            if self.updates(p.letter)
+        )
+
+    # ---------------------------------------------------------------------------- EM
+    def log_likelihood(self, X: np.ndarray) -> np.ndarray:
+        """Log-density of each row under each state, shape (n_samples, n_components)."""
+        raise NotImplementedError
+
+    def log_likelihood_for_stats(self, X: np.ndarray) -> tuple[np.ndarray, Any]:
+        """Like :meth:`log_likelihood`, plus anything :meth:`accumulate` can reuse."""
+        return self.log_likelihood(X), None
+
+    def symbol_table(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """For lookup-table emissions: ``(codes, table)`` with ``table[code, state]`` the
+        emission probability, so that the E-step reads likelihoods from the table."""
+        return None
+
+    def new_stats(self) -> dict[str, np.ndarray]:
+        """Zeroed sufficient statistics (summed over batches and processes)."""
+        raise NotImplementedError
+
+    def accumulate(
+        self, stats: dict[str, np.ndarray], X: np.ndarray, posteriors: np.ndarray,
+        aux: Any = None,
+    ) -> None:
+        """Add the expected statistics of ``X`` under the state ``posteriors`` (summarize)."""
+        raise NotImplementedError
+
+    def m_step(self, stats: dict[str, np.ndarray]) -> None:
+        """Update the parameters named in ``params`` from summed statistics."""
+        raise NotImplementedError
+
+    def log_prior(self) -> float:
+        """Log-density of the parameters under their prior (0 when flat)."""
+        return 0.0
+
+    # ------------------------------------------------------------------ generation
+    def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One observation per entry of ``states``."""
+        raise NotImplementedError
+
+    def means(self) -> np.ndarray:
+        """Expected observation of each state, shape (n_components, n_features)."""
+        raise NotImplementedError
+
+
+class FeaturesMixin:
+    """hmmlearn's ``n_features`` for estimators whose dimension comes from the data."""
+
+    @property
+    def n_features(self) -> int:
+        """Number of features (read-only; set by ``fit`` or by the learned arrays)."""
+        if getattr(self, "n_features_", 0):
+            return self.n_features_
+        check_is_fitted(self, self._emission_class.parameters[0].attribute)
+        return self._emission.n_features()
+
+
+# ------------------------------------------------------------------------ registry
+@dataclass(frozen=True)
+class EmissionSpec:
+    """A registered emission type: its command-line ``name`` and its estimator class.
+
+    ``hyperparameters`` maps the emission's own ``__init__`` arguments (those not shared by
+    every HMM) to their defaults; ``data`` says what to read from a CSV (see
+    :data:`DATA_KINDS`); ``letters`` are its ``params`` letters.
+
+    Example:
+        >>> from latentmodels.hmm.emissions import get_emission
+        >>> spec = get_emission("poisson")
+        >>> spec.estimator.__name__, spec.data, spec.letters
+        ('PoissonHMM', 'counts', 'l')
+        >>> sorted(spec.hyperparameters)
+        ['lambdas_prior', 'lambdas_weight']
+    """
+
+    name: str
+    estimator: type
+
+    @property
+    def emission(self) -> type[Emission]:
+        """The :class:`Emission` subclass."""
+        return self.estimator._emission_class
+
+    @property
+    def data(self) -> str:
+        """What the emission observes: ``"real"``, ``"counts"`` or ``"symbols"``."""
+        return self.emission.data
+
+    @property
+    def letters(self) -> str:
+        """``params`` / ``init_params`` letters of the emission parameters."""
+        return "".join(p.letter for p in self.emission.parameters)
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        """Emission-specific ``__init__`` arguments and their defaults."""
+        from ..base import BaseHMM
+
+        shared = set(inspect.signature(BaseHMM.__init__).parameters)
+        return {
+            name: p.default
+            for name, p in inspect.signature(self.estimator.__init__).parameters.items()
+            if name not in shared and p.kind is not p.VAR_KEYWORD
+        }
+
+    @property
+    def description(self) -> str:
+        """First line of the estimator's docstring."""
+        return (inspect.getdoc(self.estimator) or "").split("\n")[0]
+
+
+_EMISSIONS: dict[str, EmissionSpec] = {}
+
+
+def register_emission(name: str, estimator: type | None = None) -> Any:
+    """Register an HMM estimator under a command-line name; usable as a class decorator.
+
+    ``estimator`` must subclass :class:`~latentmodels.hmm.BaseHMM` with an
+    ``_emission_class``. Registering the same name again replaces the entry only for a class
+    of the same module and name (a reloaded module); another class raises ``ValueError``.
+
+    Example:
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import available, register_emission
+        >>> register_emission("poisson", PoissonHMM) is PoissonHMM
+        True
+        >>> available()["poisson"].estimator.__name__
+        'PoissonHMM'
+    """
+    if estimator is None:
+        return lambda cls: register_emission(name, cls)
+    from ..base import BaseHMM
+
+    if not isinstance(name, str) or not name.isidentifier() or name != name.lower():
+        raise ValueError(f"emission name must be a lower-case identifier, got {name!r}")
+    if not (isinstance(estimator, type) and issubclass(estimator, BaseHMM)):
+        raise TypeError(f"estimator must be a BaseHMM subclass, got {estimator!r}")
+    emission = getattr(estimator, "_emission_class", None)
+    if not (isinstance(emission, type) and issubclass(emission, Emission)):
+        raise TypeError(f"{estimator.__name__}._emission_class must be an Emission subclass")
+    if emission.data not in DATA_KINDS:
+        raise ValueError(f"{emission.__name__}.data must be one of {DATA_KINDS}")
+    old = _EMISSIONS.get(name)
+    if old is not None and old.estimator is not estimator and (
+        (old.estimator.__module__, old.estimator.__qualname__)
+        != (estimator.__module__, estimator.__qualname__)
+    ):
+        raise ValueError(
+            f"emission {name!r} is already registered for {old.estimator.__name__}"
+        )
+    _EMISSIONS[name] = EmissionSpec(name, estimator)
+    return estimator
+
+
+def _load_plugins() -> None:
+    for module in filter(None, os.environ.get(PLUGINS_ENV, "").replace(" ", "").split(",")):
+        importlib.import_module(module)
+    try:
+        from importlib.metadata import entry_points
+
+        for entry in entry_points(group=ENTRY_POINT_GROUP):
+            entry.load()
+    except Exception:  # a broken third-party plugin must not hide the built-in emissions
+        pass
+
+
+def available() -> dict[str, EmissionSpec]:
+    """Registered emission types, sorted by name.
+
+    Modules named in the ``LATENTMODELS_HMM_EMISSIONS`` environment variable
+    (comma-separated) and entry points of the group ``latentmodels.hmm_emissions`` are
+    imported first, so that emission types defined outside the package are listed too.
+
+    Example:
+        >>> from latentmodels.hmm.emissions import available
+        >>> [name for name in available() if name != "exponential"]
+        ['categorical', 'gaussian', 'gmm', 'poisson']
+    """
+    _load_plugins()
+    return dict(sorted(_EMISSIONS.items()))
+
+
+def get_emission(name: str) -> EmissionSpec:
+    """The registered emission type ``name``; ``ValueError`` naming the choices if unknown.
+
+    Example:
+        >>> from latentmodels.hmm.emissions import get_emission
+        >>> get_emission("gaussian").estimator.__name__
+        'GaussianHMM'
+    """
+    specs = available()
+    if name not in specs:
+        raise ValueError(f"unknown emission {name!r}; available: {', '.join(specs)}")
+    return specs[name]
+
+
+def spec_for(model: Any) -> EmissionSpec | None:
+    """The registered entry of an estimator (instance or class), or None.
+
+    Example:
+        >>> from latentmodels.hmm import CategoricalHMM
+        >>> from latentmodels.hmm.emissions import spec_for
+        >>> spec_for(CategoricalHMM()).name
+        'categorical'
+    """
+    cls = model if isinstance(model, type) else type(model)
+    for spec in available().values():
+        if spec.estimator is cls:
+            return spec
+    return None
+
+
+# --------------------------------------------------------------- shared building blocks
+_KMEANS_SUBSAMPLE = 20000
+
+
+def kmeans(
+    X: np.ndarray, n_clusters: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """k-means on a subsample (fast on long data), then labels for every row.
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.r_[np.zeros((5, 1)), np.ones((5, 1))]
+        >>> centers, labels = kmeans(X, 2, np.random.default_rng(0))
+        >>> sorted(centers[:, 0].tolist()), len(set(labels.tolist()))
+        ([0.0, 1.0], 2)
+    """
+    n_clusters = min(n_clusters, len(X))
+    idx = (
+        rng.choice(len(X), _KMEANS_SUBSAMPLE, replace=False)
+        if len(X) > _KMEANS_SUBSAMPLE
+        else np.arange(len(X))
+    )
+    km = KMeans(n_clusters=n_clusters, n_init=3, random_state=int(rng.integers(2**31 - 1)))
+    # At most 20,000 rows: one thread is quick, and OpenMP threads that wait for a busy core
+    # made this 20x slower on a loaded machine.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        km.fit(X[idx])
+        return km.cluster_centers_, km.predict(X)
+
+
+def check_real(X: Any, name: str) -> np.ndarray:
+    """Finite real observations, shape (n_samples, n_features).
+
+    Example:
+        >>> check_real([[1, 2], [3, 4]], "X").dtype
+        dtype('float64')
+    """
+    data = check_data(X, name, min_ndim=2, dtype=np.float64)
+    if data.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {data.shape}")
+    return data
+
+
+def check_counts(X: Any, name: str, *, single_column: bool) -> np.ndarray:
+    """Non-negative integers (any integer or integral float dtype) as int64; with
+    ``single_column`` one symbol per row, shape (n_samples, 1) or (n_samples,).
+
+    Example:
+        >>> check_counts([0, 2, 1], "X", single_column=True).T.tolist()
+        [[0, 2, 1]]
+    """
+    data = check_data(X, name, min_ndim=1, dtype=np.float64)
+    if single_column:
+        if data.ndim == 1:
+            data = data[:, None]
+        if data.ndim != 2 or data.shape[1] != 1:
+            raise ValueError(
+                f"{name} must hold one symbol per row, shape (n_samples, 1) or (n_samples,); "
+                f"got shape {data.shape}"
+            )
+    elif data.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {data.shape}")
+    if np.any(data != np.round(data)):
+        raise ValueError(f"{name} must hold integers (symbols or counts)")
+    if np.any(data < 0):
+        what = "symbols" if single_column else "counts"
+        raise ValueError(f"{name} contains negative {what} (min {data.min():g})")
+    return data.astype(np.int64)
+
