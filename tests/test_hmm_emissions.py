@@ -1,0 +1,141 @@
+"""The emission interface and registry: built-in emission types are listed with what a command
+line needs, registration is checked, and the EM engine names no particular emission."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+
+import numpy as np
+import pytest
+
+import latentmodels.hmm.base as hmm_base
+from latentmodels.hmm import GMMHMM, BaseHMM, CategoricalHMM, GaussianHMM, PoissonHMM
+from latentmodels.hmm.emissions import (
+    Emission,
+    Param,
+    available,
+    get_emission,
+    register_emission,
+    spec_for,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+BUILTIN = {
+    "gaussian": (GaussianHMM, "real", "mc",
+                 {"covariance_type", "min_covar", "means_prior", "means_weight",
+                  "covars_prior", "covars_weight"}),
+    "gmm": (GMMHMM, "real", "mcw",
+            {"n_mix", "covariance_type", "min_covar", "weights_prior", "means_prior",
+             "means_weight", "covars_prior", "covars_weight"}),
+    "categorical": (CategoricalHMM, "symbols", "e", {"emissionprob_prior", "n_features"}),
+    "poisson": (PoissonHMM, "counts", "l", {"lambdas_prior", "lambdas_weight"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN))
+def test_builtin_emissions_are_listed_for_the_command_line(name):
+    estimator, data, letters, hyper = BUILTIN[name]
+    spec = available()[name]
+    assert spec.estimator is estimator and get_emission(name) is spec
+    assert (spec.data, spec.letters, set(spec.hyperparameters)) == (data, letters, hyper)
+    assert spec_for(estimator()) is spec and spec_for(estimator) is spec
+    assert issubclass(spec.emission, Emission) and spec.description
+    # what a command line does: a template from the defaults plus the shared settings
+    template = spec.estimator(n_iter=3, tol=1e-3, random_state=0, **spec.hyperparameters)
+    assert template.get_params()["n_iter"] == 3
+
+
+def test_unknown_emission_names_the_choices():
+    with pytest.raises(ValueError, match="unknown emission 'banana'; available: .*gaussian"):
+        get_emission("banana")
+
+
+def test_register_emission_checks_its_arguments():
+    with pytest.raises(TypeError, match="BaseHMM subclass"):
+        register_emission("thing", dict)
+    with pytest.raises(ValueError, match="lower-case identifier"):
+        register_emission("Not A Name", GaussianHMM)
+
+    class NoEmission(BaseHMM):
+        pass
+
+    with pytest.raises(TypeError, match="_emission_class must be an Emission subclass"):
+        register_emission("noemission", NoEmission)
+
+    class OtherGaussian(GaussianHMM):
+        pass
+
+    with pytest.raises(ValueError, match="'gaussian' is already registered for GaussianHMM"):
+        register_emission("gaussian", OtherGaussian)
+    assert register_emission("gaussian", GaussianHMM) is GaussianHMM  # idempotent
+    assert available()["gaussian"].estimator is GaussianHMM
+
+
+def _code_names(module) -> set[str]:
+    """Identifiers and string constants of a module's code, docstrings left out."""
+    tree = ast.parse(inspect.getsource(module))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(
+            getattr(body[0], "value", None), ast.Constant
+        ):
+            body.pop(0)
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names.add(node.value)
+    return names
+
+
+def test_the_engine_names_no_particular_emission():
+    text = " ".join(_code_names(hmm_base)).lower()
+    for word in ("gaussian", "gmm", "categorical", "poisson", "means_", "covar", "lambdas",
+                 "emissionprob", "min_covar", "n_mix"):
+        assert word not in text, word
+
+
+@pytest.mark.parametrize("ctype", ["spherical", "diag", "full", "tied"])
+def test_parameter_count_comes_from_declared_parameters(ctype):
+    K, M, D = 3, 2, 4
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, D))
+    g = GaussianHMM(K, covariance_type=ctype, n_iter=1).fit(X)
+    cov = {"spherical": K, "diag": K * D, "full": K * D * (D + 1) // 2,
+           "tied": D * (D + 1) // 2}[ctype]
+    assert g._n_parameters() == (K - 1) + K * (K - 1) + K * D + cov
+    m = GMMHMM(K, n_mix=M, covariance_type=ctype, n_iter=1).fit(X)
+    cov = {"spherical": K * M, "diag": K * M * D, "full": K * M * D * (D + 1) // 2,
+           "tied": K * D * (D + 1) // 2}[ctype]
+    assert m._n_parameters() == (K - 1) + K * (K - 1) + K * (M - 1) + K * M * D + cov
+    g.set_params(params="st")
+    assert g._n_parameters() == (K - 1) + K * (K - 1)
+
+
+def test_param_counts_free_values():
+    assert Param("e", "emissionprob_", "simplex").n_free(np.ones((3, 5)) / 5, None) == 12
+    assert Param("c", "_covars_", "covariance").n_free(np.ones((1, 3, 3)), "tied") == 6
+    assert Param("c", "_covars_", "covariance").n_free(np.ones((2, 3)), "diag") == 6
+    assert Param("m", "means_").public == "means_" and Param("c", "_covars_").public == "covars_"
+
+
+def test_models_module_still_exports_the_estimators():
+    from latentmodels.hmm import models
+
+    assert models.GaussianHMM is GaussianHMM and models.PoissonHMM is PoissonHMM
+
+
+def test_emissions_are_bound_to_their_estimator():
+    model = PoissonHMM(2)
+    emission = model._emission
+    assert emission.model is model and emission.n_components == 2
+    model.lambdas_ = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert emission.n_features() == 2 and model.n_features == 2
+    assert emission.needs_init("lambdas_")
+    model.set_params(init_params="st")
+    assert not emission.needs_init("lambdas_")
