@@ -17,11 +17,12 @@ A new emission type is an :class:`Emission` subclass, a :class:`~latentmodels.hm
 subclass naming it in ``_emission_class`` and one call of :func:`register_emission`;
 :func:`available` then lists it for the command line.
 
-Example:
-    >>> from latentmodels.hmm.emissions import available
-    >>> spec = available()["gaussian"]
-    >>> spec.estimator.__name__, spec.data, spec.hyperparameters["covariance_type"]
-    ('GaussianHMM', 'real', 'diag')
+Examples
+--------
+>>> from latentmodels.hmm.emissions import available
+>>> spec = available()["gaussian"]
+>>> spec.estimator.__name__, spec.data, spec.hyperparameters["covariance_type"]
+('GaussianHMM', 'real', 'diag')
 """
 
 from ._base import (

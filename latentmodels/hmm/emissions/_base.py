@@ -59,17 +59,31 @@ ENTRY_POINT_GROUP = "latentmodels.hmm_emissions"
 
 @dataclass(frozen=True)
 class Param:
-    """A learned emission parameter: its ``params`` letter, estimator attribute and shape rule.
+    """A learned emission parameter, as an :class:`Emission` declares it.
 
-    ``kind`` tells how many free values the array holds, for AIC/BIC: ``"free"`` (every
-    entry), ``"simplex"`` (rows along the last axis sum to one) or ``"covariance"``
-    (symmetric matrices on the last two axes when the model's ``covariance_type`` is
-    ``"full"`` or ``"tied"``, free entries otherwise).
+    The engine reads these declarations to save and load the model, to count parameters
+    for AIC/BIC, to check that EM kept them finite and to broadcast the initial values
+    under ``torch.distributed``.
 
-    Example:
-        >>> import numpy as np
-        >>> Param("e", "emissionprob_", "simplex").n_free(np.full((2, 3), 1 / 3), None)
-        4
+    Parameters
+    ----------
+    letter : str
+        Its letter in ``params`` / ``init_params`` (one character, not ``s`` or ``t``).
+    attribute : str
+        The estimator attribute holding the array (``"means_"``; a leading underscore
+        marks an internal storage form such as the compact ``_covars_``).
+    kind : {"free", "simplex", "covariance"}, default "free"
+        How many free values the array holds: every entry; rows along the last axis that
+        sum to one; or symmetric matrices on the last two axes when the model's
+        ``covariance_type`` is ``"full"`` or ``"tied"`` (free entries otherwise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Param("e", "emissionprob_", "simplex").n_free(np.full((2, 3), 1 / 3), None)
+    4
+    >>> Param("c", "_covars_", "covariance").public
+    'covars_'
     """
 
     letter: str
@@ -78,11 +92,35 @@ class Param:
 
     @property
     def public(self) -> str:
-        """The name users see (``_covars_`` is shown as ``covars_``)."""
+        """The name users see (``_covars_`` is shown as ``covars_``).
+
+        Examples
+        --------
+        >>> Param("m", "means_").public
+        'means_'
+        """
         return self.attribute.strip("_") + "_"
 
     def n_free(self, value: np.ndarray, covariance_type: str | None) -> int:
-        """Number of free values in ``value``."""
+        """Number of free values in ``value``.
+
+        Parameters
+        ----------
+        value : numpy.ndarray
+            The parameter's current array.
+        covariance_type : str or None
+            The model's ``covariance_type`` (used by ``kind="covariance"``).
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Param("c", "_covars_", "covariance").n_free(np.ones((2, 3, 3)), "full")
+        12
+        """
         size = int(np.size(value))
         if self.kind == "simplex":
             return size - size // max(int(np.shape(value)[-1]), 1)
@@ -96,21 +134,39 @@ class Emission:
     """Emission distribution of a hidden Markov model, bound to its estimator.
 
     Subclasses declare ``parameters`` (a tuple of :class:`Param`) and ``data`` (one of
-    :data:`DATA_KINDS`) and implement ``initialize``, ``log_likelihood``, ``new_stats``,
-    ``accumulate``, ``m_step``, ``sample`` and ``means``; the other methods have defaults
-    for real-valued (n_samples, n_features) data. Read hyper-parameters and learned arrays
-    from ``self.model``, and write learned arrays back to it.
+    :data:`DATA_KINDS`) and implement :meth:`initialize`, :meth:`log_likelihood`,
+    :meth:`new_stats`, :meth:`accumulate`, :meth:`m_step`, :meth:`sample` and
+    :meth:`means`; the other methods have defaults for real-valued (n_samples, n_features)
+    data. Hyper-parameters and learned arrays stay attributes of the estimator
+    (``self.model``), so an emission reads them there and writes learned arrays back.
+    The engine makes a fresh emission object whenever it needs one; keep no state in it.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.hmm import PoissonHMM
-        >>> hmm = PoissonHMM(2)
-        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
-        >>> emission = hmm._emission
-        >>> [p.attribute for p in emission.parameters], emission.n_features()
-        (['lambdas_'], 1)
-        >>> emission.log_likelihood(np.array([[0], [5]])).argmax(axis=1).tolist()
-        [0, 1]
+    Parameters
+    ----------
+    model : BaseHMM
+        The estimator this emission belongs to.
+
+    Attributes
+    ----------
+    parameters : tuple of Param
+        The learned parameters (class attribute).
+    data : {"real", "counts", "symbols"}
+        What the emission observes, for a command line reading a CSV (class attribute).
+    nonfinite_hint : str
+        Advice appended to the error raised when EM produces non-finite parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import PoissonHMM
+    >>> from latentmodels.hmm.emissions import PoissonEmission
+    >>> hmm = PoissonHMM(2)
+    >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+    >>> emission = PoissonEmission(hmm)
+    >>> [p.attribute for p in emission.parameters], emission.n_features()
+    (['lambdas_'], 1)
+    >>> emission.log_likelihood(np.array([[0], [5]])).argmax(axis=1).tolist()
+    [0, 1]
     """
 
     #: The learned parameters, in ``params`` letter order.
@@ -126,40 +182,156 @@ class Emission:
     # ---------------------------------------------------------------------- helpers
     @property
     def n_components(self) -> int:
-        """Number of hidden states of the model."""
+        """Number of hidden states of the model.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.n_components
+        2
+        """
         return self.model.n_components
 
     def updates(self, letter: str) -> bool:
-        """Whether EM updates the parameter of this ``params`` letter."""
+        """Whether EM updates the parameter of this ``params`` letter.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.updates("l"), emission.updates("x")
+        (True, False)
+        """
         return letter in self.model.params
 
     def needs_init(self, attribute: str) -> bool:
-        """Whether initialisation must set ``attribute`` (named in ``init_params`` or unset)."""
+        """Whether initialisation must set ``attribute`` (its letter is in ``init_params``, or
+        the estimator does not have it yet).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.needs_init("lambdas_")
+        False
+        """
         letter = next(p.letter for p in self.parameters if p.attribute == attribute)
         return letter in self.model.init_params or not hasattr(self.model, attribute)
 
     def get(self, attribute: str) -> np.ndarray:
-        """A learned array of the model."""
+        """A learned array of the model.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.get("lambdas_").shape
+        (2, 1)
+        """
         return getattr(self.model, attribute)
 
     # ------------------------------------------------------------------------- data
     def check_X(self, X: Any, name: str) -> np.ndarray:
-        """Validate one array of observations; returns the 2-D array used internally."""
+        """Validate one array of observations.
+
+        Parameters
+        ----------
+        X : array-like
+            Observations of one sequence or of sequences back to back.
+        name : str
+            How errors name the argument (``"X"``, ``"X[2]"``).
+
+        Returns
+        -------
+        numpy.ndarray
+            The 2-D array used internally.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.check_X([[0], [3]], "X").dtype
+        dtype('int64')
+        """
         return check_real(X, name)
 
     def n_features(self) -> int:
-        """Data dimension: the last axis of the first parameter, else what ``fit`` saw."""
+        """Data dimension: the last axis of the first parameter, else what ``fit`` saw.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.n_features()
+        1
+        """
         first = self.parameters[0].attribute
         if hasattr(self.model, first):
             return int(np.shape(getattr(self.model, first))[-1])
         return int(getattr(self.model, "n_features_", 0))
 
     def set_n_features(self, X: np.ndarray) -> None:
-        """Record the data dimension before initialisation."""
+        """Record the data dimension (``n_features_``) before initialisation.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.set_n_features(np.zeros((4, 1), dtype=int)); hmm.n_features_
+        1
+        """
         self.model.n_features_ = int(X.shape[1])
 
     def check_against_model(self, X: np.ndarray) -> None:
-        """Check that validated data fit the model's dimension."""
+        """Check that validated data fit the model's dimension; ``ValueError`` otherwise.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.check_against_model(np.zeros((3, 1)))  # one feature: fine
+        """
         D = self.n_features()
         if X.shape[1] != D:
             raise ValueError(f"X has {X.shape[1]} features but the model has {D}")
@@ -168,12 +340,62 @@ class Emission:
     def initialize(
         self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray | None:
-        """Set the parameters that :meth:`needs_init`; may return hard state labels (one per
-        row) from which the engine initialises ``startprob_`` and ``transmat_``."""
+        """Set the parameters that :meth:`needs_init` from data.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            Validated observations, sequences back to back.
+        offsets : numpy.ndarray
+            Start of each sequence in ``X``, plus ``len(X)`` at the end.
+        rng : numpy.random.Generator
+            The only source of randomness (restarts use different generators).
+
+        Returns
+        -------
+        numpy.ndarray or None
+            Hard state labels, one per row, from which the engine initialises
+            ``startprob_`` and ``transmat_``; None to let it label rows by likelihood.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> hmm.set_params(init_params="stl")
+        PoissonHMM(n_components=2)
+        >>> X = np.array([[0], [1], [9], [8]])
+        >>> labels = emission.initialize(X, np.array([0, 4]), np.random.default_rng(0))
+        >>> sorted(np.round(hmm.lambdas_.ravel()).tolist())
+        [0.0, 8.0]
+        """
         raise NotImplementedError
 
     def check(self) -> None:
-        """Validate (possibly hand-set) parameters: set, finite, ``n_components`` rows."""
+        """Validate (possibly hand-set) parameters before use; ``ValueError`` naming the
+        parameter otherwise. The default checks that each is set, finite and has
+        ``n_components`` rows, and stores it as float64.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.check()
+        >>> hmm.lambdas_ = np.array([[1.0]])
+        >>> emission.check()
+        Traceback (most recent call last):
+            ...
+        ValueError: lambdas_ must have shape (n_components, n_features)
+        """
         for p in self.parameters:
             if not hasattr(self.model, p.attribute):
                 raise ValueError(f"{p.public} is not set: fit the model or assign it")
@@ -185,7 +407,21 @@ class Emission:
             setattr(self.model, p.attribute, value)
 
     def n_parameters(self) -> int:
-        """Free parameters that EM learns (for AIC/BIC), from the declared parameters."""
+        """Number of free parameters that EM learns (for AIC/BIC), counted from the declared
+        parameters whose letter is in ``params``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.n_parameters()
+        2
+        """
         ctype = getattr(self.model, "covariance_type", None)
         return sum(
             p.n_free(getattr(self.model, p.attribute), ctype)
@@ -195,53 +431,231 @@ class Emission:
 
     # ---------------------------------------------------------------------------- EM
     def log_likelihood(self, X: np.ndarray) -> np.ndarray:
-        """Log-density of each row under each state, shape (n_samples, n_components)."""
+        """Log-density of each row under each state.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            Validated observations.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n_samples, n_components).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.log_likelihood(np.array([[0], [5]])).round(2).tolist()
+        [[-1.0, -5.0], [-5.79, -1.74]]
+        """
         raise NotImplementedError
 
     def log_likelihood_for_stats(self, X: np.ndarray) -> tuple[np.ndarray, Any]:
-        """Like :meth:`log_likelihood`, plus anything :meth:`accumulate` can reuse."""
+        """Like :meth:`log_likelihood`, plus anything :meth:`accumulate` can reuse (passed
+        back to it as ``aux``; the default passes None).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> frame, aux = emission.log_likelihood_for_stats(np.array([[0]]))
+        >>> frame.shape, aux
+        ((1, 2), None)
+        """
         return self.log_likelihood(X), None
 
     def symbol_table(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """For lookup-table emissions: ``(codes, table)`` with ``table[code, state]`` the
-        emission probability, so that the E-step reads likelihoods from the table."""
+        emission probability, so that the E-step reads likelihoods from the table (a
+        compiled fast path). None, the default, for other emissions.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.symbol_table(np.array([[0]])) is None
+        True
+        """
         return None
 
     def new_stats(self) -> dict[str, np.ndarray]:
-        """Zeroed sufficient statistics (summed over batches and processes)."""
+        """Zeroed sufficient statistics: a dict of float arrays that :meth:`accumulate` adds
+        to, summed over batches and over ``torch.distributed`` processes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> sorted(emission.new_stats())
+        ['obs', 'post']
+        """
         raise NotImplementedError
 
     def accumulate(
         self, stats: dict[str, np.ndarray], X: np.ndarray, posteriors: np.ndarray,
         aux: Any = None,
     ) -> None:
-        """Add the expected statistics of ``X`` under the state ``posteriors`` (summarize)."""
+        """Add the expected statistics of ``X`` under the state posteriors (summarize).
+
+        Parameters
+        ----------
+        stats : dict of numpy.ndarray
+            From :meth:`new_stats`; updated in place.
+        X : numpy.ndarray
+            Validated observations.
+        posteriors : numpy.ndarray
+            P(state | sequence) per row, shape (n_samples, n_components).
+        aux : object, optional
+            What :meth:`log_likelihood_for_stats` returned for ``X``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> stats = emission.new_stats()
+        >>> emission.accumulate(stats, np.array([[2], [4]]), np.array([[1.0, 0], [0, 1.0]]))
+        >>> stats["obs"].ravel().tolist()
+        [2.0, 4.0]
+        """
         raise NotImplementedError
 
     def m_step(self, stats: dict[str, np.ndarray]) -> None:
-        """Update the parameters named in ``params`` from summed statistics."""
+        """Update the parameters whose letter is in ``params`` from summed statistics
+        (from summaries).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> stats = emission.new_stats()
+        >>> emission.accumulate(stats, np.array([[2], [4]]), np.array([[1.0, 0], [0, 1.0]]))
+        >>> emission.m_step(stats); hmm.lambdas_.ravel().tolist()
+        [2.0, 4.0]
+        """
         raise NotImplementedError
 
     def log_prior(self) -> float:
-        """Log-density of the parameters under their prior (0 when flat)."""
+        """Log-density of the parameters under their prior, up to a constant (0 when flat);
+        EM maximises log-likelihood plus this.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.log_prior()
+        0.0
+        """
         return 0.0
 
     # ------------------------------------------------------------------ generation
     def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One observation per entry of ``states``."""
+        """Draw one observation per entry of ``states``.
+
+        Parameters
+        ----------
+        states : numpy.ndarray
+            State of each step, shape (n_samples,).
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n_samples, n_features).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.sample(np.array([0, 1, 1]), np.random.default_rng(0)).shape
+        (3, 1)
+        """
         raise NotImplementedError
 
     def means(self) -> np.ndarray:
-        """Expected observation of each state, shape (n_components, n_features)."""
+        """Expected observation of each state, shape (n_components, n_features); used by
+        ``inverse_transform``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2, params="stl", init_params="st")
+        >>> hmm.startprob_, hmm.transmat_ = np.array([0.5, 0.5]), np.eye(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> emission = PoissonEmission(hmm)
+        >>> emission.means().ravel().tolist()
+        [1.0, 5.0]
+        """
         raise NotImplementedError
 
 
 class FeaturesMixin:
-    """hmmlearn's ``n_features`` for estimators whose dimension comes from the data."""
+    """hmmlearn's read-only ``n_features`` for estimators whose dimension comes from the data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import GaussianHMM
+    >>> hmm = GaussianHMM(2)
+    >>> hmm.means_ = np.zeros((2, 3))
+    >>> hmm.n_features
+    3
+    """
 
     @property
     def n_features(self) -> int:
-        """Number of features (read-only; set by ``fit`` or by the learned arrays)."""
+        """Number of features (set by ``fit``, else read from the learned arrays).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> PoissonHMM(2).fit(np.array([[0, 1], [5, 6], [0, 2]])).n_features
+        2
+        """
         if getattr(self, "n_features_", 0):
             return self.n_features_
         check_is_fitted(self, self._emission_class.parameters[0].attribute)
@@ -253,17 +667,25 @@ class FeaturesMixin:
 class EmissionSpec:
     """A registered emission type: its command-line ``name`` and its estimator class.
 
-    ``hyperparameters`` maps the emission's own ``__init__`` arguments (those not shared by
-    every HMM) to their defaults; ``data`` says what to read from a CSV (see
-    :data:`DATA_KINDS`); ``letters`` are its ``params`` letters.
+    A command line builds a model as ``spec.estimator(n_components=..., n_iter=...,
+    **options)`` where ``options`` are among ``spec.hyperparameters``, and reads its data
+    as ``spec.data`` says.
 
-    Example:
-        >>> from latentmodels.hmm.emissions import get_emission
-        >>> spec = get_emission("poisson")
-        >>> spec.estimator.__name__, spec.data, spec.letters
-        ('PoissonHMM', 'counts', 'l')
-        >>> sorted(spec.hyperparameters)
-        ['lambdas_prior', 'lambdas_weight']
+    Parameters
+    ----------
+    name : str
+        The command-line name (``"gaussian"``).
+    estimator : type
+        The :class:`~latentmodels.hmm.BaseHMM` subclass.
+
+    Examples
+    --------
+    >>> from latentmodels.hmm.emissions import get_emission
+    >>> spec = get_emission("poisson")
+    >>> spec.estimator.__name__, spec.data, spec.letters
+    ('PoissonHMM', 'counts', 'l')
+    >>> sorted(spec.hyperparameters)
+    ['lambdas_prior', 'lambdas_weight']
     """
 
     name: str
@@ -271,22 +693,52 @@ class EmissionSpec:
 
     @property
     def emission(self) -> type[Emission]:
-        """The :class:`Emission` subclass."""
+        """The :class:`Emission` subclass.
+
+        Examples
+        --------
+        >>> from latentmodels.hmm.emissions import get_emission
+        >>> get_emission("gmm").emission.__name__
+        'GMMEmission'
+        """
         return self.estimator._emission_class
 
     @property
     def data(self) -> str:
-        """What the emission observes: ``"real"``, ``"counts"`` or ``"symbols"``."""
+        """What the emission observes: ``"real"``, ``"counts"`` or ``"symbols"`` (one column of
+        category codes).
+
+        Examples
+        --------
+        >>> from latentmodels.hmm.emissions import get_emission
+        >>> get_emission("categorical").data
+        'symbols'
+        """
         return self.emission.data
 
     @property
     def letters(self) -> str:
-        """``params`` / ``init_params`` letters of the emission parameters."""
+        """``params`` / ``init_params`` letters of the emission parameters.
+
+        Examples
+        --------
+        >>> from latentmodels.hmm.emissions import get_emission
+        >>> get_emission("gaussian").letters
+        'mc'
+        """
         return "".join(p.letter for p in self.emission.parameters)
 
     @property
     def hyperparameters(self) -> dict[str, Any]:
-        """Emission-specific ``__init__`` arguments and their defaults."""
+        """Emission-specific ``__init__`` arguments (those :class:`BaseHMM` does not take)
+        and their defaults.
+
+        Examples
+        --------
+        >>> from latentmodels.hmm.emissions import get_emission
+        >>> get_emission("categorical").hyperparameters
+        {'emissionprob_prior': 1.0, 'n_features': None}
+        """
         from ..base import BaseHMM
 
         shared = set(inspect.signature(BaseHMM.__init__).parameters)
@@ -298,7 +750,14 @@ class EmissionSpec:
 
     @property
     def description(self) -> str:
-        """First line of the estimator's docstring."""
+        """First line of the estimator's docstring.
+
+        Examples
+        --------
+        >>> from latentmodels.hmm.emissions import get_emission
+        >>> get_emission("poisson").description
+        'Hidden Markov model with independent Poisson counts per feature.'
+        """
         return (inspect.getdoc(self.estimator) or "").split("\n")[0]
 
 
@@ -308,17 +767,37 @@ _EMISSIONS: dict[str, EmissionSpec] = {}
 def register_emission(name: str, estimator: type | None = None) -> Any:
     """Register an HMM estimator under a command-line name; usable as a class decorator.
 
-    ``estimator`` must subclass :class:`~latentmodels.hmm.BaseHMM` with an
-    ``_emission_class``. Registering the same name again replaces the entry only for a class
-    of the same module and name (a reloaded module); another class raises ``ValueError``.
+    Registering the same name again replaces the entry only for a class of the same module
+    and name (a reloaded module).
 
-    Example:
-        >>> from latentmodels.hmm import PoissonHMM
-        >>> from latentmodels.hmm.emissions import available, register_emission
-        >>> register_emission("poisson", PoissonHMM) is PoissonHMM
-        True
-        >>> available()["poisson"].estimator.__name__
-        'PoissonHMM'
+    Parameters
+    ----------
+    name : str
+        Lower-case identifier, e.g. ``"gaussian"``.
+    estimator : type, optional
+        A :class:`~latentmodels.hmm.BaseHMM` subclass whose ``_emission_class`` is an
+        :class:`Emission` subclass. Omitted: returns a class decorator.
+
+    Returns
+    -------
+    type or callable
+        ``estimator`` itself, or the decorator.
+
+    Raises
+    ------
+    ValueError
+        Bad name, or the name belongs to another class.
+    TypeError
+        ``estimator`` is not an HMM with an emission class.
+
+    Examples
+    --------
+    >>> from latentmodels.hmm import PoissonHMM
+    >>> from latentmodels.hmm.emissions import available, register_emission
+    >>> register_emission("poisson", PoissonHMM) is PoissonHMM
+    True
+    >>> available()["poisson"].estimator.__name__
+    'PoissonHMM'
     """
     if estimator is None:
         return lambda cls: register_emission(name, cls)
@@ -364,22 +843,41 @@ def available() -> dict[str, EmissionSpec]:
     (comma-separated) and entry points of the group ``latentmodels.hmm_emissions`` are
     imported first, so that emission types defined outside the package are listed too.
 
-    Example:
-        >>> from latentmodels.hmm.emissions import available
-        >>> [name for name in available() if name != "exponential"]
-        ['categorical', 'gaussian', 'gmm', 'poisson']
+    Returns
+    -------
+    dict of str to EmissionSpec
+
+    Examples
+    --------
+    >>> from latentmodels.hmm.emissions import available
+    >>> [name for name in available() if name != "exponential"]
+    ['categorical', 'gaussian', 'gmm', 'poisson']
     """
     _load_plugins()
     return dict(sorted(_EMISSIONS.items()))
 
 
 def get_emission(name: str) -> EmissionSpec:
-    """The registered emission type ``name``; ``ValueError`` naming the choices if unknown.
+    """The registered emission type ``name``.
 
-    Example:
-        >>> from latentmodels.hmm.emissions import get_emission
-        >>> get_emission("gaussian").estimator.__name__
-        'GaussianHMM'
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    EmissionSpec
+
+    Raises
+    ------
+    ValueError
+        Unknown name; the message lists the available ones.
+
+    Examples
+    --------
+    >>> from latentmodels.hmm.emissions import get_emission
+    >>> get_emission("gaussian").estimator.__name__
+    'GaussianHMM'
     """
     specs = available()
     if name not in specs:
@@ -390,11 +888,20 @@ def get_emission(name: str) -> EmissionSpec:
 def spec_for(model: Any) -> EmissionSpec | None:
     """The registered entry of an estimator (instance or class), or None.
 
-    Example:
-        >>> from latentmodels.hmm import CategoricalHMM
-        >>> from latentmodels.hmm.emissions import spec_for
-        >>> spec_for(CategoricalHMM()).name
-        'categorical'
+    Parameters
+    ----------
+    model : BaseHMM or type
+
+    Returns
+    -------
+    EmissionSpec or None
+
+    Examples
+    --------
+    >>> from latentmodels.hmm import CategoricalHMM
+    >>> from latentmodels.hmm.emissions import spec_for
+    >>> spec_for(CategoricalHMM()).name
+    'categorical'
     """
     cls = model if isinstance(model, type) else type(model)
     for spec in available().values():
@@ -412,12 +919,27 @@ def kmeans(
 ) -> tuple[np.ndarray, np.ndarray]:
     """k-means on a subsample (fast on long data), then labels for every row.
 
-    Example:
-        >>> import numpy as np
-        >>> X = np.r_[np.zeros((5, 1)), np.ones((5, 1))]
-        >>> centers, labels = kmeans(X, 2, np.random.default_rng(0))
-        >>> sorted(centers[:, 0].tolist()), len(set(labels.tolist()))
-        ([0.0, 1.0], 2)
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Rows to cluster, shape (n_samples, n_features).
+    n_clusters : int
+        At most this many clusters (fewer when ``X`` has fewer rows).
+    rng : numpy.random.Generator
+        Picks the subsample and seeds k-means.
+
+    Returns
+    -------
+    centers : numpy.ndarray
+    labels : numpy.ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.r_[np.zeros((5, 1)), np.ones((5, 1))]
+    >>> centers, labels = kmeans(X, 2, np.random.default_rng(0))
+    >>> sorted(centers[:, 0].tolist()), len(set(labels.tolist()))
+    ([0.0, 1.0], 2)
     """
     n_clusters = min(n_clusters, len(X))
     idx = (
@@ -434,11 +956,22 @@ def kmeans(
 
 
 def check_real(X: Any, name: str) -> np.ndarray:
-    """Finite real observations, shape (n_samples, n_features).
+    """Validate finite real observations, shape (n_samples, n_features), as float64.
 
-    Example:
-        >>> check_real([[1, 2], [3, 4]], "X").dtype
-        dtype('float64')
+    Parameters
+    ----------
+    X : array-like
+    name : str
+        How errors name the argument.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> check_real([[1, 2], [3, 4]], "X").dtype
+    dtype('float64')
     """
     data = check_data(X, name, min_ndim=2, dtype=np.float64)
     if data.ndim != 2:
@@ -447,12 +980,25 @@ def check_real(X: Any, name: str) -> np.ndarray:
 
 
 def check_counts(X: Any, name: str, *, single_column: bool) -> np.ndarray:
-    """Non-negative integers (any integer or integral float dtype) as int64; with
-    ``single_column`` one symbol per row, shape (n_samples, 1) or (n_samples,).
+    """Validate non-negative integers (any integer or integral float dtype) as int64.
 
-    Example:
-        >>> check_counts([0, 2, 1], "X", single_column=True).T.tolist()
-        [[0, 2, 1]]
+    Parameters
+    ----------
+    X : array-like
+    name : str
+        How errors name the argument.
+    single_column : bool
+        One symbol per row: shape (n_samples, 1) or (n_samples,); else (n_samples,
+        n_features) counts.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> check_counts([0, 2, 1], "X", single_column=True).T.tolist()
+    [[0, 2, 1]]
     """
     data = check_data(X, name, min_ndim=1, dtype=np.float64)
     if single_column:

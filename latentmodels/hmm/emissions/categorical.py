@@ -35,13 +35,15 @@ class CategoricalEmission(Emission):
     The E-step reads likelihoods straight from the table (:meth:`symbol_table`), and the
     expected counts come from a compiled kernel.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.hmm import CategoricalHMM
-        >>> hmm = CategoricalHMM(2)
-        >>> hmm.emissionprob_ = np.array([[0.9, 0.1], [0.2, 0.8]])
-        >>> np.exp(hmm._emission.log_likelihood(np.array([[1]]))).round(2).tolist()
-        [[0.1, 0.8]]
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import CategoricalHMM
+    >>> hmm = CategoricalHMM(2)
+    >>> hmm.emissionprob_ = np.array([[0.9, 0.1], [0.2, 0.8]])
+    >>> emission = CategoricalEmission(hmm)
+    >>> np.exp(emission.log_likelihood(np.array([[1]]))).round(2).tolist()
+    [[0.1, 0.8]]
     """
 
     parameters = (Param("e", "emissionprob_", "simplex"),)
@@ -172,21 +174,40 @@ class CategoricalHMM(BaseHMM):
     """Hidden Markov model with categorical (discrete symbol) emissions.
 
     ``X`` holds one integer symbol per step, shape (n_samples, 1) as in hmmlearn (or
-    (n_samples,)). ``n_features`` is the alphabet size (inferred as max symbol + 1 when
-    None). ``emissionprob_prior`` is a Dirichlet concentration on each state's emission
-    row. ``params`` letters: ``s t e``.
+    (n_samples,)). Initialisation: states are first guessed by clustering the symbol
+    frequencies in a 13-step window around each step (states persist in time, single
+    symbols are ambiguous), which gives initial emission, start and transition
+    probabilities.
 
-    Initialisation: states are first guessed by clustering the symbol frequencies in a
-    13-step window around each step (states persist in time, single symbols are ambiguous),
-    which gives initial emission, start and transition probabilities.
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of hidden states.
+    startprob_prior, transmat_prior : float or array-like, default 1.0
+        Dirichlet concentrations of the chain (see :class:`BaseHMM`).
+    emissionprob_prior : float or array-like, default 1.0
+        Dirichlet concentration on each state's emission row (keyword-only).
+    n_features : int or None, default None
+        Alphabet size; None infers max symbol + 1 (keyword-only).
+    algorithm, random_state, n_iter, tol, verbose, implementation, n_init
+        As in :class:`BaseHMM`.
+    params, init_params : str, default "ste"
+        Letters ``s`` ``t`` ``e`` (emission probabilities).
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.hmm import CategoricalHMM
-        >>> X = np.array([[0], [0], [0], [1], [1], [1], [0], [0], [1], [1]])
-        >>> hmm = CategoricalHMM(n_components=2, n_iter=20, random_state=0).fit(X)
-        >>> hmm.emissionprob_.shape
-        (2, 2)
+    Attributes
+    ----------
+    emissionprob_ : numpy.ndarray of shape (n_components, n_features)
+    startprob_, transmat_, monitor_
+        As in :class:`BaseHMM`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import CategoricalHMM
+    >>> X = np.array([[0], [0], [0], [1], [1], [1], [0], [0], [1], [1]])
+    >>> hmm = CategoricalHMM(n_components=2, n_iter=20, random_state=0).fit(X)
+    >>> hmm.emissionprob_.shape
+    (2, 2)
     """
 
     _emission_class = CategoricalEmission

@@ -18,7 +18,26 @@ __all__ = ["GaussianEmission", "GaussianHMM"]
 
 
 def design_for(model: BaseHMM, X: np.ndarray) -> _gaussian.Design:
-    """The design matrix of ``X``, reused across the EM iterations of one fit."""
+    """The design matrix of ``X``, reused across the EM iterations of one fit.
+
+    Parameters
+    ----------
+    model : BaseHMM
+        An estimator with a ``covariance_type``; the design is kept on it while it fits.
+    X : numpy.ndarray
+        Validated observations.
+
+    Returns
+    -------
+    latentmodels.hmm._gaussian.Design
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import GaussianHMM
+    >>> design_for(GaussianHMM(2), np.zeros((4, 3))).X.shape
+    (4, 3)
+    """
     full = model.covariance_type in ("full", "tied")
     cache = getattr(model, "_fit_cache", None)
     if cache is not None and cache.X is X and cache.full == full:
@@ -35,13 +54,15 @@ class GaussianEmission(Emission):
     The E-step uses the design-matrix products of :mod:`latentmodels.hmm._gaussian`, built
     once per fit, for both the densities and the statistics.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.hmm import GaussianHMM
-        >>> hmm = GaussianHMM(2)
-        >>> hmm.means_ = np.array([[0.0], [5.0]]); hmm.covars_ = np.array([[1.0], [1.0]])
-        >>> hmm._emission.log_likelihood(np.array([[0.1], [4.8]])).argmax(axis=1).tolist()
-        [0, 1]
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import GaussianHMM
+    >>> hmm = GaussianHMM(2)
+    >>> hmm.means_ = np.array([[0.0], [5.0]]); hmm.covars_ = np.array([[1.0], [1.0]])
+    >>> emission = GaussianEmission(hmm)
+    >>> emission.log_likelihood(np.array([[0.1], [4.8]])).argmax(axis=1).tolist()
+    [0, 1]
     """
 
     parameters = (Param("m", "means_"), Param("c", "_covars_", "covariance"))
@@ -148,35 +169,54 @@ class GaussianEmission(Emission):
 class GaussianHMM(FeaturesMixin, BaseHMM):
     """Hidden Markov model with Gaussian emissions.
 
-    Parameters (hmmlearn's names and defaults; see :class:`BaseHMM` for the shared ones):
+    Names, defaults and attributes follow hmmlearn. Initialisation (``init_params``):
+    k-means for the means, per-cluster covariances, and start/transition probabilities
+    counted from the k-means label sequence.
 
-    covariance_type : ``"diag"`` (default), ``"full"``, ``"spherical"`` or ``"tied"``.
-    min_covar : floor on variances (eigenvalues for full/tied); keeps covariances positive
-        definite.
-    means_prior, means_weight : Normal prior on the means (prior mean and its weight in
-        pseudo-observations).
-    covars_prior, covars_weight : inverse-gamma (diag/spherical) or inverse-Wishart
-        (full/tied) prior on the covariances; a scalar ``covars_prior`` is added to each
-        variance, i.e. it means ``covars_prior * I`` for full/tied.
-    params, init_params : any of ``s`` ``t`` ``m`` (means) ``c`` (covariances).
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of hidden states.
+    covariance_type : {"diag", "full", "spherical", "tied"}, default "diag"
+        Form of the covariance matrices.
+    min_covar : float, default 1e-3
+        Floor on variances (eigenvalues for full/tied); keeps covariances positive definite.
+    startprob_prior, transmat_prior : float or array-like, default 1.0
+        Dirichlet concentrations of the chain (see :class:`BaseHMM`).
+    means_prior, means_weight : float or array-like, default 0
+        Normal prior on the means: prior mean and its weight in pseudo-observations.
+    covars_prior, covars_weight : float or array-like, default 1e-2 and 1
+        Inverse-gamma (diag/spherical) or inverse-Wishart (full/tied) prior on the
+        covariances; a scalar ``covars_prior`` is added to each variance, i.e. it means
+        ``covars_prior * I`` for full/tied.
+    algorithm, random_state, n_iter, tol, verbose, implementation, n_init
+        As in :class:`BaseHMM`.
+    params, init_params : str, default "stmc"
+        Letters of what EM updates / initialisation sets: ``s`` ``t`` ``m`` (means) ``c``
+        (covariances).
 
-    Attributes: ``startprob_`` (K,), ``transmat_`` (K, K), ``means_`` (K, D) and
-    ``covars_`` (K, D, D) as full matrices; assign ``covars_`` in the compact shape of the
-    covariance type: spherical (K,), diag (K, D), full (K, D, D), tied (D, D).
-    ``monitor_`` holds the EM history.
+    Attributes
+    ----------
+    startprob_ : numpy.ndarray of shape (n_components,)
+    transmat_ : numpy.ndarray of shape (n_components, n_components)
+    means_ : numpy.ndarray of shape (n_components, n_features)
+    covars_ : numpy.ndarray of shape (n_components, n_features, n_features)
+        Full matrices; assign it in the compact shape of the covariance type: spherical
+        (K,), diag (K, D), full (K, D, D), tied (D, D).
+    n_features : int
+    monitor_ : ConvergenceMonitor
+        The EM history.
 
-    Initialisation (``init_params``): k-means for the means, per-cluster covariances, and
-    start/transition probabilities counted from the k-means label sequence.
-
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.hmm import GaussianHMM
-        >>> rng = np.random.default_rng(0)
-        >>> X = np.concatenate([rng.normal(m, 0.5, (40, 1)) for m in (0, 5, 0, 5)])
-        >>> hmm = GaussianHMM(n_components=2, n_iter=50, random_state=0).fit(X)
-        >>> states = hmm.predict(X)
-        >>> bool(states[0] != states[50])
-        True
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import GaussianHMM
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.normal(m, 0.5, (40, 1)) for m in (0, 5, 0, 5)])
+    >>> hmm = GaussianHMM(n_components=2, n_iter=50, random_state=0).fit(X)
+    >>> states = hmm.predict(X)
+    >>> bool(states[0] != states[50])
+    True
     """
 
     _emission_class = GaussianEmission
@@ -223,7 +263,17 @@ class GaussianHMM(FeaturesMixin, BaseHMM):
     # covars_ is compact inside, full matrices outside (hmmlearn's convention)
     @property
     def covars_(self) -> np.ndarray:
-        """Covariance matrices, shape (n_components, n_features, n_features)."""
+        """Covariance matrices, shape (n_components, n_features, n_features).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import GaussianHMM
+        >>> hmm = GaussianHMM(2, covariance_type="spherical")
+        >>> hmm.means_ = np.zeros((2, 2)); hmm.covars_ = np.array([1.0, 2.0])
+        >>> hmm.covars_[1].tolist()
+        [[2.0, 0.0], [0.0, 2.0]]
+        """
         check_is_fitted(self, "_covars_")
         return _gaussian.full_covariances(
             self._covars_, self.covariance_type, self.n_components, self._dim()

@@ -23,15 +23,17 @@ class GMMEmission(Emission):
     Internally the K * M mixture components are treated as one flat set of Gaussians (tied
     matrices shared within a state), so the Gaussian design-matrix products apply.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.hmm import GMMHMM
-        >>> hmm = GMMHMM(2, n_mix=2)
-        >>> hmm.weights_ = np.full((2, 2), 0.5)
-        >>> hmm.means_ = np.array([[[0.0], [1.0]], [[5.0], [6.0]]])
-        >>> hmm.covars_ = np.ones((2, 2, 1))
-        >>> hmm._emission.log_likelihood(np.array([[0.5], [5.5]])).argmax(axis=1).tolist()
-        [0, 1]
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import GMMHMM
+    >>> hmm = GMMHMM(2, n_mix=2)
+    >>> hmm.weights_ = np.full((2, 2), 0.5)
+    >>> hmm.means_ = np.array([[[0.0], [1.0]], [[5.0], [6.0]]])
+    >>> hmm.covars_ = np.ones((2, 2, 1))
+    >>> emission = GMMEmission(hmm)
+    >>> emission.log_likelihood(np.array([[0.5], [5.5]])).argmax(axis=1).tolist()
+    [0, 1]
     """
 
     parameters = (Param("m", "means_"), Param("c", "covars_", "covariance"),
@@ -227,23 +229,49 @@ class GMMEmission(Emission):
 class GMMHMM(FeaturesMixin, BaseHMM):
     """Hidden Markov model whose states emit from Gaussian mixtures.
 
-    Parameters beyond :class:`GaussianHMM`'s: ``n_mix`` components per state and
-    ``weights_prior`` (Dirichlet on the mixture weights). ``covars_prior`` /
-    ``covars_weight`` default to no prior (``None``), and covariances are floored at
-    ``min_covar``. ``params`` letters: ``s t m c w``.
+    Names, defaults and attribute shapes follow hmmlearn.
 
-    Attributes (hmmlearn's shapes): ``weights_`` (K, M), ``means_`` (K, M, D), ``covars_``
-    spherical (K, M), diag (K, M, D), full (K, M, D, D), tied (K, D, D) — in tied mode the
-    mixture components of a state share one matrix.
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of hidden states.
+    n_mix : int, default 1
+        Mixture components per state.
+    min_covar : float, default 1e-3
+        Floor on the covariances.
+    startprob_prior, transmat_prior : float or array-like, default 1.0
+        Dirichlet concentrations of the chain (see :class:`BaseHMM`).
+    weights_prior : float or array-like, default 1.0
+        Dirichlet concentration on the mixture weights.
+    means_prior, means_weight : float or array-like, default 0.0
+        Normal prior on the component means.
+    covars_prior, covars_weight : float, array-like or None, default None
+        Prior on the covariances as in :class:`GaussianHMM`; None means no prior.
+    covariance_type : {"diag", "full", "spherical", "tied"}, default "diag"
+        In tied mode the mixture components of a state share one matrix.
+    algorithm, random_state, n_iter, tol, verbose, implementation, n_init
+        As in :class:`BaseHMM`.
+    params, init_params : str, default "stmcw"
+        Letters ``s`` ``t`` ``m`` (means) ``c`` (covariances) ``w`` (weights).
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.hmm import GMMHMM
-        >>> rng = np.random.default_rng(0)
-        >>> X = rng.normal(size=(200, 2))
-        >>> hmm = GMMHMM(n_components=2, n_mix=2, n_iter=5, tol=1.0, random_state=0).fit(X)
-        >>> hmm.means_.shape
-        (2, 2, 2)
+    Attributes
+    ----------
+    weights_ : numpy.ndarray of shape (n_components, n_mix)
+    means_ : numpy.ndarray of shape (n_components, n_mix, n_features)
+    covars_ : numpy.ndarray
+        spherical (K, M), diag (K, M, D), full (K, M, D, D), tied (K, D, D).
+    startprob_, transmat_, n_features, monitor_
+        As in :class:`GaussianHMM`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import GMMHMM
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> hmm = GMMHMM(n_components=2, n_mix=2, n_iter=5, tol=1.0, random_state=0).fit(X)
+    >>> hmm.means_.shape
+    (2, 2, 2)
     """
 
     _emission_class = GMMEmission

@@ -16,13 +16,14 @@ __all__ = ["PoissonEmission", "PoissonHMM"]
 class PoissonEmission(Emission):
     """Independent Poisson counts per feature, rates ``lambdas_`` (K, D), Gamma prior.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.hmm import PoissonHMM
-        >>> hmm = PoissonHMM(2)
-        >>> hmm.lambdas_ = np.array([[1.0], [9.0]])
-        >>> hmm._emission.means().ravel().tolist()
-        [1.0, 9.0]
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import PoissonHMM
+    >>> hmm = PoissonHMM(2)
+    >>> hmm.lambdas_ = np.array([[1.0], [9.0]])
+    >>> PoissonEmission(hmm).means().ravel().tolist()
+    [1.0, 9.0]
     """
 
     parameters = (Param("l", "lambdas_"),)
@@ -102,18 +103,36 @@ class PoissonEmission(Emission):
 class PoissonHMM(FeaturesMixin, BaseHMM):
     """Hidden Markov model with independent Poisson counts per feature.
 
-    ``lambdas_`` (K, D) are the rates. ``lambdas_prior`` / ``lambdas_weight`` act as a
-    Gamma prior: the M-step is ``(lambdas_prior + sum gamma x) / (lambdas_weight + sum
-    gamma)``. ``params`` letters: ``s t l``.
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of hidden states.
+    startprob_prior, transmat_prior : float or array-like, default 1.0
+        Dirichlet concentrations of the chain (see :class:`BaseHMM`).
+    lambdas_prior, lambdas_weight : float or array-like, default 0.0
+        Gamma prior on the rates: the M-step is ``(lambdas_prior + sum gamma x) /
+        (lambdas_weight + sum gamma)``.
+    algorithm, random_state, n_iter, tol, verbose, implementation, n_init
+        As in :class:`BaseHMM`.
+    params, init_params : str, default "stl"
+        Letters ``s`` ``t`` ``l`` (rates).
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.hmm import PoissonHMM
-        >>> rng = np.random.default_rng(0)
-        >>> X = np.concatenate([rng.poisson(2, (50, 1)), rng.poisson(30, (50, 1))])
-        >>> hmm = PoissonHMM(n_components=2, n_iter=20, random_state=0).fit(X)
-        >>> sorted(np.round(hmm.lambdas_[:, 0], -1).tolist())
-        [0.0, 30.0]
+    Attributes
+    ----------
+    lambdas_ : numpy.ndarray of shape (n_components, n_features)
+        The rates.
+    startprob_, transmat_, n_features, monitor_
+        As in :class:`GaussianHMM`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import PoissonHMM
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.poisson(2, (50, 1)), rng.poisson(30, (50, 1))])
+    >>> hmm = PoissonHMM(n_components=2, n_iter=20, random_state=0).fit(X)
+    >>> sorted(np.round(hmm.lambdas_[:, 0], -1).tolist())
+    [0.0, 30.0]
     """
 
     _emission_class = PoissonEmission
