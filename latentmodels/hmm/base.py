@@ -55,11 +55,12 @@ class ConvergenceMonitor:
     that follows it. EM is converged when the gain between two iterations falls below
     ``tol`` (absolute, in nats over the whole training set).
 
-    Example:
-        >>> monitor = ConvergenceMonitor(tol=0.1, n_iter=10, verbose=False)
-        >>> monitor.report(-10.0); monitor.report(-9.95)
-        >>> monitor.converged
-        True
+    Examples
+    --------
+    >>> monitor = ConvergenceMonitor(tol=0.1, n_iter=10, verbose=False)
+    >>> monitor.report(-10.0); monitor.report(-9.95)
+    >>> monitor.converged
+    True
     """
 
     def __init__(self, tol: float, n_iter: int, verbose: bool) -> None:
@@ -341,30 +342,50 @@ class BaseHMM(LatentModel):
     A subclass passes the shared hyper-parameters below to ``BaseHMM.__init__`` and adds
     its own; its ``_parameter_constraints`` extend this class's.
 
-    Parameters shared by every HMM (names and defaults as in hmmlearn):
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of hidden states.
+    startprob_prior, transmat_prior : float or array-like, default 1.0
+        Dirichlet concentrations (scalar or array) for the start and transition
+        probabilities; 1 means no prior (maximum likelihood).
+    algorithm : {"viterbi", "map"}, default "viterbi"
+        Best path, or most likely state per step, for :meth:`predict` and :meth:`decode`.
+    random_state : None, int or numpy.random.Generator
+        Seed for initialisation and sampling.
+    n_iter : int, default 10
+        EM stops after ``n_iter`` iterations ...
+    tol : float, default 1e-2
+        ... or when the objective gains less than ``tol`` (``-inf``: never early).
+    verbose : bool, default False
+        Print each iteration to stderr.
+    params, init_params : str, default "st"
+        Letters of the parameters that EM updates / that initialisation sets (``s``
+        startprob, ``t`` transmat, and the emission's own letters).
+    implementation : {"scaling", "log"}, default "scaling"
+        Scaled forward-backward (fast; falls back to log space per sequence when needed)
+        or log space throughout.
+    n_init : int, default 1
+        Number of initialisations; the run with the highest objective is kept.
 
-    n_components : number of hidden states.
-    startprob_prior, transmat_prior : Dirichlet concentrations (scalar or array) for the
-        start and transition probabilities; 1 means no prior (maximum likelihood).
-    algorithm : ``"viterbi"`` (best path) or ``"map"`` (most likely state per step) for
-        :meth:`predict` and :meth:`decode`.
-    random_state : seed for initialisation and sampling.
-    n_iter, tol, verbose : EM stops after ``n_iter`` iterations or when the objective gains
-        less than ``tol``; ``verbose`` prints each iteration.
-    params, init_params : letters of the parameters that EM updates / that initialisation
-        sets (``s`` startprob, ``t`` transmat, and the emission's own letters).
-    implementation : ``"scaling"`` (default, fast; falls back to log space per sequence when
-        needed) or ``"log"`` (log-space forward-backward throughout).
-    n_init : number of initialisations; the run with the highest objective is kept.
+    Attributes
+    ----------
+    startprob_ : numpy.ndarray of shape (n_components,)
+    transmat_ : numpy.ndarray of shape (n_components, n_components)
+    monitor_ : ConvergenceMonitor
+        The EM objective per iteration.
+    n_iter_ : int
+        EM iterations run by the last fit.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.hmm import BaseHMM, PoissonHMM
-        >>> issubclass(PoissonHMM, BaseHMM), PoissonHMM._emission_class.__name__
-        (True, 'PoissonEmission')
-        >>> hmm = PoissonHMM(2, n_iter=5, random_state=0).fit(np.array([[0], [1], [9], [8]]))
-        >>> hmm.transmat_.shape
-        (2, 2)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import BaseHMM, PoissonHMM
+    >>> issubclass(PoissonHMM, BaseHMM), PoissonHMM._emission_class.__name__
+    (True, 'PoissonEmission')
+    >>> hmm = PoissonHMM(2, n_iter=5, random_state=0).fit(np.array([[0], [1], [9], [8]]))
+    >>> hmm.transmat_.shape
+    (2, 2)
     """
 
     #: The emission type; subclasses set it (see :mod:`latentmodels.hmm.emissions`).
@@ -655,13 +676,26 @@ class BaseHMM(LatentModel):
         the latentmodels contract (one value per sample, a sample being a sequence). Use
         :meth:`predict_proba` for the posteriors.
 
-        Example:
-            >>> import numpy as np
-            >>> from latentmodels.hmm import GaussianHMM
-            >>> X = np.r_[np.zeros((30, 1)), np.ones((30, 1))] + 0.1
-            >>> hmm = GaussianHMM(2, random_state=0).fit(X, lengths=[30, 30])
-            >>> hmm.score_samples(X, lengths=[30, 30]).shape
-            (2,)
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_sequences,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import GaussianHMM
+        >>> X = np.r_[np.zeros((30, 1)), np.ones((30, 1))] + 0.1
+        >>> hmm = GaussianHMM(2, random_state=0).fit(X, lengths=[30, 30])
+        >>> hmm.score_samples(X, lengths=[30, 30]).shape
+        (2,)
         """
         data, offsets = self._ready(X, lengths)
         loglik, _, _ = self._forward_backward(
@@ -670,12 +704,62 @@ class BaseHMM(LatentModel):
         return loglik
 
     def score(self, X: Any, lengths: Any = None) -> float:
-        """Total forward log-likelihood of ``X`` (summed over sequences, as in hmmlearn)."""
+        """Total forward log-likelihood of ``X`` (summed over sequences, as in hmmlearn).
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> round(hmm.score(X), 2)
+        -9.64
+        """
         return float(np.sum(self.score_samples(X, lengths)))
 
     @_serial_blas
     def predict_proba(self, X: Any, lengths: Any = None) -> np.ndarray:
-        """State posteriors P(state at t | whole sequence), shape (n_samples, n_components)."""
+        """State posteriors P(state at t | whole sequence).
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_components)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> hmm.predict_proba(X).argmax(axis=1).tolist()
+        [0, 0, 1, 1]
+        """
         data, offsets = self._ready(X, lengths)
         _, gamma, _ = self._forward_backward(
             self._emission.log_likelihood(data), offsets, data, posteriors=True
@@ -683,11 +767,34 @@ class BaseHMM(LatentModel):
         return gamma
 
     def transform(self, X: Any, lengths: Any = None) -> np.ndarray:
-        """State posteriors (the latent representation of each time step)."""
+        """State posteriors (the latent representation of each time step); see
+        :meth:`predict_proba`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> hmm.transform(X).shape
+        (4, 2)
+        """
         return self.predict_proba(X, lengths)
 
     def fit_transform(self, X: Any, lengths: Any = None, y: Any = None) -> np.ndarray:
-        """Fit, then return the state posteriors of ``X``."""
+        """Fit, then return the state posteriors of ``X``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> X = np.array([[0], [1], [0], [12], [9], [11]])
+        >>> PoissonHMM(2, n_iter=5, random_state=0).fit_transform(X).shape
+        (6, 2)
+        """
         return self.fit(X, lengths).transform(X, lengths)
 
     @_serial_blas
@@ -699,16 +806,32 @@ class BaseHMM(LatentModel):
         ``"viterbi"`` gives the best joint path and its log-probability; ``"map"`` the most
         likely state at each step and the sequence log-likelihood.
 
-        Example:
-            >>> import numpy as np
-            >>> from latentmodels.hmm import CategoricalHMM
-            >>> hmm = CategoricalHMM(2)
-            >>> hmm.startprob_ = np.array([0.5, 0.5])
-            >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
-            >>> hmm.emissionprob_ = np.array([[0.9, 0.1], [0.2, 0.8]])
-            >>> logprob, states = hmm.decode(np.array([[0], [0], [1], [1]]))
-            >>> states.tolist()
-            [0, 0, 1, 1]
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+        algorithm : {"viterbi", "map"}, optional
+            Overrides the estimator's ``algorithm``.
+
+        Returns
+        -------
+        log_prob : float
+        states : numpy.ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import CategoricalHMM
+        >>> hmm = CategoricalHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.emissionprob_ = np.array([[0.9, 0.1], [0.2, 0.8]])
+        >>> logprob, states = hmm.decode(np.array([[0], [0], [1], [1]]))
+        >>> states.tolist()
+        [0, 0, 1, 1]
         """
         algorithm = self.algorithm if algorithm is None else algorithm
         check_choice(algorithm, "algorithm", ("viterbi", "map"))
@@ -722,11 +845,48 @@ class BaseHMM(LatentModel):
         return float(loglik.sum()), gamma.argmax(axis=1)
 
     def predict(self, X: Any, lengths: Any = None) -> np.ndarray:
-        """Most likely state of each step (by ``algorithm``), shape (n_samples,)."""
+        """Most likely state of each step (by ``algorithm``), shape (n_samples,).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> hmm.predict(X).tolist()
+        [0, 0, 1, 1]
+        """
         return self.decode(X, lengths)[1]
 
     def inverse_transform(self, Z: Any) -> np.ndarray:
-        """Map state posteriors (n, n_components) or state ids (n,) to emission means."""
+        """Map state posteriors (n, n_components) or state ids (n,) to emission means.
+
+        Parameters
+        ----------
+        Z : array-like or torch.Tensor
+            Integer state ids, shape (n,), or posteriors, shape (n, n_components).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, n_features)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> hmm.inverse_transform(np.array([1, 0])).ravel().tolist()
+        [10.0, 1.0]
+        >>> hmm.inverse_transform(np.array([[0.5, 0.5]])).ravel().tolist()
+        [5.5]
+        """
         check_is_fitted(self, "startprob_")
         if isinstance(Z, torch.Tensor):
             Z = Z.detach().cpu().numpy()
@@ -753,18 +913,31 @@ class BaseHMM(LatentModel):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Draw one sequence of ``n_samples`` steps; returns ``(X, states)``.
 
-        ``currstate`` fixes the first state instead of drawing it from ``startprob_``.
+        Parameters
+        ----------
+        n_samples : int, default 1
+            Number of steps.
+        random_state : None, int or numpy.random.Generator, optional
+            Overrides the estimator's ``random_state``.
+        currstate : int, optional
+            Fixes the first state instead of drawing it from ``startprob_``.
 
-        Example:
-            >>> import numpy as np
-            >>> from latentmodels.hmm import PoissonHMM
-            >>> hmm = PoissonHMM(2)
-            >>> hmm.startprob_ = np.array([1.0, 0.0])
-            >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
-            >>> hmm.lambdas_ = np.array([[1.0], [20.0]])
-            >>> X, states = hmm.sample(5, random_state=0)
-            >>> X.shape, int(states[0])
-            ((5, 1), 0)
+        Returns
+        -------
+        X : numpy.ndarray of shape (n_samples, n_features)
+        states : numpy.ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([1.0, 0.0])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [20.0]])
+        >>> X, states = hmm.sample(5, random_state=0)
+        >>> X.shape, int(states[0])
+        ((5, 1), 0)
         """
         n_samples = check_positive_int(n_samples, "n_samples")
         if not self._is_fitted():
@@ -796,16 +969,54 @@ class BaseHMM(LatentModel):
         return n + self._emission.n_parameters()
 
     def aic(self, X: Any, lengths: Any = None) -> float:
-        """Akaike information criterion, ``-2 log L + 2 p`` (lower is better)."""
+        """Akaike information criterion, ``-2 log L + 2 p`` (lower is better); ``p`` counts
+        the free parameters that EM learns (those named in ``params``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> round(hmm.aic(X), 2)  # p = 1 + 2 + 2
+        29.28
+        """
         return -2.0 * self.score(X, lengths) + 2.0 * self._n_parameters()
 
     def bic(self, X: Any, lengths: Any = None) -> float:
-        """Bayesian information criterion, ``-2 log L + p log n`` (lower is better)."""
+        """Bayesian information criterion, ``-2 log L + p log n`` (lower is better), ``n``
+        the number of observations.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> round(float(hmm.bic(X)), 2)
+        26.21
+        """
         data, _ = self._prepare(X, lengths)
         return -2.0 * self.score(X, lengths) + self._n_parameters() * np.log(len(data))
 
     def get_stationary_distribution(self) -> np.ndarray:
-        """Stationary distribution of the state chain (left eigenvector of ``transmat_``)."""
+        """Stationary distribution of the state chain (left eigenvector of ``transmat_``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.3, 0.7]])
+        >>> hmm.get_stationary_distribution().round(2).tolist()
+        [0.75, 0.25]
+        """
         check_is_fitted(self, "transmat_")
         values, vectors = np.linalg.eig(self.transmat_.T)
         vec = np.real(vectors[:, np.argmin(np.abs(values - 1.0))])
@@ -915,19 +1126,37 @@ class BaseHMM(LatentModel):
     def fit(self, X: Any, lengths: Any = None) -> BaseHMM:
         """Estimate the parameters with Baum-Welch EM; returns ``self``.
 
-        ``X`` is an array (n_samples, n_features) holding sequences back to back with their
-        ``lengths`` (hmmlearn's convention), or a list of arrays, one per sequence. Under
-        ``torch.distributed`` each process passes its own sequences; the E-step statistics
-        are summed over processes so that every process learns the same model.
+        Under ``torch.distributed`` each process passes its own sequences; the E-step
+        statistics are summed over processes so that every process learns the same model.
+        Hyper-parameters are checked first (``_parameter_constraints``).
 
-        Example:
-            >>> import numpy as np
-            >>> from latentmodels.hmm import GaussianHMM
-            >>> rng = np.random.default_rng(0)
-            >>> X = np.r_[rng.normal(0, 1, (50, 2)), rng.normal(6, 1, (50, 2))]
-            >>> hmm = GaussianHMM(n_components=2, n_iter=20, random_state=0).fit(X)
-            >>> sorted(int(round(m)) for m in hmm.means_[:, 0])
-            [0, 6]
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+
+        Returns
+        -------
+        BaseHMM
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError, TypeError
+            A bad hyper-parameter or bad data; the message names it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import GaussianHMM
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.r_[rng.normal(0, 1, (50, 2)), rng.normal(6, 1, (50, 2))]
+        >>> hmm = GaussianHMM(n_components=2, n_iter=20, random_state=0).fit(X)
+        >>> sorted(int(round(m)) for m in hmm.means_[:, 0])
+        [0, 6]
         """
         self._validate_params()
         data, offsets = self._prepare(X, lengths, fitting=True)
@@ -1004,8 +1233,34 @@ class BaseHMM(LatentModel):
         """E-step on one batch: add its expected statistics to the pending sums.
 
         The first call initialises the parameters from this batch if the model has none.
-        Call :meth:`m_step` after the last batch of a pass. Returns the batch's
-        log-likelihood under the current parameters.
+        Call :meth:`m_step` after the last batch of a pass.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+
+        Returns
+        -------
+        float
+            The batch's log-likelihood under the current parameters.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> round(hmm.accumulate(X), 2)
+        -9.64
+        >>> round(hmm.m_step(), 2)
+        -9.64
         """
         self._validate_params()
         data, offsets = self._prepare(X, lengths, fitting=True)
@@ -1029,8 +1284,27 @@ class BaseHMM(LatentModel):
     @_serial_blas
     def m_step(self) -> float:
         """M-step from the statistics gathered by :meth:`accumulate` (summed over
-        ``torch.distributed`` processes when initialised); returns the objective of the
-        pass (log-likelihood of all batches plus log-prior) and clears the sums."""
+        ``torch.distributed`` processes when initialised), then clear the sums.
+
+        Returns
+        -------
+        float
+            The objective of the pass: log-likelihood of all batches plus log-prior.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> _ = hmm.accumulate(X[:2]); _ = hmm.accumulate(X[2:])
+        >>> objective = hmm.m_step()
+        >>> hmm.lambdas_.round(1).ravel().tolist()
+        [0.5, 10.5]
+        """
         stats = getattr(self, "_pending_stats", None)
         if stats is None:
             raise ValueError("m_step: no statistics gathered; call accumulate(X) first")
@@ -1049,6 +1323,31 @@ class BaseHMM(LatentModel):
 
         For exact full-data EM over batches that do not fit in memory, use
         :meth:`fit_batches` (or :meth:`accumulate` per batch, then :meth:`m_step`).
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+
+        Returns
+        -------
+        BaseHMM
+            ``self``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> len(hmm.partial_fit(X).partial_fit(X).monitor_.history)
+        2
         """
         self.accumulate(X, lengths)
         self.m_step()
@@ -1058,20 +1357,30 @@ class BaseHMM(LatentModel):
     def fit_batches(self, batches: Iterable | Callable[[], Iterable]) -> BaseHMM:
         """Baum-Welch over data streamed in batches: each EM iteration makes one pass.
 
-        ``batches`` is a re-iterable (a list, or an object whose ``__iter__`` restarts) or a
-        function returning a fresh iterator; each item is ``X`` or ``(X, lengths)``.
         Memory holds one batch at a time, yet the result equals :meth:`fit` on all data
         (given the same initial parameters; initialisation uses the first batch).
 
-        Example:
-            >>> import numpy as np
-            >>> from latentmodels.hmm import GaussianHMM
-            >>> rng = np.random.default_rng(0)
-            >>> chunks = [rng.normal(size=(40, 2)) for _ in range(3)]
-            >>> hmm = GaussianHMM(2, n_iter=3, tol=-np.inf, random_state=0)
-            >>> hmm = hmm.fit_batches(chunks)
-            >>> len(hmm.monitor_.history)
-            3
+        Parameters
+        ----------
+        batches : iterable or callable
+            A re-iterable (a list, or an object whose ``__iter__`` restarts) or a function
+            returning a fresh iterator; each item is ``X`` or ``(X, lengths)``.
+
+        Returns
+        -------
+        BaseHMM
+            ``self``, fitted.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import GaussianHMM
+        >>> rng = np.random.default_rng(0)
+        >>> chunks = [rng.normal(size=(40, 2)) for _ in range(3)]
+        >>> hmm = GaussianHMM(2, n_iter=3, tol=-np.inf, random_state=0)
+        >>> hmm = hmm.fit_batches(chunks)
+        >>> len(hmm.monitor_.history)
+        3
         """
         self._validate_params()
 
