@@ -139,3 +139,44 @@ def test_emissions_are_bound_to_their_estimator():
     assert emission.needs_init("lambdas_")
     model.set_params(init_params="st")
     assert not emission.needs_init("lambdas_")
+
+
+def _one_feature_models():
+    g = GaussianHMM(2)
+    g.means_, g.covars_ = np.array([[0.0], [3.0]]), np.array([[1.0], [0.25]])
+    m = GMMHMM(2, n_mix=2)
+    m.weights_ = np.array([[0.3, 0.7], [0.5, 0.5]])
+    m.means_ = np.array([[[0.0], [2.0]], [[4.0], [5.0]]])
+    m.covars_ = np.array([[[1.0], [0.5]], [[2.0], [0.3]]])
+    p = PoissonHMM(2)
+    p.lambdas_ = np.array([[1.5], [7.0]])
+    c = CategoricalHMM(2)
+    c.emissionprob_ = np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])
+    return [(g, np.linspace(-3, 6, 7)[:, None]), (m, np.linspace(-2, 7, 9)[:, None]),
+            (p, np.arange(12)[:, None]), (c, np.array([[0], [2], [1]]))]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_marginal_density_matches_the_likelihood_of_one_feature(index):
+    model, X = _one_feature_models()[index]
+    emission = model._emission
+    np.testing.assert_allclose(emission.marginal_density(X[:, 0]),
+                               np.exp(emission.log_likelihood(X)), rtol=1e-10)
+
+
+def test_make_builds_a_checked_template_from_command_line_options():
+    gmm = get_emission("gmm").make(["n_mix=3", "covariance_type=tied", "covars_prior=0.5"],
+                                   n_components=2, n_iter=7)
+    assert (gmm.n_mix, gmm.covariance_type, gmm.covars_prior, gmm.n_iter) == (3, "tied", 0.5, 7)
+    cat = get_emission("categorical").make({"n_features": "5", "emissionprob_prior": "2"})
+    assert cat.n_features == 5 and isinstance(cat.n_features, int)
+    assert cat.emissionprob_prior == 2.0
+    with pytest.raises(ValueError, match="unknown option 'n_mix' for the poisson emission; "
+                                         "options: lambdas_prior, lambdas_weight"):
+        get_emission("poisson").make({"n_mix": 2})
+    with pytest.raises(ValueError, match="option min_covar must be a number, got 'big'"):
+        get_emission("gaussian").make(["min_covar=big"])
+    with pytest.raises(ValueError, match="covariance_type must be one of"):
+        get_emission("gaussian").make(["covariance_type=banana"])
+    with pytest.raises(ValueError, match="must read key=value"):
+        get_emission("gaussian").make(["covariance_type"])

@@ -16,9 +16,11 @@ name (``"gaussian"``) that the command line lists through :func:`available`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -613,6 +615,33 @@ class Emission:
         """
         raise NotImplementedError
 
+    def marginal_density(self, values: np.ndarray, feature: int = 0) -> np.ndarray:
+        """Density (probability, for discrete data) of one feature alone under each state,
+        for plots and reports. Optional: the default raises ``NotImplementedError``.
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            Points at which to evaluate, shape (n,).
+        feature : int, default 0
+            Which feature (column of ``X``).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, n_components)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> PoissonEmission(hmm).marginal_density(np.array([0, 5])).round(3).tolist()
+        [[0.368, 0.007], [0.003, 0.175]]
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no marginal_density")
+
     def means(self) -> np.ndarray:
         """Expected observation of each state, shape (n_components, n_features); used by
         ``inverse_transform``.
@@ -759,6 +788,83 @@ class EmissionSpec:
         'Hidden Markov model with independent Poisson counts per feature.'
         """
         return (inspect.getdoc(self.estimator) or "").split("\n")[0]
+
+    def make(self, options: Mapping[str, Any] | Iterable[str] | None = None,
+             **shared: Any) -> BaseHMM:
+        """An unfitted estimator of this type, its hyper-parameters checked.
+
+        Parameters
+        ----------
+        options : mapping or iterable of "key=value" strings, optional
+            Emission-specific hyper-parameters (keys of :attr:`hyperparameters`). Values
+            given as strings, as a command line has them, are converted like the default:
+            numbers, ``true``/``false``, ``none``.
+        **shared
+            Hyper-parameters every HMM takes (``n_components``, ``n_iter``, ``tol``,
+            ``random_state``...).
+
+        Returns
+        -------
+        BaseHMM
+
+        Raises
+        ------
+        ValueError
+            An unknown option (the message lists the known ones) or a bad value; the
+            message names the option.
+
+        Examples
+        --------
+        >>> from latentmodels.hmm.emissions import get_emission
+        >>> hmm = get_emission("gaussian").make(["covariance_type=full", "min_covar=0.01"],
+        ...                                     n_iter=50, random_state=0)
+        >>> hmm.covariance_type, hmm.min_covar, hmm.n_iter
+        ('full', 0.01, 50)
+        """
+        known = self.hyperparameters
+        if options is None:
+            options = {}
+        elif not isinstance(options, Mapping):
+            pairs = {}
+            for item in options:
+                key, sep, value = str(item).partition("=")
+                if not sep or not key.strip():
+                    raise ValueError(f"option {item!r} must read key=value")
+                pairs[key.strip()] = value.strip()
+            options = pairs
+        kwargs = {}
+        for key, value in options.items():
+            if key not in known:
+                raise ValueError(
+                    f"unknown option {key!r} for the {self.name} emission; options: "
+                    f"{', '.join(known) or 'none'}"
+                )
+            kwargs[key] = _convert(key, value, known[key]) if isinstance(value, str) else value
+        model = self.estimator(**shared, **kwargs)
+        model._validate_params()
+        return model
+
+
+def _convert(key: str, text: str, default: Any) -> Any:
+    """A command-line string as the type of the option's default."""
+    low = text.strip().lower()
+    if isinstance(default, bool) or low in ("true", "false"):
+        if low not in ("true", "false", "1", "0", "yes", "no"):
+            raise ValueError(f"option {key} must be true or false, got {text!r}")
+        return low in ("true", "1", "yes")
+    if low == "none":
+        return None
+    if isinstance(default, str):
+        return text
+    if not isinstance(default, float):
+        with contextlib.suppress(ValueError):
+            return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        if isinstance(default, (int, float)):
+            raise ValueError(f"option {key} must be a number, got {text!r}") from None
+        return text
 
 
 _EMISSIONS: dict[str, EmissionSpec] = {}

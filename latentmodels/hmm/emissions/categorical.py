@@ -165,6 +165,9 @@ class CategoricalEmission(Emission):
             out[idx, 0] = rng.choice(M, size=len(idx), p=self.model.emissionprob_[k])
         return out
 
+    def marginal_density(self, values, feature=0):
+        return self.model.emissionprob_[:, np.asarray(values, dtype=np.int64)].T
+
     def means(self):
         return np.asarray(self.model.emissionprob_)
 

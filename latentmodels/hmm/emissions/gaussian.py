@@ -161,6 +161,12 @@ class GaussianEmission(Emission):
             out[idx] = m.means_[k] + rng.standard_normal((len(idx), D)) @ chol[k].T
         return out
 
+    def marginal_density(self, values, feature=0):
+        m = self.model
+        sd = np.sqrt(m.covars_[:, feature, feature])
+        z = (np.asarray(values, dtype=np.float64)[:, None] - m.means_[:, feature]) / sd
+        return np.exp(-0.5 * z**2) / (sd * np.sqrt(2 * np.pi))
+
     def means(self):
         return np.asarray(self.model.means_)
 

@@ -221,6 +221,15 @@ class GMMEmission(Emission):
             out[idx] = means[c] + rng.standard_normal((len(idx), D)) @ chol[c].T
         return out
 
+    def marginal_density(self, values, feature=0):
+        m = self.model
+        K, M, D = self.n_components, m.n_mix, self.n_features()
+        means, cov = self._flat()
+        var = _gaussian.full_covariances(cov, m.covariance_type, K * M, D)[:, feature, feature]
+        z = (np.asarray(values, dtype=np.float64)[:, None] - means[:, feature]) / np.sqrt(var)
+        comp = np.exp(-0.5 * z**2) / np.sqrt(2 * np.pi * var) * m.weights_.reshape(K * M)
+        return comp.reshape(len(z), K, M).sum(axis=2)
+
     def means(self):
         return np.einsum("km,kmd->kd", self.model.weights_, self.model.means_)
 

@@ -95,6 +95,11 @@ class PoissonEmission(Emission):
     def sample(self, states, rng):
         return rng.poisson(self.model.lambdas_[states]).astype(np.int64)
 
+    def marginal_density(self, values, feature=0):
+        x = np.asarray(values, dtype=np.float64)[:, None]
+        lam = self._rates()[:, feature]
+        return np.exp(x * np.log(lam) - lam - gammaln(x + 1.0))
+
     def means(self):
         return np.asarray(self.model.lambdas_)
 
