@@ -122,6 +122,10 @@ def test_param_counts_free_values():
     assert Param("c", "_covars_", "covariance").n_free(np.ones((1, 3, 3)), "tied") == 6
     assert Param("c", "_covars_", "covariance").n_free(np.ones((2, 3)), "diag") == 6
     assert Param("m", "means_").public == "means_" and Param("c", "_covars_").public == "covars_"
+    with pytest.raises(ValueError, match="one character other than s and t"):
+        Param("s", "scale_")
+    with pytest.raises(ValueError, match="kind must be free, simplex or covariance"):
+        Param("r", "rates_", "positive")
 
 
 def test_models_module_still_exports_the_estimators():

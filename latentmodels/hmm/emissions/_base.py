@@ -92,6 +92,13 @@ class Param:
     attribute: str
     kind: str = "free"
 
+    def __post_init__(self) -> None:
+        if not (isinstance(self.letter, str) and len(self.letter) == 1) or self.letter in "st":
+            raise ValueError(f"Param letter must be one character other than s and t, "
+                             f"got {self.letter!r}")
+        if self.kind not in ("free", "simplex", "covariance"):
+            raise ValueError(f"Param kind must be free, simplex or covariance, got {self.kind!r}")
+
     @property
     def public(self) -> str:
         """The name users see (``_covars_`` is shown as ``covars_``).
