@@ -28,17 +28,13 @@ Examples
 from ._base import (
     DATA_KINDS,
     Emission,
-    EmissionSpec,
     FeaturesMixin,
     Param,
-    available,
     check_counts,
     check_real,
-    get_emission,
     kmeans,
-    register_emission,
-    spec_for,
 )
+from ._registry import EmissionSpec, available, get_emission, register_emission, spec_for
 from .categorical import CategoricalEmission, CategoricalHMM
 from .gaussian import GaussianEmission, GaussianHMM
 from .gmm import GMMHMM, GMMEmission

@@ -10,7 +10,8 @@ from sklearn.utils._param_validation import Interval
 
 from .. import _kernels
 from ..base import BaseHMM
-from ._base import Emission, Param, check_counts, kmeans, register_emission
+from ._base import Emission, Param, check_counts, kmeans
+from ._registry import register_emission
 
 __all__ = ["CategoricalEmission", "CategoricalHMM"]
 

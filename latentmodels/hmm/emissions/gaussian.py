@@ -12,7 +12,8 @@ from sklearn.utils.validation import check_is_fitted
 from ..._validation import check_choice
 from .. import _gaussian
 from ..base import BaseHMM
-from ._base import Emission, FeaturesMixin, Param, kmeans, register_emission
+from ._base import Emission, FeaturesMixin, Param, kmeans
+from ._registry import register_emission
 
 __all__ = ["GaussianEmission", "GaussianHMM"]
 

@@ -11,7 +11,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import _gaussian
 from ..base import BaseHMM
-from ._base import Emission, FeaturesMixin, Param, kmeans, register_emission
+from ._base import Emission, FeaturesMixin, Param, kmeans
+from ._registry import register_emission
 from .gaussian import design_for
 
 __all__ = ["GMMEmission", "GMMHMM"]

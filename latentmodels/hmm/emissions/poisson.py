@@ -8,7 +8,8 @@ import numpy as np
 from scipy.special import gammaln
 
 from ..base import BaseHMM
-from ._base import Emission, FeaturesMixin, Param, check_counts, kmeans, register_emission
+from ._base import Emission, FeaturesMixin, Param, check_counts, kmeans
+from ._registry import register_emission
 
 __all__ = ["PoissonEmission", "PoissonHMM"]
 
