@@ -184,3 +184,19 @@ def test_make_builds_a_checked_template_from_command_line_options():
         get_emission("gaussian").make(["covariance_type=banana"])
     with pytest.raises(ValueError, match="must read key=value"):
         get_emission("gaussian").make(["covariance_type"])
+
+
+def test_hyperparameters_are_checked_again_after_any_change():
+    X = np.random.default_rng(0).normal(size=(40, 1))
+    model = GaussianHMM(2, n_iter=2).fit(X)
+    model.accumulate(X)  # checked values are not checked again...
+    model.set_params(covariance_type="banana")  # ...but a new value is
+    with pytest.raises(ValueError, match="covariance_type must be one of"):
+        model.accumulate(X)
+    model.set_params(covariance_type="diag", transmat_prior=np.ones((2, 2)))
+    model.fit(X)
+    model.transmat_prior[0, 0] = -1.0  # changed in place
+    with pytest.raises(ValueError, match="transmat_prior must be finite and non-negative"):
+        model.fit(X)
+    with pytest.raises(TypeError, match="n_iter must be an integer"):
+        model.set_params(transmat_prior=1.0, n_iter=2.5).partial_fit(X)

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["BaseHMM", "ConvergenceMonitor"]
 
 _TINY = np.finfo(np.float64).tiny
+_UNSET = object()
 
 
 class ConvergenceMonitor:
@@ -450,8 +451,18 @@ class BaseHMM(LatentModel):
 
         Errors name the argument first (``n_components must be an integer >= 1; got 2.5``)
         and are scikit-learn's ``InvalidParameterError``, a ``ValueError`` and a
-        ``TypeError`` at once.
+        ``TypeError`` at once. Checking takes a few hundred microseconds, which streaming
+        calls (:meth:`accumulate`, :meth:`partial_fit` on small batches) would pay every
+        time, so values already checked (the same immutable objects) are not checked again.
         """
+        names = (*self._parameter_constraints, "startprob_prior", "transmat_prior")
+        current = tuple(self.__dict__.get(name, _UNSET) for name in names)
+        checked = self.__dict__.get("_checked_params")
+        if checked is not None and len(checked) == len(current) and all(
+            a is b and not isinstance(a, (np.ndarray, list))  # arrays may change in place
+            for a, b in zip(checked, current, strict=True)
+        ):
+            return
         values = self.get_params(deep=False)
         try:
             super()._validate_params()
@@ -477,6 +488,7 @@ class BaseHMM(LatentModel):
         self._prior_array(
             self.transmat_prior, "transmat_prior", (self.n_components, self.n_components)
         )
+        self._checked_params = current
 
     @staticmethod
     def _prior_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
