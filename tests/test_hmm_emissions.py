@@ -15,6 +15,7 @@ from latentmodels.hmm.emissions import (
     Emission,
     Param,
     available,
+    emission_of,
     get_emission,
     register_emission,
     spec_for,
@@ -200,3 +201,13 @@ def test_hyperparameters_are_checked_again_after_any_change():
         model.fit(X)
     with pytest.raises(TypeError, match="n_iter must be an integer"):
         model.set_params(transmat_prior=1.0, n_iter=2.5).partial_fit(X)
+
+
+def test_emission_of_gives_the_bound_emission():
+    model = CategoricalHMM(2)
+    model.emissionprob_ = np.array([[0.5, 0.5], [0.1, 0.9]])
+    emission = emission_of(model)
+    assert emission.model is model and emission.data == "symbols"
+    np.testing.assert_allclose(emission.means(), model.emissionprob_)
+    with pytest.raises(TypeError, match="model must be an HMM estimator"):
+        emission_of(object())

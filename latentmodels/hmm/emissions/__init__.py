@@ -34,7 +34,14 @@ from ._base import (
     check_real,
     kmeans,
 )
-from ._registry import EmissionSpec, available, get_emission, register_emission, spec_for
+from ._registry import (
+    EmissionSpec,
+    available,
+    emission_of,
+    get_emission,
+    register_emission,
+    spec_for,
+)
 from .categorical import CategoricalEmission, CategoricalHMM
 from .gaussian import GaussianEmission, GaussianHMM
 from .gmm import GMMHMM, GMMEmission
@@ -47,6 +54,7 @@ __all__ = [
     "FeaturesMixin",
     "Param",
     "available",
+    "emission_of",
     "check_counts",
     "check_real",
     "get_emission",

@@ -22,7 +22,14 @@ from ._base import DATA_KINDS, Emission
 if TYPE_CHECKING:
     from ..base import BaseHMM
 
-__all__ = ["EmissionSpec", "available", "get_emission", "register_emission", "spec_for"]
+__all__ = [
+    "EmissionSpec",
+    "available",
+    "emission_of",
+    "get_emission",
+    "register_emission",
+    "spec_for",
+]
 
 #: Names of modules to import (comma-separated) before listing emissions, for emission types
 #: that live outside the package; entry points in the group below are loaded as well.
@@ -327,6 +334,35 @@ def get_emission(name: str) -> EmissionSpec:
     if name not in specs:
         raise ValueError(f"unknown emission {name!r}; available: {', '.join(specs)}")
     return specs[name]
+
+
+def emission_of(model: BaseHMM) -> Emission:
+    """The emission object of a fitted or hand-set HMM, for code that must not depend on the
+    emission type (plots, reports): ``means()``, ``marginal_density()``, ``data``...
+
+    Parameters
+    ----------
+    model : BaseHMM
+
+    Returns
+    -------
+    Emission
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import PoissonHMM
+    >>> from latentmodels.hmm.emissions import emission_of
+    >>> hmm = PoissonHMM(2)
+    >>> hmm.lambdas_ = np.array([[1.0], [4.0]])
+    >>> emission = emission_of(hmm)
+    >>> emission.data, emission.marginal_density(np.array([0])).round(3).tolist()
+    ('counts', [[0.368, 0.018]])
+    """
+    cls = getattr(model, "_emission_class", None)
+    if not (isinstance(cls, type) and issubclass(cls, Emission)):
+        raise TypeError(f"model must be an HMM estimator, got {type(model).__name__}")
+    return cls(model)
 
 
 def spec_for(model: Any) -> EmissionSpec | None:
