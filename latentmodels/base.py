@@ -111,7 +111,7 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
         tensors, attributes = self._get_state()
         document = {
             "class": type(self).__name__,
-            "params": _jsonable_params(self.get_params(deep=False)),
+            "params": jsonable_params(self.get_params(deep=False)),
             "attributes": attributes,
         }
         return os.fspath(io.write_tensor_file(path, tensors, document))
@@ -140,7 +140,7 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
         return model
 
 
-def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
+def jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
     """Hyper-parameters as JSON; a numpy random generator (not serialisable) becomes None."""
     return {
         name: None if isinstance(value, (np.random.Generator, np.random.RandomState)) else value

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+import textwrap
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,3 +65,59 @@ def test_two_processes_learn_what_one_process_learns_on_all_data(tmp_path):
     np.testing.assert_allclose(result["history"], single.monitor_.history, rtol=1e-10)
     np.testing.assert_allclose(result["means"], single.means_, rtol=1e-10)
     assert torch.get_num_threads() >= 1
+
+
+TORCHRUN_SCRIPT = textwrap.dedent(
+    """
+    import os, sys, warnings
+    import numpy as np
+    import torch.distributed as dist
+    from tests.test_hmm_distributed import _data, _start
+
+    assert not dist.is_initialized()  # nobody but the HMM creates the group
+    X, lengths = _data()
+    rank = int(os.environ["RANK"])
+    half = slice(0, 200) if rank == 0 else slice(200, 400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = _start(X, lengths).fit(X[half], [100, 100])
+        from latentmodels.hmm import GaussianHMM
+
+        # default initialisation too: rank 0's start is broadcast, so the ranks agree
+        own = GaussianHMM(2, n_iter=5, random_state=0).fit(X[half], [100, 100])
+    assert dist.is_initialized() and dist.get_world_size() == 2
+    np.savez(os.path.join(sys.argv[1], f"rank{rank}.npz"), means=model.means_,
+             covars=model._covars_, transmat=model.transmat_,
+             history=np.array(model.monitor_.history), own_means=own.means_,
+             own_transmat=own.transmat_)
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="torchrun with gloo on Linux/macOS")
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_under_torchrun_the_hmm_joins_the_group_itself_and_matches_one_process(tmp_path):
+    (tmp_path / "fit.py").write_text(TORCHRUN_SCRIPT)
+    torchrun = Path(sys.executable).with_name("torchrun")
+    command = (
+        [str(torchrun)] if torchrun.exists() else [sys.executable, "-m", "torch.distributed.run"]
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    result = subprocess.run(
+        [*command, "--standalone", "--nproc_per_node=2", str(tmp_path / "fit.py"),
+         str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [np.load(tmp_path / f"rank{r}.npz") for r in (0, 1)]
+    for key in ranks[0].files:
+        np.testing.assert_array_equal(ranks[0][key], ranks[1][key], err_msg=key)
+    X, lengths = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        single = _start(X, lengths).fit(X, lengths)
+    np.testing.assert_allclose(ranks[0]["history"], single.monitor_.history, rtol=1e-10)
+    np.testing.assert_allclose(ranks[0]["means"], single.means_, rtol=1e-10)
+    np.testing.assert_allclose(ranks[0]["transmat"], single.transmat_, rtol=1e-10)

@@ -81,7 +81,7 @@ def allreduce_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """
     if not is_active() or dist.get_world_size() == 1 or not arrays:
         return arrays
-    names = list(arrays)
+    names = sorted(arrays)  # the same order on every rank, whatever order the dict was built in
     flat = torch.from_numpy(
         np.concatenate([np.asarray(arrays[n], dtype=np.float64).ravel() for n in names])
     )
@@ -108,7 +108,8 @@ def broadcast_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     if not is_active() or dist.get_world_size() == 1 or not arrays:
         return arrays
     out: dict[str, np.ndarray] = {}
-    for name, value in arrays.items():
+    for name in sorted(arrays):
+        value = arrays[name]
         tensor = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float64).copy())
         dist.broadcast(tensor, src=0)
         out[name] = tensor.numpy().astype(np.asarray(value).dtype, copy=False)

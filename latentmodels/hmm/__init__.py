@@ -2,10 +2,20 @@
 
 Fast (compiled, parallel forward-backward), numerically guarded, and hmmlearn-compatible:
 ``from latentmodels.hmm import GaussianHMM`` replaces ``from hmmlearn.hmm import GaussianHMM``.
+Emission types live in :mod:`latentmodels.hmm.emissions` (one module each) and are listed by
+:func:`available`; :func:`register_emission` adds a new one.
 """
 
 from .base import BaseHMM, ConvergenceMonitor
-from .models import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
+from .emissions import (
+    GMMHMM,
+    CategoricalHMM,
+    Emission,
+    GaussianHMM,
+    PoissonHMM,
+    available,
+    register_emission,
+)
 from .selection import select_n_states
 
 __all__ = [
@@ -16,4 +26,7 @@ __all__ = [
     "CategoricalHMM",
     "PoissonHMM",
     "select_n_states",
+    "Emission",
+    "register_emission",
+    "available",
 ]

@@ -3,8 +3,9 @@
 :class:`BaseHMM` owns the Markov chain (``startprob_``, ``transmat_``), the EM loop with its
 :class:`ConvergenceMonitor`, restarts, Dirichlet priors, sequence handling (``lengths`` or a
 list of arrays), decoding, sampling, persistence and the all-reduce of E-step statistics over
-``torch.distributed``. An emission model subclasses it and fills in a few hooks: the
-per-state log-likelihood, initialisation, sufficient statistics, the M-step and sampling.
+``torch.distributed``. The emission is an object (:mod:`latentmodels.hmm.emissions`) that
+declares its learned parameters and computes the per-state log-likelihood, initialisation,
+sufficient statistics, the M-step and sampling; this module never names a particular one.
 """
 
 from __future__ import annotations
@@ -12,29 +13,40 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import numbers
 import os
 import sys
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numba
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    make_constraint,
+)
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from .._internal.distributed import allreduce_arrays, broadcast_arrays, ensure_process_group
 from .._internal.validation import check_choice, check_positive_int, check_random_state
 from ..base import LatentModel
 from . import _kernels
 
+if TYPE_CHECKING:
+    from .emissions import Emission
+
 __all__ = ["BaseHMM", "ConvergenceMonitor"]
 
 _TINY = np.finfo(np.float64).tiny
+_UNSET = object()
 
 
 class ConvergenceMonitor:
@@ -45,11 +57,12 @@ class ConvergenceMonitor:
     that follows it. EM is converged when the gain between two iterations falls below
     ``tol`` (absolute, in nats over the whole training set).
 
-    Example:
-        >>> monitor = ConvergenceMonitor(tol=0.1, n_iter=10, verbose=False)
-        >>> monitor.report(-10.0); monitor.report(-9.95)
-        >>> monitor.converged
-        True
+    Examples
+    --------
+    >>> monitor = ConvergenceMonitor(tol=0.1, n_iter=10, verbose=False)
+    >>> monitor.report(-10.0); monitor.report(-9.95)
+    >>> monitor.converged
+    True
     """
 
     def __init__(self, tol: float, n_iter: int, verbose: bool) -> None:
@@ -245,38 +258,39 @@ def _serial_blas(method):
     return wrapper
 
 
-def _dist_active() -> bool:
-    return torch.distributed.is_available() and torch.distributed.is_initialized()
+def _satisfied(value: Any, constraints: list) -> bool:
+    return any(make_constraint(c).is_satisfied_by(value) for c in constraints)
 
 
-def _allreduce_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Sum every array over ``torch.distributed`` processes (no-op when not initialised)."""
-    if not _dist_active() or torch.distributed.get_world_size() == 1:
-        return arrays
-    names = sorted(arrays)
-    flat = np.concatenate([np.asarray(arrays[n], dtype=np.float64).ravel() for n in names])
-    tensor = torch.from_numpy(flat)
-    torch.distributed.all_reduce(tensor, op=torch.distributed.ReduceOp.SUM)
-    out, pos = {}, 0
-    reduced = tensor.numpy()
-    for n in names:
-        shape = np.shape(arrays[n])
-        size = int(np.prod(shape))
-        out[n] = reduced[pos : pos + size].reshape(shape).copy()
-        pos += size
-    return out
+def _bool_as_number(value: Any, constraints: list) -> bool:
+    """scikit-learn lets ``True`` pass as the integer 1; a count or size must not be a bool."""
+    return isinstance(value, (bool, np.bool_)) and not any(
+        c in ("boolean", "verbose", bool) for c in constraints
+    )
 
 
-def _broadcast_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Copy rank 0's arrays to every process, so that all ranks start EM from one point."""
-    if not _dist_active() or torch.distributed.get_world_size() == 1:
-        return arrays
-    out = {}
-    for name in sorted(arrays):
-        tensor = torch.from_numpy(np.ascontiguousarray(arrays[name], dtype=np.float64).copy())
-        torch.distributed.broadcast(tensor, src=0)
-        out[name] = tensor.numpy()
-    return out
+def _describe(constraints: list) -> str:
+    """What a constraint list accepts, in words (``an integer >= 1``, ``one of 'a', 'b'``)."""
+    words = []
+    for c in constraints:
+        c = make_constraint(c)
+        if isinstance(c, Interval):
+            bounds = []
+            if c.left is not None:
+                bounds.append((">= " if c.closed in ("left", "both") else "> ") + f"{c.left:g}")
+            if c.right is not None:
+                bounds.append(("<= " if c.closed in ("right", "both") else "< ") + f"{c.right:g}")
+            kind = "an integer" if c.type is Integral else "a number (not NaN)"
+            words.append(" ".join([kind, " and ".join(bounds)]).strip())
+        elif isinstance(c, StrOptions):
+            words.append("one of " + ", ".join(repr(o) for o in sorted(c.options)))
+        elif type(c).__name__ == "_RandomStates":
+            words.append("None, an integer >= 0, a numpy RandomState")
+        elif isinstance(getattr(c, "type", None), type):
+            words.append(f"a {c.type.__name__}")
+        else:
+            words.append(str(c))
+    return " or ".join(words)
 
 
 def _dirichlet_log_prior(prob: np.ndarray, prior: np.ndarray) -> float:
@@ -288,32 +302,76 @@ def _dirichlet_log_prior(prob: np.ndarray, prior: np.ndarray) -> float:
 class BaseHMM(LatentModel):
     """Hidden Markov model with a pluggable emission distribution.
 
-    Subclasses define the emission by implementing ``_check_X``, ``_init_emissions``,
-    ``_log_likelihood``, ``_new_emission_stats``, ``_accumulate``, ``_m_step_emissions``,
-    ``_sample_emissions``, ``_emission_means`` and ``_n_emission_parameters`` and by listing
-    their learned arrays in ``_emission_attributes`` and their parameter codes in
-    ``_emission_codes``. Everything else (EM, restarts, priors, decoding, sampling,
-    streaming, persistence) lives here.
+    The emission is an :class:`~latentmodels.hmm.emissions.Emission` named by the class
+    attribute ``_emission_class``: it declares its learned parameters and computes the
+    per-state log-likelihood, initialisation, sufficient statistics, the M-step and
+    sampling. Everything else (EM, restarts, priors, decoding, sampling, streaming,
+    persistence, distributed all-reduce) lives here and knows no particular emission.
+    A subclass passes the shared hyper-parameters below to ``BaseHMM.__init__`` and adds
+    its own; its ``_parameter_constraints`` extend this class's.
 
-    Parameters shared by every HMM (names and defaults as in hmmlearn):
+    Parameters
+    ----------
+    n_components : int, default 1
+        Number of hidden states.
+    startprob_prior, transmat_prior : float or array-like, default 1.0
+        Dirichlet concentrations (scalar or array) for the start and transition
+        probabilities; 1 means no prior (maximum likelihood).
+    algorithm : {"viterbi", "map"}, default "viterbi"
+        Best path, or most likely state per step, for :meth:`predict` and :meth:`decode`.
+    random_state : None, int or numpy.random.Generator
+        Seed for initialisation and sampling.
+    n_iter : int, default 10
+        EM stops after ``n_iter`` iterations ...
+    tol : float, default 1e-2
+        ... or when the objective gains less than ``tol`` (``-inf``: never early).
+    verbose : bool, default False
+        Print each iteration to stderr.
+    params, init_params : str, default "st"
+        Letters of the parameters that EM updates / that initialisation sets (``s``
+        startprob, ``t`` transmat, and the emission's own letters).
+    implementation : {"scaling", "log"}, default "scaling"
+        Scaled forward-backward (fast; falls back to log space per sequence when needed)
+        or log space throughout.
+    n_init : int, default 1
+        Number of initialisations; the run with the highest objective is kept.
 
-    n_components : number of hidden states.
-    startprob_prior, transmat_prior : Dirichlet concentrations (scalar or array) for the
-        start and transition probabilities; 1 means no prior (maximum likelihood).
-    algorithm : ``"viterbi"`` (best path) or ``"map"`` (most likely state per step) for
-        :meth:`predict` and :meth:`decode`.
-    random_state : seed for initialisation and sampling.
-    n_iter, tol, verbose : EM stops after ``n_iter`` iterations or when the objective gains
-        less than ``tol``; ``verbose`` prints each iteration.
-    params, init_params : letters of the parameters that EM updates / that initialisation
-        sets (``s`` startprob, ``t`` transmat, and the emission's own letters).
-    implementation : ``"scaling"`` (default, fast; falls back to log space per sequence when
-        needed) or ``"log"`` (log-space forward-backward throughout).
-    n_init : number of initialisations; the run with the highest objective is kept.
+    Attributes
+    ----------
+    startprob_ : numpy.ndarray of shape (n_components,)
+    transmat_ : numpy.ndarray of shape (n_components, n_components)
+    monitor_ : ConvergenceMonitor
+        The EM objective per iteration.
+    n_iter_ : int
+        EM iterations run by the last fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import BaseHMM, PoissonHMM
+    >>> issubclass(PoissonHMM, BaseHMM), PoissonHMM._emission_class.__name__
+    (True, 'PoissonEmission')
+    >>> hmm = PoissonHMM(2, n_iter=5, random_state=0).fit(np.array([[0], [1], [9], [8]]))
+    >>> hmm.transmat_.shape
+    (2, 2)
     """
 
-    _emission_codes: ClassVar[str] = ""
-    _emission_attributes: ClassVar[tuple[str, ...]] = ()
+    #: The emission type; subclasses set it (see :mod:`latentmodels.hmm.emissions`).
+    _emission_class: ClassVar[type[Emission]]
+    #: Declarative hyper-parameter checks (scikit-learn's ``_validate_params``); an emission
+    #: estimator adds its own: ``{**BaseHMM._parameter_constraints, "n_mix": [...]}``.
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "algorithm": [StrOptions({"viterbi", "map"})],
+        "random_state": ["random_state", np.random.Generator],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, None, None, closed="both")],
+        "verbose": ["verbose"],
+        "params": [str],
+        "init_params": [str],
+        "implementation": [StrOptions({"scaling", "log"})],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+    }
 
     def __init__(
         self,
@@ -343,84 +401,61 @@ class BaseHMM(LatentModel):
         self.implementation = implementation
         self.n_init = n_init
 
-    # ----------------------------------------------------------------- emission hooks
-    def _check_X(self, X: Any, name: str) -> np.ndarray:
-        """Validate one array of observations; returns the 2-D array used internally."""
-        raise NotImplementedError
+    # ------------------------------------------------------------------- emission
+    @property
+    def _emission(self) -> Emission:
+        """The emission object bound to this estimator (cheap; made on each access, so that
+        it always reads the current hyper-parameters and learned arrays)."""
+        return self._emission_class(self)
 
-    def _set_n_features(self, X: np.ndarray) -> None:
-        """Record the data dimension (or alphabet) before initialisation."""
-        self.n_features_ = int(X.shape[1])
-
-    def _init_emissions(
-        self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator
-    ) -> np.ndarray | None:
-        """Initialise emission parameters named in ``init_params``; may return hard state
-        labels (one per row) used to initialise ``startprob_``/``transmat_``."""
-        raise NotImplementedError
-
-    def _log_likelihood(self, X: np.ndarray) -> np.ndarray:
-        """Log-density of each row under each state, shape (n_samples, n_components)."""
-        raise NotImplementedError
-
-    def _log_likelihood_for_stats(self, X: np.ndarray) -> tuple[np.ndarray, Any]:
-        """Like ``_log_likelihood``, plus anything ``_accumulate`` can reuse."""
-        return self._log_likelihood(X), None
-
-    def _new_emission_stats(self) -> dict[str, np.ndarray]:
-        raise NotImplementedError
-
-    def _accumulate(
-        self, stats: dict[str, np.ndarray], X: np.ndarray, gamma: np.ndarray, aux: Any
-    ) -> None:
-        raise NotImplementedError
-
-    def _m_step_emissions(self, stats: dict[str, np.ndarray]) -> None:
-        raise NotImplementedError
-
-    def _emission_log_prior(self) -> float:
-        return 0.0
-
-    def _check_emissions(self) -> None:
-        """Validate hand-set emission parameters."""
-
-    def _check_against_model(self, data: np.ndarray) -> None:
-        """Check that validated data fits the model (dimension, alphabet)."""
-
-    def _sample_emissions(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        raise NotImplementedError
-
-    def _emission_means(self) -> np.ndarray:
-        raise NotImplementedError
-
-    def _n_emission_parameters(self) -> int:
-        raise NotImplementedError
+    def _emission_names(self) -> tuple[str, ...]:
+        return tuple(p.attribute for p in self._emission_class.parameters)
 
     # ------------------------------------------------------------------- validation
-    def _validate_hyperparameters(self) -> None:
-        check_positive_int(self.n_components, "n_components")
-        check_positive_int(self.n_iter, "n_iter", minimum=0)
-        check_positive_int(self.n_init, "n_init")
-        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real):
-            raise TypeError(f"tol must be a number, got {self.tol!r}")
-        if np.isnan(self.tol):
-            raise ValueError("tol must not be NaN")
-        check_choice(self.algorithm, "algorithm", ("viterbi", "map"))
-        check_choice(self.implementation, "implementation", ("scaling", "log"))
-        allowed = "st" + self._emission_codes
+    def _validate_params(self) -> None:
+        """Check the hyper-parameters against ``_parameter_constraints`` (scikit-learn's
+        declarative validation), then the checks that depend on several of them.
+
+        Errors name the argument first (``n_components must be an integer >= 1; got 2.5``)
+        and are scikit-learn's ``InvalidParameterError``, a ``ValueError`` and a
+        ``TypeError`` at once. Checking takes a few hundred microseconds, which streaming
+        calls (:meth:`accumulate`, :meth:`partial_fit` on small batches) would pay every
+        time, so values already checked (the same immutable objects) are not checked again.
+        """
+        names = (*self._parameter_constraints, "startprob_prior", "transmat_prior")
+        current = tuple(self.__dict__.get(name, _UNSET) for name in names)
+        checked = self.__dict__.get("_checked_params")
+        if checked is not None and len(checked) == len(current) and all(
+            a is b and not isinstance(a, (np.ndarray, list))  # arrays may change in place
+            for a, b in zip(checked, current, strict=True)
+        ):
+            return
+        values = self.get_params(deep=False)
+        try:
+            super()._validate_params()
+            bad = next((n for n, c in self._parameter_constraints.items()
+                        if n in values and _bool_as_number(values[n], c)), None)
+        except InvalidParameterError:
+            bad = next(n for n, c in self._parameter_constraints.items()
+                       if n in values and not _satisfied(values[n], c))
+        if bad is not None:
+            raise InvalidParameterError(
+                f"{bad} must be {_describe(self._parameter_constraints[bad])}; "
+                f"got {values[bad]!r}"
+            ) from None
+        allowed = "st" + "".join(p.letter for p in self._emission_class.parameters)
         for name in ("params", "init_params"):
-            value = getattr(self, name)
-            if not isinstance(value, str):
-                raise TypeError(f"{name} must be a string of letters from {allowed!r}")
-            bad = sorted(set(value) - set(allowed))
-            if bad:
+            bad_letters = sorted(set(getattr(self, name)) - set(allowed))
+            if bad_letters:
                 raise ValueError(
-                    f"{name} contains unknown letters {''.join(bad)!r}; allowed: {allowed!r}"
+                    f"{name} contains unknown letters {''.join(bad_letters)!r}; "
+                    f"allowed: {allowed!r}"
                 )
         self._prior_array(self.startprob_prior, "startprob_prior", (self.n_components,))
         self._prior_array(
             self.transmat_prior, "transmat_prior", (self.n_components, self.n_components)
         )
+        self._checked_params = current
 
     @staticmethod
     def _prior_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -441,14 +476,14 @@ class BaseHMM(LatentModel):
         if sequences is not None:
             if lengths is not None:
                 raise ValueError("lengths must be None when X is a list of sequences")
-            parts = [self._check_X(seq, f"X[{i}]") for i, seq in enumerate(sequences)]
+            parts = [self._emission.check_X(seq, f"X[{i}]") for i, seq in enumerate(sequences)]
             widths = {p.shape[1] for p in parts}
             if len(widths) > 1:
                 raise ValueError(f"X: sequences have different numbers of features {widths}")
             data = np.concatenate(parts, axis=0)
             lens = np.array([len(p) for p in parts], dtype=np.int64)
         else:
-            data = self._check_X(X, "X")
+            data = self._emission.check_X(X, "X")
             lens = (
                 np.array([len(data)], dtype=np.int64)
                 if lengths is None
@@ -474,21 +509,13 @@ class BaseHMM(LatentModel):
                 what = "sum" if value.ndim == 1 else "rows sum"
                 raise ValueError(f"{name} must sum to 1 along its last axis ({what}: {sums})")
             setattr(self, name, value)
-        self._check_emissions()
-
-    def _emission_init_codes(self) -> list[tuple[str, str]]:
-        """(letter, attribute) pairs of the emission parameters."""
-        codes = self._emission_codes
-        attrs = self._emission_attributes
-        if len(codes) == len(attrs):
-            return list(zip(codes, attrs, strict=True))
-        return [(c, a) for c in codes for a in attrs]
+        self._emission.check()
 
     def _needs_init(self, code: str, attribute: str) -> bool:
         return code in self.init_params or not hasattr(self, attribute)
 
     def _is_fitted(self) -> bool:
-        names = ("startprob_", "transmat_", *self._emission_attributes)
+        names = ("startprob_", "transmat_", *self._emission_names())
         return all(hasattr(self, a) for a in names)
 
     # ---------------------------------------------------------------------- inference
@@ -530,12 +557,6 @@ class BaseHMM(LatentModel):
             if posteriors:
                 xi_sum = xi_sum + xi_failed
         return loglik, gamma, xi_sum
-
-    def _symbol_table(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """For emissions that are a lookup table (categorical): ``(symbols, table)`` with
-        ``table[symbol, state]`` the emission probability, so that the E-step reads
-        likelihoods straight from the table. None for other emissions."""
-        return None
 
     def _buffer(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         """Workspace reused by every EM iteration of one fit (a fresh array otherwise)."""
@@ -585,7 +606,7 @@ class BaseHMM(LatentModel):
         rows = np.concatenate([np.arange(offsets[s], offsets[s + 1]) for s in which])
         if self.implementation != "log" or log_frame is None:  # the scaled pass overwrote it
             log_frame = np.empty((len(X), self.n_components))
-            log_frame[rows] = self._log_likelihood(X[rows])
+            log_frame[rows] = self._emission.log_likelihood(X[rows])
         sub_offsets = np.zeros(len(which) + 1, dtype=np.int64)
         np.cumsum(lens, out=sub_offsets[1:])
         K = self.n_components
@@ -605,7 +626,7 @@ class BaseHMM(LatentModel):
         return sub_xi.sum(axis=0)
 
     def _viterbi(self, X: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        log_frame = self._log_likelihood(X)
+        log_frame = self._emission.log_likelihood(X)
         with np.errstate(divide="ignore"):
             log_start = np.log(self.startprob_)
             log_trans = np.log(self.transmat_)
@@ -623,7 +644,7 @@ class BaseHMM(LatentModel):
             check_is_fitted(self, "startprob_")
         self._check_parameters()
         data, offsets = self._prepare(X, lengths)
-        self._check_against_model(data)
+        self._emission.check_against_model(data)
         return data, offsets
 
     @_serial_blas
@@ -634,39 +655,125 @@ class BaseHMM(LatentModel):
         the latentmodels contract (one value per sample, a sample being a sequence). Use
         :meth:`predict_proba` for the posteriors.
 
-        Example:
-            >>> import numpy as np
-            >>> from latentmodels.hmm import GaussianHMM
-            >>> X = np.r_[np.zeros((30, 1)), np.ones((30, 1))] + 0.1
-            >>> hmm = GaussianHMM(2, random_state=0).fit(X, lengths=[30, 30])
-            >>> hmm.score_samples(X, lengths=[30, 30]).shape
-            (2,)
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_sequences,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import GaussianHMM
+        >>> X = np.r_[np.zeros((30, 1)), np.ones((30, 1))] + 0.1
+        >>> hmm = GaussianHMM(2, random_state=0).fit(X, lengths=[30, 30])
+        >>> hmm.score_samples(X, lengths=[30, 30]).shape
+        (2,)
         """
         data, offsets = self._ready(X, lengths)
         loglik, _, _ = self._forward_backward(
-            self._log_likelihood(data), offsets, data, posteriors=False
+            self._emission.log_likelihood(data), offsets, data, posteriors=False
         )
         return loglik
 
     def score(self, X: Any, lengths: Any = None) -> float:
-        """Total forward log-likelihood of ``X`` (summed over sequences, as in hmmlearn)."""
+        """Total forward log-likelihood of ``X`` (summed over sequences, as in hmmlearn).
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> round(hmm.score(X), 2)
+        -9.64
+        """
         return float(np.sum(self.score_samples(X, lengths)))
 
     @_serial_blas
     def predict_proba(self, X: Any, lengths: Any = None) -> np.ndarray:
-        """State posteriors P(state at t | whole sequence), shape (n_samples, n_components)."""
+        """State posteriors P(state at t | whole sequence).
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_components)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> hmm.predict_proba(X).argmax(axis=1).tolist()
+        [0, 0, 1, 1]
+        """
         data, offsets = self._ready(X, lengths)
         _, gamma, _ = self._forward_backward(
-            self._log_likelihood(data), offsets, data, posteriors=True
+            self._emission.log_likelihood(data), offsets, data, posteriors=True
         )
         return gamma
 
     def transform(self, X: Any, lengths: Any = None) -> np.ndarray:
-        """State posteriors (the latent representation of each time step)."""
+        """State posteriors (the latent representation of each time step); see
+        :meth:`predict_proba`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> hmm.transform(X).shape
+        (4, 2)
+        """
         return self.predict_proba(X, lengths)
 
     def fit_transform(self, X: Any, lengths: Any = None, y: Any = None) -> np.ndarray:
-        """Fit, then return the state posteriors of ``X``."""
+        """Fit, then return the state posteriors of ``X``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> X = np.array([[0], [1], [0], [12], [9], [11]])
+        >>> PoissonHMM(2, n_iter=5, random_state=0).fit_transform(X).shape
+        (6, 2)
+        """
         return self.fit(X, lengths).transform(X, lengths)
 
     @_serial_blas
@@ -678,16 +785,32 @@ class BaseHMM(LatentModel):
         ``"viterbi"`` gives the best joint path and its log-probability; ``"map"`` the most
         likely state at each step and the sequence log-likelihood.
 
-        Example:
-            >>> import numpy as np
-            >>> from latentmodels.hmm import CategoricalHMM
-            >>> hmm = CategoricalHMM(2)
-            >>> hmm.startprob_ = np.array([0.5, 0.5])
-            >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
-            >>> hmm.emissionprob_ = np.array([[0.9, 0.1], [0.2, 0.8]])
-            >>> logprob, states = hmm.decode(np.array([[0], [0], [1], [1]]))
-            >>> states.tolist()
-            [0, 0, 1, 1]
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+        algorithm : {"viterbi", "map"}, optional
+            Overrides the estimator's ``algorithm``.
+
+        Returns
+        -------
+        log_prob : float
+        states : numpy.ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import CategoricalHMM
+        >>> hmm = CategoricalHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.emissionprob_ = np.array([[0.9, 0.1], [0.2, 0.8]])
+        >>> logprob, states = hmm.decode(np.array([[0], [0], [1], [1]]))
+        >>> states.tolist()
+        [0, 0, 1, 1]
         """
         algorithm = self.algorithm if algorithm is None else algorithm
         check_choice(algorithm, "algorithm", ("viterbi", "map"))
@@ -696,21 +819,58 @@ class BaseHMM(LatentModel):
             logprob, path = self._viterbi(data, offsets)
             return float(logprob.sum()), path
         loglik, gamma, _ = self._forward_backward(
-            self._log_likelihood(data), offsets, data, posteriors=True
+            self._emission.log_likelihood(data), offsets, data, posteriors=True
         )
         return float(loglik.sum()), gamma.argmax(axis=1)
 
     def predict(self, X: Any, lengths: Any = None) -> np.ndarray:
-        """Most likely state of each step (by ``algorithm``), shape (n_samples,)."""
+        """Most likely state of each step (by ``algorithm``), shape (n_samples,).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> hmm.predict(X).tolist()
+        [0, 0, 1, 1]
+        """
         return self.decode(X, lengths)[1]
 
     def inverse_transform(self, Z: Any) -> np.ndarray:
-        """Map state posteriors (n, n_components) or state ids (n,) to emission means."""
+        """Map state posteriors (n, n_components) or state ids (n,) to emission means.
+
+        Parameters
+        ----------
+        Z : array-like or torch.Tensor
+            Integer state ids, shape (n,), or posteriors, shape (n, n_components).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, n_features)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> hmm.inverse_transform(np.array([1, 0])).ravel().tolist()
+        [10.0, 1.0]
+        >>> hmm.inverse_transform(np.array([[0.5, 0.5]])).ravel().tolist()
+        [5.5]
+        """
         check_is_fitted(self, "startprob_")
         if isinstance(Z, torch.Tensor):
             Z = Z.detach().cpu().numpy()
         Z = np.asarray(Z)
-        means = self._emission_means()
+        means = self._emission.means()
         if Z.ndim == 1:
             if not np.issubdtype(Z.dtype, np.integer):
                 raise TypeError("Z: 1-D input must hold integer state ids")
@@ -732,18 +892,31 @@ class BaseHMM(LatentModel):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Draw one sequence of ``n_samples`` steps; returns ``(X, states)``.
 
-        ``currstate`` fixes the first state instead of drawing it from ``startprob_``.
+        Parameters
+        ----------
+        n_samples : int, default 1
+            Number of steps.
+        random_state : None, int or numpy.random.Generator, optional
+            Overrides the estimator's ``random_state``.
+        currstate : int, optional
+            Fixes the first state instead of drawing it from ``startprob_``.
 
-        Example:
-            >>> import numpy as np
-            >>> from latentmodels.hmm import PoissonHMM
-            >>> hmm = PoissonHMM(2)
-            >>> hmm.startprob_ = np.array([1.0, 0.0])
-            >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
-            >>> hmm.lambdas_ = np.array([[1.0], [20.0]])
-            >>> X, states = hmm.sample(5, random_state=0)
-            >>> X.shape, int(states[0])
-            ((5, 1), 0)
+        Returns
+        -------
+        X : numpy.ndarray of shape (n_samples, n_features)
+        states : numpy.ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([1.0, 0.0])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [20.0]])
+        >>> X, states = hmm.sample(5, random_state=0)
+        >>> X.shape, int(states[0])
+        ((5, 1), 0)
         """
         n_samples = check_positive_int(n_samples, "n_samples")
         if not self._is_fitted():
@@ -762,7 +935,7 @@ class BaseHMM(LatentModel):
         start_cdf = np.cumsum(start)
         trans_cdf = np.cumsum(self.transmat_, axis=1)
         states = _kernels.sample_states(start_cdf, trans_cdf, rng.random(n_samples))
-        return self._sample_emissions(states, rng), states
+        return self._emission.sample(states, rng), states
 
     # ----------------------------------------------------------------- model size
     def _n_parameters(self) -> int:
@@ -772,19 +945,57 @@ class BaseHMM(LatentModel):
             n += K - 1
         if "t" in self.params:
             n += K * (K - 1)
-        return n + self._n_emission_parameters()
+        return n + self._emission.n_parameters()
 
     def aic(self, X: Any, lengths: Any = None) -> float:
-        """Akaike information criterion, ``-2 log L + 2 p`` (lower is better)."""
+        """Akaike information criterion, ``-2 log L + 2 p`` (lower is better); ``p`` counts
+        the free parameters that EM learns (those named in ``params``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> round(hmm.aic(X), 2)  # p = 1 + 2 + 2
+        29.28
+        """
         return -2.0 * self.score(X, lengths) + 2.0 * self._n_parameters()
 
     def bic(self, X: Any, lengths: Any = None) -> float:
-        """Bayesian information criterion, ``-2 log L + p log n`` (lower is better)."""
+        """Bayesian information criterion, ``-2 log L + p log n`` (lower is better), ``n``
+        the number of observations.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> round(float(hmm.bic(X)), 2)
+        26.21
+        """
         data, _ = self._prepare(X, lengths)
         return -2.0 * self.score(X, lengths) + self._n_parameters() * np.log(len(data))
 
     def get_stationary_distribution(self) -> np.ndarray:
-        """Stationary distribution of the state chain (left eigenvector of ``transmat_``)."""
+        """Stationary distribution of the state chain (left eigenvector of ``transmat_``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.3, 0.7]])
+        >>> hmm.get_stationary_distribution().round(2).tolist()
+        [0.75, 0.25]
+        """
         check_is_fitted(self, "transmat_")
         values, vectors = np.linalg.eig(self.transmat_.T)
         vec = np.real(vectors[:, np.argmin(np.abs(values - 1.0))])
@@ -794,17 +1005,18 @@ class BaseHMM(LatentModel):
     def _new_stats(self) -> dict[str, np.ndarray]:
         K = self.n_components
         stats = {"start": np.zeros(K), "trans": np.zeros((K, K)), "loglik": np.zeros(1)}
-        stats.update(self._new_emission_stats())
+        stats.update(self._emission.new_stats())
         return stats
 
     def _e_step(self, X: np.ndarray, offsets: np.ndarray, stats: dict[str, np.ndarray]) -> None:
         """Add this batch's expected sufficient statistics to ``stats``."""
-        symbols = self._symbol_table(X) if self.implementation == "scaling" else None
+        emission = self._emission
+        symbols = emission.symbol_table(X) if self.implementation == "scaling" else None
         if symbols is not None:
             aux = None
             loglik, gamma, xi_sum = self._forward_backward_symbols(symbols, offsets, X)
         else:
-            log_frame, aux = self._log_likelihood_for_stats(X)
+            log_frame, aux = emission.log_likelihood_for_stats(X)
             loglik, gamma, xi_sum = self._forward_backward(log_frame, offsets, X,
                                                            posteriors=True)
         if not np.all(np.isfinite(loglik)):
@@ -816,7 +1028,7 @@ class BaseHMM(LatentModel):
         stats["loglik"] += loglik.sum()
         stats["start"] += gamma[offsets[:-1]].sum(axis=0)
         stats["trans"] += xi_sum
-        self._accumulate(stats, X, gamma, aux)
+        emission.accumulate(stats, X, gamma, aux)
 
     def _m_step(self, stats: dict[str, np.ndarray]) -> None:
         K = self.n_components
@@ -836,7 +1048,7 @@ class BaseHMM(LatentModel):
             transmat = self.transmat_.copy()
             transmat[seen] = new[seen] / rows[seen, None]
             self.transmat_ = transmat
-        self._m_step_emissions(stats)
+        self._emission.m_step(stats)
 
     def _log_prior(self) -> float:
         K = self.n_components
@@ -850,10 +1062,10 @@ class BaseHMM(LatentModel):
                 self.transmat_,
                 self._prior_array(self.transmat_prior, "transmat_prior", (K, K)),
             )
-        return value + self._emission_log_prior()
+        return value + self._emission.log_prior()
 
     def _learned_arrays(self) -> dict[str, np.ndarray]:
-        names = ("startprob_", "transmat_", *self._emission_attributes)
+        names = ("startprob_", "transmat_", *self._emission_names())
         return {n: np.array(getattr(self, n), dtype=np.float64, copy=True) for n in names}
 
     def _restore_arrays(self, arrays: dict[str, np.ndarray]) -> None:
@@ -863,12 +1075,13 @@ class BaseHMM(LatentModel):
     def _initialize(self, X: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> None:
         K = self.n_components
         labels = None
-        if any(self._needs_init(c, a) for c, a in self._emission_init_codes()):
-            labels = self._init_emissions(X, offsets, rng)
+        emission = self._emission
+        if any(self._needs_init(p.letter, p.attribute) for p in emission.parameters):
+            labels = emission.initialize(X, offsets, rng)
         needs_chain = self._needs_init("s", "startprob_") or self._needs_init("t", "transmat_")
         if labels is None and needs_chain:
             # emissions are given: guess states from them, frame by frame
-            labels = self._log_likelihood(X).argmax(axis=1)
+            labels = self._emission.log_likelihood(X).argmax(axis=1)
         first = offsets[:-1]
         if self._needs_init("s", "startprob_"):
             counts = np.ones(K)
@@ -885,50 +1098,69 @@ class BaseHMM(LatentModel):
             else:
                 counts = np.full((K, K), 1.0) + np.eye(K) * K
             self.transmat_ = counts / counts.sum(axis=1, keepdims=True)
-        arrays = _broadcast_arrays(self._learned_arrays())
+        arrays = broadcast_arrays(self._learned_arrays())
         self._restore_arrays(arrays)
 
     @_serial_blas
     def fit(self, X: Any, lengths: Any = None) -> BaseHMM:
         """Estimate the parameters with Baum-Welch EM; returns ``self``.
 
-        ``X`` is an array (n_samples, n_features) holding sequences back to back with their
-        ``lengths`` (hmmlearn's convention), or a list of arrays, one per sequence. Under
-        ``torch.distributed`` each process passes its own sequences; the E-step statistics
-        are summed over processes so that every process learns the same model.
+        Under ``torch.distributed`` each process passes its own sequences; the E-step
+        statistics are summed over processes so that every process learns the same model.
+        Hyper-parameters are checked first (``_parameter_constraints``).
 
-        Example:
-            >>> import numpy as np
-            >>> from latentmodels.hmm import GaussianHMM
-            >>> rng = np.random.default_rng(0)
-            >>> X = np.r_[rng.normal(0, 1, (50, 2)), rng.normal(6, 1, (50, 2))]
-            >>> hmm = GaussianHMM(n_components=2, n_iter=20, random_state=0).fit(X)
-            >>> sorted(int(round(m)) for m in hmm.means_[:, 0])
-            [0, 6]
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+
+        Returns
+        -------
+        BaseHMM
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError, TypeError
+            A bad hyper-parameter or bad data; the message names it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import GaussianHMM
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.r_[rng.normal(0, 1, (50, 2)), rng.normal(6, 1, (50, 2))]
+        >>> hmm = GaussianHMM(n_components=2, n_iter=20, random_state=0).fit(X)
+        >>> sorted(int(round(m)) for m in hmm.means_[:, 0])
+        [0, 6]
         """
-        self._validate_hyperparameters()
+        self._validate_params()
+        ensure_process_group("cpu")  # under torchrun, every rank joins before its E-step
         data, offsets = self._prepare(X, lengths, fitting=True)
         if self.n_components > len(data):
             raise ValueError(
                 f"n_components={self.n_components} is larger than the number of observations "
                 f"({len(data)})"
             )
-        self._set_n_features(data)
+        self._emission.set_n_features(data)
         seed = check_random_state(self.random_state)
         seeds = np.random.SeedSequence(seed).spawn(self.n_init)
         given = {
-            n: getattr(self, n) for n in ("startprob_", "transmat_", *self._emission_attributes)
+            n: getattr(self, n) for n in ("startprob_", "transmat_", *self._emission_names())
             if hasattr(self, n)
         }
         best: tuple[float, dict[str, np.ndarray], ConvergenceMonitor] | None = None
         for run in range(self.n_init):
             self._restore_arrays(given)
-            for name in ("startprob_", "transmat_", *self._emission_attributes):
+            for name in ("startprob_", "transmat_", *self._emission_names()):
                 if name not in given and hasattr(self, name):
                     delattr(self, name)
             self._initialize(data, offsets, np.random.default_rng(seeds[run]))
             self._check_parameters()
-            self._check_against_model(data)
+            self._emission.check_against_model(data)
             self._caching = True  # emissions may keep per-fit precomputations of data
             try:
                 monitor = self._run_em(lambda stats: self._e_step(data, offsets, stats))
@@ -951,7 +1183,7 @@ class BaseHMM(LatentModel):
             stats = self._new_stats()
             with tuner.iteration():
                 accumulate(stats)
-            stats = _allreduce_arrays(stats)
+            stats = allreduce_arrays(stats)
             monitor.report(float(stats["loglik"][0]) + self._log_prior())
             self._m_step(stats)
             self._check_finite()
@@ -972,7 +1204,7 @@ class BaseHMM(LatentModel):
             if not np.all(np.isfinite(value)):
                 raise FloatingPointError(
                     f"{type(self).__name__}: {name} became non-finite during EM; "
-                    "the data may need rescaling or a larger min_covar"
+                    f"{self._emission.nonfinite_hint}"
                 )
 
     # --------------------------------------------------------------- streaming
@@ -981,10 +1213,37 @@ class BaseHMM(LatentModel):
         """E-step on one batch: add its expected statistics to the pending sums.
 
         The first call initialises the parameters from this batch if the model has none.
-        Call :meth:`m_step` after the last batch of a pass. Returns the batch's
-        log-likelihood under the current parameters.
+        Call :meth:`m_step` after the last batch of a pass.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+
+        Returns
+        -------
+        float
+            The batch's log-likelihood under the current parameters.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> round(hmm.accumulate(X), 2)
+        -9.64
+        >>> round(hmm.m_step(), 2)
+        -9.64
         """
-        self._validate_hyperparameters()
+        self._validate_params()
+        ensure_process_group("cpu")  # under torchrun, every rank joins before its E-step
         data, offsets = self._prepare(X, lengths, fitting=True)
         if not self._is_fitted():
             if self.n_components > len(data):
@@ -992,11 +1251,11 @@ class BaseHMM(LatentModel):
                     f"n_components={self.n_components} is larger than the number of "
                     f"observations in the first batch ({len(data)})"
                 )
-            self._set_n_features(data)
+            self._emission.set_n_features(data)
             seed = check_random_state(self.random_state)
             self._initialize(data, offsets, np.random.default_rng(seed))
         self._check_parameters()
-        self._check_against_model(data)
+        self._emission.check_against_model(data)
         if getattr(self, "_pending_stats", None) is None:
             self._pending_stats = self._new_stats()
         before = float(self._pending_stats["loglik"][0])
@@ -1006,12 +1265,31 @@ class BaseHMM(LatentModel):
     @_serial_blas
     def m_step(self) -> float:
         """M-step from the statistics gathered by :meth:`accumulate` (summed over
-        ``torch.distributed`` processes when initialised); returns the objective of the
-        pass (log-likelihood of all batches plus log-prior) and clears the sums."""
+        ``torch.distributed`` processes when initialised), then clear the sums.
+
+        Returns
+        -------
+        float
+            The objective of the pass: log-likelihood of all batches plus log-prior.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> _ = hmm.accumulate(X[:2]); _ = hmm.accumulate(X[2:])
+        >>> objective = hmm.m_step()
+        >>> hmm.lambdas_.round(1).ravel().tolist()
+        [0.5, 10.5]
+        """
         stats = getattr(self, "_pending_stats", None)
         if stats is None:
             raise ValueError("m_step: no statistics gathered; call accumulate(X) first")
-        stats = _allreduce_arrays(stats)
+        stats = allreduce_arrays(stats)
         objective = float(stats["loglik"][0]) + self._log_prior()
         self._m_step(stats)
         self._check_finite()
@@ -1026,6 +1304,31 @@ class BaseHMM(LatentModel):
 
         For exact full-data EM over batches that do not fit in memory, use
         :meth:`fit_batches` (or :meth:`accumulate` per batch, then :meth:`m_step`).
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+
+        Returns
+        -------
+        BaseHMM
+            ``self``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> X = np.array([[0], [1], [12], [9]])
+        >>> len(hmm.partial_fit(X).partial_fit(X).monitor_.history)
+        2
         """
         self.accumulate(X, lengths)
         self.m_step()
@@ -1035,22 +1338,33 @@ class BaseHMM(LatentModel):
     def fit_batches(self, batches: Iterable | Callable[[], Iterable]) -> BaseHMM:
         """Baum-Welch over data streamed in batches: each EM iteration makes one pass.
 
-        ``batches`` is a re-iterable (a list, or an object whose ``__iter__`` restarts) or a
-        function returning a fresh iterator; each item is ``X`` or ``(X, lengths)``.
         Memory holds one batch at a time, yet the result equals :meth:`fit` on all data
         (given the same initial parameters; initialisation uses the first batch).
 
-        Example:
-            >>> import numpy as np
-            >>> from latentmodels.hmm import GaussianHMM
-            >>> rng = np.random.default_rng(0)
-            >>> chunks = [rng.normal(size=(40, 2)) for _ in range(3)]
-            >>> hmm = GaussianHMM(2, n_iter=3, tol=-np.inf, random_state=0)
-            >>> hmm = hmm.fit_batches(chunks)
-            >>> len(hmm.monitor_.history)
-            3
+        Parameters
+        ----------
+        batches : iterable or callable
+            A re-iterable (a list, or an object whose ``__iter__`` restarts) or a function
+            returning a fresh iterator; each item is ``X`` or ``(X, lengths)``.
+
+        Returns
+        -------
+        BaseHMM
+            ``self``, fitted.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import GaussianHMM
+        >>> rng = np.random.default_rng(0)
+        >>> chunks = [rng.normal(size=(40, 2)) for _ in range(3)]
+        >>> hmm = GaussianHMM(2, n_iter=3, tol=-np.inf, random_state=0)
+        >>> hmm = hmm.fit_batches(chunks)
+        >>> len(hmm.monitor_.history)
+        3
         """
-        self._validate_hyperparameters()
+        self._validate_params()
+        ensure_process_group("cpu")  # under torchrun, every rank joins before its E-step
 
         def items():
             source = batches() if callable(batches) else batches
@@ -1065,7 +1379,7 @@ class BaseHMM(LatentModel):
                     f"n_components={self.n_components} is larger than the number of "
                     f"observations in the first batch ({len(data)})"
                 )
-            self._set_n_features(data)
+            self._emission.set_n_features(data)
             seed = check_random_state(self.random_state)
             self._initialize(data, offsets, np.random.default_rng(seed))
         self._check_parameters()
@@ -1073,7 +1387,7 @@ class BaseHMM(LatentModel):
         def accumulate(stats):
             for batch_X, batch_lengths in items():
                 data, offsets = self._prepare(batch_X, batch_lengths)
-                self._check_against_model(data)
+                self._emission.check_against_model(data)
                 self._e_step(data, offsets, stats)
 
         self.monitor_ = self._run_em(accumulate)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .._internal import io
-from ..base import _jsonable_params
+from ..base import jsonable_params
 from .text import Vocabulary
 
 TENSORS = ("components", "doc_topic_prior")
@@ -51,7 +51,7 @@ def digest(
         h.update(array.tobytes())
     rest = {k: v for k, v in attributes.items() if k != "digest"}
     h.update(_canonical(rest).encode())
-    h.update(_canonical(_jsonable_params(params)).encode())
+    h.update(_canonical(jsonable_params(params)).encode())
     return h.hexdigest()
 
 

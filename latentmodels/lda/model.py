@@ -34,7 +34,7 @@ from .._internal.distributed import (
     ensure_process_group,
 )
 from .._internal.validation import check_positive_int, check_random_state
-from ..base import LatentModel, _jsonable_params
+from ..base import LatentModel, jsonable_params
 from . import _checkpoint, _file, _kernels, _params
 from ._data import shard_bounds, to_counts
 from ._progress import FitProgress
@@ -402,7 +402,7 @@ class LDA(LatentModel):
             return None
         rank, world = distributed_info()
         every = self.checkpoint_every or _checkpoint.DEFAULT_EVERY
-        params = _jsonable_params(self.get_params(deep=False))
+        params = jsonable_params(self.get_params(deep=False))
         signature = {
             k: v for k, v in params.items() if k not in _checkpoint.RESUMABLE_CHANGES
         }
