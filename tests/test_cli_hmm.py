@@ -248,3 +248,41 @@ def test_demo_hmm_part_and_its_report_section(mnist, tmp_path):
 def test_hmm_commands_have_help(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+# -- emission types through the registry: a plug-in trains from the command line unchanged.
+def test_train_hmm_reaches_a_registered_plugin_emission(tmp_path):
+    import tests.test_hmm_exponential  # noqa: F401  (registers the toy "exponential" emission)
+
+    # waiting times from two planted regimes, means 1 and 20, switching every 100 steps
+    rng = np.random.default_rng(0)
+    means = np.repeat([1.0, 20.0] * 4, 100)
+    data = tmp_path / "waits.csv"
+    data.write_text("wait\n" + "\n".join(f"{v:.5f}" for v in rng.exponential(means)) + "\n")
+    out = tmp_path / "expo"
+    result = invoke("train", "hmm", "--data", data, "--columns", "wait", "--states", 2,
+                    "--emission", "exponential", "--out", out)
+    assert result.exit_code == 0, result.output
+    info = json.loads((out / "run.json").read_text())
+    assert info["model"]["class"] == "ExponentialHMM"
+    assert "--emission exponential" in info["command"]
+    model = report.load_model(out / "model.lm")
+    found = np.sort(1.0 / model.rates_[:, 0])
+    np.testing.assert_allclose(found, [1.0, 20.0], rtol=0.25)
+    assert (out / "report.html").is_file()
+
+
+def test_train_hmm_emission_options_and_their_errors(tmp_path):
+    out = tmp_path / "full"
+    result = invoke("train", "hmm", "--data", "geyser", "--columns", "waiting,duration",
+                    "--states", 2, "--option", "covariance_type=full", "--out", out,
+                    "--no-report")
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "run.json").read_text())["model"]["params"][
+        "covariance_type"] == "full"
+    bad = invoke("train", "hmm", "--data", "geyser", "--columns", "waiting", "--emission",
+                 "weibull", "--out", tmp_path / "w")
+    assert_bad_input(bad, "--emission", "weibull")
+    bad = invoke("train", "hmm", "--data", "geyser", "--columns", "waiting", "--option",
+                 "n_mix=2", "--out", tmp_path / "o")
+    assert_bad_input(bad, "--option", "n_mix")

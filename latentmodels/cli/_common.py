@@ -270,18 +270,39 @@ def load_series_argument(
         raise BadInput(text) from None
 
 
-def hmm_template(categorical: bool, covariance_type: CovarianceType | None, n_iter: int,
-                  seed: int) -> Any:
-    from ..hmm import CategoricalHMM, GaussianHMM
+
+
+def hmm_template(emission: str | None, categorical: bool,
+                 covariance_type: CovarianceType | None, options: list[str] | None,
+                 n_iter: int, seed: int) -> tuple[Any, Any]:
+    """The unfitted HMM a ``train hmm`` command asks for, and its emission's registry entry.
+
+    ``--emission`` names any registered emission type (plug-ins included); ``--categorical``
+    is the same as ``--emission categorical`` and ``--covariance-type X`` the same as
+    ``--option covariance_type=X``.
+    """
+    from ..hmm.emissions import get_emission
 
     if n_iter < 1:
         raise BadInput(f"--n-iter must be >= 1, got {n_iter}")
-    if categorical:
-        if covariance_type is not None:
-            raise BadInput("--covariance-type does not apply to --categorical data")
-        return CategoricalHMM(n_iter=n_iter, tol=HMM_TOL, random_state=seed)
-    ctype = (covariance_type or CovarianceType.diag).value
-    return GaussianHMM(covariance_type=ctype, n_iter=n_iter, tol=HMM_TOL, random_state=seed)
+    if categorical and emission not in (None, "categorical"):
+        raise BadInput(f"--categorical contradicts --emission {emission}")
+    name = "categorical" if categorical else (emission or "gaussian")
+    try:
+        spec = get_emission(name)
+    except ValueError as exc:
+        raise BadInput(f"--emission: {exc}") from None
+    settings = list(options or [])
+    if covariance_type is not None:
+        if "covariance_type" not in spec.hyperparameters:
+            where = "--categorical data" if name == "categorical" else f"{name} emissions"
+            raise BadInput(f"--covariance-type does not apply to {where}")
+        settings.append(f"covariance_type={covariance_type.value}")
+    try:
+        template = spec.make(settings, n_iter=n_iter, tol=HMM_TOL, random_state=seed)
+    except ValueError as exc:
+        raise BadInput(f"--option: {exc}") from None
+    return template, spec
 
 
 ModelPath = Annotated[Path, typer.Argument(help="A saved model (.lm) or a run directory.")]

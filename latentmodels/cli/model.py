@@ -75,7 +75,8 @@ def decode(
 
         check_out(out, (".csv",))
         estimator = load_model_argument(model)
-        from ..hmm import BaseHMM, CategoricalHMM
+        from ..hmm import BaseHMM
+        from ..hmm.emissions import emission_of
 
         if not isinstance(estimator, BaseHMM):
             raise BadInput(f"decode needs an HMM; {model} holds a {type(estimator).__name__} "
@@ -84,7 +85,7 @@ def decode(
         recorded = run.get("data") or {}
         names = (parse_columns(columns) if columns is not None
                  else list(recorded.get("columns") or []) or parse_columns(None))
-        categorical = isinstance(estimator, CategoricalHMM)
+        categorical = emission_of(estimator).data == "symbols"
         if log_returns is None:
             log_returns = bool(recorded.get("log_returns"))
         if categorical and log_returns:

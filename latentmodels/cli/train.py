@@ -82,14 +82,16 @@ def train_hmm_run(
     *, data: str, out: Path, columns: str | None, states: str, max_states: int,
     covariance_type: CovarianceType | None, log_returns: bool, categorical: bool,
     lengths_column: str | None, n_iter: int, seed: int, report: bool, command: list[str],
+    emission: str | None = None, options: list[str] | None = None,
 ) -> dict[str, Any]:
     names = parse_columns(columns)
     n_states = parse_states(states)
-    if categorical and log_returns:
+    template, spec = hmm_template(emission, categorical, covariance_type, options, n_iter, seed)
+    symbols = spec.data == "symbols"
+    if symbols and log_returns:
         raise BadInput("--log-returns does not apply to --categorical data")
-    template = hmm_template(categorical, covariance_type, n_iter, seed)
-    series = load_series_argument(data, names, categorical=categorical, log_returns=log_returns,
-                          lengths_column=lengths_column)
+    series = load_series_argument(data, names, categorical=symbols, log_returns=log_returns,
+                                  lengths_column=lengths_column)
     from ..runs.hmm import fit_hmm_run
 
     return fit_hmm_run(series, template, n_states, out=out, command=command,
@@ -123,10 +125,12 @@ def _deep_command(kind: ModelKind) -> Callable[..., None]:
             help="mnist | fashion-mnist | digits, or a path (.npz, .npy, .csv, IDX, image "
                  "folder).")],
         out: OutOption,
-        latent_dim: Annotated[int, typer.Option(help="Size of the latent code.")] = 16,
+        latent_dim: Annotated[int | None, typer.Option(
+            help="Size of the latent code. Default: the model's.")] = None,
         epochs: Annotated[int, typer.Option(help="Maximum training epochs.")] = 30,
         batch_size: Annotated[int, typer.Option(help="Samples per batch.")] = 128,
-        learning_rate: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+        learning_rate: Annotated[float | None, typer.Option(
+            help="Adam learning rate. Default: the model's.")] = None,
         architecture: Annotated[Architecture, typer.Option(help="mlp or conv.")
                                 ] = Architecture.mlp,
         hidden_dims: Annotated[str | None, typer.Option(
@@ -229,6 +233,11 @@ def train_hmm(
     categorical: Annotated[bool, typer.Option(
         "--categorical", help="One column of labels -> a categorical HMM on its codes.")
     ] = False,
+    emission: Annotated[str | None, typer.Option(
+        help="Emission type: gaussian (default), gmm, categorical, poisson, or a registered "
+             "plug-in (latentmodels.hmm.emissions.available()).")] = None,
+    option: Annotated[list[str] | None, typer.Option(
+        help="key=value hyper-parameter of the emission, repeatable (e.g. n_mix=2).")] = None,
     lengths_column: Annotated[str | None, typer.Option(
         help="Column whose runs of equal values mark separate sequences.")] = None,
     n_iter: Annotated[int, typer.Option(help="Maximum EM iterations.")] = HMM_N_ITER,
@@ -249,12 +258,16 @@ def train_hmm(
                 command.append(flag)
         if covariance_type is not None:
             command += ["--covariance-type", covariance_type.value]
+        if emission is not None:
+            command += ["--emission", emission]
+        for item in option or []:
+            command += ["--option", item]
         if lengths_column is not None:
             command += ["--lengths-column", lengths_column]
         info = train_hmm_run(
             data=data, out=out, columns=columns, states=states, max_states=max_states,
             covariance_type=covariance_type, log_returns=log_returns, categorical=categorical,
             lengths_column=lengths_column, n_iter=n_iter, seed=seed, report=report,
-            command=command,
+            command=command, emission=emission, options=option,
         )
         cli.print_run(out, info, report, time.perf_counter() - started)

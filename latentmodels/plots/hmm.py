@@ -123,6 +123,25 @@ def plot_emission_densities(
                     color=_colour(k))
         ax.set_xlabel(f"count (feature {feature})")
         ax.set_ylabel("probability")
+    elif not hasattr(model, "means_"):  # another emission type: its density, or its means
+        from ..hmm.emissions import emission_of
+
+        emission = emission_of(model)
+        centres = np.asarray(emission.means(), dtype=np.float64)[:, feature]
+        if grid is None:
+            span = float(np.abs(centres).max()) or 1.0
+            grid = np.linspace(min(0.0, centres.min() - span), centres.max() + span, 400)
+        try:
+            density = np.asarray(emission.marginal_density(np.asarray(grid), feature))
+        except NotImplementedError:
+            for k in range(K):
+                ax.axvline(centres[k], label=f"state {k}", color=_colour(k))
+            ax.set_ylabel("state mean (no density for this emission)")
+        else:
+            for k in range(K):
+                ax.plot(grid, density[:, k], label=f"state {k}", color=_colour(k))
+            ax.set_ylabel("density")
+        ax.set_xlabel(f"feature {feature}")
     else:
         means = np.asarray(model.means_)
         covs = np.asarray(model.covars_)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from ...hmm.emissions import emission_of
 from ...plots import hmm as plots_hmm
 from ...rundir import MODEL_FILE, load_model, load_run_series, read_run
 from ..context import ReportContext, ReportFigure, Section, format_value, html_table, is_hmm
@@ -90,13 +91,17 @@ def _hmm_state_table(model: Any, X: np.ndarray, states: np.ndarray, names: list[
                      categories: list[str] | None) -> str:
     K = model.n_components
     counts = np.bincount(states, minlength=K)
+    # Every emission type gives its state means; only Gaussian ones have covariances.
+    state_means = np.asarray(emission_of(model).means())
+    has_sd = hasattr(model, "covars_")
     diag = np.clip(np.diag(np.asarray(model.transmat_)), 0.0, 1.0)
     head = ["state", "share of steps", "mean stay (steps)"]
     if categories is not None:
         head += ["most likely label", "its probability"]
     else:
         head += [f"mean {n}" for n in names[:_HMM_MAX_FEATURES_SHOWN]]
-        head += [f"sd {n}" for n in names[:_HMM_MAX_FEATURES_SHOWN]]
+        if has_sd:
+            head += [f"sd {n}" for n in names[:_HMM_MAX_FEATURES_SHOWN]]
     rows = []
     for k in range(K):
         stay = math.inf if diag[k] >= 1.0 else 1.0 / (1.0 - diag[k])
@@ -107,11 +112,12 @@ def _hmm_state_table(model: Any, X: np.ndarray, states: np.ndarray, names: list[
             label = categories[top] if top < len(categories) else str(top)
             cells += [label, f"{probs[top]:.2f}"]
         else:
-            means = np.asarray(model.means_)[k]
-            sds = np.sqrt(np.diagonal(np.asarray(model.covars_)[k]))
+            means = state_means[k]
             n = min(len(names), _HMM_MAX_FEATURES_SHOWN)
             cells += [format_value(float(v)) for v in means[:n]]
-            cells += [format_value(float(v)) for v in sds[:n]]
+            if has_sd:
+                sds = np.sqrt(np.diagonal(np.asarray(model.covars_)[k]))
+                cells += [format_value(float(v)) for v in sds[:n]]
         rows.append(cells)
     thead = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     tbody = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
