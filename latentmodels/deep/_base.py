@@ -28,18 +28,14 @@ import torch
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
-    InvalidParameterError,
     StrOptions,
-    _Booleans,
-    _InstancesOf,
-    _NoneConstraint,
-    make_constraint,
 )
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.utils.data import DataLoader
 
 from .._internal import io
+from .._internal.params import validate_declared
 from .._internal.validation import check_data, check_random_state, check_size_sequence
 from ..base import LatentModel
 from . import training
@@ -227,54 +223,8 @@ TRAINING_CONSTRAINTS: dict[str, list[Any]] = {
 }
 
 
-_TYPE_WORDS = {
-    str: "a string",
-    os.PathLike: "a path",
-    torch.device: "a torch.device",
-    tuple: "a tuple",
-    list: "a list",
-    np.random.RandomState: "a numpy RandomState",
-    np.random.Generator: "a numpy Generator",
-}
 
 
-def _plain_error(name: str, value: Any, constraints: list[Any]) -> str:
-    """The library's one-line message for a value that meets none of ``constraints``:
-    ``"<name> must be ..., got <value>"``, naming the bound or the choices it missed."""
-    visible = [c for c in map(make_constraint, constraints) if not c.hidden]
-    none_ok = any(isinstance(c, _NoneConstraint) for c in visible)
-    or_none = " or None" if none_ok else ""
-    for c in visible:
-        if isinstance(c, StrOptions) and isinstance(value, str):
-            choices = ", ".join(map(repr, sorted(c.options)))
-            return f"{name} must be one of {choices}{or_none}; got {value!r}"
-    for c in visible:
-        if isinstance(c, Interval):
-            right_type = isinstance(value, c.type) and not isinstance(value, bool)
-            if right_type and isinstance(value, float) and not math.isfinite(value):
-                return f"{name} must be finite, got {value!r}"
-            if right_type:
-                if c.left is not None and (
-                    value < c.left or (value == c.left and c.closed in ("right", "neither"))
-                ):
-                    op = ">=" if c.closed in ("left", "both") else ">"
-                    return f"{name} must be {op} {c.left}, got {value!r}"
-                op = "<=" if c.closed in ("right", "both") else "<"
-                return f"{name} must be {op} {c.right}, got {value!r}"
-    if any(isinstance(c, _Booleans) for c in visible):
-        allowed = "True, False or None" if none_ok else "True or False"
-        return f"{name} must be {allowed}, got {value!r}"
-    described = []
-    for c in visible:
-        if isinstance(c, Interval):
-            described.append("an integer" if c.type is numbers.Integral else "a number")
-        elif isinstance(c, StrOptions):
-            described.append("one of " + ", ".join(map(repr, sorted(c.options))))
-        elif isinstance(c, _InstancesOf) and c.type in _TYPE_WORDS:
-            described.append(_TYPE_WORDS[c.type])
-        elif not isinstance(c, _NoneConstraint):
-            described.append(str(c))
-    return f"{name} must be {' or '.join(described) or 'None'}{or_none}, got {value!r}"
 
 
 def parameter_choices(cls: type, name: str) -> tuple[str, ...]:
@@ -397,40 +347,11 @@ class DeepLatentModel(LatentModel):
         return tuple(int(h) for h in self.hidden_dims)
 
     def _check_hyperparameters(self) -> None:
-        """All checks on the hyper-parameters, run at the start of ``fit``.
-
-        First scikit-learn's inherited ``_validate_params`` against the declared
-        ``_parameter_constraints`` (its error restated as ``"<name> must be ..., got ..."``,
-        still an ``InvalidParameterError``, a ``ValueError`` and a ``TypeError``), then
-        :meth:`_check_parameter_combinations` for what one constraint cannot say.
-        """
-        try:
-            self._validate_params()
-        except InvalidParameterError as error:
-            params = self.get_params(deep=False)
-            for name, constraints in self._parameter_constraints.items():
-                if constraints == "no_validation":
-                    continue
-                value = params[name]
-                if not any(make_constraint(c).is_satisfied_by(value) for c in constraints):
-                    raise InvalidParameterError(_plain_error(name, value, constraints)) from error
-            raise
-        self._check_numbers_strictly()
+        """All checks on the hyper-parameters, run at the start of ``fit``: the declared
+        ``_parameter_constraints`` (:func:`~latentmodels._internal.params.validate_declared`),
+        then :meth:`_check_parameter_combinations` for what one constraint cannot say."""
+        validate_declared(self)
         self._check_parameter_combinations()
-
-    def _check_numbers_strictly(self) -> None:
-        """What scikit-learn's intervals let through: ``True`` for an integer (a bool is an
-        Integral) and an infinite bound-free real. Both were always refused here."""
-        for name, constraints in self._parameter_constraints.items():
-            if constraints == "no_validation" or "boolean" in constraints:
-                continue
-            value = getattr(self, name)
-            intervals = [c for c in constraints if isinstance(c, Interval)]
-            if isinstance(value, bool) and intervals:
-                kind = "an integer" if intervals[0].type is numbers.Integral else "a number"
-                raise InvalidParameterError(f"{name} must be {kind}, got {value!r}")
-            if isinstance(value, float) and intervals and not math.isfinite(value):
-                raise InvalidParameterError(f"{name} must be finite, got {value}")
 
     def _check_parameter_combinations(self) -> None:
         """Checks beyond single-parameter constraints: contents of sequences, the device."""

@@ -43,17 +43,20 @@ import math
 import os
 import warnings
 from collections.abc import Sequence
+from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .._internal import io
+from .._internal.params import validate_declared
 from .._internal.validation import (
     check_data,
     check_number,
@@ -445,18 +448,23 @@ class FeatureClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     # -- checks ---------------------------------------------------------------------------
-    def _validate_params(self) -> None:
-        check_positive_int(self.feature_dim, "feature_dim")
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "feature_dim": [Interval(Integral, 1, None, closed="left")],
+        "channels": "no_validation",  # a sequence of stage sizes: checked below
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "max_shift": [Interval(Integral, 0, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "device": [str, torch.device],
+        "verbose": ["verbose"],
+    }
+
+    def _check_parameter_combinations(self) -> None:
+        """What one constraint cannot say: the stage sizes, and that the device exists."""
         check_size_sequence(self.channels, "channels", what="convolution stage")
-        check_positive_int(self.epochs, "epochs")
-        check_positive_int(self.batch_size, "batch_size")
-        check_number(self.learning_rate, "learning_rate", low=0, low_inclusive=False)
-        check_positive_int(self.max_shift, "max_shift", minimum=0)
-        check_number(
-            self.validation_fraction, "validation_fraction", low=0, high=1, high_inclusive=False
-        )
-        if self.patience is not None:
-            check_positive_int(self.patience, "patience")
         training.resolve_device(self.device)
 
     def _check_images(self, X: Any, name: str = "X") -> np.ndarray:
@@ -514,7 +522,8 @@ class FeatureClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any) -> FeatureClassifier:
         """Train on images ``X`` with class labels ``y`` (at least two classes); returns self."""
-        self._validate_params()
+        validate_declared(self)
+        self._check_parameter_combinations()
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # a refit starts from nothing
         images = self._check_images(X)

@@ -11,14 +11,17 @@ tighter IWAE bound for models with ``log_likelihood``, or the reconstruction err
 from __future__ import annotations
 
 import math
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._internal.validation import check_choice, check_data, check_number, check_positive_int
+from .._internal.params import validate_declared
+from .._internal.validation import check_data, check_positive_int
 
 __all__ = [
     "SCORES",
@@ -135,12 +138,16 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         self.score = score
         self.n_importance = n_importance
 
-    def _validate_params(self) -> None:
-        check_number(self.contamination, "contamination", low=0, high=0.5, low_inclusive=False)
-        if self.threshold is not None:
-            check_number(self.threshold, "threshold")
-        check_choice(self.score, "score", SCORES)
-        check_positive_int(self.n_importance, "n_importance")
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "model": "no_validation",  # what it must have depends on the score: see below
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "threshold": [Interval(Real, None, None, closed="neither"), None],
+        "score": [StrOptions(set(SCORES))],
+        "n_importance": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def _check_model_methods(self) -> None:
+        """The model must have what the chosen score needs (beyond any one constraint)."""
         needed = {
             "default": ("score_samples",),
             "iwae": ("log_likelihood",),
@@ -171,7 +178,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         ``y`` is ignored; ``params`` go to the model's ``fit`` and scoring (e.g.
         ``lengths=`` for an HMM).
         """
-        self._validate_params()
+        validate_declared(self)
+        self._check_model_methods()
         data = check_data(X, "X")
         if _is_fitted(self.model):
             model = self.model
