@@ -1,0 +1,86 @@
+"""Docstrings: every example runs, and every public name has a numpy-style ``Examples`` section.
+
+The modules checked are the library's shared surfaces (base, rundir, _internal, datasets,
+metrics, plots, report, runs, tasks); the model families and the CLI keep their own rules.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import inspect
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+PACKAGE = Path(__file__).resolve().parents[1] / "latentmodels"
+PATTERNS = (
+    "base.py",
+    "rundir.py",
+    "_internal/*.py",
+    "datasets/*.py",
+    "metrics/*.py",
+    "plots/*.py",
+    "report/**/*.py",
+    "runs/*.py",
+    "tasks/*.py",
+)
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+
+def _module_names(public_only: bool) -> list[str]:
+    names = set()
+    for pattern in PATTERNS:
+        for path in PACKAGE.glob(pattern):
+            parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            if public_only and any(p.startswith("_") and p != "_internal" for p in parts):
+                continue
+            names.add(".".join(parts))
+    return sorted(names)
+
+
+def _public_names(module) -> list[str]:
+    return [
+        name
+        for name, obj in vars(module).items()
+        if not name.startswith("_")
+        and (inspect.isfunction(obj) or inspect.isclass(obj))
+        and obj.__module__ == module.__name__
+    ]
+
+
+@pytest.mark.parametrize("module_name", _module_names(public_only=False))
+def test_examples_run(module_name, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(plt, "show", lambda *a, **k: None)
+    module = importlib.import_module(module_name)
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=FLAGS)
+    failures = []
+    for test in finder.find(module, module_name, globs=vars(module).copy()):
+        runner.run(test, out=failures.append)
+    plt.close("all")
+    assert runner.failures == 0, "".join(failures)
+
+
+@pytest.mark.parametrize("module_name", _module_names(public_only=True))
+def test_public_names_have_examples(module_name):
+    module = importlib.import_module(module_name)
+    missing = [
+        name
+        for name in _public_names(module)
+        if "Examples\n--------\n" not in inspect.cleandoc(getattr(module, name).__doc__ or "")
+    ]
+    assert not missing, f"{module_name}: no numpy 'Examples' section in {missing}"
+
+
+def test_the_check_finds_modules():
+    names = _module_names(public_only=True)
+    assert "latentmodels.base" in names and "latentmodels.report.sections.hmm" in names
+    assert "latentmodels.plots._common" not in names
