@@ -4,6 +4,8 @@ Every loader returns numpy arrays ready for ``fit``: images as float32 in [0, 1]
 for raw bytes) with shape ``(n, H, W)`` (or ``(n, 3, H, W)`` for colour), labels as int64.
 Nothing here downloads unless asked to (``download=True``), and loading never unpickles.
 
+Examples
+--------
 >>> from latentmodels import datasets
 >>> X, y = datasets.load_mnist()
 >>> X.shape, X.dtype.name, y.dtype.name
@@ -152,6 +154,8 @@ def load_mnist(*, flatten: bool = False, as_float: bool = True) -> tuple[np.ndar
     X : images, float32 (or uint8).
     y : digit labels 0-9, int64, shape ``(8000,)``.
 
+    Examples
+    --------
     >>> X, y = load_mnist(flatten=True)
     >>> X.shape, float(X.max()), int(y[:10].max()) <= 9
     ((8000, 784), 1.0, True)
@@ -169,6 +173,8 @@ def load_digits(*, flatten: bool = False) -> tuple[np.ndarray, np.ndarray]:
     Pixel values 0-16 are divided by 16, so ``X`` is float32 in [0, 1] with shape
     ``(1797, 8, 8)`` (``(1797, 64)`` with ``flatten=True``); ``y`` holds the digits 0-9 as int64.
 
+    Examples
+    --------
     >>> X, y = load_digits()
     >>> X.shape, float(X.max()), y.dtype.name
     ((1797, 8, 8), 1.0, 'int64')
@@ -200,6 +206,8 @@ def load_geyser() -> tuple[np.ndarray, list[str]]:
     X : float64 array of shape ``(299, 2)``, columns ``[waiting, duration]``.
     columns : the column names, ``["waiting", "duration"]``.
 
+    Examples
+    --------
     >>> X, columns = load_geyser()
     >>> X.shape, columns
     ((299, 2), ['waiting', 'duration'])
@@ -232,6 +240,8 @@ def load_csv_columns(
     file and ``ValueError`` naming the column and line for a missing column, an empty or
     non-numeric cell.
 
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "w.csv"
     >>> _ = path.write_text("day,weather,rain\\n1,sun,0\\n2,rain,4.5\\n3,rain,2\\n")
@@ -332,6 +342,8 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a bad magic number,
     an unknown type code, a truncated file or trailing bytes.
 
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (folder / "tiny-idx1-ubyte").write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
@@ -489,6 +501,8 @@ def load_fashion_mnist(
     Returns ``(X, y)``; ``y`` holds class indices 0-9 (see ``FASHION_MNIST_CLASS_NAMES``), int64.
     Raises ``FileNotFoundError`` naming every place searched when the data are absent.
 
+    Examples
+    --------
     >>> X, y = load_fashion_mnist(find_shared_data("fashion_mnist_10k.npz"))  # doctest: +SKIP
     >>> X.shape, FASHION_MNIST_CLASS_NAMES[y[0]]                              # doctest: +SKIP
     ((10000, 28, 28), 'Bag')
@@ -557,6 +571,8 @@ def load_npz(
     With ``as_float``, uint8 data are taken as 0-255 grey levels and scaled to float32 in
     [0, 1]; other numbers become float32 unchanged. Pickled (object) arrays are refused.
 
+    Examples
+    --------
     >>> import tempfile, pathlib, numpy as np
     >>> file = pathlib.Path(tempfile.mkdtemp()) / "tiny.npz"
     >>> np.savez(file, images=np.full((2, 4, 4), 255, np.uint8), labels=np.array([0, 1]))
@@ -643,6 +659,8 @@ def load_image_folder(
     Raises ``FileNotFoundError`` for a missing folder, ``ValueError`` when it holds no images
     or an image cannot be decoded.
 
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> from PIL import Image
     >>> root = pathlib.Path(tempfile.mkdtemp())
@@ -813,6 +831,8 @@ def load_dataset(
     (uint8 data are scaled to [0, 1]). Raises ``ValueError`` for an unknown name (listing the
     known ones), ``FileNotFoundError`` for a missing path, ``TypeError`` for a stray kwarg.
 
+    Examples
+    --------
     >>> X, y = load_dataset("digits", flatten=True)
     >>> X.shape
     (1797, 64)
@@ -908,6 +928,8 @@ def find_shared_data(filename: str) -> Path | None:
     checkout (``<repo>/../shared/data``). Tests and benchmarks use it to find real data offline
     and skip when it is not there.
 
+    Examples
+    --------
     >>> path = find_shared_data("fashion_mnist_10k.npz")
     >>> path is None or path.name == "fashion_mnist_10k.npz"
     True

@@ -50,6 +50,8 @@ class SeriesData:
 def resolve_source(source: str) -> str:
     """A bundled name (``geyser``) stays a name; a path becomes absolute.
 
+    Examples
+    --------
     >>> resolve_source("geyser")
     'geyser'
     """
@@ -83,6 +85,8 @@ def load_series(
     sequence (one row fewer per sequence). ``categorical`` reads one column of labels as
     symbol codes; pass the ``categories`` of a fitted model to code new data the same way.
 
+    Examples
+    --------
     >>> data = load_series("geyser", ["waiting", "duration"])
     >>> data.X.shape, data.n_sequences
     ((299, 2), 1)
@@ -160,6 +164,8 @@ def _column_values(path: Path | str, name: str) -> list[str]:
 def series_spec(data: SeriesData) -> dict[str, Any]:
     """What ``run.json`` records so that :func:`load_run_series` reads the same series.
 
+    Examples
+    --------
     >>> series_spec(load_series("geyser", ["waiting"]))["columns"]
     ['waiting']
     """
@@ -185,6 +191,8 @@ def is_series_run(run_info: Mapping[str, Any]) -> bool:
 def load_run_series(run_info: Mapping[str, Any]) -> SeriesData:
     """Read the series a run was fitted on, from its ``run.json`` contents.
 
+    Examples
+    --------
     >>> info = {"data": series_spec(load_series("geyser", ["duration"]))}
     >>> load_run_series(info).X.shape
     (299, 1)

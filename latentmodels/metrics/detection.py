@@ -40,9 +40,10 @@ def auroc(y_true: Any, scores: Any) -> float:
     ``scores`` follow the contract: higher means more normal, so 1.0 means every anomaly
     scores below every normal sample and 0.5 is chance.
 
-    Example:
-        >>> auroc([0, 0, 1, 1], [-1.0, -2.0, -5.0, -1.5])
-        0.75
+    Examples
+    --------
+    >>> auroc([0, 0, 1, 1], [-1.0, -2.0, -5.0, -1.5])
+    0.75
     """
     from sklearn.metrics import roc_auc_score
 
@@ -54,9 +55,10 @@ def auprc(y_true: Any, scores: Any) -> float:
     """Area under the precision-recall curve (average precision) for finding anomalies
     (``y_true == 1``) by low ``scores``; chance is the share of anomalies.
 
-    Example:
-        >>> auprc([0, 0, 1, 1], [-1.0, -2.0, -5.0, -3.0])
-        1.0
+    Examples
+    --------
+    >>> auprc([0, 0, 1, 1], [-1.0, -2.0, -5.0, -3.0])
+    1.0
     """
     from sklearn.metrics import average_precision_score
 
@@ -67,10 +69,11 @@ def auprc(y_true: Any, scores: Any) -> float:
 def anomaly_scores_report(normal_scores: Any, anomaly_scores: Any) -> dict[str, float]:
     """AUROC, AUPRC and the mean scores, given the scores of normal and of anomalous samples.
 
-    Example:
-        >>> r = anomaly_scores_report([-1.0, -2.0], [-5.0, -6.0])
-        >>> r["auroc"], r["auprc"]
-        (1.0, 1.0)
+    Examples
+    --------
+    >>> r = anomaly_scores_report([-1.0, -2.0], [-5.0, -6.0])
+    >>> r["auroc"], r["auprc"]
+    (1.0, 1.0)
     """
     normal = check_data(normal_scores, "normal_scores", min_ndim=1, dtype=np.float64).ravel()
     anomal = check_data(anomaly_scores, "anomaly_scores", min_ndim=1, dtype=np.float64).ravel()

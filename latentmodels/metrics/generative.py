@@ -25,15 +25,16 @@ Definitions (``phi`` is the classifier's penultimate layer, real set ``R``, gene
   ``KL(histogram || uniform) = sum_c p_c log(K p_c)`` in nats (0 = perfectly balanced,
   ``log K`` = a single class).
 
-Example:
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> a, b = rng.normal(size=(2000, 2)), rng.normal(size=(2000, 2)) + [3.0, 0.0]
-    >>> round(frechet_distance(a, b))  # 3^2 from the mean shift, plus sampling noise
-    9
-    >>> p, r = precision_recall(a, a[::-1])
-    >>> p, r
-    (1.0, 1.0)
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> a, b = rng.normal(size=(2000, 2)), rng.normal(size=(2000, 2)) + [3.0, 0.0]
+>>> round(frechet_distance(a, b))  # 3^2 from the mean shift, plus sampling noise
+9
+>>> p, r = precision_recall(a, a[::-1])
+>>> p, r
+(1.0, 1.0)
 """
 
 from __future__ import annotations
@@ -118,10 +119,11 @@ def feature_statistics(features: Any) -> tuple[np.ndarray, np.ndarray]:
     Store these for a real reference set and pass them to
     :func:`frechet_distance_from_stats` to avoid recomputing them for every model.
 
-    Example:
-        >>> mu, cov = feature_statistics([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
-        >>> mu.tolist(), cov.tolist()
-        ([2.0, 3.0], [[4.0, 4.0], [4.0, 4.0]])
+    Examples
+    --------
+    >>> mu, cov = feature_statistics([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
+    >>> mu.tolist(), cov.tolist()
+    ([2.0, 3.0], [[4.0, 4.0], [4.0, 4.0]])
     """
     array = _check_features(features, "features")
     _warn_if_singular(array, "features")
@@ -175,10 +177,11 @@ def frechet_distance_from_stats(mu1: Any, cov1: Any, mu2: Any, cov2: Any) -> flo
     no complex parts to discard, and singular covariances are fine. Tiny negative results
     from rounding are returned as 0.
 
-    Example:
-        >>> import numpy as np
-        >>> frechet_distance_from_stats([0.0, 0.0], np.eye(2), [3.0, 4.0], 4 * np.eye(2))
-        27.0
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frechet_distance_from_stats([0.0, 0.0], np.eye(2), [3.0, 4.0], 4 * np.eye(2))
+    27.0
     """
     m1, c1 = _check_stats(mu1, cov1, ("mu1", "cov1"))
     m2, c2 = _check_stats(mu2, cov2, ("mu2", "cov2"))
@@ -201,11 +204,12 @@ def frechet_distance(features_a: Any, features_b: Any) -> float:
     ``O(d / n)``: compare models at the same sample size. In this library's classifier
     feature space the result is *not* Inception FID (see the module docstring).
 
-    Example:
-        >>> import numpy as np
-        >>> x = np.random.default_rng(0).normal(size=(500, 3))
-        >>> round(frechet_distance(x, x), 10)
-        0.0
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(500, 3))
+    >>> round(frechet_distance(x, x), 10)
+    0.0
     """
     a = _check_features(features_a, "features_a")
     b = _check_features(features_b, "features_b")
@@ -258,13 +262,14 @@ def precision_recall(real_features: Any, fake_features: Any, k: int = 3) -> tupl
 
     Returns ``(precision, recall)``.
 
-    Example:
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> real = rng.normal(size=(1000, 2))
-        >>> p, r = precision_recall(real, real[real[:, 0] > 0])  # only half of the data
-        >>> p > 0.95, r < 0.7
-        (True, True)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> real = rng.normal(size=(1000, 2))
+    >>> p, r = precision_recall(real, real[real[:, 0] > 0])  # only half of the data
+    >>> p > 0.95, r < 0.7
+    (True, True)
     """
     k = check_positive_int(k, "k")
     real = _check_features(real_features, "real_features", min_samples=k + 1)
@@ -316,10 +321,11 @@ def mode_coverage(labels: Any, n_classes: int, *, min_share: float = 0.1) -> dic
     ``= sum_c p_c log(n_classes p_c)`` in nats (0 when balanced, ``log n_classes`` when all
     samples fall in one class) and ``n_samples``.
 
-    Example:
-        >>> r = mode_coverage([0, 0, 1, 1], n_classes=4)
-        >>> r["classes_covered"], round(r["kl_uniform"], 4)
-        (2, 0.6931)
+    Examples
+    --------
+    >>> r = mode_coverage([0, 0, 1, 1], n_classes=4)
+    >>> r["classes_covered"], round(r["kl_uniform"], 4)
+    (2, 0.6931)
     """
     n_classes = check_positive_int(n_classes, "n_classes")
     min_share = check_number(min_share, "min_share", low=0, high=1)
@@ -409,12 +415,13 @@ class FeatureClassifier(ClassifierMixin, BaseEstimator):
     device : ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ...
     verbose : 0 silent, 1 progress bar.
 
-    Example:
-        >>> from latentmodels import datasets
-        >>> X, y = datasets.load_mnist()
-        >>> clf = FeatureClassifier(epochs=1, verbose=0).fit(X[:500], y[:500])
-        >>> clf.features(X[:3]).shape, clf.predict_proba(X[:3]).shape
-        ((3, 128), (3, 10))
+    Examples
+    --------
+    >>> from latentmodels import datasets
+    >>> X, y = datasets.load_mnist()
+    >>> clf = FeatureClassifier(epochs=1, verbose=0).fit(X[:500], y[:500])
+    >>> clf.features(X[:3]).shape, clf.predict_proba(X[:3]).shape
+    ((3, 128), (3, 10))
     """
 
     def __init__(
@@ -604,9 +611,10 @@ class FeatureClassifier(ClassifierMixin, BaseEstimator):
     def save(self, path: str | os.PathLike) -> str:
         """Save to ``path`` (safetensors weights + JSON header, written atomically).
 
-        Example:
-            >>> clf.save("digits.clf")           # doctest: +SKIP
-            >>> FeatureClassifier.load("digits.clf")  # doctest: +SKIP
+        Examples
+        --------
+        >>> clf.save("digits.clf")           # doctest: +SKIP
+        >>> FeatureClassifier.load("digits.clf")  # doctest: +SKIP
         """
         check_is_fitted(self)
         tensors = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
@@ -665,9 +673,10 @@ class FeatureClassifier(ClassifierMixin, BaseEstimator):
 
         Lets a report or benchmark train the reference classifier once and reuse it.
 
-        Example:
-            >>> X, y = datasets.load_mnist()                                # doctest: +SKIP
-            >>> clf = FeatureClassifier.load_or_fit("runs/mnist.clf", X, y)  # doctest: +SKIP
+        Examples
+        --------
+        >>> X, y = datasets.load_mnist()                                # doctest: +SKIP
+        >>> clf = FeatureClassifier.load_or_fit("runs/mnist.clf", X, y)  # doctest: +SKIP
         """
         wanted = cls(**params)
         if Path(path).is_file():
@@ -714,12 +723,13 @@ def sample_quality(
     balanced), ``histogram`` (share of samples per class, in the order of
     ``classifier.classes_``), ``counts``, ``n_samples``, ``n_real`` and ``k``.
 
-    Example:
-        >>> from latentmodels import VAE, datasets                         # doctest: +SKIP
-        >>> X, y = datasets.load_mnist()                                   # doctest: +SKIP
-        >>> clf = FeatureClassifier().fit(X[:6000], y[:6000])              # doctest: +SKIP
-        >>> vae = VAE(epochs=10).fit(X[:6000])                             # doctest: +SKIP
-        >>> sample_quality(vae.sample(2000), X[6000:], clf)["frechet"]     # doctest: +SKIP
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets                         # doctest: +SKIP
+    >>> X, y = datasets.load_mnist()                                   # doctest: +SKIP
+    >>> clf = FeatureClassifier().fit(X[:6000], y[:6000])              # doctest: +SKIP
+    >>> vae = VAE(epochs=10).fit(X[:6000])                             # doctest: +SKIP
+    >>> sample_quality(vae.sample(2000), X[6000:], clf)["frechet"]     # doctest: +SKIP
     """
     if not (hasattr(classifier, "_outputs") and hasattr(classifier, "classes_")):
         raise TypeError(

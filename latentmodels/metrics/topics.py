@@ -6,14 +6,15 @@
 * :func:`coherence`: UMass and NPMI topic coherence, over documents or sliding windows.
 * :func:`topic_diversity`: the share of distinct words among all topics' top words.
 
-Example:
-    >>> import numpy as np, scipy.sparse as sp
-    >>> phi = np.array([[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]])
-    >>> X = sp.csr_matrix(np.array([[2, 2, 0, 0], [0, 0, 3, 1]]))
-    >>> round(document_completion_perplexity(phi, 0.1, X, random_state=0)["perplexity"], 2)
-    2.1
-    >>> topic_diversity([["a", "b"], ["b", "c"]])
-    0.75
+Examples
+--------
+>>> import numpy as np, scipy.sparse as sp
+>>> phi = np.array([[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]])
+>>> X = sp.csr_matrix(np.array([[2, 2, 0, 0], [0, 0, 3, 1]]))
+>>> round(document_completion_perplexity(phi, 0.1, X, random_state=0)["perplexity"], 2)
+2.1
+>>> topic_diversity([["a", "b"], ["b", "c"]])
+0.75
 """
 
 from __future__ import annotations
@@ -174,10 +175,11 @@ def coherence(
     ``top_words`` holds words (needs a TextCorpus) or integer word ids; ``corpus`` is a
     TextCorpus or a document-term count matrix (document units only).
 
-    Example:
-        >>> corpus = TextCorpus.from_texts(["apple pear", "apple pear", "cat dog"])
-        >>> coherence([["apple", "pear"], ["apple", "dog"]], corpus).round(2).tolist()
-        [1.0, -1.0]
+    Examples
+    --------
+    >>> corpus = TextCorpus.from_texts(["apple pear", "apple pear", "cat dog"])
+    >>> coherence([["apple", "pear"], ["apple", "dog"]], corpus).round(2).tolist()
+    [1.0, -1.0]
     """
     check_choice(measure, "measure", ("umass", "npmi"))
     if isinstance(corpus, TextCorpus):

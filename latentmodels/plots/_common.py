@@ -6,6 +6,8 @@ a global figure list) and, given ``path``, also writes it as a PNG atomically. F
 only the model contract (``transform``, ``inverse_transform``, ``sample``) plus the optional
 labels of conditional models, so they work for any latentmodels model.
 
+Examples
+--------
 >>> from latentmodels import VAE, datasets, plots  # doctest: +SKIP
 >>> X, y = datasets.load_mnist()  # doctest: +SKIP
 >>> vae = VAE(epochs=5).fit(X)  # doctest: +SKIP
@@ -64,6 +66,8 @@ _CELL = 0.62
 def figure_to_png(fig: Figure, *, dpi: int = DEFAULT_DPI) -> bytes:
     """Render ``fig`` to PNG bytes; the image is ``fig.get_size_inches() * dpi`` pixels.
 
+    Examples
+    --------
     >>> from matplotlib.figure import Figure
     >>> png = figure_to_png(Figure(figsize=(2, 1)), dpi=50)
     >>> png[:4]
@@ -78,6 +82,8 @@ def figure_to_png(fig: Figure, *, dpi: int = DEFAULT_DPI) -> bytes:
 def save_figure(fig: Figure, path: str | os.PathLike, *, dpi: int = DEFAULT_DPI) -> Path:
     """Write ``fig`` as a PNG to ``path`` atomically; returns the path.
 
+    Examples
+    --------
     >>> from matplotlib.figure import Figure
     >>> save_figure(Figure(), "empty.png")  # doctest: +SKIP
     PosixPath('empty.png')
@@ -115,6 +121,8 @@ def as_images(
     Accepts ``(n, H, W)``, ``(n, C, H, W)`` with C = 1 or 3, or flat ``(n, D)`` samples with
     ``image_shape`` given (a square ``D`` needs none).
 
+    Examples
+    --------
     >>> import numpy as np
     >>> as_images(np.zeros((2, 16))).shape
     (2, 4, 4)
@@ -200,6 +208,8 @@ def _cell_ticks(ax: Any, count: int, size: int, axis: str, labels: Sequence[str]
 def is_conditional(model: Any) -> bool:
     """True for models whose ``transform`` takes the labels ``y`` (conditional models).
 
+    Examples
+    --------
     >>> from latentmodels import VAE, ConditionalVAE
     >>> is_conditional(VAE()), is_conditional(ConditionalVAE())
     (False, True)
@@ -279,6 +289,8 @@ def plot_training_curves(
 
     ``history`` is a fitted deep model (its ``history_``) or a list of per-epoch dicts.
 
+    Examples
+    --------
     >>> fig = plot_training_curves([{"loss": 3.0, "val_loss": 3.2}, {"loss": 2.0, "val_loss": 2.5}])
     >>> len(fig.axes)
     1
@@ -346,6 +358,8 @@ def plot_reconstructions(
 
     Shows the first ``n`` samples of ``X``; ``y`` is needed only by conditional models.
 
+    Examples
+    --------
     >>> plot_reconstructions(vae, X[:100], n=10, path="recon.png")  # doctest: +SKIP
     """
     _check_model(model, "transform", "inverse_transform")
@@ -376,6 +390,8 @@ def plot_image_grid(
 ) -> Figure:
     """A grid of any images (n, H, W), (n, C, H, W) or flat with ``image_shape``.
 
+    Examples
+    --------
     >>> plot_image_grid(X[:16], title="first digits", path="digits.png")  # doctest: +SKIP
     """
     images = as_images(images, image_shape, name="images")
@@ -401,6 +417,8 @@ def plot_samples(
     For conditional models ``y`` picks the class (a label, or one per sample); without it the
     model chooses. ``random_state`` fixes the draw.
 
+    Examples
+    --------
     >>> plot_samples(vae, 64, path="samples.png")  # doctest: +SKIP
     """
     _check_model(model, "sample")
@@ -438,6 +456,8 @@ def plot_interpolations(
     ``method`` is ``"linear"`` or ``"spherical"``. A conditional model encodes and decodes the
     whole strip with the label of the start sample, so pick pairs of one class.
 
+    Examples
+    --------
     >>> plot_interpolations(vae, X, [(0, 1), (2, 3)], steps=8, path="strip.png")  # doctest: +SKIP
     """
     _check_model(model, "transform", "inverse_transform")
@@ -493,6 +513,8 @@ def plot_traversal(
     default ``dims`` are the ``max_dims`` dimensions that vary most (the ones the model uses);
     without it, the first ``max_dims``. ``label`` is the class of ``x`` for conditional models.
 
+    Examples
+    --------
     >>> plot_traversal(vae, X[0], reference=X[:500], path="traversal.png")  # doctest: +SKIP
     """
     _check_model(model, "transform", "inverse_transform")
@@ -557,6 +579,8 @@ def plot_manifold(
     percentiles of the codes of ``reference`` data when given (right for autoencoders).
     ``y`` is the class to decode for conditional models.
 
+    Examples
+    --------
     >>> plot_manifold(vae_2d, n=20, path="manifold.png")  # doctest: +SKIP
     """
     _check_model(model, "inverse_transform")
@@ -645,6 +669,8 @@ def plot_latent_map(
     (scikit-learn) or ``"umap"`` (needs umap-learn). At most ``max_points`` samples are drawn,
     a seeded random subset.
 
+    Examples
+    --------
     >>> plot_latent_map(vae, X[:1000], y[:1000], path="latent.png")  # doctest: +SKIP
     """
     _check_model(model, "transform")

@@ -4,6 +4,8 @@ went on, and walks between random codes.
 Every function returns a matplotlib ``Figure`` built without pyplot and, given ``path``, also
 writes it as a PNG atomically.
 
+Examples
+--------
 >>> from latentmodels import GAN, datasets  # doctest: +SKIP
 >>> gan = GAN(epochs=20).fit(datasets.load_mnist()[0])  # doctest: +SKIP
 >>> plot_player_losses(gan, path="losses.png")  # doctest: +SKIP
@@ -36,12 +38,13 @@ def plot_player_losses(
     ``history`` is a fitted GAN (its ``history_``) or a list of per-epoch dicts with
     ``d_loss`` and ``g_loss`` (``d_real`` / ``d_fake`` optional).
 
-    Example:
-        >>> fig = plot_player_losses([{"d_loss": 1.2, "g_loss": 0.8, "d_real": 0.4,
-        ...                            "d_fake": -0.3}, {"d_loss": 1.1, "g_loss": 0.9,
-        ...                            "d_real": 0.3, "d_fake": -0.2}])
-        >>> len(fig.axes)
-        2
+    Examples
+    --------
+    >>> fig = plot_player_losses([{"d_loss": 1.2, "g_loss": 0.8, "d_real": 0.4,
+    ...                            "d_fake": -0.3}, {"d_loss": 1.1, "g_loss": 0.9,
+    ...                            "d_real": 0.3, "d_fake": -0.2}])
+    >>> len(fig.axes)
+    2
     """
     records = history_records(history)
     if not records or not all("d_loss" in r and "g_loss" in r for r in records):
@@ -79,10 +82,11 @@ def plot_training_progress(
     """One strip per snapshot: the generator's output for the same fixed codes after each
     listed epoch (``snapshots`` has shape ``(n_snapshots, n_codes, ...image...)``).
 
-    Example:
-        >>> import numpy as np
-        >>> fig = plot_training_progress(np.random.default_rng(0).random((3, 8, 28, 28)),
-        ...                              [0, 5, 10])
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fig = plot_training_progress(np.random.default_rng(0).random((3, 8, 28, 28)),
+    ...                              [0, 5, 10])
     """
     snapshots = np.asarray(snapshots)
     if snapshots.ndim < 3 or len(snapshots) == 0:
@@ -112,9 +116,10 @@ def plot_latent_walks(
     ``"spherical"``), one row per walk: a smooth row means the generator maps nearby codes
     to similar images.
 
-    Example:
-        >>> from latentmodels import GAN  # doctest: +SKIP
-        >>> fig = plot_latent_walks(GAN(epochs=1).fit(X), n_walks=2)  # doctest: +SKIP
+    Examples
+    --------
+    >>> from latentmodels import GAN  # doctest: +SKIP
+    >>> fig = plot_latent_walks(GAN(epochs=1).fit(X), n_walks=2)  # doctest: +SKIP
     """
     n_walks = check_positive_int(n_walks, "n_walks")
     steps = check_positive_int(steps, "steps", minimum=2)

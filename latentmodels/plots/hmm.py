@@ -32,10 +32,11 @@ def plot_states(
 ):
     """Plot one feature of ``series`` against time, each point coloured by its state.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.plots.hmm import plot_states
-        >>> fig = plot_states(np.sin(np.arange(50) / 5)[:, None], np.arange(50) // 25)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.plots.hmm import plot_states
+    >>> fig = plot_states(np.sin(np.arange(50) / 5)[:, None], np.arange(50) // 25)
     """
     values = np.asarray(series, dtype=np.float64)
     if values.ndim == 1:
@@ -63,13 +64,14 @@ def plot_states(
 def plot_transmat(model: Any, *, ax: Any = None, title: str = "transition matrix"):
     """Heat map of ``model.transmat_`` with the probabilities written in the cells.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.hmm import CategoricalHMM
-        >>> from latentmodels.plots.hmm import plot_transmat
-        >>> hmm = CategoricalHMM(2)
-        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.3, 0.7]])
-        >>> fig = plot_transmat(hmm)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import CategoricalHMM
+    >>> from latentmodels.plots.hmm import plot_transmat
+    >>> hmm = CategoricalHMM(2)
+    >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.3, 0.7]])
+    >>> fig = plot_transmat(hmm)
     """
     trans = np.asarray(model.transmat_)
     K = len(trans)
@@ -95,13 +97,14 @@ def plot_emission_densities(
     """Per-state emission density (Gaussian/GMM/Poisson) or probabilities (categorical)
     of one feature.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.hmm import GaussianHMM
-        >>> from latentmodels.plots.hmm import plot_emission_densities
-        >>> hmm = GaussianHMM(2)
-        >>> hmm.means_ = np.array([[0.0], [3.0]]); hmm.covars_ = np.array([[1.0], [0.5]])
-        >>> fig = plot_emission_densities(hmm)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import GaussianHMM
+    >>> from latentmodels.plots.hmm import plot_emission_densities
+    >>> hmm = GaussianHMM(2)
+    >>> hmm.means_ = np.array([[0.0], [3.0]]); hmm.covars_ = np.array([[1.0], [0.5]])
+    >>> fig = plot_emission_densities(hmm)
     """
     from scipy import stats
 
@@ -160,11 +163,12 @@ def plot_state_scatter(
 ):
     """Scatter two features of ``X`` against each other, each point coloured by its state.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.plots.hmm import plot_state_scatter
-        >>> X = np.random.default_rng(0).normal(size=(40, 2))
-        >>> fig = plot_state_scatter(X, (X[:, 0] > 0).astype(int), names=["a", "b"])
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.plots.hmm import plot_state_scatter
+    >>> X = np.random.default_rng(0).normal(size=(40, 2))
+    >>> fig = plot_state_scatter(X, (X[:, 0] > 0).astype(int), names=["a", "b"])
     """
     values = np.asarray(X, dtype=np.float64)
     states = np.asarray(states)

@@ -4,6 +4,8 @@ documents as a heatmap (and averaged per label), and the coherence of each topic
 Every function returns a matplotlib ``Figure`` built without pyplot and, given ``path``, also
 writes it as a PNG atomically.
 
+Examples
+--------
 >>> from latentmodels import LDA, TextCorpus  # doctest: +SKIP
 >>> corpus = TextCorpus.from_jsonl("posts.jsonl.gz", min_df=5)  # doctest: +SKIP
 >>> lda = LDA(20).fit(corpus)  # doctest: +SKIP
@@ -51,13 +53,14 @@ def plot_top_words(
 ) -> Figure:
     """One small bar chart per topic: its ``n_words`` most probable words and p(word | topic).
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels import LDA
-        >>> X = np.random.default_rng(0).poisson(1.0, size=(30, 12))
-        >>> fig = plot_top_words(LDA(3, random_state=0).fit(X), n_words=4)
-        >>> len(fig.axes)
-        3
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels import LDA
+    >>> X = np.random.default_rng(0).poisson(1.0, size=(30, 12))
+    >>> fig = plot_top_words(LDA(3, random_state=0).fit(X), n_words=4)
+    >>> len(fig.axes)
+    3
     """
     topic_word, words = _topic_words(model)
     n_words = check_positive_int(n_words, "n_words")
@@ -107,11 +110,12 @@ def plot_doc_topics(
     topic, then by its weight; columns: topics). At most ``max_docs`` documents, taken
     evenly through the input.
 
-    Example:
-        >>> import numpy as np
-        >>> theta = np.random.default_rng(0).dirichlet(np.ones(4) * 0.3, size=50)
-        >>> plot_doc_topics(theta).axes[0].get_xlabel()
-        'topic'
+    Examples
+    --------
+    >>> import numpy as np
+    >>> theta = np.random.default_rng(0).dirichlet(np.ones(4) * 0.3, size=50)
+    >>> plot_doc_topics(theta).axes[0].get_xlabel()
+    'topic'
     """
     theta = _theta(doc_topic)
     max_docs = check_positive_int(max_docs, "max_docs")
@@ -145,10 +149,11 @@ def plot_label_topics(
     """Mean topic proportions of the documents of each label (rows: labels; columns: topics):
     how the topics line up with known groups such as newsgroups.
 
-    Example:
-        >>> import numpy as np
-        >>> theta = np.random.default_rng(0).dirichlet(np.ones(3), size=6)
-        >>> fig = plot_label_topics(theta, ["a", "b"] * 3)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> theta = np.random.default_rng(0).dirichlet(np.ones(3), size=6)
+    >>> fig = plot_label_topics(theta, ["a", "b"] * 3)
     """
     theta = _theta(doc_topic)
     labels = np.asarray([str(v) for v in labels])
@@ -182,10 +187,11 @@ def plot_topic_coherence(
     """Horizontal bars of each topic's coherence, best first, labelled with its top words;
     the dashed line is the mean.
 
-    Example:
-        >>> fig = plot_topic_coherence([0.2, -0.1, 0.05], [["a", "b"], ["c"], ["d"]])
-        >>> fig.axes[0].get_xlabel()
-        'NPMI coherence'
+    Examples
+    --------
+    >>> fig = plot_topic_coherence([0.2, -0.1, 0.05], [["a", "b"], ["c"], ["d"]])
+    >>> fig.axes[0].get_xlabel()
+    'NPMI coherence'
     """
     scores = np.asarray(values, dtype=np.float64).ravel()
     if scores.size == 0 or not np.isfinite(scores).all():

@@ -94,6 +94,8 @@ SectionBuilder = Callable[[ReportContext], "Section | None"]
 def has_methods(model: Any, *methods: str) -> bool:
     """True when ``model`` is not None and has every named method.
 
+    Examples
+    --------
     >>> has_methods([], "append", "pop")
     True
     """
@@ -105,6 +107,8 @@ def encodes(model: Any) -> bool:
     generator by optimisation (``transform_is_approximate``): too slow and too rough for the
     sections built on codes of held-out data.
 
+    Examples
+    --------
     >>> encodes(None)
     False
     """
@@ -114,6 +118,8 @@ def encodes(model: Any) -> bool:
 def format_value(value: Any) -> str:
     """A metric or parameter as report text: 4 significant digits, thousands separators.
 
+    Examples
+    --------
     >>> format_value(0.123456), format_value([1.0, 2.5])
     ('0.1235', '1, 2.5')
     """
@@ -129,6 +135,8 @@ def format_value(value: Any) -> str:
 def html_table(rows: Mapping[str, Any], headers: tuple[str, str] | None = None) -> str:
     """A two-column HTML table of ``rows`` (name -> value), escaped.
 
+    Examples
+    --------
     >>> html_table({"a": 1})
     '<table><tbody><tr><th>a</th><td>1</td></tr></tbody></table>'
     """
@@ -179,6 +187,8 @@ METRIC_LABELS = {
 def is_hmm(model: Any) -> bool:
     """True for hidden Markov models (they have start and transition probabilities).
 
+    Examples
+    --------
     >>> is_hmm(None)
     False
     """

@@ -6,6 +6,8 @@ The report is a list of section builders (:data:`SECTIONS`). Each takes a
 figure is embedded as a base64 data URI, so the page can be mailed or archived. A model
 family adds its own pictures by adding a builder:
 
+Examples
+--------
 >>> from latentmodels import report
 >>> def note(ctx):
 ...     return report.Section("note", "A note", "<p>Hello.</p>")
@@ -137,6 +139,8 @@ def write_report(
     their labels; when not given they are read again from the text source of the run.
     Returns the report's path.
 
+    Examples
+    --------
     >>> from latentmodels import VAE, datasets  # doctest: +SKIP
     >>> X, y = datasets.load_mnist()  # doctest: +SKIP
     >>> vae = VAE(epochs=5).fit(X[:6400])  # doctest: +SKIP

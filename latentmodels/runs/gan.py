@@ -42,13 +42,14 @@ def fit_gan_run(
     training split (saved as ``judge.lm``), save ``model.lm`` and ``run.json``, write the
     report; returns the run.json contents.
 
-    Example:
-        >>> from latentmodels import GAN, datasets  # doctest: +SKIP
-        >>> X, y = datasets.load_mnist()  # doctest: +SKIP
-        >>> info = fit_gan_run(GAN(epochs=20), X, y, out=Path("runs/gan"), source="mnist",
-        ...                    command=[])  # doctest: +SKIP
-        >>> info["sample_quality"]["classes_covered"]  # doctest: +SKIP
-        10
+    Examples
+    --------
+    >>> from latentmodels import GAN, datasets  # doctest: +SKIP
+    >>> X, y = datasets.load_mnist()  # doctest: +SKIP
+    >>> info = fit_gan_run(GAN(epochs=20), X, y, out=Path("runs/gan"), source="mnist",
+    ...                    command=[])  # doctest: +SKIP
+    >>> info["sample_quality"]["classes_covered"]  # doctest: +SKIP
+    10
     """
     conditional = isinstance(model, ConditionalGAN)
     train_idx, test_idx = held_out_split(len(X), test_fraction, 0)

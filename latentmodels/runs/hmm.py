@@ -32,14 +32,15 @@ def fit_hmm_run(
     """Fit an HMM on ``series`` (states by BIC when ``n_states`` is None), save model.lm and
     run.json into ``out``, write the report; returns the run.json contents.
 
-    Example:
-        >>> from latentmodels.hmm import GaussianHMM
-        >>> from latentmodels.datasets.series import load_series
-        >>> info = fit_hmm_run(load_series("geyser", ["waiting", "duration"]),
-        ...                    GaussianHMM(n_iter=50, random_state=0), None,
-        ...                    out=Path("runs/geyser"), command=[])  # doctest: +SKIP
-        >>> info["metrics"]["n_states"]  # doctest: +SKIP
-        3
+    Examples
+    --------
+    >>> from latentmodels.hmm import GaussianHMM
+    >>> from latentmodels.datasets.series import load_series
+    >>> info = fit_hmm_run(load_series("geyser", ["waiting", "duration"]),
+    ...                    GaussianHMM(n_iter=50, random_state=0), None,
+    ...                    out=Path("runs/geyser"), command=[])  # doctest: +SKIP
+    >>> info["metrics"]["n_states"]  # doctest: +SKIP
+    3
     """
     X, lengths = series.X, series.lengths
     n_obs = len(X)

@@ -63,12 +63,13 @@ def fit_lda_run(
     training documents only), NPMI and UMass coherence of each topic's top 10 words over the
     training documents, topic diversity, and the sizes involved.
 
-    Example:
-        >>> from latentmodels import LDA
-        >>> info = fit_lda_run(load_texts("newsgroups"), LDA(20, random_state=0),
-        ...                    out=Path("runs/lda"), command=[])  # doctest: +SKIP
-        >>> round(info["metrics"]["perplexity"])  # doctest: +SKIP
-        2100
+    Examples
+    --------
+    >>> from latentmodels import LDA
+    >>> info = fit_lda_run(load_texts("newsgroups"), LDA(20, random_state=0),
+    ...                    out=Path("runs/lda"), command=[])  # doctest: +SKIP
+    >>> round(info["metrics"]["perplexity"])  # doctest: +SKIP
+    2100
     """
     options = {**DEFAULT_CORPUS_OPTIONS, **dict(corpus_options or {})}
     if not 0 <= test_fraction < 1:

@@ -35,11 +35,12 @@ SCORES = ("default", "iwae", "reconstruction")
 def require_methods(model: Any, task: str, *methods: str) -> None:
     """Raise a one-line ``TypeError`` naming the first of ``methods`` that ``model`` lacks.
 
-    Example:
-        >>> require_methods(object(), "denoise", "transform")
-        Traceback (most recent call last):
-        ...
-        TypeError: model: denoise needs a model with transform(); object has none
+    Examples
+    --------
+    >>> require_methods(object(), "denoise", "transform")
+    Traceback (most recent call last):
+    ...
+    TypeError: model: denoise needs a model with transform(); object has none
     """
     for name in methods:
         if not callable(getattr(model, name, None)):
@@ -54,12 +55,13 @@ def reconstruction_scores(model: Any, X: Any) -> np.ndarray:
     Works for every model with ``transform`` and ``inverse_transform`` (scikit-learn's PCA
     too); higher means better reconstructed, like ``score_samples``.
 
-    Example:
-        >>> import numpy as np
-        >>> from sklearn.decomposition import PCA
-        >>> X = np.random.default_rng(0).random((50, 6))
-        >>> bool(reconstruction_scores(PCA(6).fit(X), X).max() > -1e-6)
-        True
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> X = np.random.default_rng(0).random((50, 6))
+    >>> bool(reconstruction_scores(PCA(6).fit(X), X).max() > -1e-6)
+    True
     """
     require_methods(model, "reconstruction scoring", "transform", "inverse_transform")
     data = check_data(X, "X")
@@ -110,14 +112,15 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     threshold_ : float, the score below which a sample is an anomaly (``offset_`` alias).
     train_scores_ : scores of the data ``fit`` saw.
 
-    Example:
-        >>> from latentmodels import Autoencoder, datasets
-        >>> from latentmodels.tasks.anomaly import AnomalyDetector
-        >>> X, y = datasets.load_mnist(flatten=True)
-        >>> ae = Autoencoder(latent_dim=8, epochs=1, verbose=0, random_state=0)
-        >>> detector = AnomalyDetector(ae, contamination=0.05).fit(X[y != 0][:500])
-        >>> detector.predict(X[:3]).shape
-        (3,)
+    Examples
+    --------
+    >>> from latentmodels import Autoencoder, datasets
+    >>> from latentmodels.tasks.anomaly import AnomalyDetector
+    >>> X, y = datasets.load_mnist(flatten=True)
+    >>> ae = Autoencoder(latent_dim=8, epochs=1, verbose=0, random_state=0)
+    >>> detector = AnomalyDetector(ae, contamination=0.05).fit(X[y != 0][:500])
+    >>> detector.predict(X[:3]).shape
+    (3,)
     """
 
     def __init__(
@@ -227,9 +230,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         """AUROC and AUPRC of the scores on labelled data (``is_anomaly`` true for anomalies),
         plus the share of anomalies caught and of normal samples flagged at ``threshold_``.
 
-        Example:
-            >>> detector.evaluate(X_test, y_test == 0)["auroc"]  # doctest: +SKIP
-            0.86
+        Examples
+        --------
+        >>> detector.evaluate(X_test, y_test == 0)["auroc"]  # doctest: +SKIP
+        0.86
         """
         from ..metrics import auprc, auroc
 
@@ -261,10 +265,11 @@ def plot_score_histogram(
     """Histogram of scores (higher = more normal), one colour per group (e.g. "normal" and
     "anomaly"), with the threshold as a dashed line. Returns a matplotlib ``Figure``.
 
-    Example:
-        >>> fig = plot_score_histogram([-1.0, -2.0, -9.0], ["normal", "normal", "anomaly"])
-        >>> len(fig.axes)
-        1
+    Examples
+    --------
+    >>> fig = plot_score_histogram([-1.0, -2.0, -9.0], ["normal", "normal", "anomaly"])
+    >>> len(fig.axes)
+    1
     """
     from matplotlib.figure import Figure
 
@@ -298,8 +303,9 @@ def plot_anomalies(X: Any, scores: Any, *, n: int = 16, path: Any = None) -> Any
     """Image grid: the ``n`` lowest-scoring (most anomalous) samples on top, the ``n``
     highest-scoring (most typical) below. Returns a matplotlib ``Figure``.
 
-    Example:
-        >>> plot_anomalies(X_test, detector.score_samples(X_test), path="odd.png")  # doctest: +SKIP
+    Examples
+    --------
+    >>> plot_anomalies(X_test, detector.score_samples(X_test), path="odd.png")  # doctest: +SKIP
     """
     from .. import plots
 

@@ -17,11 +17,12 @@ def slant(images: Any) -> np.ndarray:
     Positive for strokes leaning right (top to the right), negative for left-leaning ones,
     about 0 for upright digits. ``images`` has shape ``(n, H, W)``.
 
-    Example:
-        >>> import numpy as np
-        >>> img = np.zeros((1, 5, 5)); img[0, [0, 1, 2, 3, 4], [4, 3, 2, 1, 0]] = 1
-        >>> float(slant(img)[0]) > 0  # "/": its top is to the right
-        True
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.zeros((1, 5, 5)); img[0, [0, 1, 2, 3, 4], [4, 3, 2, 1, 0]] = 1
+    >>> float(slant(img)[0]) > 0  # "/": its top is to the right
+    True
     """
     X = check_data(images, "images", min_ndim=3).astype(np.float64)
     height, width = X.shape[1:3]
@@ -109,13 +110,14 @@ def debias_experiment(
     the training indices and flags (``train_index``, ``train_rare``, ``train_target``) and
     the group names.
 
-    Example:
-        >>> from latentmodels import datasets
-        >>> X, y = datasets.load_mnist()
-        >>> result = debias_experiment(X[:1000], y[:1000], 7, epochs=1, verbose=0)
-        ... # doctest: +SKIP
-        >>> result["debiased"]["gap"] <= result["plain"]["gap"]  # doctest: +SKIP
-        True
+    Examples
+    --------
+    >>> from latentmodels import datasets
+    >>> X, y = datasets.load_mnist()
+    >>> result = debias_experiment(X[:1000], y[:1000], 7, epochs=1, verbose=0)
+    ... # doctest: +SKIP
+    >>> result["debiased"]["gap"] <= result["plain"]["gap"]  # doctest: +SKIP
+    True
     """
     from ..deep.debiasing import DebiasingVAE
 

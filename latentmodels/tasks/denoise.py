@@ -32,13 +32,14 @@ def denoise(
     conditional model needs. A model without one of
     the two methods (an HMM has no meaningful decoder for images) raises ``TypeError``.
 
-    Example:
-        >>> from latentmodels import DenoisingAutoencoder, datasets
-        >>> from latentmodels.deep.corruption import corrupt
-        >>> X, _ = datasets.load_mnist()
-        >>> dae = DenoisingAutoencoder(epochs=1, verbose=0, random_state=0).fit(X[:500])
-        >>> denoise(dae, corrupt(X[:4], "gaussian", 0.3, random_state=0)).shape
-        (4, 28, 28)
+    Examples
+    --------
+    >>> from latentmodels import DenoisingAutoencoder, datasets
+    >>> from latentmodels.deep.corruption import corrupt
+    >>> X, _ = datasets.load_mnist()
+    >>> dae = DenoisingAutoencoder(epochs=1, verbose=0, random_state=0).fit(X[:500])
+    >>> denoise(dae, corrupt(X[:4], "gaussian", 0.3, random_state=0)).shape
+    (4, 28, 28)
     """
     require_methods(model, "denoise", "transform", "inverse_transform")
     data = check_data(X_noisy, "X_noisy")
@@ -73,9 +74,10 @@ def evaluate_denoising(
 
     The noisy images are clipped to [0, ``data_range``] like real images would be.
 
-    Example:
-        >>> evaluate_denoising(dae, X[:100], kind="masking", level=0.25)  # doctest: +SKIP
-        {'psnr_noisy': 9.1, 'psnr_denoised': 17.3, 'ssim_noisy': 0.41, 'ssim_denoised': 0.78}
+    Examples
+    --------
+    >>> evaluate_denoising(dae, X[:100], kind="masking", level=0.25)  # doctest: +SKIP
+    {'psnr_noisy': 9.1, 'psnr_denoised': 17.3, 'ssim_noisy': 0.41, 'ssim_denoised': 0.78}
     """
     from ..metrics import psnr, ssim
 
@@ -100,8 +102,9 @@ def plot_denoising(
     """Three rows of images: clean, noisy, denoised (the first ``n`` samples); a matplotlib
     ``Figure``, also written as a PNG when ``path`` is given.
 
-    Example:
-        >>> plot_denoising(X[:10], noisy[:10], denoise(dae, noisy[:10]))  # doctest: +SKIP
+    Examples
+    --------
+    >>> plot_denoising(X[:10], noisy[:10], denoise(dae, noisy[:10]))  # doctest: +SKIP
     """
     from .. import plots
 

@@ -76,13 +76,14 @@ def linear_probe(
     ``n_labels``, ``dim``, ``accuracy``), ``chance`` (accuracy of the majority class),
     ``latent_dim``, ``n_train`` and ``n_test``. :func:`format_probe_table` prints it.
 
-    Example:
-        >>> from latentmodels import VAE, datasets
-        >>> X, y = datasets.load_mnist(flatten=True)
-        >>> vae = VAE(latent_dim=8, epochs=1, verbose=0, random_state=0).fit(X[:1000])
-        >>> result = linear_probe(vae, X[:1000], y[:1000], n_labels=(100,))
-        >>> [row["features"] for row in result["rows"]]
-        ['latent', 'pca', 'pixels']
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist(flatten=True)
+    >>> vae = VAE(latent_dim=8, epochs=1, verbose=0, random_state=0).fit(X[:1000])
+    >>> result = linear_probe(vae, X[:1000], y[:1000], n_labels=(100,))
+    >>> [row["features"] for row in result["rows"]]
+    ['latent', 'pca', 'pixels']
     """
     from sklearn.decomposition import PCA
     from sklearn.linear_model import LogisticRegression
@@ -171,12 +172,13 @@ def linear_probe(
 def format_probe_table(result: dict[str, Any]) -> str:
     """A Markdown table of :func:`linear_probe`'s result: label counts down, features across.
 
-    Example:
-        >>> print(format_probe_table({"rows": [{"features": "latent", "n_labels": 100,
-        ...     "dim": 8, "accuracy": 0.7}], "chance": 0.1}))
-        | labels | latent (8-D) |
-        | ---: | ---: |
-        | 100 | 70.0 % |
+    Examples
+    --------
+    >>> print(format_probe_table({"rows": [{"features": "latent", "n_labels": 100,
+    ...     "dim": 8, "accuracy": 0.7}], "chance": 0.1}))
+    | labels | latent (8-D) |
+    | ---: | ---: |
+    | 100 | 70.0 % |
     """
     rows = result["rows"]
     names = list(dict.fromkeys(r["features"] for r in rows))

@@ -56,12 +56,13 @@ def latent_map(
     with :func:`latentmodels.plots.plot_latent_map` (at most ``max_points`` samples; for
     t-SNE/UMAP it embeds that subset again) and written as a PNG.
 
-    Example:
-        >>> from latentmodels import VAE, datasets
-        >>> X, y = datasets.load_mnist()
-        >>> vae = VAE(latent_dim=4, epochs=1, verbose=0, random_state=0).fit(X[:500])
-        >>> latent_map(vae, X[:100], y[:100]).shape
-        (100, 2)
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=4, epochs=1, verbose=0, random_state=0).fit(X[:500])
+    >>> latent_map(vae, X[:100], y[:100]).shape
+    (100, 2)
     """
     from ..plots import embed_2d, plot_latent_map
 
@@ -101,10 +102,11 @@ def nearest_neighbors(
     metric scikit-learn's ``NearestNeighbors`` knows (``"euclidean"``, ``"cosine"``, ...).
     ``y_query``/``y_reference`` are needed only by conditional models.
 
-    Example:
-        >>> distances, indices = nearest_neighbors(vae, X[:2], X[100:600], k=3)  # doctest: +SKIP
-        >>> indices.shape  # doctest: +SKIP
-        (2, 3)
+    Examples
+    --------
+    >>> distances, indices = nearest_neighbors(vae, X[:2], X[100:600], k=3)  # doctest: +SKIP
+    >>> indices.shape  # doctest: +SKIP
+    (2, 3)
     """
     from sklearn.neighbors import NearestNeighbors
 
@@ -137,8 +139,9 @@ def plot_neighbors(
     """Image grid: each row is a query (first column) followed by its ``k`` nearest
     reference samples in latent space.
 
-    Example:
-        >>> plot_neighbors(vae, X[:6], X[100:2000], k=8, path="neighbours.png")  # doctest: +SKIP
+    Examples
+    --------
+    >>> plot_neighbors(vae, X[:6], X[100:2000], k=8, path="neighbours.png")  # doctest: +SKIP
     """
     from .. import plots
 

@@ -16,6 +16,8 @@ __all__ = ["GAN_SECTIONS", "gan_section", "is_gan"]
 def is_gan(model: Any) -> bool:
     """True for a fitted GAN (a model whose history records both players' losses).
 
+    Examples
+    --------
     >>> is_gan(None)
     False
     """

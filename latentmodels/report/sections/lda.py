@@ -20,6 +20,8 @@ _MAX_HEATMAP_DOCS = 200
 def is_lda(model: Any) -> bool:
     """True for a fitted topic model (an object with ``topic_word_`` and ``top_words``).
 
+    Examples
+    --------
     >>> is_lda(None)
     False
     """
