@@ -19,7 +19,33 @@ __all__ = ["DEFAULT_TEST_FRACTION", "IWAE_SAMPLES", "SPLIT_SEED", "evaluate_held
 
 
 def evaluate_held_out(model: Any, X_test: np.ndarray, y_test: np.ndarray | None, iwae: int) -> dict:
-    """Held-out metrics: ELBO and IWAE NLL for VAEs, reconstruction error otherwise."""
+    """Held-out metrics: ELBO and IWAE NLL for VAEs, reconstruction error otherwise.
+
+    Parameters
+    ----------
+    model : LatentModel
+        A fitted deep model.
+    X_test : numpy.ndarray
+        Held-out data; empty gives no metrics.
+    y_test : numpy.ndarray or None
+        Held-out labels, passed to conditional models.
+    iwae : int
+        Importance samples of the IWAE bound; 0 skips it.
+
+    Returns
+    -------
+    dict
+        ``test_elbo`` (and ``test_nll_iwae``, ``iwae_samples``) for models with
+        ``log_likelihood``, else ``test_reconstruction_error``.
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> sorted(evaluate_held_out(vae, X[64:96], y[64:96], iwae=2))
+    ['iwae_samples', 'test_elbo', 'test_nll_iwae']
+    """
     if len(X_test) == 0:
         return {}
     labels = y_test if is_conditional(model) else None

@@ -39,7 +39,23 @@ def slant(images: Any) -> np.ndarray:
 
 
 def ink_mass(images: Any) -> np.ndarray:
-    """Total ink of each image (sum of intensities): thick strokes have more."""
+    """Total ink of each image (sum of intensities): thick strokes have more.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_samples, ...)
+        The images.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples,)
+        The sum of each image's pixels.
+
+    Examples
+    --------
+    >>> ink_mass(np.ones((2, 3, 3))).tolist()
+    [9.0, 9.0]
+    """
     X = check_data(images, "images", min_ndim=2)
     return X.reshape(len(X), -1).sum(axis=1)
 
@@ -47,8 +63,36 @@ def ink_mass(images: Any) -> np.ndarray:
 def biased_subset(
     labels: Any, rare: Any, positive: Any, *, keep_fraction: float = 0.05, random_state: int = 0
 ) -> np.ndarray:
-    """Indices of a training set where samples of class ``positive`` in the ``rare`` group
-    are cut down to ``keep_fraction`` of their number (all other samples kept)."""
+    """Indices of a training set where one class is rare within one group.
+
+    Samples of class ``positive`` in the ``rare`` group are cut down to ``keep_fraction`` of
+    their number (at least one is kept); all other samples are kept.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Class labels.
+    rare : array-like of bool, shape (n_samples,)
+        Membership of the group to thin out.
+    positive : object
+        The class thinned out within that group.
+    keep_fraction : float, default=0.05
+        Share of those samples kept, in [0, 1].
+    random_state : int, default=0
+        Seed of the choice.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted indices of the kept samples.
+
+    Examples
+    --------
+    >>> labels = np.array([1, 1, 1, 1, 0, 0])
+    >>> rare = np.array([True, True, True, False, True, False])
+    >>> biased_subset(labels, rare, positive=1, keep_fraction=0.3).size
+    4
+    """
     labels = np.asarray(labels)
     rare = np.asarray(rare, dtype=bool)
     if rare.shape != labels.shape:
@@ -61,8 +105,25 @@ def biased_subset(
 
 
 def group_report(predictions: Any, labels: Any, groups: dict[str, Any]) -> dict[str, float]:
-    """Accuracy overall and within each named boolean mask in ``groups``, plus the gap
-    between the best and worst group."""
+    """Accuracy overall and within each named group, plus the gap between best and worst group.
+
+    Parameters
+    ----------
+    predictions, labels : array-like of shape (n_samples,)
+        Predicted and true classes.
+    groups : dict of str to array-like of bool
+        Named masks; an empty group gets NaN.
+
+    Returns
+    -------
+    dict of str to float
+        ``overall``, one entry per group, and ``gap``.
+
+    Examples
+    --------
+    >>> group_report([1, 0, 1, 1], [1, 1, 1, 1], {"thin": [1, 1, 0, 0], "thick": [0, 0, 1, 1]})
+    {'overall': 0.75, 'thin': 0.5, 'thick': 1.0, 'gap': 0.5}
+    """
     predictions, labels = np.asarray(predictions), np.asarray(labels)
     if predictions.shape != labels.shape:
         raise ValueError(
