@@ -70,7 +70,7 @@ def split_documents(
     >>> X = np.array([[4, 0, 2], [1, 3, 0]])
     >>> observed, evaluated = split_documents(X, 0.5, random_state=0)
     >>> observed.sum(axis=1).A.ravel().tolist(), (observed + evaluated).toarray().tolist()
-    ([3, 2], [[4, 0, 2], [1, 3, 0]])
+    ([3.0, 2.0], [[4.0, 0.0, 2.0], [1.0, 3.0, 0.0]])
     """
     counts = as_counts(X, "X")
     if not 0.0 < fraction < 1.0:
