@@ -45,6 +45,20 @@ def psnr(clean: Any, estimate: Any, *, data_range: float = 1.0) -> float:
     span of the pixel scale (1 for images in [0, 1], 255 for 8-bit). A perfect estimate gives
     ``inf`` for that image; the mean is then ``inf`` too.
 
+    Parameters
+    ----------
+    clean : array-like of shape (n_images, ...) or one image
+        The reference images.
+    estimate : array-like
+        The estimates, same shape.
+    data_range : float, default=1.0
+        Span of the pixel scale.
+
+    Returns
+    -------
+    float
+        The mean PSNR in dB (``inf`` if some estimate is perfect).
+
     Examples
     --------
     >>> import numpy as np
@@ -113,6 +127,20 @@ def ssim(clean: Any, estimate: Any, *, data_range: float = 1.0) -> float:
     Uses scikit-image's ``structural_similarity`` (Gaussian weights, sigma 1.5) when it is
     installed, otherwise an equivalent numpy/scipy implementation (:data:`SSIM_BACKEND`
     says which). 1.0 means identical images.
+
+    Parameters
+    ----------
+    clean : array-like of shape (n_images, H, W) or one image
+        The reference grey images.
+    estimate : array-like
+        The estimates, same shape.
+    data_range : float, default=1.0
+        Span of the pixel scale.
+
+    Returns
+    -------
+    float
+        The mean SSIM, at most 1.
 
     Examples
     --------

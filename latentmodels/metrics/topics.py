@@ -221,9 +221,26 @@ def coherence(
     * ``"npmi"``: mean over pairs of ``log(p(w_i, w_j) / (p(w_i) p(w_j))) / -log p(w_i, w_j)``
       with ``p(.) = D(.) / N``; a pair that never co-occurs scores -1 (Bouma 2009).
 
-    Returns one value per topic (higher is more coherent; NPMI lies in [-1, 1]).
     ``top_words`` holds words (needs a TextCorpus) or integer word ids; ``corpus`` is a
     TextCorpus or a document-term count matrix (document units only).
+
+    Parameters
+    ----------
+    top_words : sequence of sequences
+        Each topic's top words (needs a TextCorpus) or integer word ids, most probable first.
+    corpus : TextCorpus or sparse matrix
+        The reference documents; a count matrix allows document units only.
+    measure : {"npmi", "umass"}, default="npmi"
+        The coherence measure.
+    window : int or None, default=None
+        Sliding-window length in tokens; None counts whole documents.
+    epsilon : float, default=1e-12
+        Guard against log(0).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_topics,)
+        One value per topic, higher is more coherent (NPMI lies in [-1, 1]).
 
     Examples
     --------

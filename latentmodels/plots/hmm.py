@@ -32,6 +32,26 @@ def plot_states(
 ):
     """Plot one feature of ``series`` against time, each point coloured by its state.
 
+    Parameters
+    ----------
+    series : array-like of shape (n_steps,) or (n_steps, n_features)
+        The observations.
+    states : array-like of shape (n_steps,)
+        The state of each step (e.g. from ``model.predict``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure by default.
+    feature : int, default=0
+        The column of ``series`` drawn.
+    title : str, optional
+        The axes' title.
+    x : array-like, optional
+        Positions on the time axis; the step numbers by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
+
     Examples
     --------
     >>> import numpy as np
@@ -63,6 +83,20 @@ def plot_states(
 
 def plot_transmat(model: Any, *, ax: Any = None, title: str = "transition matrix"):
     """Heat map of ``model.transmat_`` with the probabilities written in the cells.
+
+    Parameters
+    ----------
+    model : HMM
+        A fitted hidden Markov model (``transmat_``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure by default.
+    title : str, default="transition matrix"
+        The axes' title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
 
     Examples
     --------
@@ -96,6 +130,23 @@ def plot_emission_densities(
 ):
     """Per-state emission density (Gaussian/GMM/Poisson) or probabilities (categorical)
     of one feature.
+
+    Parameters
+    ----------
+    model : HMM
+        A fitted hidden Markov model.
+    feature : int, default=0
+        The feature whose densities are drawn.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure by default.
+    grid : array-like, optional
+        Points where Gaussian densities are evaluated; by default 400 points over the
+        states' means +- 4 standard deviations.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
 
     Examples
     --------
@@ -162,6 +213,24 @@ def plot_state_scatter(
     ax: Any = None,
 ):
     """Scatter two features of ``X`` against each other, each point coloured by its state.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_steps, n_features)
+        The observations, at least two features.
+    states : array-like of shape (n_steps,)
+        The state of each step.
+    features : tuple of int, default=(0, 1)
+        The two columns drawn.
+    names : sequence of str, optional
+        Axis labels (one name per feature of ``X``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
 
     Examples
     --------

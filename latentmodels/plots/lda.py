@@ -53,6 +53,26 @@ def plot_top_words(
 ) -> Figure:
     """One small bar chart per topic: its ``n_words`` most probable words and p(word | topic).
 
+    Parameters
+    ----------
+    model : LDA
+        A fitted topic model (``top_words`` and ``topic_word_``).
+    n_words : int, default=8
+        Words per topic.
+    topics : sequence of int, optional
+        The topics drawn; all by default.
+    ncols : int, default=5
+        Charts per row.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per topic.
+
     Examples
     --------
     >>> import numpy as np
@@ -110,6 +130,24 @@ def plot_doc_topics(
     topic, then by its weight; columns: topics). At most ``max_docs`` documents, taken
     evenly through the input.
 
+    Parameters
+    ----------
+    doc_topic : array-like of shape (n_documents, n_topics)
+        Topic proportions of each document (``model.transform(corpus)``).
+    max_docs : int, default=200
+        Most documents drawn.
+    topic_labels : sequence of str, optional
+        Column labels; the topic numbers by default.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The heatmap (and its colour bar).
+
     Examples
     --------
     >>> import numpy as np
@@ -149,6 +187,24 @@ def plot_label_topics(
     """Mean topic proportions of the documents of each label (rows: labels; columns: topics):
     how the topics line up with known groups such as newsgroups.
 
+    Parameters
+    ----------
+    doc_topic : array-like of shape (n_documents, n_topics)
+        Topic proportions of each document.
+    labels : sequence
+        One label per document.
+    topic_labels : sequence of str, optional
+        Column labels; the topic numbers by default.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The heatmap (and its colour bar).
+
     Examples
     --------
     >>> import numpy as np
@@ -186,6 +242,24 @@ def plot_topic_coherence(
 ) -> Figure:
     """Horizontal bars of each topic's coherence, best first, labelled with its top words;
     the dashed line is the mean.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_topics,)
+        Each topic's coherence (e.g. from :func:`latentmodels.metrics.coherence`).
+    top_words : sequence of sequences of str, optional
+        Each topic's top words, used as bar labels.
+    measure : str, default="NPMI"
+        Name of the measure, for the axis label.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes of bars.
 
     Examples
     --------
