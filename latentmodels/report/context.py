@@ -205,6 +205,17 @@ SectionBuilder = Callable[[ReportContext], "Section | None"]
 def has_methods(model: Any, *methods: str) -> bool:
     """True when ``model`` is not None and has every named method.
 
+    Parameters
+    ----------
+    model : object or None
+        The model.
+    *methods : str
+        Method names.
+
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> has_methods([], "append", "pop")
@@ -214,20 +225,41 @@ def has_methods(model: Any, *methods: str) -> bool:
 
 
 def encodes(model: Any) -> bool:
-    """True when ``model.transform`` is a direct encoder. A GAN's ``transform`` inverts its
-    generator by optimisation (``transform_is_approximate``): too slow and too rough for the
-    sections built on codes of held-out data.
+    """True when ``model.transform`` is a direct encoder.
+
+    A GAN's ``transform`` inverts its generator by optimisation
+    (``transform_is_approximate``): too slow and too rough for the sections built on codes
+    of held-out data.
+
+    Parameters
+    ----------
+    model : object or None
+        The model.
+
+    Returns
+    -------
+    bool
 
     Examples
     --------
-    >>> encodes(None)
-    False
+    >>> from sklearn.decomposition import PCA
+    >>> encodes(None), encodes(PCA())
+    (False, True)
     """
     return has_methods(model, "transform") and not getattr(model, "transform_is_approximate", False)
 
 
 def format_value(value: Any) -> str:
     """A metric or parameter as report text: 4 significant digits, thousands separators.
+
+    Parameters
+    ----------
+    value : object
+        A number, a list or tuple of them, or anything else (shown with ``str``).
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -245,6 +277,18 @@ def format_value(value: Any) -> str:
 
 def html_table(rows: Mapping[str, Any], headers: tuple[str, str] | None = None) -> str:
     """A two-column HTML table of ``rows`` (name -> value), escaped.
+
+    Parameters
+    ----------
+    rows : mapping
+        Names and values; values are shown with :func:`format_value`.
+    headers : tuple of str, optional
+        The two column headings; no heading row by default.
+
+    Returns
+    -------
+    str
+        The HTML table.
 
     Examples
     --------
@@ -297,6 +341,15 @@ METRIC_LABELS = {
 
 def is_hmm(model: Any) -> bool:
     """True for hidden Markov models (they have start and transition probabilities).
+
+    Parameters
+    ----------
+    model : object or None
+        The model.
+
+    Returns
+    -------
+    bool
 
     Examples
     --------

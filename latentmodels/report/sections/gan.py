@@ -16,6 +16,15 @@ __all__ = ["GAN_SECTIONS", "gan_section", "is_gan"]
 def is_gan(model: Any) -> bool:
     """True for a fitted GAN (a model whose history records both players' losses).
 
+    Parameters
+    ----------
+    model : object or None
+        The model.
+
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> is_gan(None)

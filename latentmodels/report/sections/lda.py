@@ -18,12 +18,22 @@ _MAX_HEATMAP_DOCS = 200
 
 
 def is_lda(model: Any) -> bool:
-    """True for a fitted topic model (an object with ``topic_word_`` and ``top_words``).
+    """True for a fitted topic model (an object with ``components_`` and ``top_words``).
+
+    Parameters
+    ----------
+    model : object or None
+        The model.
+
+    Returns
+    -------
+    bool
 
     Examples
     --------
-    >>> is_lda(None)
-    False
+    >>> from latentmodels import VAE
+    >>> is_lda(None), is_lda(VAE())
+    (False, False)
     """
     return model is not None and callable(getattr(model, "top_words", None)) and hasattr(
         model, "components_")
