@@ -6,9 +6,12 @@ writes it as a PNG atomically.
 
 Examples
 --------
->>> from latentmodels import GAN, datasets  # doctest: +SKIP
->>> gan = GAN(epochs=20).fit(datasets.load_mnist()[0])  # doctest: +SKIP
->>> fig = plot_player_losses(gan, path="losses.png")  # doctest: +SKIP
+>>> from latentmodels import GAN, datasets
+>>> X, _ = datasets.load_mnist()
+>>> gan = GAN(latent_dim=4, architecture="mlp", hidden_dims=(32,), epochs=1, verbose=0,
+...           random_state=0).fit(X[:64])
+>>> len(plot_player_losses(gan).axes)
+2
 """
 
 from __future__ import annotations

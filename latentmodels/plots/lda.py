@@ -6,10 +6,12 @@ writes it as a PNG atomically.
 
 Examples
 --------
->>> from latentmodels import LDA, TextCorpus  # doctest: +SKIP
->>> corpus = TextCorpus.from_jsonl("posts.jsonl.gz", min_df=5)  # doctest: +SKIP
->>> lda = LDA(20).fit(corpus)  # doctest: +SKIP
->>> plot_top_words(lda, path="topics.png")  # doctest: +SKIP
+>>> from latentmodels import LDA, TextCorpus
+>>> corpus = TextCorpus.from_texts(["apple pear fig", "pear apple", "cat dog",
+...                                 "dog cat mouse"] * 3)
+>>> lda = LDA(2, random_state=0).fit(corpus)
+>>> len(plot_top_words(lda, n_words=3).axes)
+2
 """
 
 from __future__ import annotations
