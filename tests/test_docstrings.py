@@ -75,7 +75,26 @@ def test_public_names_have_examples(module_name):
     missing = [
         name
         for name in _public_names(module)
-        if "Examples\n--------\n" not in inspect.cleandoc(getattr(module, name).__doc__ or "")
+        if not _has_examples(getattr(module, name))
+    ]
+    assert not missing, f"{module_name}: no numpy 'Examples' section in {missing}"
+
+
+def _has_examples(obj) -> bool:
+    return "Examples\n--------\n" in inspect.cleandoc(obj.__doc__ or "")
+
+
+@pytest.mark.parametrize("module_name", _module_names(public_only=True))
+def test_names_exported_from_private_modules_have_examples(module_name):
+    # latentmodels.plots re-exports the functions of plots/_common.py: public all the same
+    module = importlib.import_module(module_name)
+    missing = [
+        name
+        for name in getattr(module, "__all__", [])
+        if (inspect.isfunction(obj := getattr(module, name)) or inspect.isclass(obj))
+        and obj.__module__.startswith(module_name + "._")
+        and not obj.__module__.startswith(module_name + "._internal")
+        and not _has_examples(obj)
     ]
     assert not missing, f"{module_name}: no numpy 'Examples' section in {missing}"
 
