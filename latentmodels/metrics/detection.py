@@ -64,8 +64,10 @@ def auroc(y_true: Any, scores: Any) -> float:
 
 
 def auprc(y_true: Any, scores: Any) -> float:
-    """Area under the precision-recall curve (average precision) for finding anomalies
-    (``y_true == 1``) by low ``scores``; chance is the share of anomalies.
+    """Area under the precision-recall curve (average precision) for finding anomalies.
+
+    Anomalies (``y_true == 1``) are found by low ``scores``; chance is the share of
+    anomalies.
 
     Parameters
     ----------

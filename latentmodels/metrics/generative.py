@@ -861,8 +861,10 @@ class FeatureClassifier(ClassifierMixin, BaseEstimator):
     def load_or_fit(
         cls, path: str | os.PathLike, X: Any, y: Any, **params: Any
     ) -> FeatureClassifier:
-        """Load the classifier saved at ``path`` if it was trained on exactly ``(X, y)`` with these
-        ``params``; otherwise fit a new one and save it there.
+        """Load the classifier saved at ``path``, or fit and save one if it does not match.
+
+        The saved classifier is used if it was trained on exactly ``(X, y)`` with these
+        ``params``; otherwise a new one is fitted and saved there.
 
         Lets a report or benchmark train the reference classifier once and reuse it.
 

@@ -128,8 +128,9 @@ def plot_transmat(model: Any, *, ax: Any = None, title: str = "transition matrix
 def plot_emission_densities(
     model: Any, *, feature: int = 0, ax: Any = None, grid: Any = None,
 ):
-    """Per-state emission density (Gaussian/GMM/Poisson) or probabilities (categorical)
-    of one feature.
+    """Per-state emission density of one feature.
+
+    Densities for Gaussian, GMM and Poisson emissions; probabilities for categorical ones.
 
     Parameters
     ----------

@@ -128,9 +128,10 @@ def plot_doc_topics(
     path: str | os.PathLike | None = None,
     dpi: int = 100,
 ) -> Figure:
-    """Heatmap of documents' topic proportions (rows: documents, sorted by their dominant
-    topic, then by its weight; columns: topics). At most ``max_docs`` documents, taken
-    evenly through the input.
+    """Heatmap of documents' topic proportions (rows: documents; columns: topics).
+
+    Documents are sorted by their dominant topic, then by its weight. At most ``max_docs``
+    documents are shown, taken evenly through the input.
 
     Parameters
     ----------
@@ -186,8 +187,9 @@ def plot_label_topics(
     path: str | os.PathLike | None = None,
     dpi: int = 100,
 ) -> Figure:
-    """Mean topic proportions of the documents of each label (rows: labels; columns: topics):
-    how the topics line up with known groups such as newsgroups.
+    """Mean topic proportions of the documents of each label (rows: labels; columns: topics).
+
+    Shows how the topics line up with known groups such as newsgroups.
 
     Parameters
     ----------
@@ -242,8 +244,9 @@ def plot_topic_coherence(
     path: str | os.PathLike | None = None,
     dpi: int = 100,
 ) -> Figure:
-    """Horizontal bars of each topic's coherence, best first, labelled with its top words;
-    the dashed line is the mean.
+    """Horizontal bars of each topic's coherence, best first, labelled with its top words.
+
+    The dashed line is the mean.
 
     Parameters
     ----------

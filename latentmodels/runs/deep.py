@@ -74,8 +74,7 @@ def fit_deep_run(
     iwae: int,
     report: bool,
 ) -> dict[str, Any]:
-    """Split, fit, evaluate, save ``model.lm`` and ``run.json`` into ``out``, write the report;
-    returns the run.json contents.
+    """Split, fit, evaluate, save ``model.lm`` and ``run.json`` into ``out``, write the report.
 
     Parameters
     ----------

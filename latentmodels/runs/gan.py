@@ -37,10 +37,11 @@ def fit_gan_run(
     judge: bool = True,
     report: bool = True,
 ) -> dict[str, Any]:
-    """Split, fit ``model`` (a GAN or ConditionalGAN), score its samples against held-out
-    images with a judge :class:`~latentmodels.metrics.FeatureClassifier` trained on the
-    training split (saved as ``judge.lm``), save ``model.lm`` and ``run.json``, write the
-    report; returns the run.json contents.
+    """Split, fit a GAN, score its samples, save ``model.lm`` and ``run.json``, write the report.
+
+    The samples are scored against held-out images with a judge
+    :class:`~latentmodels.metrics.FeatureClassifier` trained on the training split (saved
+    as ``judge.lm``).
 
     Parameters
     ----------

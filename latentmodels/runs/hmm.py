@@ -29,8 +29,9 @@ def fit_hmm_run(
     max_states: int = HMM_MAX_STATES,
     report: bool = True,
 ) -> dict[str, Any]:
-    """Fit an HMM on ``series`` (states by BIC when ``n_states`` is None), save model.lm and
-    run.json into ``out``, write the report; returns the run.json contents.
+    """Fit an HMM on ``series``, save ``model.lm`` and ``run.json`` into ``out``, write the report.
+
+    The number of states is chosen by BIC when ``n_states`` is None.
 
     Parameters
     ----------

@@ -56,8 +56,7 @@ def fit_lda_run(
     limit: int | None = None,
     report: bool = True,
 ) -> dict[str, Any]:
-    """Tokenise, split, fit ``model`` (an :class:`~latentmodels.LDA`), score it, save
-    ``model.lm`` and ``run.json`` into ``out`` and write the report; returns run.json.
+    """Tokenise, split, fit and score an LDA, save ``model.lm`` and ``run.json``, write the report.
 
     Metrics: held-out perplexity by document completion (the vocabulary is built on the
     training documents only), NPMI and UMass coherence of each topic's top 10 words over the

@@ -167,8 +167,10 @@ def debias_experiment(
     random_state: int = 0,
     **model_params: Any,
 ) -> dict[str, Any]:
-    """Train a plain classifier and a :class:`~latentmodels.DebiasingVAE` on a biased set and
-    report accuracy per sub-group: the protocol of ``benchmarks/debias_mnist.py`` in one call.
+    """Train a plain classifier and a DB-VAE on a biased set; report accuracy per sub-group.
+
+    The protocol of ``benchmarks/debias_mnist.py`` in one call; the DB-VAE is a
+    :class:`~latentmodels.DebiasingVAE`.
 
     The task is "is this a ``positive``?". ``rule`` (``"slant"`` or ``"ink"``, see
     :data:`RULES`) splits the positive class at its median into a rare and a common group;

@@ -23,8 +23,7 @@ __all__ = ["denoise", "evaluate_denoising", "plot_denoising"]
 def denoise(
     model: Any, X_noisy: Any, *, clip: tuple[float, float] | None = None, y: Any = None
 ) -> np.ndarray:
-    """Denoise by reconstruction: ``inverse_transform(transform(X_noisy))``, shaped like
-    ``X_noisy``.
+    """Denoise by reconstruction: ``inverse_transform(transform(X_noisy))``.
 
     Works for autoencoders, denoising autoencoders and VAEs (posterior mean, then decoder
     mean), and for any model with both methods (scikit-learn's PCA projects onto its
@@ -85,8 +84,10 @@ def evaluate_denoising(
     random_state: Any = 0,
     data_range: float = 1.0,
 ) -> dict[str, float]:
-    """Corrupt ``X_clean``, denoise it with ``model`` and measure PSNR/SSIM (mean per image)
-    of the noisy and the denoised images against the clean ones.
+    """Corrupt ``X_clean``, denoise it with ``model`` and measure PSNR/SSIM.
+
+    Both the noisy and the denoised images are compared with the clean ones (mean per
+    image).
 
     The noisy images are clipped to [0, ``data_range``] like real images would be.
 
@@ -139,8 +140,7 @@ def evaluate_denoising(
 def plot_denoising(
     clean: Any, noisy: Any, denoised: Any, *, n: int = 10, path: Any = None
 ) -> Any:
-    """Three rows of images: clean, noisy, denoised (the first ``n`` samples); a matplotlib
-    ``Figure``, also written as a PNG when ``path`` is given.
+    """Three rows of images: clean, noisy, denoised (the first ``n`` samples).
 
     Parameters
     ----------

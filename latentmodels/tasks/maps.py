@@ -180,8 +180,9 @@ def plot_neighbors(
     metric: str = "euclidean",
     path: str | os.PathLike | None = None,
 ) -> Figure:
-    """Image grid: each row is a query (first column) followed by its ``k`` nearest
-    reference samples in latent space.
+    """Image grid: each row is a query followed by its ``k`` nearest neighbours in latent space.
+
+    The neighbours are taken from ``X_reference``.
 
     Parameters
     ----------
