@@ -497,7 +497,7 @@ class FeatureClassifier(ClassifierMixin, BaseEstimator):
     --------
     >>> from latentmodels import datasets
     >>> X, y = datasets.load_mnist()
-    >>> clf = FeatureClassifier(epochs=1, verbose=0).fit(X[:500], y[:500])
+    >>> clf = FeatureClassifier(epochs=1, verbose=0).fit(X[:200], y[:200])
     >>> clf.features(X[:3]).shape, clf.predict_proba(X[:3]).shape
     ((3, 128), (3, 10))
     """

@@ -147,7 +147,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     >>> from latentmodels.tasks.anomaly import AnomalyDetector
     >>> X, y = datasets.load_mnist(flatten=True)
     >>> ae = Autoencoder(latent_dim=8, epochs=1, verbose=0, random_state=0)
-    >>> detector = AnomalyDetector(ae, contamination=0.05).fit(X[y != 0][:500])
+    >>> detector = AnomalyDetector(ae, contamination=0.05).fit(X[y != 0][:200])
     >>> detector.predict(X[:3]).shape
     (3,)
     """

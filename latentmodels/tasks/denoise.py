@@ -52,7 +52,7 @@ def denoise(
     >>> from latentmodels import DenoisingAutoencoder, datasets
     >>> from latentmodels.deep.corruption import corrupt
     >>> X, _ = datasets.load_mnist()
-    >>> dae = DenoisingAutoencoder(epochs=1, verbose=0, random_state=0).fit(X[:500])
+    >>> dae = DenoisingAutoencoder(epochs=1, verbose=0, random_state=0).fit(X[:100])
     >>> denoise(dae, corrupt(X[:4], "gaussian", 0.3, random_state=0)).shape
     (4, 28, 28)
     """

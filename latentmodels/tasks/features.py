@@ -106,8 +106,8 @@ def linear_probe(
     --------
     >>> from latentmodels import VAE, datasets
     >>> X, y = datasets.load_mnist(flatten=True)
-    >>> vae = VAE(latent_dim=8, epochs=1, verbose=0, random_state=0).fit(X[:1000])
-    >>> result = linear_probe(vae, X[:1000], y[:1000], n_labels=(100,))
+    >>> vae = VAE(latent_dim=8, epochs=1, verbose=0, random_state=0).fit(X[:300])
+    >>> result = linear_probe(vae, X[:300], y[:300], n_labels=(100,))
     >>> [row["features"] for row in result["rows"]]
     ['latent', 'pca', 'pixels']
     """

@@ -82,7 +82,7 @@ def latent_map(
     --------
     >>> from latentmodels import VAE, datasets
     >>> X, y = datasets.load_mnist()
-    >>> vae = VAE(latent_dim=4, epochs=1, verbose=0, random_state=0).fit(X[:500])
+    >>> vae = VAE(latent_dim=4, epochs=1, verbose=0, random_state=0).fit(X[:100])
     >>> latent_map(vae, X[:100], y[:100]).shape
     (100, 2)
     """
@@ -147,8 +147,8 @@ def nearest_neighbors(
     >>> from sklearn.decomposition import PCA
     >>> from latentmodels import datasets
     >>> X, _ = datasets.load_mnist(flatten=True)
-    >>> pca = PCA(8, random_state=0).fit(X[:500])
-    >>> distances, indices = nearest_neighbors(pca, X[:2], X[100:600], k=3)
+    >>> pca = PCA(8, random_state=0).fit(X[:200])
+    >>> distances, indices = nearest_neighbors(pca, X[:2], X[100:300], k=3)
     >>> indices.shape, bool((distances[:, :-1] <= distances[:, 1:]).all())
     ((2, 3), True)
     """
@@ -206,8 +206,8 @@ def plot_neighbors(
     >>> from sklearn.decomposition import PCA
     >>> from latentmodels import datasets
     >>> X, _ = datasets.load_mnist(flatten=True)
-    >>> pca = PCA(8, random_state=0).fit(X[:500])
-    >>> fig = plot_neighbors(pca, X[:3], X[100:600], k=4)
+    >>> pca = PCA(8, random_state=0).fit(X[:200])
+    >>> fig = plot_neighbors(pca, X[:3], X[100:300], k=4)
     >>> type(fig).__name__
     'Figure'
     """
