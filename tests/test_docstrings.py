@@ -9,6 +9,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import inspect
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -55,10 +56,13 @@ def _public_names(module) -> list[str]:
 
 
 @pytest.mark.parametrize("module_name", _module_names(public_only=False))
-def test_examples_run(module_name, monkeypatch):
+def test_examples_run(module_name, monkeypatch, tmp_path):
     import matplotlib.pyplot as plt
 
     monkeypatch.setattr(plt, "show", lambda *a, **k: None)
+    # examples write into tempfile.mkdtemp() folders: keep them under pytest's tmp_path
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
     module = importlib.import_module(module_name)
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(optionflags=FLAGS)
