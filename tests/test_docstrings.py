@@ -46,13 +46,36 @@ def _module_names(public_only: bool) -> list[str]:
 
 
 def _public_names(module) -> list[str]:
-    return [
-        name
-        for name, obj in vars(module).items()
-        if not name.startswith("_")
-        and (inspect.isfunction(obj) or inspect.isclass(obj))
-        and obj.__module__ == module.__name__
-    ]
+    """Public functions and classes defined in ``module``, and the public methods and
+    properties of those classes, as dotted names."""
+    names = []
+    for name, obj in vars(module).items():
+        if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+            continue
+        if obj.__module__ != module.__name__:
+            continue
+        names.append(name)
+        if inspect.isclass(obj):
+            names += [
+                f"{name}.{attr}"
+                for attr, member in vars(obj).items()
+                if not attr.startswith("_")
+                and (inspect.isfunction(member) or isinstance(member, (property, classmethod)))
+            ]
+    return names
+
+
+def _lookup(module, dotted: str):
+    obj = module
+    for part in dotted.split("."):
+        obj = inspect.getattr_static(obj, part)
+    if isinstance(obj, property):
+        return obj.fget
+    return getattr(obj, "__func__", obj)
+
+
+def _has_examples(obj) -> bool:
+    return "Examples\n--------\n" in inspect.cleandoc(obj.__doc__ or "")
 
 
 @pytest.mark.parametrize("module_name", _module_names(public_only=False))
@@ -76,16 +99,8 @@ def test_examples_run(module_name, monkeypatch, tmp_path):
 @pytest.mark.parametrize("module_name", _module_names(public_only=True))
 def test_public_names_have_examples(module_name):
     module = importlib.import_module(module_name)
-    missing = [
-        name
-        for name in _public_names(module)
-        if not _has_examples(getattr(module, name))
-    ]
+    missing = [name for name in _public_names(module) if not _has_examples(_lookup(module, name))]
     assert not missing, f"{module_name}: no numpy 'Examples' section in {missing}"
-
-
-def _has_examples(obj) -> bool:
-    return "Examples\n--------\n" in inspect.cleandoc(obj.__doc__ or "")
 
 
 @pytest.mark.parametrize("module_name", _module_names(public_only=True))
@@ -107,3 +122,6 @@ def test_the_check_finds_modules():
     names = _module_names(public_only=True)
     assert "latentmodels.base" in names and "latentmodels.report.sections.hmm" in names
     assert "latentmodels.plots._common" not in names
+    base = importlib.import_module("latentmodels.base")
+    assert {"LatentModel", "LatentModel.save", "LatentModel.load", "load"} <= set(
+        _public_names(base))
