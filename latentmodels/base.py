@@ -38,9 +38,22 @@ _LAZY_MODULES = {
 class LatentModel(TransformerMixin, BaseEstimator, ABC):
     """Base class of all latent variable models.
 
-    Subclasses implement ``fit``, ``transform``, ``inverse_transform``, ``sample`` and
-    ``score_samples``, plus two persistence hooks: ``_get_state`` returns the learned
-    state as ``(tensors, attributes)`` and ``_set_state`` restores it.
+    ``fit`` learns, ``transform`` maps data to the latent space, ``inverse_transform`` maps
+    latent codes back to data space, ``sample`` draws new data and ``score_samples`` gives a
+    per-sample log-likelihood (or bound). Subclasses implement those five, plus two
+    persistence hooks: ``_get_state`` returns the learned state as ``(tensors, attributes)``
+    and ``_set_state`` restores it. Hyper-parameters are exactly the ``__init__`` arguments;
+    learned state ends in ``_``.
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, _ = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> isinstance(vae, LatentModel)
+    True
+    >>> vae.transform(X[:5]).shape, vae.inverse_transform(vae.transform(X[:5])).shape
+    ((5, 2), (5, 28, 28))
     """
 
     #: Attributes restored from JSON that must become tuples again (JSON has only lists).
@@ -53,35 +66,173 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
     # -- the contract ------------------------------------------------------------------
     @abstractmethod
     def fit(self: M, X: Any, y: Any = None) -> M:
-        """Learn the model from ``X``; returns ``self``."""
+        """Learn the model from ``X``.
+
+        Parameters
+        ----------
+        X : array-like
+            Training data, samples along the first axis.
+        y : None or array-like
+            Ignored by unsupervised models; labels for conditional ones.
+
+        Returns
+        -------
+        self
+            The fitted model.
+
+        Examples
+        --------
+        >>> from latentmodels import VAE, datasets
+        >>> X, _ = datasets.load_mnist()
+        >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+        >>> vae.latent_dim
+        2
+        """
 
     @abstractmethod
     def transform(self, X: Any) -> np.ndarray:
-        """Map data to latent representations."""
+        """Map data to latent representations.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Data shaped like the training data.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_components)
+            The latent codes.
+
+        Examples
+        --------
+        >>> from latentmodels import VAE, datasets
+        >>> X, _ = datasets.load_mnist()
+        >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+        >>> vae.transform(X[:3]).shape
+        (3, 2)
+        """
 
     @abstractmethod
     def inverse_transform(self, Z: Any) -> np.ndarray:
-        """Map latent representations back to data space."""
+        """Map latent representations back to data space.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_components)
+            Latent codes.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, ...)
+            Decoded data.
+
+        Examples
+        --------
+        >>> from latentmodels import VAE, datasets
+        >>> X, _ = datasets.load_mnist()
+        >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+        >>> vae.inverse_transform(np.zeros((3, 2), dtype=np.float32)).shape
+        (3, 28, 28)
+        """
 
     @abstractmethod
     def sample(self, n_samples: int = 1, *, random_state: Any = None) -> Any:
-        """Draw new data from the fitted model."""
+        """Draw new data from the fitted model.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            How many samples.
+        random_state : None, int or numpy.random.Generator
+            Seed of the draw.
+
+        Returns
+        -------
+        numpy.ndarray or tuple
+            The samples (some families also return the latent states).
+
+        Examples
+        --------
+        >>> from latentmodels import VAE, datasets
+        >>> X, _ = datasets.load_mnist()
+        >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+        >>> vae.sample(4, random_state=0).shape
+        (4, 28, 28)
+        """
 
     @abstractmethod
     def score_samples(self, X: Any) -> np.ndarray:
-        """Per-sample log-likelihood or bound; higher means more typical."""
+        """Per-sample log-likelihood or bound; higher means more typical.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Data shaped like the training data.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            One score per sample.
+
+        Examples
+        --------
+        >>> from latentmodels import VAE, datasets
+        >>> X, _ = datasets.load_mnist()
+        >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+        >>> vae.score_samples(X[:3]).shape
+        (3,)
+        """
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean of :meth:`score_samples` (higher is better), for model selection.
 
         Hidden Markov models keep hmmlearn's meaning instead: the total log-likelihood
         of all sequences.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Data shaped like the training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        float
+            The mean score.
+
+        Examples
+        --------
+        >>> from latentmodels import VAE, datasets
+        >>> X, _ = datasets.load_mnist()
+        >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+        >>> isinstance(vae.score(X[:8]), float)
+        True
         """
         return float(np.mean(self.score_samples(X)))
 
     # -- conveniences built only on the contract ---------------------------------------
     def reconstruct(self, X: Any) -> np.ndarray:
-        """Encode then decode ``X``: ``inverse_transform(transform(X))``."""
+        """Encode then decode ``X``: ``inverse_transform(transform(X))``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Data shaped like the training data.
+
+        Returns
+        -------
+        numpy.ndarray
+            The reconstructions, shaped like ``X``.
+
+        Examples
+        --------
+        >>> from latentmodels import VAE, datasets
+        >>> X, _ = datasets.load_mnist()
+        >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+        >>> vae.reconstruct(X[:3]).shape
+        (3, 28, 28)
+        """
         return self.inverse_transform(self.transform(X))
 
     def interpolate(
@@ -89,8 +240,27 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
     ) -> np.ndarray:
         """Decode ``steps`` points on the latent path between two inputs.
 
-        ``method`` is ``"linear"`` or ``"spherical"`` (slerp). Returns an array of
-        ``steps`` decoded samples, the first close to ``start`` and the last to ``end``.
+        Parameters
+        ----------
+        start, end : array-like
+            Two single samples (no batch axis).
+        steps : int, default=10
+            Number of decoded points, at least 2.
+        method : {"linear", "spherical"}, default="linear"
+            Straight line or slerp between the two codes.
+
+        Returns
+        -------
+        numpy.ndarray of shape (steps, ...)
+            Decoded samples, the first close to ``start`` and the last to ``end``.
+
+        Examples
+        --------
+        >>> from latentmodels import VAE, datasets
+        >>> X, _ = datasets.load_mnist()
+        >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+        >>> vae.interpolate(X[0], X[1], steps=5, method="spherical").shape
+        (5, 28, 28)
         """
         return interpolate_path(self, start, end, steps=steps, method=method)
 
@@ -104,8 +274,27 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
     def save(self, path: str | os.PathLike) -> str:
         """Save the fitted model to ``path`` (safetensors + JSON, written atomically).
 
-        Returns the path written. Load it back with ``type(model).load(path)`` or
-        :func:`latentmodels.load`.
+        Load it back with ``type(model).load(path)`` or :func:`latentmodels.load`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write.
+
+        Returns
+        -------
+        str
+            The path written.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from latentmodels import VAE, datasets
+        >>> X, _ = datasets.load_mnist()
+        >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+        >>> path = vae.save(os.path.join(tempfile.mkdtemp(), "vae.lm"))
+        >>> np.allclose(VAE.load(path).transform(X[:2]), vae.transform(X[:2]))
+        True
         """
         check_is_fitted(self)
         tensors, attributes = self._get_state()
@@ -118,7 +307,35 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
 
     @classmethod
     def load(cls: type[M], path: str | os.PathLike) -> M:
-        """Load a model saved with :meth:`save`; never executes code from the file."""
+        """Load a model saved with :meth:`save`; never executes code from the file.
+
+        Called on a subclass, the file must hold that class (or a subclass of it).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        LatentModel
+            The model, of the class recorded in the file.
+
+        Raises
+        ------
+        latentmodels._internal.io.ModelFileError
+            For a foreign, corrupt or too new file, or one holding another class.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from latentmodels import VAE, datasets
+        >>> X, _ = datasets.load_mnist()
+        >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+        >>> path = vae.save(os.path.join(tempfile.mkdtemp(), "vae.lm"))
+        >>> type(LatentModel.load(path)).__name__
+        'VAE'
+        """
         document, tensors = io.read_tensor_file(path)
         class_name = document.get("class")
         if class_name not in _REGISTRY and class_name in _LAZY_MODULES:
@@ -151,13 +368,43 @@ def jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
 def load(path: str | os.PathLike) -> LatentModel:
     """Load any latentmodels model from ``path``.
 
-    Example:
-        >>> import latentmodels  # doctest: +SKIP
-        >>> model = latentmodels.load("vae.lm")  # doctest: +SKIP
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :meth:`LatentModel.save`.
+
+    Returns
+    -------
+    LatentModel
+        The model, of the class recorded in the file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from latentmodels import VAE, datasets
+    >>> X, _ = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> path = vae.save(os.path.join(tempfile.mkdtemp(), "vae.lm"))
+    >>> load(path).transform(X[:2]).shape
+    (2, 2)
     """
     return LatentModel.load(path)
 
 
 def check_fitted(model: BaseEstimator) -> None:
-    """Raise sklearn's ``NotFittedError`` with a clear message if ``model`` is not fitted."""
+    """Raise sklearn's ``NotFittedError`` with a clear message if ``model`` is not fitted.
+
+    Parameters
+    ----------
+    model : sklearn.base.BaseEstimator
+        The model to check.
+
+    Examples
+    --------
+    >>> from latentmodels import VAE
+    >>> check_fitted(VAE())
+    Traceback (most recent call last):
+    ...
+    sklearn.exceptions.NotFittedError: This VAE instance is not fitted yet...
+    """
     check_is_fitted(model)

@@ -66,8 +66,25 @@ RUN_FORMAT_VERSION = 1
 def held_out_split(
     n_samples: int, test_fraction: float, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices ``(train, test)`` of a seeded random split; equal arguments give equal splits.
+    """Indices of a seeded random train/test split; equal arguments give equal splits.
 
+    Parameters
+    ----------
+    n_samples : int
+        Number of samples to split.
+    test_fraction : float
+        Share of samples held out, in [0, 1). A positive fraction holds out at least one
+        sample and keeps at least one for training.
+    seed : int, default=0
+        Seed of the permutation.
+
+    Returns
+    -------
+    train, test : numpy.ndarray
+        Sorted indices of each part.
+
+    Examples
+    --------
     >>> train, test = held_out_split(10, 0.2)
     >>> len(train), len(test)
     (8, 2)
@@ -82,11 +99,26 @@ def held_out_split(
 
 
 def run_header(command: list[str] | str, model: Any) -> dict[str, Any]:
-    """The first entries of every ``run.json``: when, which version, the command that
-    repeats the run, and the model's class and hyper-parameters.
+    """The first entries of every ``run.json``.
 
+    Parameters
+    ----------
+    command : list of str or str
+        The command that repeats the run (a list is shell-quoted and joined).
+    model : estimator or None
+        The fitted model; its class and hyper-parameters are recorded.
+
+    Returns
+    -------
+    dict
+        ``created`` (timestamp), ``latentmodels_version``, ``command`` and ``model``.
+
+    Examples
+    --------
     >>> sorted(run_header(["latentmodels", "demo"], None))
     ['command', 'created', 'latentmodels_version', 'model']
+    >>> run_header(["latentmodels", "fit", "my data"], None)["command"]
+    "latentmodels fit 'my data'"
     """
     import shlex
 
@@ -100,9 +132,26 @@ def run_header(command: list[str] | str, model: Any) -> dict[str, Any]:
 
 
 def write_run(run_dir: str | os.PathLike, info: Mapping[str, Any]) -> Path:
-    """Write ``run.json`` into ``run_dir`` (atomically) and return its path.
+    """Write ``run.json`` into ``run_dir`` (atomically).
 
-    >>> write_run("runs/x", {"data": {"source": "mnist"}, "metrics": {}})  # doctest: +SKIP
+    Parameters
+    ----------
+    run_dir : str or os.PathLike
+        The run directory; created if missing.
+    info : mapping
+        The run's record; made JSON-able, with ``format_version`` added first.
+
+    Returns
+    -------
+    pathlib.Path
+        The path of ``run.json``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = write_run(tempfile.mkdtemp(), {"data": {"source": "mnist"}, "metrics": {}})
+    >>> path.name
+    'run.json'
     """
     document = {"format_version": RUN_FORMAT_VERSION, **to_jsonable(dict(info))}
     text = json.dumps(document, indent=2, sort_keys=False, allow_nan=True) + "\n"
@@ -112,7 +161,30 @@ def write_run(run_dir: str | os.PathLike, info: Mapping[str, Any]) -> Path:
 def read_run(run_dir: str | os.PathLike) -> dict[str, Any]:
     """Read ``run.json`` of a run directory; clear errors for a missing or broken file.
 
-    >>> read_run("runs/demo")["metrics"]  # doctest: +SKIP
+    Parameters
+    ----------
+    run_dir : str or os.PathLike
+        The run directory.
+
+    Returns
+    -------
+    dict
+        The run's record.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``run_dir`` or its ``run.json`` is missing.
+    ValueError
+        If ``run.json`` is not a JSON object or comes from a newer format version.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run_dir = tempfile.mkdtemp()
+    >>> _ = write_run(run_dir, {"metrics": {"elbo": -90.5}})
+    >>> read_run(run_dir)["metrics"]
+    {'elbo': -90.5}
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -136,9 +208,26 @@ def load_run_data(run_info: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray |
     """Reload the held-out data of a run from what ``run.json`` recorded.
 
     Uses ``data.source`` (a dataset name or path), ``data.limit`` (first N samples) and
-    ``data.test_fraction``/``data.split_seed``; returns the test part (all data if no split).
+    ``data.test_fraction``/``data.split_seed``.
 
-    >>> X_test, y_test = load_run_data(read_run("runs/demo"))  # doctest: +SKIP
+    Parameters
+    ----------
+    run_info : mapping
+        The run's record, as from :func:`read_run`.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The test part of the data (all of it if the run had no split).
+    y : numpy.ndarray or None
+        Its labels, if the dataset has any.
+
+    Examples
+    --------
+    >>> info = {"data": {"source": "mnist", "limit": 100, "test_fraction": 0.2}}
+    >>> X_test, y_test = load_run_data(info)
+    >>> X_test.shape, y_test.shape
+    ((20, 28, 28), (20,))
     """
     data = run_info.get("data")
     if not isinstance(data, Mapping) or not data.get("source"):
@@ -157,7 +246,25 @@ def load_run_data(run_info: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray |
 def load_model(path: str | os.PathLike) -> Any:
     """Load any saved latentmodels model, HMMs included (their module is imported on demand).
 
-    >>> model = load_model("runs/demo/model.lm")  # doctest: +SKIP
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by a model's ``save``.
+
+    Returns
+    -------
+    LatentModel
+        The model.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from latentmodels import VAE, datasets
+    >>> X, _ = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> path = vae.save(os.path.join(tempfile.mkdtemp(), MODEL_FILE))
+    >>> type(load_model(path)).__name__
+    'VAE'
     """
     try:
         return load(path)
@@ -179,12 +286,32 @@ def _pick(values: list[str], index: np.ndarray) -> list[str]:
 def load_run_corpora(
     run_info: Mapping[str, Any], vocabulary: Any
 ) -> tuple[TextCorpus, TextCorpus, list[str] | None]:
-    """``(train, held_out, held_out_labels)`` of a text run, tokenised with ``vocabulary``
-    (the model's), from the source, limit and split that ``run.json`` records.
+    """The training and held-out documents of a text run, tokenised with the model's vocabulary.
 
-    >>> from latentmodels.rundir import read_run  # doctest: +SKIP
-    >>> train, test, labels = load_run_corpora(read_run("runs/lda"), lda.vocabulary_)
-    ... # doctest: +SKIP
+    The source, limit and split come from what ``run.json`` records.
+
+    Parameters
+    ----------
+    run_info : mapping
+        The run's record; ``data.kind`` must be ``"text"``.
+    vocabulary : Vocabulary
+        The model's vocabulary (``lda.vocabulary_``).
+
+    Returns
+    -------
+    train, held_out : TextCorpus
+        The two parts of the corpus.
+    held_out_labels : list of str or None
+        The labels of the held-out documents, if the run recorded a label field.
+
+    Examples
+    --------
+    >>> info = {"data": {"kind": "text", "source": "newsgroups", "limit": 20,
+    ...                  "test_fraction": 0.25}}
+    >>> vocabulary = TextCorpus.from_texts(["a few words"]).vocabulary
+    >>> train, test, labels = load_run_corpora(info, vocabulary)
+    >>> len(train), len(test), len(labels)
+    (15, 5, 5)
     """
     data = run_info.get("data") or {}
     if data.get("kind") != "text":
@@ -199,11 +326,24 @@ def load_run_corpora(
 
 
 def recorded_source(source: str) -> str:
-    """How ``run.json`` records a data source: a dataset name stays a name, a path becomes
-    absolute, so the run can reload its data from anywhere.
+    """How ``run.json`` records a data source, so the run can reload its data from anywhere.
 
+    Parameters
+    ----------
+    source : str
+        A dataset name or a path.
+
+    Returns
+    -------
+    str
+        A dataset name unchanged, or the path made absolute.
+
+    Examples
+    --------
     >>> recorded_source("mnist")
     'mnist'
+    >>> os.path.isabs(recorded_source("data/my.npz"))
+    True
     """
     key = source.strip().lower().replace("_", "-")
     if key in DATASET_NAMES or key == "fashionmnist":

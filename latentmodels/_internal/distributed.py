@@ -24,12 +24,36 @@ __all__ = [
 
 
 def is_active() -> bool:
-    """Whether this process belongs to an initialised process group."""
+    """Whether this process belongs to an initialised process group.
+
+    Returns
+    -------
+    bool
+        True inside a ``torch.distributed`` process group.
+
+    Examples
+    --------
+    >>> is_active()  # a plain Python process
+    False
+    """
     return dist.is_available() and dist.is_initialized()
 
 
 def distributed_info() -> tuple[int, int]:
-    """Return ``(rank, world_size)``; ``(0, 1)`` outside a distributed run."""
+    """Rank of this process and size of the process group.
+
+    Returns
+    -------
+    rank : int
+        This process's rank; 0 outside a distributed run.
+    world_size : int
+        Number of processes; 1 outside a distributed run.
+
+    Examples
+    --------
+    >>> distributed_info()
+    (0, 1)
+    """
     if is_active():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
@@ -74,6 +98,16 @@ def allreduce_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
     The arrays travel as one flat float64 tensor: one collective per call.
 
+    Parameters
+    ----------
+    arrays : dict of str to numpy.ndarray
+        This process's arrays.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The sums over all processes, same names and shapes (float64 inside a group).
+
     Examples
     --------
     >>> allreduce_arrays({"a": np.ones(2)})["a"]
@@ -99,6 +133,16 @@ def allreduce_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def broadcast_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Give every process rank 0's copy of each float array (identity outside a group).
+
+    Parameters
+    ----------
+    arrays : dict of str to numpy.ndarray
+        This process's arrays.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Rank 0's arrays, in each array's own dtype.
 
     Examples
     --------

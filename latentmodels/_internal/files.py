@@ -11,7 +11,28 @@ __all__ = ["check_regular_file", "read_text_lines"]
 
 
 def read_text_lines(path: str | os.PathLike, encoding: str) -> list[str]:
-    """The lines of a text file, ``.gz`` read transparently, with clear errors.
+    r"""The lines of a text file, ``.gz`` read transparently, with clear errors.
+
+    Gzip is detected by its magic bytes, not by the file name.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    encoding : str
+        Its text encoding.
+
+    Returns
+    -------
+    list of str
+        The lines, without their newlines (no empty last line for a final newline).
+
+    Raises
+    ------
+    FileNotFoundError
+        For a missing file.
+    ValueError
+        For a corrupt gzip file, text not valid in ``encoding``, or an unknown encoding.
 
     Examples
     --------

@@ -20,11 +20,26 @@ def latent_path(z_start: Any, z_end: Any, steps: int = 10, method: str = "linear
     Spherical interpolation keeps the norm of Gaussian codes typical, so mid-path points
     stay where the prior puts its mass.
 
-    Example:
-        >>> latent_path([0.0, 1.0], [1.0, 0.0], steps=3, method="spherical").round(3)
-        array([[0.   , 1.   ],
-               [0.707, 0.707],
-               [1.   , 0.   ]])
+    Parameters
+    ----------
+    z_start, z_end : array-like of shape (n_components,)
+        The two latent codes.
+    steps : int, default=10
+        Number of points, at least 2.
+    method : {"linear", "spherical"}, default="linear"
+        The path's geometry.
+
+    Returns
+    -------
+    numpy.ndarray of shape (steps, n_components)
+        The path, float64.
+
+    Examples
+    --------
+    >>> latent_path([0.0, 1.0], [1.0, 0.0], steps=3, method="spherical").round(3)
+    array([[0.   , 1.   ],
+           [0.707, 0.707],
+           [1.   , 0.   ]])
     """
     check_positive_int(steps, "steps", minimum=2)
     check_choice(method, "method", METHODS)
@@ -47,6 +62,22 @@ def interpolate(
     model: Any, start: Any, end: Any, steps: int = 10, *, method: str = "linear"
 ) -> np.ndarray:
     """Decode the latent path between two inputs ``start`` and ``end`` (single samples).
+
+    Parameters
+    ----------
+    model : object
+        A fitted model with ``transform`` and ``inverse_transform``.
+    start, end : array-like
+        Two single samples (no batch axis).
+    steps : int, default=10
+        Number of points on the path, at least 2.
+    method : {"linear", "spherical"}, default="linear"
+        The path's geometry, see :func:`latent_path`.
+
+    Returns
+    -------
+    numpy.ndarray of shape (steps, *sample_shape)
+        The decoded path.
 
     Examples
     --------

@@ -26,13 +26,41 @@ _METADATA_KEY = "latentmodels"
 
 
 class ModelFileError(ValueError):
-    """A file is not a readable latentmodels file (truncated, foreign, too new, wrong class)."""
+    """A file is not a readable latentmodels file (truncated, foreign, too new, wrong class).
+
+    Subclass of ``ValueError``, so ``except ValueError`` also catches it.
+
+    Examples
+    --------
+    >>> issubclass(ModelFileError, ValueError)
+    True
+    """
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
     A reader never sees a half-written file, and a crash leaves the old file intact.
+    Missing parent folders are created.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File to write.
+    data : bytes
+        The file's new content.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = atomic_write_bytes(Path(tempfile.mkdtemp()) / "sub" / "a.bin", b"abc")
+    >>> p.read_bytes()
+    b'abc'
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,12 +87,47 @@ def _current_umask() -> int:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write text atomically (UTF-8)."""
+    """Write text atomically (UTF-8).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File to write.
+    text : str
+        The file's new content.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> atomic_write_text(Path(tempfile.mkdtemp()) / "a.txt", "hi").read_text()
+    'hi'
+    """
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def to_jsonable(value: Any) -> Any:
-    """Convert tuples, paths, numpy scalars and arrays into plain JSON types."""
+    """Convert tuples, paths, numpy scalars and arrays (and tensors) into plain JSON types.
+
+    Parameters
+    ----------
+    value : object
+        A value, possibly nested in mappings, lists and tuples.
+
+    Returns
+    -------
+    object
+        The same value made of dicts (with string keys), lists, strings and numbers.
+
+    Examples
+    --------
+    >>> to_jsonable({"shape": (2, 3), "mean": np.float32(0.5), "w": np.arange(2)})
+    {'shape': [2, 3], 'mean': 0.5, 'w': [0, 1]}
+    """
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -83,7 +146,31 @@ def to_jsonable(value: Any) -> Any:
 def write_tensor_file(
     path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], document: Mapping[str, Any]
 ) -> Path:
-    """Write tensors plus a JSON ``document`` into one safetensors file, atomically."""
+    """Write tensors plus a JSON ``document`` into one safetensors file, atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File to write.
+    tensors : mapping of str to torch.Tensor
+        The arrays to store.
+    document : mapping
+        JSON-able metadata (hyper-parameters, class name, ...), stored in the header.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "m.safetensors"
+    >>> _ = write_tensor_file(path, {"w": torch.zeros(2, 3)}, {"class": "Demo"})
+    >>> document, tensors = read_tensor_file(path)
+    >>> document["class"], tuple(tensors["w"].shape)
+    ('Demo', (2, 3))
+    """
     header = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **to_jsonable(document)}
     contiguous = {name: t.detach().cpu().contiguous() for name, t in tensors.items()}
     payload = _safetensors_save(contiguous, metadata={_METADATA_KEY: json.dumps(header)})
@@ -91,10 +178,42 @@ def write_tensor_file(
 
 
 def read_tensor_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """Read a file written by :func:`write_tensor_file`: returns ``(document, tensors)``.
+    r"""Read a file written by :func:`write_tensor_file`.
 
-    Raises :class:`ModelFileError` for truncated or foreign files and for files written by
-    a newer format version, and ``FileNotFoundError`` for a missing path.
+    Nothing is unpickled: the header is parsed here and the tensor bytes go to safetensors.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File to read.
+
+    Returns
+    -------
+    document : dict
+        The JSON document, with ``format`` and ``format_version`` added on writing.
+    tensors : dict of str to torch.Tensor
+        The stored arrays.
+
+    Raises
+    ------
+    ModelFileError
+        For truncated or foreign files and for files written by a newer format version.
+    FileNotFoundError
+        For a missing path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "m.safetensors"
+    >>> _ = write_tensor_file(path, {"b": torch.ones(3)}, {"n": 1})
+    >>> document, tensors = read_tensor_file(path)
+    >>> document["n"], document["format_version"], tensors["b"].tolist()
+    (1, 1, [1.0, 1.0, 1.0])
+    >>> _ = path.write_bytes(b"\x80\x04 not ours")
+    >>> read_tensor_file(path)
+    Traceback (most recent call last):
+    ...
+    latentmodels._internal.io.ModelFileError: ... is a Python pickle ...
     """
     path = Path(path)
     if not path.is_file():

@@ -24,8 +24,41 @@ def check_data(
 ) -> np.ndarray:
     """Return ``X`` as a finite numpy array of ``dtype`` with at least ``min_ndim`` axes.
 
-    Accepts numpy arrays, torch tensors and nested sequences. Raises ``TypeError`` for
-    non-numeric input and ``ValueError`` for empty input, too few axes, NaN or inf.
+    Accepts numpy arrays, torch tensors and nested sequences.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor
+        The input.
+    name : str, default="X"
+        The argument's name, used in error messages.
+    min_ndim : int, default=2
+        Fewest axes accepted (2 for ``(n_samples, n_features)``).
+    dtype : type, default=numpy.float32
+        The returned array's dtype.
+    allow_empty : bool, default=False
+        Accept zero samples.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``X`` as an array of ``dtype``.
+
+    Raises
+    ------
+    TypeError
+        For non-numeric input.
+    ValueError
+        For empty input, too few axes, NaN or inf.
+
+    Examples
+    --------
+    >>> check_data([[1, 2], [3, 4]]).dtype
+    dtype('float32')
+    >>> check_data([1.0, float("nan")], "scores", min_ndim=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: scores contains 1 NaN or infinite values
     """
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu().numpy()
@@ -56,7 +89,31 @@ def check_data(
 
 
 def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
-    """Check that ``value`` is an integer >= ``minimum``."""
+    """Check that ``value`` is an integer >= ``minimum``.
+
+    Parameters
+    ----------
+    value : object
+        The value to check (``bool`` is refused).
+    name : str
+        The argument's name, used in error messages.
+    minimum : int, default=1
+        Smallest value accepted.
+
+    Returns
+    -------
+    int
+        ``value`` as a Python int.
+
+    Examples
+    --------
+    >>> check_positive_int(np.int64(3), "epochs")
+    3
+    >>> check_positive_int(0, "epochs")
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs must be >= 1, got 0
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
@@ -65,7 +122,27 @@ def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
 
 
 def check_size_sequence(value: Any, name: str, *, what: str = "layer size") -> tuple[int, ...]:
-    """Check that ``value`` is a non-empty sequence of positive integers (layer widths)."""
+    """Check that ``value`` is a non-empty sequence of positive integers (layer widths).
+
+    Parameters
+    ----------
+    value : sequence of int
+        The sizes.
+    name : str
+        The argument's name, used in error messages.
+    what : str, default="layer size"
+        What one entry is, used in error messages.
+
+    Returns
+    -------
+    tuple of int
+        The sizes.
+
+    Examples
+    --------
+    >>> check_size_sequence([256, 128], "hidden_dims")
+    (256, 128)
+    """
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise TypeError(f"{name} must be a sequence of ints, got {value!r}")
     if len(value) == 0:
@@ -82,7 +159,33 @@ def check_number(
     low_inclusive: bool = True,
     high_inclusive: bool = True,
 ) -> float:
-    """Check that ``value`` is a finite real number inside the given bounds."""
+    """Check that ``value`` is a finite real number inside the given bounds.
+
+    Parameters
+    ----------
+    value : object
+        The value to check (``bool`` is refused).
+    name : str
+        The argument's name, used in error messages.
+    low, high : float, optional
+        Bounds; None means unbounded.
+    low_inclusive, high_inclusive : bool, default=True
+        Whether each bound itself is accepted.
+
+    Returns
+    -------
+    float
+        ``value`` as a float.
+
+    Examples
+    --------
+    >>> check_number(1, "lr", low=0, low_inclusive=False)
+    1.0
+    >>> check_number(0, "lr", low=0, low_inclusive=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: lr must be > 0, got 0.0
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r}")
     value = float(value)
@@ -98,14 +201,54 @@ def check_number(
 
 
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
-    """Check that ``value`` is one of ``choices``."""
+    """Check that ``value`` is one of ``choices``.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The argument's name, used in error messages.
+    choices : tuple of str
+        The accepted values.
+
+    Returns
+    -------
+    str
+        ``value``.
+
+    Examples
+    --------
+    >>> check_choice("linear", "method", ("linear", "spherical"))
+    'linear'
+    """
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
 
 
 def check_random_state(seed: Any, name: str = "random_state") -> int:
-    """Turn ``None``/int/``np.random.Generator`` into a concrete integer seed."""
+    """Turn ``None``/int/``np.random.Generator`` into a concrete integer seed.
+
+    Parameters
+    ----------
+    seed : None, int, numpy.random.Generator or numpy.random.RandomState
+        None draws a fresh seed; a generator gives one draw.
+    name : str, default="random_state"
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    int
+        A non-negative seed.
+
+    Examples
+    --------
+    >>> check_random_state(7)
+    7
+    >>> check_random_state(np.random.default_rng(0)) == check_random_state(np.random.default_rng(0))
+    True
+    """
     if seed is None:
         return int(np.random.SeedSequence().generate_state(1)[0])
     if isinstance(seed, np.random.Generator):

@@ -4,6 +4,8 @@ Every loader returns numpy arrays ready for ``fit``: images as float32 in [0, 1]
 for raw bytes) with shape ``(n, H, W)`` (or ``(n, 3, H, W)`` for colour), labels as int64.
 Nothing here downloads unless asked to (``download=True``), and loading never unpickles.
 
+Examples
+--------
 >>> from latentmodels import datasets
 >>> X, y = datasets.load_mnist()
 >>> X.shape, X.dtype.name, y.dtype.name
@@ -145,14 +147,20 @@ def load_mnist(*, flatten: bool = False, as_float: bool = True) -> tuple[np.ndar
 
     Parameters
     ----------
-    flatten : return ``X`` with shape ``(8000, 784)`` instead of ``(8000, 28, 28)``.
-    as_float : float32 in [0, 1] when True, the original uint8 grey levels 0-255 when False.
+    flatten : bool, default=False
+        Return ``X`` with shape ``(8000, 784)`` instead of ``(8000, 28, 28)``.
+    as_float : bool, default=True
+        Float32 in [0, 1] when True, the original uint8 grey levels 0-255 when False.
 
     Returns
     -------
-    X : images, float32 (or uint8).
-    y : digit labels 0-9, int64, shape ``(8000,)``.
+    X : numpy.ndarray
+        The images, float32 (or uint8).
+    y : numpy.ndarray of shape (8000,)
+        Digit labels 0-9, int64.
 
+    Examples
+    --------
     >>> X, y = load_mnist(flatten=True)
     >>> X.shape, float(X.max()), int(y[:10].max()) <= 9
     ((8000, 784), 1.0, True)
@@ -170,6 +178,20 @@ def load_digits(*, flatten: bool = False) -> tuple[np.ndarray, np.ndarray]:
     Pixel values 0-16 are divided by 16, so ``X`` is float32 in [0, 1] with shape
     ``(1797, 8, 8)`` (``(1797, 64)`` with ``flatten=True``); ``y`` holds the digits 0-9 as int64.
 
+    Parameters
+    ----------
+    flatten : bool, default=False
+        Return ``X`` with shape ``(1797, 64)`` instead of ``(1797, 8, 8)``.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The images, float32 in [0, 1].
+    y : numpy.ndarray of shape (1797,)
+        Digit labels 0-9, int64.
+
+    Examples
+    --------
     >>> X, y = load_digits()
     >>> X.shape, float(X.max()), y.dtype.name
     ((1797, 8, 8), 1.0, 'int64')
@@ -198,9 +220,13 @@ def load_geyser() -> tuple[np.ndarray, list[str]]:
 
     Returns
     -------
-    X : float64 array of shape ``(299, 2)``, columns ``[waiting, duration]``.
-    columns : the column names, ``["waiting", "duration"]``.
+    X : numpy.ndarray of shape (299, 2)
+        Float64, columns ``[waiting, duration]``.
+    columns : list of str
+        The column names, ``["waiting", "duration"]``.
 
+    Examples
+    --------
     >>> X, columns = load_geyser()
     >>> X.shape, columns
     ((299, 2), ['waiting', 'duration'])
@@ -228,11 +254,35 @@ def load_csv_columns(
     a column whose value identifies the sequence of each row (e.g. a ticker or a speaker):
     consecutive rows with equal values form one sequence, and their lengths are returned.
 
-    Returns ``(X, lengths, categories)``; ``lengths`` is None without ``lengths_column`` and
-    ``categories`` is None unless ``categorical``. Raises ``FileNotFoundError`` for a missing
-    file and ``ValueError`` naming the column and line for a missing column, an empty or
-    non-numeric cell.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file.
+    columns : sequence of str
+        The columns to read.
+    categorical : bool, default=False
+        Read one column of labels as integer codes.
+    lengths_column : str, optional
+        A column identifying each row's sequence.
 
+    Returns
+    -------
+    X : numpy.ndarray
+        ``(n_rows, len(columns))`` float64, or ``(n_rows, 1)`` codes when categorical.
+    lengths : numpy.ndarray or None
+        Sequence lengths; None without ``lengths_column``.
+    categories : list of str or None
+        The labels of the codes; None unless ``categorical``.
+
+    Raises
+    ------
+    FileNotFoundError
+        For a missing file.
+    ValueError
+        Naming the column and line, for a missing column or an empty or non-numeric cell.
+
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "w.csv"
     >>> _ = path.write_text("day,weather,rain\\n1,sun,0\\n2,rain,4.5\\n3,rain,2\\n")
@@ -330,9 +380,25 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
     uint32; the data follow in big-endian C order. Compression is detected from the content,
     not the file name. The array comes back in native byte order with its original dtype.
 
-    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a bad magic number,
-    an unknown type code, a truncated file or trailing bytes.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The IDX file.
 
+    Returns
+    -------
+    numpy.ndarray
+        The array, in native byte order with its original dtype.
+
+    Raises
+    ------
+    FileNotFoundError
+        For a missing file.
+    ValueError
+        For a bad magic number, an unknown type code, a truncated file or trailing bytes.
+
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (folder / "tiny-idx1-ubyte").write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
@@ -483,16 +549,39 @@ def load_fashion_mnist(
 
     Parameters
     ----------
-    split : ``"train"`` (60,000 images) or ``"test"`` (10,000).
-    flatten : ``X`` of shape ``(n, 784)`` instead of ``(n, 28, 28)``.
-    as_float : float32 in [0, 1] when True, uint8 0-255 when False.
+    path : str or os.PathLike, optional
+        A folder of IDX files or an ``.npz`` file; the places above by default.
+    split : {"train", "test"}, default="train"
+        60,000 training or 10,000 test images.
+    flatten : bool, default=False
+        ``X`` of shape ``(n, 784)`` instead of ``(n, 28, 28)``.
+    download : bool, default=False
+        Fetch missing files from Zalando's server.
+    cache_dir : str or os.PathLike, optional
+        Where downloads go; ``~/.cache/latentmodels`` by default.
+    as_float : bool, default=True
+        Float32 in [0, 1] when True, uint8 0-255 when False.
 
-    Returns ``(X, y)``; ``y`` holds class indices 0-9 (see ``FASHION_MNIST_CLASS_NAMES``), int64.
-    Raises ``FileNotFoundError`` naming every place searched when the data are absent.
+    Returns
+    -------
+    X : numpy.ndarray
+        The images.
+    y : numpy.ndarray
+        Class indices 0-9 (see ``FASHION_MNIST_CLASS_NAMES``), int64.
 
-    >>> X, y = load_fashion_mnist(find_shared_data("fashion_mnist_10k.npz"))  # doctest: +SKIP
-    >>> X.shape, FASHION_MNIST_CLASS_NAMES[y[0]]                              # doctest: +SKIP
-    ((10000, 28, 28), 'Bag')
+    Raises
+    ------
+    FileNotFoundError
+        Naming every place searched when the data are absent.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> file = pathlib.Path(tempfile.mkdtemp()) / "fashion.npz"
+    >>> np.savez(file, images=np.zeros((2, 28, 28), np.uint8), labels=np.array([8, 0]))
+    >>> X, y = load_fashion_mnist(file)
+    >>> X.shape, FASHION_MNIST_CLASS_NAMES[y[0]]
+    ((2, 28, 28), 'Bag')
     """
     check_choice(split, "split", tuple(_SPLIT_PREFIX))
     if path is not None:
@@ -558,6 +647,22 @@ def load_npz(
     With ``as_float``, uint8 data are taken as 0-255 grey levels and scaled to float32 in
     [0, 1]; other numbers become float32 unchanged. Pickled (object) arrays are refused.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.npz`` file.
+    as_float : bool, default=True
+        Scale uint8 data to float32 in [0, 1] (other numbers become float32).
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The images (or rows).
+    y : numpy.ndarray or None
+        The labels, int64, or None.
+
+    Examples
+    --------
     >>> import tempfile, pathlib, numpy as np
     >>> file = pathlib.Path(tempfile.mkdtemp()) / "tiny.npz"
     >>> np.savez(file, images=np.full((2, 4, 4), 255, np.uint8), labels=np.array([0, 1]))
@@ -635,15 +740,33 @@ def load_image_folder(
 
     Parameters
     ----------
-    size : ``(height, width)`` every image is resized to (bilinear, antialiased); None keeps the
+    path : str or os.PathLike
+        The folder.
+    size : tuple of int or None, default=(28, 28)
+        ``(height, width)`` every image is resized to (bilinear, antialiased); None keeps the
         original size, which must then be the same for all images.
-    grayscale : ``X`` of shape ``(n, H, W)`` when True, ``(n, 3, H, W)`` RGB (channels first,
-        as torch expects) when False.
+    grayscale : bool, default=True
+        ``X`` of shape ``(n, H, W)`` when True, ``(n, 3, H, W)`` RGB (channels first, as
+        torch expects) when False.
 
-    Returns ``(X, y, class_names)``: float32 in [0, 1], int64, list of str.
-    Raises ``FileNotFoundError`` for a missing folder, ``ValueError`` when it holds no images
-    or an image cannot be decoded.
+    Returns
+    -------
+    X : numpy.ndarray
+        The images, float32 in [0, 1].
+    y : numpy.ndarray
+        Class indices, int64.
+    class_names : list of str
+        The class of each index.
 
+    Raises
+    ------
+    FileNotFoundError
+        For a missing folder.
+    ValueError
+        When it holds no images or an image cannot be decoded.
+
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> from PIL import Image
     >>> root = pathlib.Path(tempfile.mkdtemp())
@@ -814,6 +937,22 @@ def load_dataset(
     (uint8 data are scaled to [0, 1]). Raises ``ValueError`` for an unknown name (listing the
     known ones), ``FileNotFoundError`` for a missing path, ``TypeError`` for a stray kwarg.
 
+    Parameters
+    ----------
+    name_or_path : str or os.PathLike
+        A dataset name or a path.
+    **kwargs
+        Options of the loader used (see above).
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The data.
+    y : numpy.ndarray or None
+        The labels, or None when unlabelled.
+
+    Examples
+    --------
     >>> X, y = load_dataset("digits", flatten=True)
     >>> X.shape
     (1797, 64)
@@ -909,6 +1048,18 @@ def find_shared_data(filename: str) -> Path | None:
     checkout (``<repo>/../shared/data``). Tests and benchmarks use it to find real data offline
     and skip when it is not there.
 
+    Parameters
+    ----------
+    filename : str
+        A file name in the shared folder.
+
+    Returns
+    -------
+    pathlib.Path or None
+        Its path, or None when the folder or file is absent.
+
+    Examples
+    --------
     >>> path = find_shared_data("fashion_mnist_10k.npz")
     >>> path is None or path.name == "fashion_mnist_10k.npz"
     True

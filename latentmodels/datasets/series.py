@@ -24,10 +24,36 @@ BUNDLED_SERIES = {"geyser": GEYSER_FILE, "old_faithful_geyser": GEYSER_FILE}
 class SeriesData:
     """Observations ready for an HMM, with where each row came from.
 
-    ``X`` is what the model sees (after ``log_returns``); ``lengths`` the sequence lengths
-    (None for one sequence); ``rows`` the 0-based data row of the CSV behind each observation;
-    ``sequence_ids`` the value of the lengths column (or the sequence number) per observation;
-    ``categories`` the label of each symbol code for categorical data.
+    Attributes
+    ----------
+    X : numpy.ndarray
+        What the model sees (after ``log_returns``).
+    lengths : numpy.ndarray or None
+        The sequence lengths (None for one sequence).
+    columns : list of str
+        The CSV columns read.
+    rows : numpy.ndarray
+        The 0-based data row of the CSV behind each observation.
+    sequence_ids : list of str
+        The value of the lengths column (or the sequence number) per observation.
+    source : str
+        A bundled name or an absolute path.
+    categorical : bool, default=False
+        Whether ``X`` holds symbol codes.
+    log_returns : bool, default=False
+        Whether ``X`` holds log returns of the columns.
+    lengths_column : str or None, default=None
+        The column that split the rows into sequences.
+    categories : list of str or None, default=None
+        The label of each symbol code, for categorical data.
+    feature_names : list of str
+        A name per column of ``X``.
+
+    Examples
+    --------
+    >>> data = load_series("geyser", ["waiting"])
+    >>> data.X.shape, data.rows[:3].tolist(), data.n_sequences
+    ((299, 1), [0, 1, 2], 1)
     """
 
     X: np.ndarray
@@ -44,13 +70,31 @@ class SeriesData:
 
     @property
     def n_sequences(self) -> int:
-        """Number of sequences."""
+        """Number of sequences.
+
+        Examples
+        --------
+        >>> load_series("geyser", ["waiting"]).n_sequences
+        1
+        """
         return 1 if self.lengths is None else len(self.lengths)
 
 
 def resolve_source(source: str) -> str:
     """A bundled name (``geyser``) stays a name; a path becomes absolute.
 
+    Parameters
+    ----------
+    source : str
+        A bundled series name or a path.
+
+    Returns
+    -------
+    str
+        The name, or the absolute path.
+
+    Examples
+    --------
     >>> resolve_source("geyser")
     'geyser'
     """
@@ -80,13 +124,34 @@ def load_series(
 ) -> SeriesData:
     """Read ``columns`` of a CSV (``"geyser"`` names the bundled Old Faithful series).
 
-    ``log_returns`` replaces each numeric series by ``100 * diff(log(x))`` within its
-    sequence (one row fewer per sequence). ``categorical`` reads one column of labels as
-    symbol codes; pass the ``categories`` of a fitted model to code new data the same way.
+    Parameters
+    ----------
+    source : str or os.PathLike
+        A CSV file with a header row, or a bundled name.
+    columns : sequence of str
+        The columns to read.
+    categorical : bool, default=False
+        Read one column of labels as symbol codes.
+    log_returns : bool, default=False
+        Replace each numeric series by ``100 * diff(log(x))`` within its sequence (one row
+        fewer per sequence).
+    lengths_column : str or None, default=None
+        A column whose changes of value start a new sequence.
+    categories : sequence of str or None, default=None
+        The ``categories`` of a fitted model, to code new data the same way.
 
+    Returns
+    -------
+    SeriesData
+        The observations and where they came from.
+
+    Examples
+    --------
     >>> data = load_series("geyser", ["waiting", "duration"])
     >>> data.X.shape, data.n_sequences
     ((299, 2), 1)
+    >>> load_series("geyser", ["waiting"], log_returns=True).X.shape
+    (298, 1)
     """
     if categorical and log_returns:
         raise ValueError("log_returns: categorical labels have no log returns")
@@ -161,6 +226,18 @@ def _column_values(path: Path | str, name: str) -> list[str]:
 def series_spec(data: SeriesData) -> dict[str, Any]:
     """What ``run.json`` records so that :func:`load_run_series` reads the same series.
 
+    Parameters
+    ----------
+    data : SeriesData
+        The series a model was fitted on.
+
+    Returns
+    -------
+    dict
+        The source, columns and reading options, with ``kind="sequences"`` and the sizes.
+
+    Examples
+    --------
     >>> series_spec(load_series("geyser", ["waiting"]))["columns"]
     ['waiting']
     """
@@ -178,7 +255,24 @@ def series_spec(data: SeriesData) -> dict[str, Any]:
 
 
 def is_series_run(run_info: Mapping[str, Any]) -> bool:
-    """True when ``run.json`` describes sequences read by :func:`load_series`."""
+    """True when ``run.json`` describes sequences read by :func:`load_series`.
+
+    Parameters
+    ----------
+    run_info : mapping
+        The run's record.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_series_run({"data": series_spec(load_series("geyser", ["waiting"]))})
+    True
+    >>> is_series_run({"data": {"source": "mnist"}})
+    False
+    """
     data = run_info.get("data")
     return isinstance(data, Mapping) and data.get("kind") == "sequences"
 
@@ -186,6 +280,18 @@ def is_series_run(run_info: Mapping[str, Any]) -> bool:
 def load_run_series(run_info: Mapping[str, Any]) -> SeriesData:
     """Read the series a run was fitted on, from its ``run.json`` contents.
 
+    Parameters
+    ----------
+    run_info : mapping
+        The run's record; ``data`` as written by :func:`series_spec`.
+
+    Returns
+    -------
+    SeriesData
+        The same series, read again.
+
+    Examples
+    --------
     >>> info = {"data": series_spec(load_series("geyser", ["duration"]))}
     >>> load_run_series(info).X.shape
     (299, 1)

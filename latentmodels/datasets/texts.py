@@ -49,7 +49,27 @@ _LINES_SUFFIXES = (".txt", ".txt.gz")
 
 @dataclass
 class TextData:
-    """Raw documents with optional labels (e.g. the newsgroup of each post)."""
+    """Raw documents with optional labels (e.g. the newsgroup of each post).
+
+    Attributes
+    ----------
+    texts : list of str
+        The documents.
+    labels : list of str or None
+        One label per document, or None.
+    source : str
+        Where they came from (a corpus name or an absolute path).
+    text_field : str, default="text"
+        The JSON field that held the text.
+    label_field : str or None, default=None
+        The JSON field that held the labels.
+
+    Examples
+    --------
+    >>> data = TextData(["a cat", "a dog"], None, "mine")
+    >>> len(data.texts), data.text_field
+    (2, 'text')
+    """
 
     texts: list[str]
     labels: list[str] | None
@@ -65,8 +85,22 @@ def _key(source: str) -> str:
 def resolve_text_source(source: str) -> str:
     """A corpus name (``newsgroups``, ``20newsgroups``) stays a name; a path becomes absolute.
 
+    Parameters
+    ----------
+    source : str
+        A corpus name or a path.
+
+    Returns
+    -------
+    str
+        The normalised name, or the absolute path.
+
+    Examples
+    --------
     >>> resolve_text_source("newsgroups")
     'newsgroups'
+    >>> resolve_text_source("20_Newsgroups")
+    '20newsgroups'
     """
     key = _key(source)
     if key in BUNDLED_TEXTS or key in SHARED_TEXTS:
@@ -99,14 +133,39 @@ def load_texts(
     label_field: str | None = None,
     limit: int | None = None,
 ) -> TextData:
-    """Read documents: JSON lines (``.jsonl``, ``.gz`` too) with the text in ``text_field``, a
-    text file with one document per line (``.txt``), or a corpus name (``newsgroups``: the
-    bundled sample; ``20newsgroups``: the full shared file). ``label_field`` names a JSON
-    field holding each document's label (the named corpora use ``newsgroup``).
+    r"""Read documents from JSON lines, a text file, or a named corpus.
 
+    JSON lines (``.jsonl``, ``.ndjson``, ``.gz`` too) hold the text in ``text_field``; a text
+    file (``.txt``) holds one document per line; ``newsgroups`` is the bundled sample and
+    ``20newsgroups`` the full shared file.
+
+    Parameters
+    ----------
+    source : str
+        A path or a corpus name.
+    text_field : str, default="text"
+        The JSON field holding each document's text.
+    label_field : str or None, default=None
+        A JSON field holding each document's label (the named corpora use ``newsgroup``).
+    limit : int or None, default=None
+        Read only the first ``limit`` documents.
+
+    Returns
+    -------
+    TextData
+        The documents and labels.
+
+    Examples
+    --------
     >>> data = load_texts("newsgroups", limit=3)
     >>> len(data.texts), data.labels[0]
     (3, 'alt.atheism')
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "docs.jsonl"
+    >>> _ = path.write_text('{"body": "hello", "tag": "x"}\n', encoding="utf-8")
+    >>> data = load_texts(str(path), text_field="body", label_field="tag")
+    >>> data.texts, data.labels
+    (['hello'], ['x'])
     """
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
@@ -156,5 +215,20 @@ def load_texts(
 
 
 def is_text_run(run_info: Mapping[str, Any]) -> bool:
-    """True when ``run.json`` describes a model fitted on text."""
+    """True when ``run.json`` describes a model fitted on text.
+
+    Parameters
+    ----------
+    run_info : mapping
+        The run's record.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_text_run({"data": {"kind": "text"}}), is_text_run({"data": {"source": "mnist"}})
+    (True, False)
+    """
     return (run_info.get("data") or {}).get("kind") == "text"

@@ -40,9 +40,22 @@ def auroc(y_true: Any, scores: Any) -> float:
     ``scores`` follow the contract: higher means more normal, so 1.0 means every anomaly
     scores below every normal sample and 0.5 is chance.
 
-    Example:
-        >>> auroc([0, 0, 1, 1], [-1.0, -2.0, -5.0, -1.5])
-        0.75
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        1 for anomalies, 0 for normal samples (both must occur).
+    scores : array-like of shape (n_samples,)
+        Scores, higher meaning more normal.
+
+    Returns
+    -------
+    float
+        The area, in [0, 1].
+
+    Examples
+    --------
+    >>> auroc([0, 0, 1, 1], [-1.0, -2.0, -5.0, -1.5])
+    0.75
     """
     from sklearn.metrics import roc_auc_score
 
@@ -51,12 +64,27 @@ def auroc(y_true: Any, scores: Any) -> float:
 
 
 def auprc(y_true: Any, scores: Any) -> float:
-    """Area under the precision-recall curve (average precision) for finding anomalies
-    (``y_true == 1``) by low ``scores``; chance is the share of anomalies.
+    """Area under the precision-recall curve (average precision) for finding anomalies.
 
-    Example:
-        >>> auprc([0, 0, 1, 1], [-1.0, -2.0, -5.0, -3.0])
-        1.0
+    Anomalies (``y_true == 1``) are found by low ``scores``; chance is the share of
+    anomalies.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        1 for anomalies, 0 for normal samples (both must occur).
+    scores : array-like of shape (n_samples,)
+        Scores, higher meaning more normal.
+
+    Returns
+    -------
+    float
+        The average precision, in [0, 1].
+
+    Examples
+    --------
+    >>> auprc([0, 0, 1, 1], [-1.0, -2.0, -5.0, -3.0])
+    1.0
     """
     from sklearn.metrics import average_precision_score
 
@@ -67,10 +95,24 @@ def auprc(y_true: Any, scores: Any) -> float:
 def anomaly_scores_report(normal_scores: Any, anomaly_scores: Any) -> dict[str, float]:
     """AUROC, AUPRC and the mean scores, given the scores of normal and of anomalous samples.
 
-    Example:
-        >>> r = anomaly_scores_report([-1.0, -2.0], [-5.0, -6.0])
-        >>> r["auroc"], r["auprc"]
-        (1.0, 1.0)
+    Parameters
+    ----------
+    normal_scores : array-like
+        Scores of normal samples (higher = more normal).
+    anomaly_scores : array-like
+        Scores of anomalous samples.
+
+    Returns
+    -------
+    dict
+        ``auroc``, ``auprc``, ``mean_score_normal``, ``mean_score_anomaly``, ``n_normal`` and
+        ``n_anomaly``.
+
+    Examples
+    --------
+    >>> r = anomaly_scores_report([-1.0, -2.0], [-5.0, -6.0])
+    >>> r["auroc"], r["auprc"]
+    (1.0, 1.0)
     """
     normal = check_data(normal_scores, "normal_scores", min_ndim=1, dtype=np.float64).ravel()
     anomal = check_data(anomaly_scores, "anomaly_scores", min_ndim=1, dtype=np.float64).ravel()

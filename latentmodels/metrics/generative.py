@@ -25,15 +25,16 @@ Definitions (``phi`` is the classifier's penultimate layer, real set ``R``, gene
   ``KL(histogram || uniform) = sum_c p_c log(K p_c)`` in nats (0 = perfectly balanced,
   ``log K`` = a single class).
 
-Example:
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> a, b = rng.normal(size=(2000, 2)), rng.normal(size=(2000, 2)) + [3.0, 0.0]
-    >>> round(frechet_distance(a, b))  # 3^2 from the mean shift, plus sampling noise
-    9
-    >>> p, r = precision_recall(a, a[::-1])
-    >>> p, r
-    (1.0, 1.0)
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> a, b = rng.normal(size=(2000, 2)), rng.normal(size=(2000, 2)) + [3.0, 0.0]
+>>> round(frechet_distance(a, b))  # 3^2 from the mean shift, plus sampling noise
+9
+>>> p, r = precision_recall(a, a[::-1])
+>>> p, r
+(1.0, 1.0)
 """
 
 from __future__ import annotations
@@ -121,10 +122,23 @@ def feature_statistics(features: Any) -> tuple[np.ndarray, np.ndarray]:
     Store these for a real reference set and pass them to
     :func:`frechet_distance_from_stats` to avoid recomputing them for every model.
 
-    Example:
-        >>> mu, cov = feature_statistics([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
-        >>> mu.tolist(), cov.tolist()
-        ([2.0, 3.0], [[4.0, 4.0], [4.0, 4.0]])
+    Parameters
+    ----------
+    features : array-like of shape (n_samples, n_features)
+        Feature vectors, at least 2.
+
+    Returns
+    -------
+    mu : numpy.ndarray of shape (n_features,)
+        The mean.
+    cov : numpy.ndarray of shape (n_features, n_features)
+        The covariance (unbiased).
+
+    Examples
+    --------
+    >>> mu, cov = feature_statistics([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
+    >>> mu.tolist(), cov.tolist()
+    ([2.0, 3.0], [[4.0, 4.0], [4.0, 4.0]])
     """
     array = _check_features(features, "features")
     _warn_if_singular(array, "features")
@@ -178,10 +192,23 @@ def frechet_distance_from_stats(mu1: Any, cov1: Any, mu2: Any, cov2: Any) -> flo
     no complex parts to discard, and singular covariances are fine. Tiny negative results
     from rounding are returned as 0.
 
-    Example:
-        >>> import numpy as np
-        >>> frechet_distance_from_stats([0.0, 0.0], np.eye(2), [3.0, 4.0], 4 * np.eye(2))
-        27.0
+    Parameters
+    ----------
+    mu1, cov1 : array-like
+        Mean ``(d,)`` and covariance ``(d, d)`` of the first set.
+    mu2, cov2 : array-like
+        Mean and covariance of the second set.
+
+    Returns
+    -------
+    float
+        The squared Frechet distance, >= 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frechet_distance_from_stats([0.0, 0.0], np.eye(2), [3.0, 4.0], 4 * np.eye(2))
+    27.0
     """
     m1, c1 = _check_stats(mu1, cov1, ("mu1", "cov1"))
     m2, c2 = _check_stats(mu2, cov2, ("mu2", "cov2"))
@@ -204,11 +231,22 @@ def frechet_distance(features_a: Any, features_b: Any) -> float:
     ``O(d / n)``: compare models at the same sample size. In this library's classifier
     feature space the result is *not* Inception FID (see the module docstring).
 
-    Example:
-        >>> import numpy as np
-        >>> x = np.random.default_rng(0).normal(size=(500, 3))
-        >>> round(frechet_distance(x, x), 10)
-        0.0
+    Parameters
+    ----------
+    features_a, features_b : array-like of shape (n_samples, n_features)
+        The two sets of feature vectors (same width).
+
+    Returns
+    -------
+    float
+        The squared Frechet distance, >= 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(500, 3))
+    >>> round(frechet_distance(x, x), 10)
+    0.0
     """
     a = _check_features(features_a, "features_a")
     b = _check_features(features_b, "features_b")
@@ -259,15 +297,26 @@ def precision_recall(real_features: Any, fake_features: Any, k: int = 3) -> tupl
     recall, one that makes implausible samples loses precision. Both sets need more than
     ``k`` samples; use equal, fixed sizes when comparing models (the balls depend on n).
 
-    Returns ``(precision, recall)``.
+    Parameters
+    ----------
+    real_features, fake_features : array-like of shape (n_samples, n_features)
+        Real and generated feature vectors, each more than ``k``.
+    k : int, default=3
+        The neighbour that sets each ball's radius.
 
-    Example:
-        >>> import numpy as np
-        >>> rng = np.random.default_rng(0)
-        >>> real = rng.normal(size=(1000, 2))
-        >>> p, r = precision_recall(real, real[real[:, 0] > 0])  # only half of the data
-        >>> p > 0.95, r < 0.7
-        (True, True)
+    Returns
+    -------
+    precision, recall : float
+        Both in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> real = rng.normal(size=(1000, 2))
+    >>> p, r = precision_recall(real, real[real[:, 0] > 0])  # only half of the data
+    >>> p > 0.95, r < 0.7
+    (True, True)
     """
     k = check_positive_int(k, "k")
     real = _check_features(real_features, "real_features", min_samples=k + 1)
@@ -319,10 +368,26 @@ def mode_coverage(labels: Any, n_classes: int, *, min_share: float = 0.1) -> dic
     ``= sum_c p_c log(n_classes p_c)`` in nats (0 when balanced, ``log n_classes`` when all
     samples fall in one class) and ``n_samples``.
 
-    Example:
-        >>> r = mode_coverage([0, 0, 1, 1], n_classes=4)
-        >>> r["classes_covered"], round(r["kl_uniform"], 4)
-        (2, 0.6931)
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Predicted class indices, or class probabilities.
+    n_classes : int
+        Number of classes.
+    min_share : float, default=0.1
+        A class is covered from ``min_share / n_classes`` of the samples on.
+
+    Returns
+    -------
+    dict
+        ``counts``, ``histogram``, ``covered``, ``classes_covered``, ``n_classes``,
+        ``kl_uniform`` and ``n_samples``.
+
+    Examples
+    --------
+    >>> r = mode_coverage([0, 0, 1, 1], n_classes=4)
+    >>> r["classes_covered"], round(r["kl_uniform"], 4)
+    (2, 0.6931)
     """
     n_classes = check_positive_int(n_classes, "n_classes")
     min_share = check_number(min_share, "min_share", low=0, high=1)
@@ -403,21 +468,41 @@ class FeatureClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    feature_dim : width of the feature layer.
-    channels : output channels of the two (or more) convolution stages.
-    epochs, batch_size, learning_rate : training loop settings.
-    max_shift : largest random shift in pixels (0 turns augmentation off).
-    validation_fraction, patience : early stopping (``patience=None`` trains every epoch).
-    random_state : seed for initialisation, shuffling and augmentation.
-    device : ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ...
-    verbose : 0 silent, 1 progress bar.
+    feature_dim : int, default=128
+        Width of the feature layer.
+    channels : tuple of int, default=(16, 32)
+        Output channels of the two (or more) convolution stages.
+    epochs : int, default=12
+        Training epochs.
+    batch_size : int, default=64
+        Images per step.
+    learning_rate : float, default=0.002
+        Adam's learning rate.
+    max_shift : int, default=2
+        Largest random shift in pixels (0 turns augmentation off).
+    validation_fraction : float, default=0.1
+        Share of the images held out for early stopping.
+    patience : int or None, default=4
+        Epochs without improvement before stopping (None trains every epoch).
+    random_state : int or None, default=0
+        Seed for initialisation, shuffling and augmentation.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ...
+    verbose : int, default=0
+        0 silent, 1 progress bar.
 
-    Example:
-        >>> from latentmodels import datasets
-        >>> X, y = datasets.load_mnist()
-        >>> clf = FeatureClassifier(epochs=1, verbose=0).fit(X[:500], y[:500])
-        >>> clf.features(X[:3]).shape, clf.predict_proba(X[:3]).shape
-        ((3, 128), (3, 10))
+    Attributes
+    ----------
+    classes_ : numpy.ndarray
+        The class labels seen in :meth:`fit`.
+
+    Examples
+    --------
+    >>> from latentmodels import datasets
+    >>> X, y = datasets.load_mnist()
+    >>> clf = FeatureClassifier(epochs=1, verbose=0).fit(X[:200], y[:200])
+    >>> clf.features(X[:3]).shape, clf.predict_proba(X[:3]).shape
+    ((3, 128), (3, 10))
     """
 
     def __init__(
@@ -521,7 +606,28 @@ class FeatureClassifier(ClassifierMixin, BaseEstimator):
         return F.cross_entropy(logits, targets), {"accuracy": accuracy}
 
     def fit(self, X: Any, y: Any) -> FeatureClassifier:
-        """Train on images ``X`` with class labels ``y`` (at least two classes); returns self."""
+        """Train on images ``X`` with class labels ``y`` (at least two classes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W), (n_samples, 1, H, W) or (n_samples, H*W)
+            Grey images in [0, 1].
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self
+            The fitted classifier.
+
+        Examples
+        --------
+        >>> from latentmodels import datasets
+        >>> X, y = datasets.load_mnist()
+        >>> clf = FeatureClassifier(feature_dim=8, channels=(4, 8), epochs=1).fit(X[:200], y[:200])
+        >>> clf.classes_.tolist()
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+        """
         validate_declared(self)
         self._check_parameter_combinations()
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
@@ -598,24 +704,98 @@ class FeatureClassifier(ClassifierMixin, BaseEstimator):
         return np.concatenate(features), np.concatenate(logits)
 
     def features(self, X: Any) -> np.ndarray:
-        """Penultimate-layer activations ``(n, feature_dim)``: the metrics' feature space."""
+        """Penultimate-layer activations: the metrics' feature space.
+
+        Parameters
+        ----------
+        X : array-like
+            Images shaped as for :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, feature_dim)
+            The features.
+
+        Examples
+        --------
+        >>> from latentmodels import datasets
+        >>> X, y = datasets.load_mnist()
+        >>> clf = FeatureClassifier(feature_dim=8, channels=(4, 8), epochs=1).fit(X[:200], y[:200])
+        >>> clf.features(X[:3]).shape
+        (3, 8)
+        """
         return self._outputs(X)[0]
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(n, n_classes)``, columns in the order of ``classes_``."""
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like
+            Images shaped as for :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_classes)
+            Rows sum to 1.
+
+        Examples
+        --------
+        >>> from latentmodels import datasets
+        >>> X, y = datasets.load_mnist()
+        >>> clf = FeatureClassifier(feature_dim=8, channels=(4, 8), epochs=1).fit(X[:200], y[:200])
+        >>> proba = clf.predict_proba(X[:3])
+        >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1))
+        ((3, 10), True)
+        """
         return _softmax(self._outputs(X)[1])
 
     def predict(self, X: Any) -> np.ndarray:
-        """Most probable class label of each image."""
+        """Most probable class label of each image.
+
+        Parameters
+        ----------
+        X : array-like
+            Images shaped as for :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+
+        Examples
+        --------
+        >>> from latentmodels import datasets
+        >>> X, y = datasets.load_mnist()
+        >>> clf = FeatureClassifier(feature_dim=8, channels=(4, 8), epochs=1).fit(X[:200], y[:200])
+        >>> clf.predict(X[:3]).shape
+        (3,)
+        """
         return self.classes_[self._outputs(X)[1].argmax(axis=1)]
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> str:
         """Save to ``path`` (safetensors weights + JSON header, written atomically).
 
-        Example:
-            >>> clf.save("digits.clf")           # doctest: +SKIP
-            >>> FeatureClassifier.load("digits.clf")  # doctest: +SKIP
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write.
+
+        Returns
+        -------
+        str
+            The path written.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from latentmodels import datasets
+        >>> X, y = datasets.load_mnist()
+        >>> clf = FeatureClassifier(feature_dim=8, channels=(4, 8), epochs=1).fit(X[:200], y[:200])
+        >>> path = clf.save(os.path.join(tempfile.mkdtemp(), "digits.clf"))
+        >>> np.allclose(FeatureClassifier.load(path).features(X[:2]), clf.features(X[:2]))
+        True
         """
         check_is_fitted(self)
         tensors = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
@@ -636,7 +816,28 @@ class FeatureClassifier(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> FeatureClassifier:
-        """Load a classifier written by :meth:`save`; never executes code from the file."""
+        """Load a classifier written by :meth:`save`; never executes code from the file.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        FeatureClassifier
+            The fitted classifier.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from latentmodels import datasets
+        >>> X, y = datasets.load_mnist()
+        >>> clf = FeatureClassifier(feature_dim=8, channels=(4, 8), epochs=1).fit(X[:200], y[:200])
+        >>> path = clf.save(os.path.join(tempfile.mkdtemp(), "digits.clf"))
+        >>> FeatureClassifier.load(path).feature_dim
+        8
+        """
         document, tensors = io.read_tensor_file(path)
         if document.get("class") != cls.__name__:
             raise io.ModelFileError(
@@ -669,14 +870,38 @@ class FeatureClassifier(ClassifierMixin, BaseEstimator):
     def load_or_fit(
         cls, path: str | os.PathLike, X: Any, y: Any, **params: Any
     ) -> FeatureClassifier:
-        """Load the classifier saved at ``path`` if it was trained on exactly ``(X, y)`` with
-        these ``params``; otherwise fit a new one and save it there.
+        """Load the classifier saved at ``path``, or fit and save one if it does not match.
+
+        The saved classifier is used if it was trained on exactly ``(X, y)`` with these
+        ``params``; otherwise a new one is fitted and saved there.
 
         Lets a report or benchmark train the reference classifier once and reuse it.
 
-        Example:
-            >>> X, y = datasets.load_mnist()                                # doctest: +SKIP
-            >>> clf = FeatureClassifier.load_or_fit("runs/mnist.clf", X, y)  # doctest: +SKIP
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where the classifier is (or will be) saved.
+        X, y : array-like
+            Training images and labels, as for :meth:`fit`.
+        **params
+            Hyper-parameters of the classifier.
+
+        Returns
+        -------
+        FeatureClassifier
+            The loaded or newly fitted classifier.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from latentmodels import datasets
+        >>> X, y = datasets.load_mnist()
+        >>> path = os.path.join(tempfile.mkdtemp(), "digits.clf")
+        >>> params = dict(feature_dim=8, channels=(4, 8), epochs=1)
+        >>> first = FeatureClassifier.load_or_fit(path, X[:200], y[:200], **params)  # fits, saves
+        >>> again = FeatureClassifier.load_or_fit(path, X[:200], y[:200], **params)  # loads
+        >>> np.allclose(first.features(X[:2]), again.features(X[:2]))
+        True
         """
         wanted = cls(**params)
         if Path(path).is_file():
@@ -723,12 +948,34 @@ def sample_quality(
     balanced), ``histogram`` (share of samples per class, in the order of
     ``classifier.classes_``), ``counts``, ``n_samples``, ``n_real`` and ``k``.
 
-    Example:
-        >>> from latentmodels import VAE, datasets                         # doctest: +SKIP
-        >>> X, y = datasets.load_mnist()                                   # doctest: +SKIP
-        >>> clf = FeatureClassifier().fit(X[:6000], y[:6000])              # doctest: +SKIP
-        >>> vae = VAE(epochs=10).fit(X[:6000])                             # doctest: +SKIP
-        >>> sample_quality(vae.sample(2000), X[6000:], clf)["frechet"]     # doctest: +SKIP
+    Parameters
+    ----------
+    samples : array-like
+        Generated grey images in [0, 1], shaped as ``classifier`` expects.
+    real : array-like
+        Held-out real images, same shape.
+    classifier : FeatureClassifier
+        A fitted classifier; its features and predictions are measured.
+    k : int, default=3
+        Neighbour of :func:`precision_recall`.
+    min_share : float, default=0.1
+        Coverage threshold of :func:`mode_coverage`.
+
+    Returns
+    -------
+    dict
+        ``frechet``, ``precision``, ``recall``, ``classes_covered``, ``n_classes``,
+        ``kl_uniform``, ``histogram``, ``counts``, ``n_samples``, ``n_real`` and ``k``.
+
+    Examples
+    --------
+    >>> from latentmodels import datasets
+    >>> X, y = datasets.load_mnist()
+    >>> clf = FeatureClassifier(feature_dim=8, channels=(4, 8), epochs=1).fit(X[:200], y[:200])
+    >>> fake = np.clip(X[200:300] + 0.3, 0, 1)  # stand-in for a model's samples
+    >>> quality = sample_quality(fake, X[300:400], clf)
+    >>> quality["n_samples"], quality["n_real"], quality["frechet"] > 0
+    (100, 100, True)
     """
     if not (hasattr(classifier, "_outputs") and hasattr(classifier, "classes_")):
         raise TypeError(

@@ -45,10 +45,25 @@ def psnr(clean: Any, estimate: Any, *, data_range: float = 1.0) -> float:
     span of the pixel scale (1 for images in [0, 1], 255 for 8-bit). A perfect estimate gives
     ``inf`` for that image; the mean is then ``inf`` too.
 
-    Example:
-        >>> import numpy as np
-        >>> round(psnr(np.zeros((1, 4, 4)), np.full((1, 4, 4), 0.1)), 2)
-        20.0
+    Parameters
+    ----------
+    clean : array-like of shape (n_images, ...) or one image
+        The reference images.
+    estimate : array-like
+        The estimates, same shape.
+    data_range : float, default=1.0
+        Span of the pixel scale.
+
+    Returns
+    -------
+    float
+        The mean PSNR in dB (``inf`` if some estimate is perfect).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(psnr(np.zeros((1, 4, 4)), np.full((1, 4, 4), 0.1)), 2)
+    20.0
     """
     a, b = _image_pair(clean, estimate)
     check_number(data_range, "data_range", low=0, low_inclusive=False)
@@ -113,11 +128,26 @@ def ssim(clean: Any, estimate: Any, *, data_range: float = 1.0) -> float:
     installed, otherwise an equivalent numpy/scipy implementation (:data:`SSIM_BACKEND`
     says which). 1.0 means identical images.
 
-    Example:
-        >>> import numpy as np
-        >>> x = np.random.default_rng(0).random((2, 28, 28))
-        >>> ssim(x, x)
-        1.0
+    Parameters
+    ----------
+    clean : array-like of shape (n_images, H, W) or one image
+        The reference grey images.
+    estimate : array-like
+        The estimates, same shape.
+    data_range : float, default=1.0
+        Span of the pixel scale.
+
+    Returns
+    -------
+    float
+        The mean SSIM, at most 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).random((2, 28, 28))
+    >>> ssim(x, x)
+    1.0
     """
     a, b = _image_pair(clean, estimate)
     check_number(data_range, "data_range", low=0, low_inclusive=False)

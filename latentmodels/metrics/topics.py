@@ -6,14 +6,15 @@
 * :func:`coherence`: UMass and NPMI topic coherence, over documents or sliding windows.
 * :func:`topic_diversity`: the share of distinct words among all topics' top words.
 
-Example:
-    >>> import numpy as np, scipy.sparse as sp
-    >>> phi = np.array([[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]])
-    >>> X = sp.csr_matrix(np.array([[2, 2, 0, 0], [0, 0, 3, 1]]))
-    >>> round(document_completion_perplexity(phi, 0.1, X, random_state=0)["perplexity"], 2)
-    2.1
-    >>> topic_diversity([["a", "b"], ["b", "c"]])
-    0.75
+Examples
+--------
+>>> import numpy as np, scipy.sparse as sp
+>>> phi = np.array([[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]])
+>>> X = sp.csr_matrix(np.array([[2, 2, 0, 0], [0, 0, 3, 1]]))
+>>> round(document_completion_perplexity(phi, 0.1, X, random_state=0)["perplexity"], 2)
+2.1
+>>> topic_diversity([["a", "b"], ["b", "c"]])
+0.75
 """
 
 from __future__ import annotations
@@ -48,7 +49,28 @@ def split_documents(
     """Split each document's tokens at random into an observed and an evaluated part.
 
     Each document's tokens are shuffled; the first ``floor(fraction * n_d)`` form the
-    observed part, the rest the evaluated part. Returns two CSR count matrices.
+    observed part, the rest the evaluated part.
+
+    Parameters
+    ----------
+    X : sparse matrix or array-like of shape (n_documents, n_words)
+        Word counts.
+    fraction : float, default=0.5
+        Share of each document's tokens in the observed part, strictly between 0 and 1.
+    random_state : None, int or numpy.random.Generator, default=0
+        Seed of the shuffle.
+
+    Returns
+    -------
+    observed, evaluated : scipy.sparse.csr_matrix
+        Two count matrices (float) shaped like ``X`` that add up to it.
+
+    Examples
+    --------
+    >>> X = np.array([[4, 0, 2], [1, 3, 0]])
+    >>> observed, evaluated = split_documents(X, 0.5, random_state=0)
+    >>> observed.sum(axis=1).A.ravel().tolist(), (observed + evaluated).toarray().tolist()
+    ([3.0, 2.0], [[4.0, 0.0, 2.0], [1.0, 3.0, 0.0]])
     """
     counts = as_counts(X, "X")
     if not 0.0 < fraction < 1.0:
@@ -102,7 +124,36 @@ def document_completion_perplexity(
     split depends only on ``X`` and ``random_state``, so every method and library is scored
     on exactly the same tokens.
 
-    Returns ``{"perplexity", "nats_per_token", "log_likelihood", "n_tokens", "n_documents"}``.
+    Parameters
+    ----------
+    topic_word : array-like of shape (n_topics, n_words)
+        Topic-word distributions or pseudo-counts.
+    doc_topic_prior : float or array-like of shape (n_topics,)
+        The Dirichlet prior ``alpha`` on document-topic proportions.
+    X : sparse matrix or array-like of shape (n_documents, n_words)
+        Held-out word counts.
+    fraction : float, default=0.5
+        Share of each document's tokens that is observed.
+    max_iter : int, default=200
+        Most fixed-point iterations.
+    tol : float, default=1e-6
+        Convergence tolerance of the fixed point.
+    random_state : None, int or numpy.random.Generator, default=0
+        Seed of the token split.
+
+    Returns
+    -------
+    dict
+        ``perplexity``, ``nats_per_token``, ``log_likelihood``, ``n_tokens`` (evaluated
+        tokens) and ``n_documents`` (documents scored).
+
+    Examples
+    --------
+    >>> phi = np.array([[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]])
+    >>> X = sp.csr_matrix(np.array([[2, 2, 0, 0], [0, 0, 3, 1]]))
+    >>> result = document_completion_perplexity(phi, 0.1, X, random_state=0)
+    >>> round(result["perplexity"], 2), result["n_documents"]
+    (2.1, 2)
     """
     phi = _topic_word(topic_word)
     k, v = phi.shape
@@ -170,14 +221,32 @@ def coherence(
     * ``"npmi"``: mean over pairs of ``log(p(w_i, w_j) / (p(w_i) p(w_j))) / -log p(w_i, w_j)``
       with ``p(.) = D(.) / N``; a pair that never co-occurs scores -1 (Bouma 2009).
 
-    Returns one value per topic (higher is more coherent; NPMI lies in [-1, 1]).
     ``top_words`` holds words (needs a TextCorpus) or integer word ids; ``corpus`` is a
     TextCorpus or a document-term count matrix (document units only).
 
-    Example:
-        >>> corpus = TextCorpus.from_texts(["apple pear", "apple pear", "cat dog"])
-        >>> coherence([["apple", "pear"], ["apple", "dog"]], corpus).round(2).tolist()
-        [1.0, -1.0]
+    Parameters
+    ----------
+    top_words : sequence of sequences
+        Each topic's top words (needs a TextCorpus) or integer word ids, most probable first.
+    corpus : TextCorpus or sparse matrix
+        The reference documents; a count matrix allows document units only.
+    measure : {"npmi", "umass"}, default="npmi"
+        The coherence measure.
+    window : int or None, default=None
+        Sliding-window length in tokens; None counts whole documents.
+    epsilon : float, default=1e-12
+        Guard against log(0).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_topics,)
+        One value per topic, higher is more coherent (NPMI lies in [-1, 1]).
+
+    Examples
+    --------
+    >>> corpus = TextCorpus.from_texts(["apple pear", "apple pear", "cat dog"])
+    >>> coherence([["apple", "pear"], ["apple", "dog"]], corpus).round(2).tolist()
+    [1.0, -1.0]
     """
     check_choice(measure, "measure", ("umass", "npmi"))
     if isinstance(corpus, TextCorpus):
@@ -227,6 +296,21 @@ def topic_diversity(top_words: Sequence[Sequence[Any]]) -> float:
     """Share of distinct words among all topics' top words (Dieng et al. 2020).
 
     ``len(set of all top words) / (K * n)``: 1 means no two topics share a top word.
+
+    Parameters
+    ----------
+    top_words : sequence of sequences
+        Each topic's top words.
+
+    Returns
+    -------
+    float
+        The share of distinct words, in (0, 1].
+
+    Examples
+    --------
+    >>> topic_diversity([["a", "b"], ["b", "c"]])
+    0.75
     """
     rows = [list(r) for r in top_words]
     total = sum(len(r) for r in rows)
@@ -236,8 +320,36 @@ def topic_diversity(top_words: Sequence[Sequence[Any]]) -> float:
 
 
 def topic_summary(model: Any, corpus: Any, n_words: int = 10) -> dict[str, Any]:
-    """Each topic's top words, share of the corpus' tokens and NPMI coherence (document
-    co-occurrence over ``corpus``), plus the mean NPMI and the topic diversity (top 25)."""
+    """Each topic's top words, share of the corpus' tokens and coherence.
+
+    Coherence is measured by document co-occurrence over ``corpus``; the topic diversity
+    is over each topic's top 25 words.
+
+    Parameters
+    ----------
+    model : LDA
+        A fitted topic model (``top_words`` and ``transform``).
+    corpus : TextCorpus
+        The documents to measure coherence and shares on.
+    n_words : int, default=10
+        Top words per topic.
+
+    Returns
+    -------
+    dict
+        ``top_words``, ``share`` and ``npmi`` (one entry per topic), ``mean_npmi``,
+        ``mean_umass`` and ``diversity``.
+
+    Examples
+    --------
+    >>> from latentmodels import LDA
+    >>> corpus = TextCorpus.from_texts(["apple pear fig", "pear apple", "cat dog",
+    ...                                 "dog cat mouse"] * 3)
+    >>> lda = LDA(2, random_state=0).fit(corpus)
+    >>> summary = topic_summary(lda, corpus, n_words=2)
+    >>> len(summary["top_words"]), round(sum(summary["share"]), 6)
+    (2, 1.0)
+    """
     top = model.top_words(n_words)
     npmi = coherence(top, corpus, measure="npmi")
     umass = coherence(top, corpus, measure="umass")

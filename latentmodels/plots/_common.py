@@ -6,10 +6,17 @@ a global figure list) and, given ``path``, also writes it as a PNG atomically. F
 only the model contract (``transform``, ``inverse_transform``, ``sample``) plus the optional
 labels of conditional models, so they work for any latentmodels model.
 
->>> from latentmodels import VAE, datasets, plots  # doctest: +SKIP
->>> X, y = datasets.load_mnist()  # doctest: +SKIP
->>> vae = VAE(epochs=5).fit(X)  # doctest: +SKIP
->>> plots.plot_samples(vae, 64, path="samples.png")  # doctest: +SKIP
+Examples
+--------
+>>> import tempfile
+>>> from pathlib import Path
+>>> from latentmodels import VAE, datasets, plots
+>>> X, y = datasets.load_mnist()
+>>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+>>> path = Path(tempfile.mkdtemp()) / "samples.png"
+>>> fig = plots.plot_samples(vae, 16, path=path)
+>>> path.exists()
+True
 """
 
 from __future__ import annotations
@@ -62,12 +69,26 @@ _CELL = 0.62
 
 # -- saving ------------------------------------------------------------------------------
 def figure_to_png(fig: Figure, *, dpi: int = DEFAULT_DPI) -> bytes:
-    """Render ``fig`` to PNG bytes; the image is ``fig.get_size_inches() * dpi`` pixels.
+    r"""Render ``fig`` to PNG bytes; the image is ``fig.get_size_inches() * dpi`` pixels.
 
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    dpi : int, default=100
+        Resolution.
+
+    Returns
+    -------
+    bytes
+        The PNG file's content.
+
+    Examples
+    --------
     >>> from matplotlib.figure import Figure
     >>> png = figure_to_png(Figure(figsize=(2, 1)), dpi=50)
     >>> png[:4]
-    b'\\x89PNG'
+    b'\x89PNG'
     """
     buffer = _stdlib_io.BytesIO()
     # No bbox_inches="tight": callers (and tests) rely on the pixel size being predictable.
@@ -76,11 +97,28 @@ def figure_to_png(fig: Figure, *, dpi: int = DEFAULT_DPI) -> bytes:
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, *, dpi: int = DEFAULT_DPI) -> Path:
-    """Write ``fig`` as a PNG to ``path`` atomically; returns the path.
+    """Write ``fig`` as a PNG to ``path`` atomically.
 
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or os.PathLike
+        The file to write; missing folders are created.
+    dpi : int, default=100
+        Resolution.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
     >>> from matplotlib.figure import Figure
-    >>> save_figure(Figure(), "empty.png")  # doctest: +SKIP
-    PosixPath('empty.png')
+    >>> save_figure(Figure(), Path(tempfile.mkdtemp()) / "empty.png").name
+    'empty.png'
     """
     path = Path(path)
     if path.suffix.lower() != ".png":
@@ -89,6 +127,31 @@ def save_figure(fig: Figure, path: str | os.PathLike, *, dpi: int = DEFAULT_DPI)
 
 
 def finish_figure(fig: Figure, path: str | os.PathLike | None, dpi: int) -> Figure:
+    """Save ``fig`` to ``path`` when one is given, and return it: the last step of every plot.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or os.PathLike or None
+        Where to write it as a PNG; None writes nothing.
+    dpi : int
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from matplotlib.figure import Figure
+    >>> path = Path(tempfile.mkdtemp()) / "fig.png"
+    >>> fig = finish_figure(Figure(), path, 50)
+    >>> path.exists()
+    True
+    """
     if path is not None:
         save_figure(fig, path, dpi=dpi)
     return fig
@@ -112,10 +175,22 @@ def as_images(
 ) -> np.ndarray:
     """Return samples as displayable images: ``(n, H, W)`` grey or ``(n, H, W, 3)`` colour.
 
-    Accepts ``(n, H, W)``, ``(n, C, H, W)`` with C = 1 or 3, or flat ``(n, D)`` samples with
-    ``image_shape`` given (a square ``D`` needs none).
+    Parameters
+    ----------
+    X : array-like
+        ``(n, H, W)``, ``(n, C, H, W)`` with C = 1 or 3, or flat ``(n, D)`` samples.
+    image_shape : sequence of int, optional
+        ``(H, W)`` or ``(C, H, W)`` of flat samples (a square ``D`` needs none).
+    name : str, default="X"
+        The argument's name, used in error messages.
 
-    >>> import numpy as np
+    Returns
+    -------
+    numpy.ndarray
+        The images, channels last for colour.
+
+    Examples
+    --------
     >>> as_images(np.zeros((2, 16))).shape
     (2, 4, 4)
     >>> as_images(np.zeros((2, 3, 5, 6))).shape
@@ -156,7 +231,25 @@ def as_images(
 
 
 def display_range(*arrays: np.ndarray) -> tuple[float, float]:
-    """Shared grey-level range: [0, 1] for image-like data, else the data's own range."""
+    """Shared grey-level range: [0, 1] for image-like data, else the data's own range.
+
+    Parameters
+    ----------
+    *arrays : numpy.ndarray
+        The images shown together.
+
+    Returns
+    -------
+    lo, hi : float
+        The range mapped to black and white.
+
+    Examples
+    --------
+    >>> display_range(np.array([0.1, 0.9]), np.array([0.0]))
+    (0.0, 1.0)
+    >>> display_range(np.array([-2.0, 3.0]))
+    (-2.0, 3.0)
+    """
     lo = min(float(a.min()) for a in arrays)
     hi = max(float(a.max()) for a in arrays)
     if lo >= -0.05 and hi <= 1.05:
@@ -200,6 +293,17 @@ def _cell_ticks(ax: Any, count: int, size: int, axis: str, labels: Sequence[str]
 def is_conditional(model: Any) -> bool:
     """True for models whose ``transform`` takes the labels ``y`` (conditional models).
 
+    Parameters
+    ----------
+    model : object
+        The model.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
     >>> from latentmodels import VAE, ConditionalVAE
     >>> is_conditional(VAE()), is_conditional(ConditionalVAE())
     (False, True)
@@ -256,6 +360,31 @@ def _latent_dim(model: Any, probe: np.ndarray | None = None, y: Any = None) -> i
 
 # -- training curves -----------------------------------------------------------------------
 def history_records(history: Any) -> list[Mapping[str, float]]:
+    """The per-epoch records of a training history, checked.
+
+    Parameters
+    ----------
+    history : model or list of dict
+        A fitted model (its ``history_``) or a list of per-epoch dicts; at least one record
+        must hold a ``loss`` entry.
+
+    Returns
+    -------
+    list of dict
+        The records.
+
+    Raises
+    ------
+    TypeError
+        If ``history`` is neither.
+    ValueError
+        If it is empty or has no ``loss`` entries.
+
+    Examples
+    --------
+    >>> history_records([{"loss": 2.0}, {"loss": 1.5}])
+    [{'loss': 2.0}, {'loss': 1.5}]
+    """
     if hasattr(history, "history_"):
         history = history.history_
     if isinstance(history, Mapping) or not isinstance(history, Sequence):
@@ -277,8 +406,21 @@ def plot_training_curves(
 ) -> Figure:
     """Loss and validation loss per epoch, plus reconstruction and KL terms when recorded.
 
-    ``history`` is a fitted deep model (its ``history_``) or a list of per-epoch dicts.
+    Parameters
+    ----------
+    history : model or list of dict
+        A fitted deep model (its ``history_``) or a list of per-epoch dicts.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
 
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
     >>> fig = plot_training_curves([{"loss": 3.0, "val_loss": 3.2}, {"loss": 2.0, "val_loss": 2.5}])
     >>> len(fig.axes)
     1
@@ -316,7 +458,30 @@ def plot_training_curves(
 def grid_figure(
     rows: Sequence[tuple[str, np.ndarray]], ncols: int, lo: float, hi: float, title: str
 ) -> Figure:
-    """One axis per named block of images; each block is tiled ``ncols`` wide."""
+    """One axis per named block of images; each block is tiled ``ncols`` wide.
+
+    Parameters
+    ----------
+    rows : sequence of (str, numpy.ndarray)
+        A label and its images (in display form, see :func:`as_images`) per block.
+    ncols : int
+        Images per row.
+    lo, hi : float
+        Grey levels shown as black and white (see :func:`display_range`).
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> images = np.random.default_rng(0).random((6, 8, 8))
+    >>> fig = grid_figure([("a", images), ("b", images[:3])], 3, 0.0, 1.0, "two blocks")
+    >>> len(fig.axes)
+    2
+    """
     height, width = rows[0][1].shape[1:3]
     cell_h = _CELL * height / width
     row_counts = [math.ceil(len(images) / ncols) for _, images in rows]
@@ -344,9 +509,34 @@ def plot_reconstructions(
 ) -> Figure:
     """Originals (top) against their reconstructions ``inverse_transform(transform(X))``.
 
-    Shows the first ``n`` samples of ``X``; ``y`` is needed only by conditional models.
+    Parameters
+    ----------
+    model : object
+        A fitted model with ``transform`` and ``inverse_transform``.
+    X : array-like
+        Samples; the first ``n`` are shown.
+    y : array-like, optional
+        Labels, needed only by conditional models.
+    n : int, default=10
+        Number of samples shown.
+    image_shape : sequence of int, optional
+        ``(H, W)`` or ``(C, H, W)`` of flat samples (a square size needs none).
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
 
-    >>> plot_reconstructions(vae, X[:100], n=10, path="recon.png")  # doctest: +SKIP
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> type(plot_reconstructions(vae, X[:20], n=5)).__name__
+    'Figure'
     """
     _check_model(model, "transform", "inverse_transform")
     check_positive_int(n, "n")
@@ -374,9 +564,34 @@ def plot_image_grid(
     path: str | os.PathLike | None = None,
     dpi: int = DEFAULT_DPI,
 ) -> Figure:
-    """A grid of any images (n, H, W), (n, C, H, W) or flat with ``image_shape``.
+    """A grid of any images.
 
-    >>> plot_image_grid(X[:16], title="first digits", path="digits.png")  # doctest: +SKIP
+    Parameters
+    ----------
+    images : array-like
+        ``(n, H, W)``, ``(n, C, H, W)`` or flat with ``image_shape``.
+    title : str, default=""
+        The figure's title.
+    ncols : int, optional
+        Images per row; about a square grid by default.
+    image_shape : sequence of int, optional
+        ``(H, W)`` or ``(C, H, W)`` of flat samples (a square size needs none).
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from latentmodels import datasets
+    >>> X, _ = datasets.load_mnist()
+    >>> fig = plot_image_grid(X[:16], title="first digits")
+    >>> len(fig.axes)
+    1
     """
     images = as_images(images, image_shape, name="images")
     ncols = ncols or math.ceil(math.sqrt(len(images)))
@@ -398,10 +613,37 @@ def plot_samples(
 ) -> Figure:
     """A grid of ``n`` new samples from ``model.sample``.
 
-    For conditional models ``y`` picks the class (a label, or one per sample); without it the
-    model chooses. ``random_state`` fixes the draw.
+    Parameters
+    ----------
+    model : object
+        A fitted model with ``sample``.
+    n : int, default=64
+        Number of samples.
+    y : label or array-like, optional
+        For conditional models, the class (a label, or one per sample); without it the model
+        chooses.
+    ncols : int, optional
+        Images per row.
+    random_state : int or None, default=0
+        Seed of the draw.
+    image_shape : sequence of int, optional
+        ``(H, W)`` or ``(C, H, W)`` of flat samples (a square size needs none).
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
 
-    >>> plot_samples(vae, 64, path="samples.png")  # doctest: +SKIP
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> type(plot_samples(vae, 16)).__name__
+    'Figure'
     """
     _check_model(model, "sample")
     check_positive_int(n, "n")
@@ -432,13 +674,44 @@ def plot_interpolations(
     path: str | os.PathLike | None = None,
     dpi: int = DEFAULT_DPI,
 ) -> Figure:
-    """One strip per ``(start, end)`` pair of row indices into ``X``: decoded points on the
-    latent path between the two samples, endpoints included.
+    """One strip per ``(start, end)`` pair of rows of ``X``: decoded points on the latent path.
 
-    ``method`` is ``"linear"`` or ``"spherical"``. A conditional model encodes and decodes the
-    whole strip with the label of the start sample, so pick pairs of one class.
+    Endpoints are included. A conditional model encodes and decodes the whole strip with the
+    label of the start sample, so pick pairs of one class.
 
-    >>> plot_interpolations(vae, X, [(0, 1), (2, 3)], steps=8, path="strip.png")  # doctest: +SKIP
+    Parameters
+    ----------
+    model : object
+        A fitted model with ``transform`` and ``inverse_transform``.
+    X : array-like
+        Samples.
+    pairs : sequence of (int, int)
+        Row indices into ``X``.
+    y : array-like, optional
+        Labels, needed only by conditional models.
+    steps : int, default=10
+        Images per strip.
+    method : {"linear", "spherical"}, default="linear"
+        The path's geometry.
+    image_shape : sequence of int, optional
+        ``(H, W)`` or ``(C, H, W)`` of flat samples (a square size needs none).
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> fig = plot_interpolations(vae, X, [(0, 1), (2, 3)], steps=5)
+    >>> len(fig.axes)
+    2
     """
     _check_model(model, "transform", "inverse_transform")
     check_positive_int(steps, "steps", minimum=2)
@@ -488,12 +761,46 @@ def plot_traversal(
 ) -> Figure:
     """Latent traversal: each row varies one latent dimension around the code of ``x``.
 
-    ``values`` are offsets added to the code (default 7 steps in [-3, 3]). With ``reference``
-    data the offsets are in units of each dimension's spread over the reference codes, and the
-    default ``dims`` are the ``max_dims`` dimensions that vary most (the ones the model uses);
-    without it, the first ``max_dims``. ``label`` is the class of ``x`` for conditional models.
+    With ``reference`` data the offsets are in units of each dimension's spread over the
+    reference codes, and the default ``dims`` are the ``max_dims`` dimensions that vary most
+    (the ones the model uses); without it, the first ``max_dims``.
 
-    >>> plot_traversal(vae, X[0], reference=X[:500], path="traversal.png")  # doctest: +SKIP
+    Parameters
+    ----------
+    model : object
+        A fitted model with ``transform`` and ``inverse_transform``.
+    x : array-like
+        One sample.
+    label : object, optional
+        The class of ``x``, for conditional models.
+    dims : sequence of int, optional
+        The dimensions varied.
+    values : sequence of float, optional
+        Offsets added to the code; 7 steps in [-3, 3] by default.
+    reference : array-like, optional
+        Samples whose codes set the scale and the default ``dims``.
+    reference_y : array-like, optional
+        Their labels, for conditional models.
+    max_dims : int, default=10
+        Most rows.
+    image_shape : sequence of int, optional
+        ``(H, W)`` or ``(C, H, W)`` of flat samples (a square size needs none).
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> type(plot_traversal(vae, X[0], reference=X[:64])).__name__
+    'Figure'
     """
     _check_model(model, "transform", "inverse_transform")
     check_positive_int(max_dims, "max_dims")
@@ -559,9 +866,37 @@ def plot_manifold(
 
     The grid spans the 5-95 % quantiles of N(0, 1) (a VAE's prior), or the 2-98 %
     percentiles of the codes of ``reference`` data when given (right for autoencoders).
-    ``y`` is the class to decode for conditional models.
 
-    >>> plot_manifold(vae_2d, n=20, path="manifold.png")  # doctest: +SKIP
+    Parameters
+    ----------
+    model : object
+        A fitted model with a 2-D latent space and ``inverse_transform``.
+    n : int, default=15
+        Grid points per axis.
+    y : object, optional
+        The class to decode, for conditional models.
+    reference : array-like, optional
+        Samples whose codes set the grid's span.
+    reference_y : array-like, optional
+        Their labels, for conditional models.
+    image_shape : sequence of int, optional
+        ``(H, W)`` or ``(C, H, W)`` of flat samples (a square size needs none).
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> type(plot_manifold(vae, n=5)).__name__
+    'Figure'
     """
     _check_model(model, "inverse_transform")
     check_positive_int(n, "n", minimum=2)
@@ -604,6 +939,33 @@ def plot_manifold(
 
 # -- latent map --------------------------------------------------------------------------------
 def embed_2d(codes: np.ndarray, method: str, random_state: int | None) -> tuple[np.ndarray, str]:
+    """Two coordinates per latent code, for drawing, and how they were made.
+
+    A 1-D space gets a random vertical jitter; a 2-D space is kept as is for ``"pca"``.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray of shape (n_samples, n_components)
+        Latent codes.
+    method : {"pca", "tsne", "umap"}
+        The embedding of spaces above 2-D.
+    random_state : int or None
+        Seed of the embedding (and of the jitter).
+
+    Returns
+    -------
+    points : numpy.ndarray of shape (n_samples, 2)
+        The embedding.
+    label : str
+        A description for the axes.
+
+    Examples
+    --------
+    >>> codes = np.random.default_rng(0).normal(size=(30, 5))
+    >>> points, label = embed_2d(codes, "pca", 0)
+    >>> points.shape, label.startswith("PCA of the codes")
+    ((30, 2), True)
+    """
     if codes.shape[1] == 1:
         jitter = np.random.default_rng(random_state).uniform(-0.5, 0.5, len(codes))
         return np.column_stack([codes[:, 0], jitter]), "z0 (vertical: jitter)"
@@ -645,11 +1007,41 @@ def plot_latent_map(
 ) -> Figure:
     """Scatter ``model.transform(X)`` in 2-D, coloured by the labels ``y`` when given.
 
-    ``method``: ``"pca"`` (default; a 2-D latent space is shown as is), ``"tsne"``
-    (scikit-learn) or ``"umap"`` (needs umap-learn). At most ``max_points`` samples are drawn,
-    a seeded random subset.
+    At most ``max_points`` samples are drawn, a seeded random subset.
 
-    >>> plot_latent_map(vae, X[:1000], y[:1000], path="latent.png")  # doctest: +SKIP
+    Parameters
+    ----------
+    model : object
+        A fitted model with ``transform``.
+    X : array-like
+        Samples.
+    y : array-like, optional
+        Labels, for colours (and for conditional models).
+    method : {"pca", "tsne", "umap"}, default="pca"
+        The embedding (a 2-D latent space is shown as is with ``"pca"``; ``"umap"`` needs
+        umap-learn).
+    max_points : int, default=2000
+        Most samples drawn.
+    class_names : sequence of str, optional
+        Legend names of the labels.
+    random_state : int or None, default=0
+        Seed of the subset and embedding.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> type(plot_latent_map(vae, X[:100], y[:100])).__name__
+    'Figure'
     """
     _check_model(model, "transform")
     check_choice(method, "method", LATENT_MAP_METHODS)

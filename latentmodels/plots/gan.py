@@ -4,9 +4,14 @@ went on, and walks between random codes.
 Every function returns a matplotlib ``Figure`` built without pyplot and, given ``path``, also
 writes it as a PNG atomically.
 
->>> from latentmodels import GAN, datasets  # doctest: +SKIP
->>> gan = GAN(epochs=20).fit(datasets.load_mnist()[0])  # doctest: +SKIP
->>> plot_player_losses(gan, path="losses.png")  # doctest: +SKIP
+Examples
+--------
+>>> from latentmodels import GAN, datasets
+>>> X, _ = datasets.load_mnist()
+>>> gan = GAN(latent_dim=4, architecture="mlp", hidden_dims=(32,), epochs=1, verbose=0,
+...           random_state=0).fit(X[:64])
+>>> len(plot_player_losses(gan).axes)
+2
 """
 
 from __future__ import annotations
@@ -29,19 +34,34 @@ __all__ = ["plot_latent_walks", "plot_player_losses", "plot_training_progress"]
 def plot_player_losses(
     history: Any, *, path: str | os.PathLike | None = None, dpi: int = 100
 ) -> Figure:
-    """Per-epoch losses of the discriminator and the generator, and their mean scores of
-    real and generated data (a discriminator winning outright shows as the two score lines
-    drifting apart while the generator's loss climbs).
+    """Per-epoch losses of the discriminator and the generator, and their mean scores.
 
-    ``history`` is a fitted GAN (its ``history_``) or a list of per-epoch dicts with
-    ``d_loss`` and ``g_loss`` (``d_real`` / ``d_fake`` optional).
+    A discriminator winning outright shows as the two score lines (real and generated data)
+    drifting apart while the generator's loss climbs.
 
-    Example:
-        >>> fig = plot_player_losses([{"d_loss": 1.2, "g_loss": 0.8, "d_real": 0.4,
-        ...                            "d_fake": -0.3}, {"d_loss": 1.1, "g_loss": 0.9,
-        ...                            "d_real": 0.3, "d_fake": -0.2}])
-        >>> len(fig.axes)
-        2
+    Parameters
+    ----------
+    history : GAN or list of dict
+        A fitted GAN (its ``history_``) or its per-epoch records: ``d_loss`` and ``g_loss``
+        (``d_real`` / ``d_fake`` optional). The records must also hold the total ``loss``,
+        as a GAN's ``history_`` does.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel of losses, plus one of scores when the records have them.
+
+    Examples
+    --------
+    >>> fig = plot_player_losses([
+    ...     {"loss": 1.2, "d_loss": 1.2, "g_loss": 0.8, "d_real": 0.4, "d_fake": -0.3},
+    ...     {"loss": 1.1, "d_loss": 1.1, "g_loss": 0.9, "d_real": 0.3, "d_fake": -0.2}])
+    >>> len(fig.axes)
+    2
     """
     records = history_records(history)
     if not records or not all("d_loss" in r and "g_loss" in r for r in records):
@@ -76,13 +96,31 @@ def plot_training_progress(
     path: str | os.PathLike | None = None,
     dpi: int = 100,
 ) -> Figure:
-    """One strip per snapshot: the generator's output for the same fixed codes after each
-    listed epoch (``snapshots`` has shape ``(n_snapshots, n_codes, ...image...)``).
+    """One strip per snapshot: the generator's output for the same fixed codes after each epoch.
 
-    Example:
-        >>> import numpy as np
-        >>> fig = plot_training_progress(np.random.default_rng(0).random((3, 8, 28, 28)),
-        ...                              [0, 5, 10])
+    Parameters
+    ----------
+    snapshots : array-like of shape (n_snapshots, n_codes, ...image...)
+        The generated images, one set per snapshot.
+    epochs : sequence of int
+        The epoch of each snapshot, used as row labels.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The grid of images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fig = plot_training_progress(np.random.default_rng(0).random((3, 8, 28, 28)),
+    ...                              [0, 5, 10])
+    >>> type(fig).__name__
+    'Figure'
     """
     snapshots = np.asarray(snapshots)
     if snapshots.ndim < 3 or len(snapshots) == 0:
@@ -108,13 +146,40 @@ def plot_latent_walks(
     path: str | os.PathLike | None = None,
     dpi: int = 100,
 ) -> Figure:
-    """Decoded paths between pairs of random prior codes (``method`` ``"linear"`` or
-    ``"spherical"``), one row per walk: a smooth row means the generator maps nearby codes
-    to similar images.
+    """Decoded paths between pairs of random prior codes, one row per walk.
 
-    Example:
-        >>> from latentmodels import GAN  # doctest: +SKIP
-        >>> fig = plot_latent_walks(GAN(epochs=1).fit(X), n_walks=2)  # doctest: +SKIP
+    A smooth row means the generator maps nearby codes to similar images.
+
+    Parameters
+    ----------
+    model : object
+        A fitted generator with ``latent_dim`` and ``inverse_transform`` (a GAN, a VAE, ...).
+    n_walks : int, default=4
+        Number of walks (rows).
+    steps : int, default=10
+        Images per walk, at least 2.
+    method : {"linear", "spherical"}, default="linear"
+        The path's geometry.
+    random_state : int, default=0
+        Seed of the end points.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The grid of decoded walks.
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, _ = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> fig = plot_latent_walks(vae, n_walks=2, steps=4, method="spherical")
+    >>> type(fig).__name__
+    'Figure'
     """
     n_walks = check_positive_int(n_walks, "n_walks")
     steps = check_positive_int(steps, "steps", minimum=2)

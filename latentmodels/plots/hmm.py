@@ -32,10 +32,31 @@ def plot_states(
 ):
     """Plot one feature of ``series`` against time, each point coloured by its state.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.plots.hmm import plot_states
-        >>> fig = plot_states(np.sin(np.arange(50) / 5)[:, None], np.arange(50) // 25)
+    Parameters
+    ----------
+    series : array-like of shape (n_steps,) or (n_steps, n_features)
+        The observations.
+    states : array-like of shape (n_steps,)
+        The state of each step (e.g. from ``model.predict``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure by default.
+    feature : int, default=0
+        The column of ``series`` drawn.
+    title : str, optional
+        The axes' title.
+    x : array-like, optional
+        Positions on the time axis; the step numbers by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.plots.hmm import plot_states
+    >>> fig = plot_states(np.sin(np.arange(50) / 5)[:, None], np.arange(50) // 25)
     """
     values = np.asarray(series, dtype=np.float64)
     if values.ndim == 1:
@@ -63,13 +84,28 @@ def plot_states(
 def plot_transmat(model: Any, *, ax: Any = None, title: str = "transition matrix"):
     """Heat map of ``model.transmat_`` with the probabilities written in the cells.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.hmm import CategoricalHMM
-        >>> from latentmodels.plots.hmm import plot_transmat
-        >>> hmm = CategoricalHMM(2)
-        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.3, 0.7]])
-        >>> fig = plot_transmat(hmm)
+    Parameters
+    ----------
+    model : HMM
+        A fitted hidden Markov model (``transmat_``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure by default.
+    title : str, default="transition matrix"
+        The axes' title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import CategoricalHMM
+    >>> from latentmodels.plots.hmm import plot_transmat
+    >>> hmm = CategoricalHMM(2)
+    >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.3, 0.7]])
+    >>> fig = plot_transmat(hmm)
     """
     trans = np.asarray(model.transmat_)
     K = len(trans)
@@ -92,16 +128,35 @@ def plot_transmat(model: Any, *, ax: Any = None, title: str = "transition matrix
 def plot_emission_densities(
     model: Any, *, feature: int = 0, ax: Any = None, grid: Any = None,
 ):
-    """Per-state emission density (Gaussian/GMM/Poisson) or probabilities (categorical)
-    of one feature.
+    """Per-state emission density of one feature.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.hmm import GaussianHMM
-        >>> from latentmodels.plots.hmm import plot_emission_densities
-        >>> hmm = GaussianHMM(2)
-        >>> hmm.means_ = np.array([[0.0], [3.0]]); hmm.covars_ = np.array([[1.0], [0.5]])
-        >>> fig = plot_emission_densities(hmm)
+    Densities for Gaussian, GMM and Poisson emissions; probabilities for categorical ones.
+
+    Parameters
+    ----------
+    model : HMM
+        A fitted hidden Markov model.
+    feature : int, default=0
+        The feature whose densities are drawn.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure by default.
+    grid : array-like, optional
+        Points where Gaussian densities are evaluated; by default 400 points over the
+        states' means +- 4 standard deviations.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import GaussianHMM
+    >>> from latentmodels.plots.hmm import plot_emission_densities
+    >>> hmm = GaussianHMM(2)
+    >>> hmm.means_ = np.array([[0.0], [3.0]]); hmm.covars_ = np.array([[1.0], [0.5]])
+    >>> fig = plot_emission_densities(hmm)
     """
     from scipy import stats
 
@@ -179,11 +234,30 @@ def plot_state_scatter(
 ):
     """Scatter two features of ``X`` against each other, each point coloured by its state.
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels.plots.hmm import plot_state_scatter
-        >>> X = np.random.default_rng(0).normal(size=(40, 2))
-        >>> fig = plot_state_scatter(X, (X[:, 0] > 0).astype(int), names=["a", "b"])
+    Parameters
+    ----------
+    X : array-like of shape (n_steps, n_features)
+        The observations, at least two features.
+    states : array-like of shape (n_steps,)
+        The state of each step.
+    features : tuple of int, default=(0, 1)
+        The two columns drawn.
+    names : sequence of str, optional
+        Axis labels (one name per feature of ``X``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.plots.hmm import plot_state_scatter
+    >>> X = np.random.default_rng(0).normal(size=(40, 2))
+    >>> fig = plot_state_scatter(X, (X[:, 0] > 0).astype(int), names=["a", "b"])
     """
     values = np.asarray(X, dtype=np.float64)
     states = np.asarray(states)

@@ -4,10 +4,14 @@ documents as a heatmap (and averaged per label), and the coherence of each topic
 Every function returns a matplotlib ``Figure`` built without pyplot and, given ``path``, also
 writes it as a PNG atomically.
 
->>> from latentmodels import LDA, TextCorpus  # doctest: +SKIP
->>> corpus = TextCorpus.from_jsonl("posts.jsonl.gz", min_df=5)  # doctest: +SKIP
->>> lda = LDA(20).fit(corpus)  # doctest: +SKIP
->>> plot_top_words(lda, path="topics.png")  # doctest: +SKIP
+Examples
+--------
+>>> from latentmodels import LDA, TextCorpus
+>>> corpus = TextCorpus.from_texts(["apple pear fig", "pear apple", "cat dog",
+...                                 "dog cat mouse"] * 3)
+>>> lda = LDA(2, random_state=0).fit(corpus)
+>>> len(plot_top_words(lda, n_words=3).axes)
+2
 """
 
 from __future__ import annotations
@@ -51,13 +55,34 @@ def plot_top_words(
 ) -> Figure:
     """One small bar chart per topic: its ``n_words`` most probable words and p(word | topic).
 
-    Example:
-        >>> import numpy as np
-        >>> from latentmodels import LDA
-        >>> X = np.random.default_rng(0).poisson(1.0, size=(30, 12))
-        >>> fig = plot_top_words(LDA(3, random_state=0).fit(X), n_words=4)
-        >>> len(fig.axes)
-        3
+    Parameters
+    ----------
+    model : LDA
+        A fitted topic model (``top_words`` and ``topic_word_``).
+    n_words : int, default=8
+        Words per topic.
+    topics : sequence of int, optional
+        The topics drawn; all by default.
+    ncols : int, default=5
+        Charts per row.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per topic.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels import LDA
+    >>> X = np.random.default_rng(0).poisson(1.0, size=(30, 12))
+    >>> fig = plot_top_words(LDA(3, random_state=0).fit(X), n_words=4)
+    >>> len(fig.axes)
+    3
     """
     topic_word, words = _topic_words(model)
     n_words = check_positive_int(n_words, "n_words")
@@ -103,15 +128,35 @@ def plot_doc_topics(
     path: str | os.PathLike | None = None,
     dpi: int = 100,
 ) -> Figure:
-    """Heatmap of documents' topic proportions (rows: documents, sorted by their dominant
-    topic, then by its weight; columns: topics). At most ``max_docs`` documents, taken
-    evenly through the input.
+    """Heatmap of documents' topic proportions (rows: documents; columns: topics).
 
-    Example:
-        >>> import numpy as np
-        >>> theta = np.random.default_rng(0).dirichlet(np.ones(4) * 0.3, size=50)
-        >>> plot_doc_topics(theta).axes[0].get_xlabel()
-        'topic'
+    Documents are sorted by their dominant topic, then by its weight. At most ``max_docs``
+    documents are shown, taken evenly through the input.
+
+    Parameters
+    ----------
+    doc_topic : array-like of shape (n_documents, n_topics)
+        Topic proportions of each document (``model.transform(corpus)``).
+    max_docs : int, default=200
+        Most documents drawn.
+    topic_labels : sequence of str, optional
+        Column labels; the topic numbers by default.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The heatmap (and its colour bar).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> theta = np.random.default_rng(0).dirichlet(np.ones(4) * 0.3, size=50)
+    >>> plot_doc_topics(theta).axes[0].get_xlabel()
+    'topic'
     """
     theta = _theta(doc_topic)
     max_docs = check_positive_int(max_docs, "max_docs")
@@ -142,13 +187,33 @@ def plot_label_topics(
     path: str | os.PathLike | None = None,
     dpi: int = 100,
 ) -> Figure:
-    """Mean topic proportions of the documents of each label (rows: labels; columns: topics):
-    how the topics line up with known groups such as newsgroups.
+    """Mean topic proportions of the documents of each label (rows: labels; columns: topics).
 
-    Example:
-        >>> import numpy as np
-        >>> theta = np.random.default_rng(0).dirichlet(np.ones(3), size=6)
-        >>> fig = plot_label_topics(theta, ["a", "b"] * 3)
+    Shows how the topics line up with known groups such as newsgroups.
+
+    Parameters
+    ----------
+    doc_topic : array-like of shape (n_documents, n_topics)
+        Topic proportions of each document.
+    labels : sequence
+        One label per document.
+    topic_labels : sequence of str, optional
+        Column labels; the topic numbers by default.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The heatmap (and its colour bar).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> theta = np.random.default_rng(0).dirichlet(np.ones(3), size=6)
+    >>> fig = plot_label_topics(theta, ["a", "b"] * 3)
     """
     theta = _theta(doc_topic)
     labels = np.asarray([str(v) for v in labels])
@@ -179,13 +244,33 @@ def plot_topic_coherence(
     path: str | os.PathLike | None = None,
     dpi: int = 100,
 ) -> Figure:
-    """Horizontal bars of each topic's coherence, best first, labelled with its top words;
-    the dashed line is the mean.
+    """Horizontal bars of each topic's coherence, best first, labelled with its top words.
 
-    Example:
-        >>> fig = plot_topic_coherence([0.2, -0.1, 0.05], [["a", "b"], ["c"], ["d"]])
-        >>> fig.axes[0].get_xlabel()
-        'NPMI coherence'
+    The dashed line is the mean.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_topics,)
+        Each topic's coherence (e.g. from :func:`latentmodels.metrics.coherence`).
+    top_words : sequence of sequences of str, optional
+        Each topic's top words, used as bar labels.
+    measure : str, default="NPMI"
+        Name of the measure, for the axis label.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+    dpi : int, default=100
+        Resolution of the PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes of bars.
+
+    Examples
+    --------
+    >>> fig = plot_topic_coherence([0.2, -0.1, 0.05], [["a", "b"], ["c"], ["d"]])
+    >>> fig.axes[0].get_xlabel()
+    'NPMI coherence'
     """
     scores = np.asarray(values, dtype=np.float64).ravel()
     if scores.size == 0 or not np.isfinite(scores).all():

@@ -36,7 +36,23 @@ MAX_REFERENCE = 1000
 
 @dataclass
 class ReportFigure:
-    """One picture in a section: written as ``filename`` beside the report and embedded."""
+    """One picture in a section: written as ``filename`` beside the report and embedded.
+
+    Attributes
+    ----------
+    filename : str
+        Name of the PNG file written beside the report.
+    figure : matplotlib.figure.Figure
+        The picture.
+    caption : str, default=""
+        Text shown under it.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ReportFigure("empty.png", Figure()).caption
+    ''
+    """
 
     filename: str
     figure: Figure
@@ -45,7 +61,25 @@ class ReportFigure:
 
 @dataclass
 class Section:
-    """A part of the report: an anchor id, a heading, HTML text and figures."""
+    """A part of the report: an anchor id, a heading, HTML text and figures.
+
+    Attributes
+    ----------
+    id : str
+        The HTML anchor of the section.
+    title : str
+        Its heading.
+    html : str, default=""
+        Its text, as HTML.
+    figures : list of ReportFigure
+        Its pictures.
+
+    Examples
+    --------
+    >>> section = Section("notes", "Notes", "<p>hello</p>")
+    >>> section.id, section.figures
+    ('notes', [])
+    """
 
     id: str
     title: str
@@ -55,7 +89,35 @@ class Section:
 
 @dataclass
 class ReportContext:
-    """Everything a section builder may use. ``X``/``y`` are held-out data (may be None)."""
+    """Everything a section builder may use.
+
+    Attributes
+    ----------
+    run_dir : pathlib.Path
+        The run directory the report is written into.
+    model : object
+        The fitted model (may be None).
+    X, y : numpy.ndarray or None
+        Held-out data and labels (may be None).
+    metrics : dict
+        The run's recorded metrics.
+    run_info : dict
+        The run's ``run.json`` record.
+    options : dict
+        Extra inputs of some sections (``lengths`` of HMM series, ``corpus`` of LDA runs, ...).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> ctx.conditional, ctx.is_image_data, ctx.reference()[0].shape
+    (False, True, (64, 28, 28))
+    """
 
     run_dir: Path
     model: Any
@@ -67,12 +129,38 @@ class ReportContext:
 
     @property
     def conditional(self) -> bool:
-        """True for models that take labels (their ``transform`` has a ``y`` argument)."""
+        """True for models that take labels (their ``transform`` has a ``y`` argument).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from latentmodels import VAE, datasets
+        >>> from latentmodels.report.context import ReportContext
+        >>> X, y = datasets.load_mnist()
+        >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+        >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+        >>> ctx.conditional
+        False
+        """
         return self.model is not None and plots.is_conditional(self.model)
 
     @property
     def is_image_data(self) -> bool:
-        """True when samples can be drawn as pictures."""
+        """True when samples can be drawn as pictures.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from latentmodels import VAE, datasets
+        >>> from latentmodels.report.context import ReportContext
+        >>> X, y = datasets.load_mnist()
+        >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+        >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+        >>> ctx.is_image_data
+        True
+        """
         if self.X is None or is_hmm(self.model):
             return False
         try:
@@ -82,7 +170,30 @@ class ReportContext:
         return True
 
     def reference(self) -> tuple[np.ndarray, np.ndarray | None]:
-        """A bounded slice of the held-out data, for statistics over codes."""
+        """A bounded slice of the held-out data (at most ``MAX_REFERENCE`` samples).
+
+        Used for statistics over codes.
+
+        Returns
+        -------
+        X : numpy.ndarray
+            The first samples of ``X``.
+        y : numpy.ndarray or None
+            Their labels.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from latentmodels import VAE, datasets
+        >>> from latentmodels.report.context import ReportContext
+        >>> X, y = datasets.load_mnist()
+        >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+        >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+        >>> X_ref, y_ref = ctx.reference()
+        >>> X_ref.shape, y_ref.shape
+        ((64, 28, 28), (64,))
+        """
         assert self.X is not None
         n = min(len(self.X), MAX_REFERENCE)
         return self.X[:n], None if self.y is None else self.y[:n]
@@ -94,6 +205,19 @@ SectionBuilder = Callable[[ReportContext], "Section | None"]
 def has_methods(model: Any, *methods: str) -> bool:
     """True when ``model`` is not None and has every named method.
 
+    Parameters
+    ----------
+    model : object or None
+        The model.
+    *methods : str
+        Method names.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
     >>> has_methods([], "append", "pop")
     True
     """
@@ -101,12 +225,26 @@ def has_methods(model: Any, *methods: str) -> bool:
 
 
 def encodes(model: Any) -> bool:
-    """True when ``model.transform`` is a direct encoder. A GAN's ``transform`` inverts its
-    generator by optimisation (``transform_is_approximate``): too slow and too rough for the
-    sections built on codes of held-out data.
+    """True when ``model.transform`` is a direct encoder.
 
-    >>> encodes(None)
-    False
+    A GAN's ``transform`` inverts its generator by optimisation
+    (``transform_is_approximate``): too slow and too rough for the sections built on codes
+    of held-out data.
+
+    Parameters
+    ----------
+    model : object or None
+        The model.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from sklearn.decomposition import PCA
+    >>> encodes(None), encodes(PCA())
+    (False, True)
     """
     return has_methods(model, "transform") and not getattr(model, "transform_is_approximate", False)
 
@@ -114,6 +252,17 @@ def encodes(model: Any) -> bool:
 def format_value(value: Any) -> str:
     """A metric or parameter as report text: 4 significant digits, thousands separators.
 
+    Parameters
+    ----------
+    value : object
+        A number, a list or tuple of them, or anything else (shown with ``str``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
     >>> format_value(0.123456), format_value([1.0, 2.5])
     ('0.1235', '1, 2.5')
     """
@@ -129,6 +278,20 @@ def format_value(value: Any) -> str:
 def html_table(rows: Mapping[str, Any], headers: tuple[str, str] | None = None) -> str:
     """A two-column HTML table of ``rows`` (name -> value), escaped.
 
+    Parameters
+    ----------
+    rows : mapping
+        Names and values; values are shown with :func:`format_value`.
+    headers : tuple of str, optional
+        The two column headings; no heading row by default.
+
+    Returns
+    -------
+    str
+        The HTML table.
+
+    Examples
+    --------
     >>> html_table({"a": 1})
     '<table><tbody><tr><th>a</th><td>1</td></tr></tbody></table>'
     """
@@ -179,6 +342,17 @@ METRIC_LABELS = {
 def is_hmm(model: Any) -> bool:
     """True for hidden Markov models (they have start and transition probabilities).
 
+    Parameters
+    ----------
+    model : object or None
+        The model.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
     >>> is_hmm(None)
     False
     """
@@ -186,7 +360,28 @@ def is_hmm(model: Any) -> bool:
 
 
 def figure_html(filename: str, png: bytes, caption: str) -> str:
-    """A ``<figure>`` with the PNG embedded as a data URI (the page stays one file)."""
+    r"""A ``<figure>`` with the PNG embedded as a data URI (the page stays one file).
+
+    Parameters
+    ----------
+    filename : str
+        The PNG's file name, recorded in ``data-file``.
+    png : bytes
+        The PNG data.
+    caption : str
+        The caption (also the image's alt text); may be empty.
+
+    Returns
+    -------
+    str
+        The HTML, escaped.
+
+    Examples
+    --------
+    >>> print(figure_html("a.png", b"\x89PNG", "A & B"))
+    <figure><img src="data:image/png;base64,iVBORw==" alt="A &amp; B"
+    data-file="a.png"><figcaption>A &amp; B</figcaption></figure>
+    """
     data = base64.b64encode(png).decode("ascii")
     alt = html.escape(caption or filename)
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""

@@ -6,6 +6,8 @@ The report is a list of section builders (:data:`SECTIONS`). Each takes a
 figure is embedded as a base64 data URI, so the page can be mailed or archived. A model
 family adds its own pictures by adding a builder:
 
+Examples
+--------
 >>> from latentmodels import report
 >>> def note(ctx):
 ...     return report.Section("note", "A note", "<p>Hello.</p>")
@@ -137,11 +139,38 @@ def write_report(
     their labels; when not given they are read again from the text source of the run.
     Returns the report's path.
 
-    >>> from latentmodels import VAE, datasets  # doctest: +SKIP
-    >>> X, y = datasets.load_mnist()  # doctest: +SKIP
-    >>> vae = VAE(epochs=5).fit(X[:6400])  # doctest: +SKIP
-    >>> write_report("runs/mine", vae, X[6400:], y[6400:])  # doctest: +SKIP
-    PosixPath('runs/mine/report.html')
+    Parameters
+    ----------
+    run_dir : str or os.PathLike
+        The run directory; the report and its figures are written there.
+    model : object, optional
+        The fitted model; read from ``model.lm`` by default.
+    X, y : array-like, optional
+        Held-out data and labels (a TextCorpus and labels for topic models, the series for
+        HMMs); read again from the source ``run.json`` records by default.
+    metrics : mapping, optional
+        Metrics to show; those of ``run.json`` by default.
+    sections : list of callables, optional
+        Section builders replacing :data:`SECTIONS`.
+    tsne : bool, default=True
+        Include the t-SNE latent map (the slowest figure).
+    lengths : array-like, optional
+        Sequence lengths of an HMM's series.
+
+    Returns
+    -------
+    pathlib.Path
+        The report's path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> path = write_report(tempfile.mkdtemp(), vae, X[64:128], y[64:128], tsne=False)
+    >>> path.name, path.stat().st_size > 0
+    ('report.html', True)
     """
     run_dir = Path(run_dir)
     run_info: dict[str, Any] = {}

@@ -19,7 +19,33 @@ __all__ = ["DEFAULT_TEST_FRACTION", "IWAE_SAMPLES", "SPLIT_SEED", "evaluate_held
 
 
 def evaluate_held_out(model: Any, X_test: np.ndarray, y_test: np.ndarray | None, iwae: int) -> dict:
-    """Held-out metrics: ELBO and IWAE NLL for VAEs, reconstruction error otherwise."""
+    """Held-out metrics: ELBO and IWAE NLL for VAEs, reconstruction error otherwise.
+
+    Parameters
+    ----------
+    model : LatentModel
+        A fitted deep model.
+    X_test : numpy.ndarray
+        Held-out data; empty gives no metrics.
+    y_test : numpy.ndarray or None
+        Held-out labels, passed to conditional models.
+    iwae : int
+        Importance samples of the IWAE bound; 0 skips it.
+
+    Returns
+    -------
+    dict
+        ``test_elbo`` (and ``test_nll_iwae``, ``iwae_samples``) for models with
+        ``log_likelihood``, else ``test_reconstruction_error``.
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> sorted(evaluate_held_out(vae, X[64:96], y[64:96], iwae=2))
+    ['iwae_samples', 'test_elbo', 'test_nll_iwae']
+    """
     if len(X_test) == 0:
         return {}
     labels = y_test if is_conditional(model) else None
@@ -48,19 +74,48 @@ def fit_deep_run(
     iwae: int,
     report: bool,
 ) -> dict[str, Any]:
-    """Split, fit, evaluate, save ``model.lm`` and ``run.json`` into ``out``, write the report;
-    returns the run.json contents.
+    """Split, fit, evaluate, save ``model.lm`` and ``run.json`` into ``out``, write the report.
+
+    Parameters
+    ----------
+    model : LatentModel
+        An unfitted deep model (VAE, autoencoder, ...).
+    X, y : numpy.ndarray
+        All the data and labels (``y`` may be None).
+    out : pathlib.Path
+        The run directory.
+    source : str
+        The data source, as recorded in ``run.json``.
+    limit : int or None
+        The number of samples ``X`` was cut to, recorded.
+    test_fraction : float
+        Share of ``X`` held out for evaluation.
+    command : list of str
+        The command that repeats the run.
+    resume : bool
+        Continue from the checkpoints in ``out``.
+    iwae : int
+        Importance samples of the held-out IWAE bound (0 skips it).
+    report : bool
+        Also write ``report.html``.
+
+    Returns
+    -------
+    dict
+        The contents of ``run.json``.
 
     Examples
     --------
+    >>> import tempfile
     >>> from pathlib import Path
     >>> from latentmodels import VAE, datasets
     >>> X, y = datasets.load_mnist()
-    >>> info = fit_deep_run(VAE(epochs=1, verbose=0), X[:200], y[:200], out=Path("runs/x"),
-    ...                     source="mnist", limit=200, test_fraction=0.2, command=[],
-    ...                     resume=False, iwae=0, report=False)  # doctest: +SKIP
-    >>> sorted(info["metrics"])[:2]  # doctest: +SKIP
-    ['best_epoch', 'epochs_run']
+    >>> out = Path(tempfile.mkdtemp())
+    >>> info = fit_deep_run(VAE(latent_dim=2, epochs=1, verbose=0, random_state=0),
+    ...                     X[:200], y[:200], out=out, source="mnist", limit=200,
+    ...                     test_fraction=0.2, command=[], resume=False, iwae=0, report=False)
+    >>> sorted(info["metrics"])[:2], sorted(p.name for p in out.iterdir())
+    (['best_epoch', 'epochs_run'], ['model.lm', 'run.json'])
     """
     if not 0 <= test_fraction < 1:
         raise ValueError(f"--test-fraction must be in [0, 1), got {test_fraction}")

@@ -37,18 +37,51 @@ def fit_gan_run(
     judge: bool = True,
     report: bool = True,
 ) -> dict[str, Any]:
-    """Split, fit ``model`` (a GAN or ConditionalGAN), score its samples against held-out
-    images with a judge :class:`~latentmodels.metrics.FeatureClassifier` trained on the
-    training split (saved as ``judge.lm``), save ``model.lm`` and ``run.json``, write the
-    report; returns the run.json contents.
+    """Split, fit a GAN, score its samples, save ``model.lm`` and ``run.json``, write the report.
 
-    Example:
-        >>> from latentmodels import GAN, datasets  # doctest: +SKIP
-        >>> X, y = datasets.load_mnist()  # doctest: +SKIP
-        >>> info = fit_gan_run(GAN(epochs=20), X, y, out=Path("runs/gan"), source="mnist",
-        ...                    command=[])  # doctest: +SKIP
-        >>> info["sample_quality"]["classes_covered"]  # doctest: +SKIP
-        10
+    The samples are scored against held-out images with a judge
+    :class:`~latentmodels.metrics.FeatureClassifier` trained on the training split (saved
+    as ``judge.lm``).
+
+    Parameters
+    ----------
+    model : GAN or ConditionalGAN
+        The unfitted model.
+    X, y : numpy.ndarray
+        All the images and labels (``y`` may be None).
+    out : pathlib.Path
+        The run directory.
+    source : str
+        The data source, as recorded in ``run.json``.
+    command : list of str
+        The command that repeats the run.
+    test_fraction : float, default=0.2
+        Share of images held out for scoring.
+    limit : int, optional
+        The number of samples ``X`` was cut to, recorded.
+    resume : bool, default=False
+        Continue from the checkpoints in ``out``.
+    judge : bool, default=True
+        Train the judge classifier and record ``sample_quality``.
+    report : bool, default=True
+        Also write ``report.html``.
+
+    Returns
+    -------
+    dict
+        The contents of ``run.json``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from latentmodels import GAN, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> gan = GAN(latent_dim=4, architecture="mlp", hidden_dims=(32,), epochs=1, verbose=0,
+    ...           random_state=0)
+    >>> info = fit_gan_run(gan, X[:100], y[:100], out=Path(tempfile.mkdtemp()),
+    ...                    source="mnist", command=[], judge=False, report=False)
+    >>> info["model"]["class"]
+    'GAN'
     """
     conditional = isinstance(model, ConditionalGAN)
     train_idx, test_idx = held_out_split(len(X), test_fraction, 0)

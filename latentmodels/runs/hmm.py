@@ -29,17 +29,43 @@ def fit_hmm_run(
     max_states: int = HMM_MAX_STATES,
     report: bool = True,
 ) -> dict[str, Any]:
-    """Fit an HMM on ``series`` (states by BIC when ``n_states`` is None), save model.lm and
-    run.json into ``out``, write the report; returns the run.json contents.
+    """Fit an HMM on ``series``, save ``model.lm`` and ``run.json`` into ``out``, write the report.
 
-    Example:
-        >>> from latentmodels.hmm import GaussianHMM
-        >>> from latentmodels.datasets.series import load_series
-        >>> info = fit_hmm_run(load_series("geyser", ["waiting", "duration"]),
-        ...                    GaussianHMM(n_iter=50, random_state=0), None,
-        ...                    out=Path("runs/geyser"), command=[])  # doctest: +SKIP
-        >>> info["metrics"]["n_states"]  # doctest: +SKIP
-        3
+    The number of states is chosen by BIC when ``n_states`` is None.
+
+    Parameters
+    ----------
+    series : SeriesData
+        The observations (see :func:`latentmodels.datasets.series.load_series`).
+    template : HMM
+        An unfitted HMM whose hyper-parameters are used.
+    n_states : int or None
+        Number of hidden states; None picks it by BIC from 1 to ``max_states``.
+    out : pathlib.Path
+        The run directory.
+    command : list of str
+        The command that repeats the run.
+    max_states : int, default=6
+        Largest number of states tried by BIC.
+    report : bool, default=True
+        Also write ``report.html``.
+
+    Returns
+    -------
+    dict
+        The contents of ``run.json``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from latentmodels.hmm import GaussianHMM
+    >>> from latentmodels.datasets.series import load_series
+    >>> info = fit_hmm_run(load_series("geyser", ["waiting", "duration"]),
+    ...                    GaussianHMM(n_iter=50, random_state=0), None,
+    ...                    out=Path(tempfile.mkdtemp()), command=[], max_states=3,
+    ...                    report=False)
+    >>> info["metrics"]["n_states"] in (1, 2, 3)
+    True
     """
     X, lengths = series.X, series.lengths
     n_obs = len(X)

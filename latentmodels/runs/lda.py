@@ -56,19 +56,46 @@ def fit_lda_run(
     limit: int | None = None,
     report: bool = True,
 ) -> dict[str, Any]:
-    """Tokenise, split, fit ``model`` (an :class:`~latentmodels.LDA`), score it, save
-    ``model.lm`` and ``run.json`` into ``out`` and write the report; returns run.json.
+    """Tokenise, split, fit and score an LDA, save ``model.lm`` and ``run.json``, write the report.
 
     Metrics: held-out perplexity by document completion (the vocabulary is built on the
     training documents only), NPMI and UMass coherence of each topic's top 10 words over the
     training documents, topic diversity, and the sizes involved.
 
-    Example:
-        >>> from latentmodels import LDA
-        >>> info = fit_lda_run(load_texts("newsgroups"), LDA(20, random_state=0),
-        ...                    out=Path("runs/lda"), command=[])  # doctest: +SKIP
-        >>> round(info["metrics"]["perplexity"])  # doctest: +SKIP
-        2100
+    Parameters
+    ----------
+    data : TextData
+        The documents (see :func:`latentmodels.datasets.texts.load_texts`).
+    model : LDA
+        The unfitted topic model.
+    out : pathlib.Path
+        The run directory.
+    command : list of str
+        The command that repeats the run.
+    corpus_options : mapping, optional
+        Options of :meth:`TextCorpus.from_texts` (``min_df``, ``stop_words``, ...).
+    test_fraction : float, default=0.1
+        Share of documents held out for perplexity.
+    seed : int, default=0
+        Seed of the split.
+    limit : int, optional
+        The number of documents ``data`` was cut to, recorded.
+    report : bool, default=True
+        Also write ``report.html``.
+
+    Returns
+    -------
+    dict
+        The contents of ``run.json``.
+
+    Examples
+    --------
+    >>> from latentmodels import LDA
+    >>> import tempfile
+    >>> info = fit_lda_run(load_texts("newsgroups", limit=100), LDA(5, random_state=0),
+    ...                    out=Path(tempfile.mkdtemp()), command=[], report=False)
+    >>> info["metrics"]["n_topics"], info["metrics"]["perplexity"] > 1
+    (5, True)
     """
     options = {**DEFAULT_CORPUS_OPTIONS, **dict(corpus_options or {})}
     if not 0 <= test_fraction < 1:

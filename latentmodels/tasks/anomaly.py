@@ -38,11 +38,26 @@ SCORES = ("default", "iwae", "reconstruction")
 def require_methods(model: Any, task: str, *methods: str) -> None:
     """Raise a one-line ``TypeError`` naming the first of ``methods`` that ``model`` lacks.
 
-    Example:
-        >>> require_methods(object(), "denoise", "transform")
-        Traceback (most recent call last):
-        ...
-        TypeError: model: denoise needs a model with transform(); object has none
+    Parameters
+    ----------
+    model : object
+        The model to check.
+    task : str
+        The task's name, used in the message.
+    *methods : str
+        The methods the task needs.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` lacks one of ``methods``.
+
+    Examples
+    --------
+    >>> require_methods(object(), "denoise", "transform")
+    Traceback (most recent call last):
+    ...
+    TypeError: model: denoise needs a model with transform(); object has none
     """
     for name in methods:
         if not callable(getattr(model, name, None)):
@@ -57,12 +72,25 @@ def reconstruction_scores(model: Any, X: Any) -> np.ndarray:
     Works for every model with ``transform`` and ``inverse_transform`` (scikit-learn's PCA
     too); higher means better reconstructed, like ``score_samples``.
 
-    Example:
-        >>> import numpy as np
-        >>> from sklearn.decomposition import PCA
-        >>> X = np.random.default_rng(0).random((50, 6))
-        >>> bool(reconstruction_scores(PCA(6).fit(X), X).max() > -1e-6)
-        True
+    Parameters
+    ----------
+    model : object
+        A fitted model with ``transform`` and ``inverse_transform``.
+    X : array-like
+        Samples shaped like the training data.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples,)
+        Minus the squared error of each sample's reconstruction.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> X = np.random.default_rng(0).random((50, 6))
+    >>> bool(reconstruction_scores(PCA(6).fit(X), X).max() > -1e-6)
+    True
     """
     require_methods(model, "reconstruction scoring", "transform", "inverse_transform")
     data = check_data(X, "X")
@@ -109,18 +137,22 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     Attributes
     ----------
-    model_ : the fitted model used for scoring.
-    threshold_ : float, the score below which a sample is an anomaly (``offset_`` alias).
-    train_scores_ : scores of the data ``fit`` saw.
+    model_ : estimator
+        The fitted model used for scoring.
+    threshold_ : float
+        The score below which a sample is an anomaly (``offset_`` is an alias).
+    train_scores_ : numpy.ndarray
+        Scores of the data ``fit`` saw.
 
-    Example:
-        >>> from latentmodels import Autoencoder, datasets
-        >>> from latentmodels.tasks.anomaly import AnomalyDetector
-        >>> X, y = datasets.load_mnist(flatten=True)
-        >>> ae = Autoencoder(latent_dim=8, epochs=1, verbose=0, random_state=0)
-        >>> detector = AnomalyDetector(ae, contamination=0.05).fit(X[y != 0][:500])
-        >>> detector.predict(X[:3]).shape
-        (3,)
+    Examples
+    --------
+    >>> from latentmodels import Autoencoder, datasets
+    >>> from latentmodels.tasks.anomaly import AnomalyDetector
+    >>> X, y = datasets.load_mnist(flatten=True)
+    >>> ae = Autoencoder(latent_dim=8, epochs=1, verbose=0, random_state=0)
+    >>> detector = AnomalyDetector(ae, contamination=0.05).fit(X[y != 0][:200])
+    >>> detector.predict(X[:3]).shape
+    (3,)
     """
 
     def __init__(
@@ -175,8 +207,28 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None, **params: Any) -> AnomalyDetector:
         """Fit the model on normal data ``X`` if needed, then calibrate the threshold.
 
-        ``y`` is ignored; ``params`` go to the model's ``fit`` and scoring (e.g.
-        ``lengths=`` for an HMM).
+        Parameters
+        ----------
+        X : array-like
+            Normal data (up to ``contamination`` anomalies).
+        y : None
+            Ignored.
+        **params
+            Passed to the model's ``fit`` and scoring (e.g. ``lengths=`` for an HMM).
+
+        Returns
+        -------
+        self
+            The fitted detector.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.decomposition import PCA
+        >>> X = np.random.default_rng(0).normal(size=(200, 5))
+        >>> detector = AnomalyDetector(PCA(2), contamination=0.05).fit(X)
+        >>> round(float((detector.train_scores_ < detector.threshold_).mean()), 2)
+        0.05
         """
         validate_declared(self)
         self._check_model_methods()
@@ -201,7 +253,17 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     @property
     def offset_(self) -> float:
-        """The threshold, under scikit-learn's name for it."""
+        """The threshold, under scikit-learn's name for it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.decomposition import PCA
+        >>> X = np.random.default_rng(0).normal(size=(200, 5))
+        >>> detector = AnomalyDetector(PCA(2), contamination=0.05).fit(X)
+        >>> detector.offset_ == detector.threshold_
+        True
+        """
         check_is_fitted(self, "threshold_")
         return self.threshold_
 
@@ -216,28 +278,138 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return data
 
     def score_samples(self, X: Any, **params: Any) -> np.ndarray:
-        """Normality score per sample from the model; higher means more normal."""
+        """Normality score per sample from the model; higher means more normal.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples shaped like the training data.
+        **params
+            Passed to the model's scoring.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            The scores.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.decomposition import PCA
+        >>> X = np.random.default_rng(0).normal(size=(200, 5))
+        >>> detector = AnomalyDetector(PCA(2), contamination=0.05).fit(X)
+        >>> detector.score_samples(X[:3]).shape
+        (3,)
+        """
         return self._raw_scores(self.model_, self._check_X(X), **params)
 
     def decision_function(self, X: Any, **params: Any) -> np.ndarray:
-        """``score_samples(X) - threshold_``: negative for anomalies."""
+        """``score_samples(X) - threshold_``: negative for anomalies.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples shaped like the training data.
+        **params
+            Passed to the model's scoring.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.decomposition import PCA
+        >>> X = np.random.default_rng(0).normal(size=(200, 5))
+        >>> detector = AnomalyDetector(PCA(2), contamination=0.05).fit(X)
+        >>> bool(detector.decision_function(X[:1] + 10.0)[0] < 0)  # far from the data
+        True
+        """
         return self.score_samples(X, **params) - self.threshold_
 
     def predict(self, X: Any, **params: Any) -> np.ndarray:
-        """+1 for normal samples, -1 for anomalies (scores below ``threshold_``)."""
+        """+1 for normal samples, -1 for anomalies (scores below ``threshold_``).
+
+        Parameters
+        ----------
+        X : array-like
+            Samples shaped like the training data.
+        **params
+            Passed to the model's scoring.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            +1 or -1 per sample.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.decomposition import PCA
+        >>> X = np.random.default_rng(0).normal(size=(200, 5))
+        >>> detector = AnomalyDetector(PCA(2), contamination=0.05).fit(X)
+        >>> detector.predict(np.r_[X[:1] * 0, X[:1] + 10.0]).tolist()
+        [1, -1]
+        """
         return np.where(self.decision_function(X, **params) >= 0, 1, -1)
 
     def fit_predict(self, X: Any, y: Any = None, **params: Any) -> np.ndarray:
-        """Fit on ``X`` and return its +1/-1 labels."""
+        """Fit on ``X`` and return its +1/-1 labels.
+
+        Parameters
+        ----------
+        X : array-like
+            Normal data (up to ``contamination`` anomalies).
+        y : None
+            Ignored.
+        **params
+            Passed to the model's ``fit`` and scoring.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+            +1 or -1 per sample of ``X``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.decomposition import PCA
+        >>> X = np.random.default_rng(0).normal(size=(200, 5))
+        >>> labels = AnomalyDetector(PCA(2), contamination=0.05).fit_predict(X)
+        >>> int((labels == -1).sum())
+        10
+        """
         return self.fit(X, **params).predict(X, **params)
 
     def evaluate(self, X: Any, is_anomaly: Any, **params: Any) -> dict[str, float]:
-        """AUROC and AUPRC of the scores on labelled data (``is_anomaly`` true for anomalies),
-        plus the share of anomalies caught and of normal samples flagged at ``threshold_``.
+        """AUROC and AUPRC of the scores on labelled data, plus detection rates at ``threshold_``.
 
-        Example:
-            >>> detector.evaluate(X_test, y_test == 0)["auroc"]  # doctest: +SKIP
-            0.86
+        Parameters
+        ----------
+        X : array-like
+            Samples shaped like the training data.
+        is_anomaly : array-like of bool, shape (n_samples,)
+            True for anomalies; both kinds must occur.
+        **params
+            Passed to the model's scoring.
+
+        Returns
+        -------
+        dict
+            ``auroc`` and ``auprc`` (see :mod:`latentmodels.metrics`), ``recall`` (share of
+            anomalies caught) and ``false_positive_rate`` (share of normal samples flagged)
+            at ``threshold_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.decomposition import PCA
+        >>> X = np.random.default_rng(0).normal(size=(200, 5))
+        >>> detector = AnomalyDetector(PCA(2), contamination=0.05).fit(X)
+        >>> X_test = np.r_[X[:20], X[20:25] + 10.0]
+        >>> detector.evaluate(X_test, np.arange(25) >= 20)["auroc"]
+        1.0
         """
         from ..metrics import auprc, auroc
 
@@ -266,13 +438,32 @@ def plot_score_histogram(
     title: str = "Anomaly scores",
     path: Any = None,
 ) -> Any:
-    """Histogram of scores (higher = more normal), one colour per group (e.g. "normal" and
-    "anomaly"), with the threshold as a dashed line. Returns a matplotlib ``Figure``.
+    """Histogram of scores (higher = more normal), one colour per group.
 
-    Example:
-        >>> fig = plot_score_histogram([-1.0, -2.0, -9.0], ["normal", "normal", "anomaly"])
-        >>> len(fig.axes)
-        1
+    Groups are e.g. "normal" and "anomaly"; the threshold is drawn as a dashed line.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_samples,)
+        The scores.
+    groups : array-like of shape (n_samples,), optional
+        A group name per sample; one colour per group.
+    threshold : float, optional
+        Drawn as a dashed line.
+    title : str, default="Anomaly scores"
+        The axes' title.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_score_histogram([-1.0, -2.0, -9.0], ["normal", "normal", "anomaly"])
+    >>> len(fig.axes)
+    1
     """
     from matplotlib.figure import Figure
 
@@ -303,11 +494,32 @@ def plot_score_histogram(
 
 
 def plot_anomalies(X: Any, scores: Any, *, n: int = 16, path: Any = None) -> Any:
-    """Image grid: the ``n`` lowest-scoring (most anomalous) samples on top, the ``n``
-    highest-scoring (most typical) below. Returns a matplotlib ``Figure``.
+    """Image grid: the ``n`` lowest-scoring samples on top, the ``n`` highest-scoring below.
 
-    Example:
-        >>> plot_anomalies(X_test, detector.score_samples(X_test), path="odd.png")  # doctest: +SKIP
+    The top row holds the most anomalous samples, the bottom row the most typical.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Images (or flat images).
+    scores : array-like of shape (n_samples,)
+        Their scores, higher meaning more normal.
+    n : int, default=16
+        Images per row.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).random((40, 28, 28))
+    >>> fig = plot_anomalies(X, -X.sum(axis=(1, 2)), n=8)
+    >>> type(fig).__name__
+    'Figure'
     """
     from .. import plots
 

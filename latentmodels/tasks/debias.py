@@ -17,11 +17,22 @@ def slant(images: Any) -> np.ndarray:
     Positive for strokes leaning right (top to the right), negative for left-leaning ones,
     about 0 for upright digits. ``images`` has shape ``(n, H, W)``.
 
-    Example:
-        >>> import numpy as np
-        >>> img = np.zeros((1, 5, 5)); img[0, [0, 1, 2, 3, 4], [4, 3, 2, 1, 0]] = 1
-        >>> float(slant(img)[0]) > 0  # "/": its top is to the right
-        True
+    Parameters
+    ----------
+    images : array-like of shape (n_images, H, W)
+        Grey images.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_images,)
+        The slant of each image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.zeros((1, 5, 5)); img[0, [0, 1, 2, 3, 4], [4, 3, 2, 1, 0]] = 1
+    >>> float(slant(img)[0]) > 0  # "/": its top is to the right
+    True
     """
     X = check_data(images, "images", min_ndim=3).astype(np.float64)
     height, width = X.shape[1:3]
@@ -38,7 +49,23 @@ def slant(images: Any) -> np.ndarray:
 
 
 def ink_mass(images: Any) -> np.ndarray:
-    """Total ink of each image (sum of intensities): thick strokes have more."""
+    """Total ink of each image (sum of intensities): thick strokes have more.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_samples, ...)
+        The images.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples,)
+        The sum of each image's pixels.
+
+    Examples
+    --------
+    >>> ink_mass(np.ones((2, 3, 3))).tolist()
+    [9.0, 9.0]
+    """
     X = check_data(images, "images", min_ndim=2)
     return X.reshape(len(X), -1).sum(axis=1)
 
@@ -46,8 +73,36 @@ def ink_mass(images: Any) -> np.ndarray:
 def biased_subset(
     labels: Any, rare: Any, positive: Any, *, keep_fraction: float = 0.05, random_state: int = 0
 ) -> np.ndarray:
-    """Indices of a training set where samples of class ``positive`` in the ``rare`` group
-    are cut down to ``keep_fraction`` of their number (all other samples kept)."""
+    """Indices of a training set where one class is rare within one group.
+
+    Samples of class ``positive`` in the ``rare`` group are cut down to ``keep_fraction`` of
+    their number (at least one is kept); all other samples are kept.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Class labels.
+    rare : array-like of bool, shape (n_samples,)
+        Membership of the group to thin out.
+    positive : object
+        The class thinned out within that group.
+    keep_fraction : float, default=0.05
+        Share of those samples kept, in [0, 1].
+    random_state : int, default=0
+        Seed of the choice.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted indices of the kept samples.
+
+    Examples
+    --------
+    >>> labels = np.array([1, 1, 1, 1, 0, 0])
+    >>> rare = np.array([True, True, True, False, True, False])
+    >>> biased_subset(labels, rare, positive=1, keep_fraction=0.3).size
+    4
+    """
     labels = np.asarray(labels)
     rare = np.asarray(rare, dtype=bool)
     if rare.shape != labels.shape:
@@ -60,8 +115,25 @@ def biased_subset(
 
 
 def group_report(predictions: Any, labels: Any, groups: dict[str, Any]) -> dict[str, float]:
-    """Accuracy overall and within each named boolean mask in ``groups``, plus the gap
-    between the best and worst group."""
+    """Accuracy overall and within each named group, plus the gap between best and worst group.
+
+    Parameters
+    ----------
+    predictions, labels : array-like of shape (n_samples,)
+        Predicted and true classes.
+    groups : dict of str to array-like of bool
+        Named masks; an empty group gets NaN.
+
+    Returns
+    -------
+    dict of str to float
+        ``overall``, one entry per group, and ``gap``.
+
+    Examples
+    --------
+    >>> group_report([1, 0, 1, 1], [1, 1, 1, 1], {"thin": [1, 1, 0, 0], "thick": [0, 0, 1, 1]})
+    {'overall': 0.75, 'thin': 0.5, 'thick': 1.0, 'gap': 0.5}
+    """
     predictions, labels = np.asarray(predictions), np.asarray(labels)
     if predictions.shape != labels.shape:
         raise ValueError(
@@ -95,8 +167,10 @@ def debias_experiment(
     random_state: int = 0,
     **model_params: Any,
 ) -> dict[str, Any]:
-    """Train a plain classifier and a :class:`~latentmodels.DebiasingVAE` on a biased set and
-    report accuracy per sub-group: the protocol of ``benchmarks/debias_mnist.py`` in one call.
+    """Train a plain classifier and a DB-VAE on a biased set; report accuracy per sub-group.
+
+    The protocol of ``benchmarks/debias_mnist.py`` in one call; the DB-VAE is a
+    :class:`~latentmodels.DebiasingVAE`.
 
     The task is "is this a ``positive``?". ``rule`` (``"slant"`` or ``"ink"``, see
     :data:`RULES`) splits the positive class at its median into a rare and a common group;
@@ -109,13 +183,36 @@ def debias_experiment(
     the training indices and flags (``train_index``, ``train_rare``, ``train_target``) and
     the group names.
 
-    Example:
-        >>> from latentmodels import datasets
-        >>> X, y = datasets.load_mnist()
-        >>> result = debias_experiment(X[:1000], y[:1000], 7, epochs=1, verbose=0)
-        ... # doctest: +SKIP
-        >>> result["debiased"]["gap"] <= result["plain"]["gap"]  # doctest: +SKIP
-        True
+    Parameters
+    ----------
+    X, y : array-like
+        Images and digit labels.
+    positive : object
+        The class to recognise.
+    rule : {"slant", "ink"}, default="slant"
+        How the positive class is split into a common and a rare group.
+    keep_fraction : float, default=0.05
+        Share of rare positives kept for training.
+    test_fraction : float, default=0.25
+        Share of the data held out, untouched.
+    random_state : int, default=0
+        Seed of the splits and both models.
+    **model_params
+        Hyper-parameters shared by both models (``epochs``, ``latent_dim``, ...).
+
+    Returns
+    -------
+    dict
+        ``plain`` and ``debiased`` reports, ``plain_model`` and ``debiased_model``,
+        ``train_index``, ``train_rare``, ``train_target``, ``groups`` and the settings.
+
+    Examples
+    --------
+    >>> from latentmodels import datasets
+    >>> X, y = datasets.load_mnist()
+    >>> result = debias_experiment(X[:400], y[:400], 7, epochs=1, verbose=0, latent_dim=4)
+    >>> result["groups"], sorted(result["plain"])
+    (['upright', 'right-leaning'], ['gap', 'overall', 'right-leaning', 'upright'])
     """
     from ..deep.debiasing import DebiasingVAE
 

@@ -23,8 +23,7 @@ __all__ = ["denoise", "evaluate_denoising", "plot_denoising"]
 def denoise(
     model: Any, X_noisy: Any, *, clip: tuple[float, float] | None = None, y: Any = None
 ) -> np.ndarray:
-    """Denoise by reconstruction: ``inverse_transform(transform(X_noisy))``, shaped like
-    ``X_noisy``.
+    """Denoise by reconstruction: ``inverse_transform(transform(X_noisy))``.
 
     Works for autoencoders, denoising autoencoders and VAEs (posterior mean, then decoder
     mean), and for any model with both methods (scikit-learn's PCA projects onto its
@@ -32,13 +31,30 @@ def denoise(
     conditional model needs. A model without one of
     the two methods (an HMM has no meaningful decoder for images) raises ``TypeError``.
 
-    Example:
-        >>> from latentmodels import DenoisingAutoencoder, datasets
-        >>> from latentmodels.deep.corruption import corrupt
-        >>> X, _ = datasets.load_mnist()
-        >>> dae = DenoisingAutoencoder(epochs=1, verbose=0, random_state=0).fit(X[:500])
-        >>> denoise(dae, corrupt(X[:4], "gaussian", 0.3, random_state=0)).shape
-        (4, 28, 28)
+    Parameters
+    ----------
+    model : object
+        A fitted model with ``transform`` and ``inverse_transform``.
+    X_noisy : array-like
+        Noisy samples shaped like the training data.
+    clip : tuple of float, optional
+        ``(low, high)`` range the result is clipped to.
+    y : array-like, optional
+        Labels, for conditional models.
+
+    Returns
+    -------
+    numpy.ndarray
+        The reconstructions, shaped like ``X_noisy``.
+
+    Examples
+    --------
+    >>> from latentmodels import DenoisingAutoencoder, datasets
+    >>> from latentmodels.deep.corruption import corrupt
+    >>> X, _ = datasets.load_mnist()
+    >>> dae = DenoisingAutoencoder(epochs=1, verbose=0, random_state=0).fit(X[:100])
+    >>> denoise(dae, corrupt(X[:4], "gaussian", 0.3, random_state=0)).shape
+    (4, 28, 28)
     """
     require_methods(model, "denoise", "transform", "inverse_transform")
     data = check_data(X_noisy, "X_noisy")
@@ -68,14 +84,41 @@ def evaluate_denoising(
     random_state: Any = 0,
     data_range: float = 1.0,
 ) -> dict[str, float]:
-    """Corrupt ``X_clean``, denoise it with ``model`` and measure PSNR/SSIM (mean per image)
-    of the noisy and the denoised images against the clean ones.
+    """Corrupt ``X_clean``, denoise it with ``model`` and measure PSNR/SSIM.
+
+    Both the noisy and the denoised images are compared with the clean ones (mean per
+    image).
 
     The noisy images are clipped to [0, ``data_range``] like real images would be.
 
-    Example:
-        >>> evaluate_denoising(dae, X[:100], kind="masking", level=0.25)  # doctest: +SKIP
-        {'psnr_noisy': 9.1, 'psnr_denoised': 17.3, 'ssim_noisy': 0.41, 'ssim_denoised': 0.78}
+    Parameters
+    ----------
+    model : object
+        A fitted model with ``transform`` and ``inverse_transform``.
+    X_clean : array-like
+        Clean images in [0, ``data_range``].
+    kind : str, default="gaussian"
+        The corruption (see :func:`latentmodels.deep.corruption.corrupt`).
+    level : float, default=0.3
+        Its strength.
+    random_state : None or int, default=0
+        Seed of the corruption.
+    data_range : float, default=1.0
+        Span of the pixel scale.
+
+    Returns
+    -------
+    dict of str to float
+        ``psnr_noisy``, ``psnr_denoised``, ``ssim_noisy`` and ``ssim_denoised``.
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, _ = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> result = evaluate_denoising(vae, X[:20], kind="masking", level=0.25)
+    >>> sorted(result)
+    ['psnr_denoised', 'psnr_noisy', 'ssim_denoised', 'ssim_noisy']
     """
     from ..metrics import psnr, ssim
 
@@ -97,11 +140,28 @@ def evaluate_denoising(
 def plot_denoising(
     clean: Any, noisy: Any, denoised: Any, *, n: int = 10, path: Any = None
 ) -> Any:
-    """Three rows of images: clean, noisy, denoised (the first ``n`` samples); a matplotlib
-    ``Figure``, also written as a PNG when ``path`` is given.
+    """Three rows of images: clean, noisy, denoised (the first ``n`` samples).
 
-    Example:
-        >>> plot_denoising(X[:10], noisy[:10], denoise(dae, noisy[:10]))  # doctest: +SKIP
+    Parameters
+    ----------
+    clean, noisy, denoised : array-like
+        The three sets of images, aligned.
+    n : int, default=10
+        Images per row.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> clean = np.random.default_rng(0).random((4, 28, 28))
+    >>> fig = plot_denoising(clean, clean + 0.1, clean, n=4)
+    >>> type(fig).__name__
+    'Figure'
     """
     from .. import plots
 

@@ -76,13 +76,40 @@ def linear_probe(
     ``n_labels``, ``dim``, ``accuracy``), ``chance`` (accuracy of the majority class),
     ``latent_dim``, ``n_train`` and ``n_test``. :func:`format_probe_table` prints it.
 
-    Example:
-        >>> from latentmodels import VAE, datasets
-        >>> X, y = datasets.load_mnist(flatten=True)
-        >>> vae = VAE(latent_dim=8, epochs=1, verbose=0, random_state=0).fit(X[:1000])
-        >>> result = linear_probe(vae, X[:1000], y[:1000], n_labels=(100,))
-        >>> [row["features"] for row in result["rows"]]
-        ['latent', 'pca', 'pixels']
+    Parameters
+    ----------
+    model : object
+        A fitted model with ``transform``.
+    X, y : array-like
+        Samples and their class labels.
+    n_labels : sequence of int or None, default=(100, 1000, None)
+        Labelled training samples per run; None uses all.
+    X_test, y_test : array-like, optional
+        Test data; a stratified ``test_size`` share of ``X`` by default.
+    test_size : float, default=0.2
+        Share of ``X`` held out when no test data are given.
+    feature_sets : sequence of str, default=("latent", "pca", "pixels")
+        The features compared (PCA with as many components as the latent space).
+    C : float, default=1.0
+        Inverse regularisation of the logistic regression.
+    max_iter : int, default=1000
+        Solver iterations.
+    random_state : None or int, default=0
+        Seed of the splits and subsets.
+
+    Returns
+    -------
+    dict
+        ``rows``, ``chance``, ``latent_dim``, ``n_train`` and ``n_test``.
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist(flatten=True)
+    >>> vae = VAE(latent_dim=8, epochs=1, verbose=0, random_state=0).fit(X[:300])
+    >>> result = linear_probe(vae, X[:300], y[:300], n_labels=(100,))
+    >>> [row["features"] for row in result["rows"]]
+    ['latent', 'pca', 'pixels']
     """
     from sklearn.decomposition import PCA
     from sklearn.linear_model import LogisticRegression
@@ -171,12 +198,23 @@ def linear_probe(
 def format_probe_table(result: dict[str, Any]) -> str:
     """A Markdown table of :func:`linear_probe`'s result: label counts down, features across.
 
-    Example:
-        >>> print(format_probe_table({"rows": [{"features": "latent", "n_labels": 100,
-        ...     "dim": 8, "accuracy": 0.7}], "chance": 0.1}))
-        | labels | latent (8-D) |
-        | ---: | ---: |
-        | 100 | 70.0 % |
+    Parameters
+    ----------
+    result : dict
+        The result of :func:`linear_probe`.
+
+    Returns
+    -------
+    str
+        The Markdown table.
+
+    Examples
+    --------
+    >>> print(format_probe_table({"rows": [{"features": "latent", "n_labels": 100,
+    ...     "dim": 8, "accuracy": 0.7}], "chance": 0.1}))
+    | labels | latent (8-D) |
+    | ---: | ---: |
+    | 100 | 70.0 % |
     """
     rows = result["rows"]
     names = list(dict.fromkeys(r["features"] for r in rows))

@@ -23,8 +23,30 @@ __all__ = ["METHODS", "interpolate", "latent_path", "traverse"]
 def traverse(model: Any, x: Any, dims: Any = None, values: Any = None) -> np.ndarray:
     """Latent traversal: vary one latent dimension at a time around the code of ``x``.
 
-    Returns an array of shape ``(len(dims), len(values), *sample_shape)``; ``dims``
-    defaults to every dimension and ``values`` to 7 offsets in [-3, 3].
+    Parameters
+    ----------
+    model : object
+        A fitted model with ``transform`` and ``inverse_transform``.
+    x : array-like
+        One sample (no batch axis).
+    dims : int or sequence of int, optional
+        The latent dimensions to vary; every dimension by default.
+    values : array-like, optional
+        Offsets added to the code; 7 offsets in [-3, 3] by default.
+
+    Returns
+    -------
+    numpy.ndarray of shape (len(dims), len(values), *sample_shape)
+        The decoded traversals.
+
+    Examples
+    --------
+    >>> from sklearn.decomposition import PCA
+    >>> X = np.random.default_rng(0).normal(size=(50, 4))
+    >>> traverse(PCA(2).fit(X), X[0]).shape
+    (2, 7, 4)
+    >>> traverse(PCA(2).fit(X), X[0], dims=1, values=[-1.0, 1.0]).shape
+    (1, 2, 4)
     """
     code = model.transform(check_data(x, "x", min_ndim=1)[None])[0]
     dims = list(range(len(code))) if dims is None else [int(d) for d in np.atleast_1d(dims)]

@@ -56,12 +56,35 @@ def latent_map(
     with :func:`latentmodels.plots.plot_latent_map` (at most ``max_points`` samples; for
     t-SNE/UMAP it embeds that subset again) and written as a PNG.
 
-    Example:
-        >>> from latentmodels import VAE, datasets
-        >>> X, y = datasets.load_mnist()
-        >>> vae = VAE(latent_dim=4, epochs=1, verbose=0, random_state=0).fit(X[:500])
-        >>> latent_map(vae, X[:100], y[:100]).shape
-        (100, 2)
+    Parameters
+    ----------
+    model : object
+        A fitted model with ``transform``.
+    X : array-like
+        Samples shaped like the training data.
+    y : array-like, optional
+        Labels (for conditional models and for colours).
+    method : {"pca", "tsne", "umap"}, default="pca"
+        The 2-D embedding.
+    random_state : int or None, default=0
+        Seed of the embedding.
+    path : str or os.PathLike, optional
+        Also draw the map and write it there as a PNG.
+    max_points : int, default=2000
+        Most samples drawn.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples, 2)
+        The embedding.
+
+    Examples
+    --------
+    >>> from latentmodels import VAE, datasets
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=4, epochs=1, verbose=0, random_state=0).fit(X[:100])
+    >>> latent_map(vae, X[:100], y[:100]).shape
+    (100, 2)
     """
     from ..plots import embed_2d, plot_latent_map
 
@@ -101,10 +124,33 @@ def nearest_neighbors(
     metric scikit-learn's ``NearestNeighbors`` knows (``"euclidean"``, ``"cosine"``, ...).
     ``y_query``/``y_reference`` are needed only by conditional models.
 
-    Example:
-        >>> distances, indices = nearest_neighbors(vae, X[:2], X[100:600], k=3)  # doctest: +SKIP
-        >>> indices.shape  # doctest: +SKIP
-        (2, 3)
+    Parameters
+    ----------
+    model : object
+        A fitted model with ``transform``.
+    X_query, X_reference : array-like
+        The queries and the samples searched.
+    k : int, default=5
+        Neighbours per query.
+    metric : str, default="euclidean"
+        A metric of scikit-learn's ``NearestNeighbors``.
+    y_query, y_reference : array-like, optional
+        Labels, for conditional models.
+
+    Returns
+    -------
+    distances, indices : numpy.ndarray of shape (n_queries, k)
+        Nearest first; ``indices`` point into ``X_reference``.
+
+    Examples
+    --------
+    >>> from sklearn.decomposition import PCA
+    >>> from latentmodels import datasets
+    >>> X, _ = datasets.load_mnist(flatten=True)
+    >>> pca = PCA(8, random_state=0).fit(X[:200])
+    >>> distances, indices = nearest_neighbors(pca, X[:2], X[100:300], k=3)
+    >>> indices.shape, bool((distances[:, :-1] <= distances[:, 1:]).all())
+    ((2, 3), True)
     """
     from sklearn.neighbors import NearestNeighbors
 
@@ -134,11 +180,36 @@ def plot_neighbors(
     metric: str = "euclidean",
     path: str | os.PathLike | None = None,
 ) -> Figure:
-    """Image grid: each row is a query (first column) followed by its ``k`` nearest
-    reference samples in latent space.
+    """Image grid: each row is a query followed by its ``k`` nearest neighbours in latent space.
 
-    Example:
-        >>> plot_neighbors(vae, X[:6], X[100:2000], k=8, path="neighbours.png")  # doctest: +SKIP
+    The neighbours are taken from ``X_reference``.
+
+    Parameters
+    ----------
+    model : object
+        A fitted model with ``transform``.
+    X_query, X_reference : array-like
+        Query images and the images searched.
+    k : int, default=8
+        Neighbours per query.
+    metric : str, default="euclidean"
+        A metric of scikit-learn's ``NearestNeighbors``.
+    path : str or os.PathLike, optional
+        Also write the figure there as a PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn.decomposition import PCA
+    >>> from latentmodels import datasets
+    >>> X, _ = datasets.load_mnist(flatten=True)
+    >>> pca = PCA(8, random_state=0).fit(X[:200])
+    >>> fig = plot_neighbors(pca, X[:3], X[100:300], k=4)
+    >>> type(fig).__name__
+    'Figure'
     """
     from .. import plots
 

@@ -29,7 +29,31 @@ _MAX_TSNE_POINTS = 1000
 
 
 def reconstructions_section(ctx: ReportContext) -> Section | None:
-    """Held-out samples against their reconstructions."""
+    """Held-out samples against their reconstructions.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        One figure; None unless the model encodes and decodes images.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> section = reconstructions_section(ctx)
+    >>> section.id, len(section.figures) >= 1
+    ('reconstructions', True)
+    """
     if not _decodes_images(ctx):
         return None
     fig = plots.plot_reconstructions(ctx.model, ctx.X[:16], None if ctx.y is None else ctx.y[:16],
@@ -39,7 +63,31 @@ def reconstructions_section(ctx: ReportContext) -> Section | None:
 
 
 def samples_section(ctx: ReportContext) -> Section | None:
-    """New samples drawn from the model."""
+    """New samples drawn from the model.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        One figure; None for a model that cannot sample images.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> section = samples_section(ctx)
+    >>> section.id, len(section.figures) >= 1
+    ('samples', True)
+    """
     if not (ctx.is_image_data and has_methods(ctx.model, "sample")):
         return None
     classes = getattr(ctx.model, "classes_", None) if ctx.conditional else None
@@ -74,7 +122,33 @@ def _interpolation_pairs(y: np.ndarray | None, n: int, conditional: bool) -> lis
 
 
 def interpolations_section(ctx: ReportContext) -> Section | None:
-    """Decoded paths through latent space between pairs of held-out samples."""
+    """Decoded paths through latent space between pairs of held-out samples.
+
+    Pairs are of different classes (of the same class for conditional models).
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        Figures of linear and spherical paths; None unless the model encodes and decodes images.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> section = interpolations_section(ctx)
+    >>> section.id, len(section.figures) >= 1
+    ('interpolations', True)
+    """
     if not _decodes_images(ctx):
         return None
     X, y = ctx.reference()
@@ -92,7 +166,31 @@ def interpolations_section(ctx: ReportContext) -> Section | None:
 
 
 def latent_map_section(ctx: ReportContext) -> Section | None:
-    """Held-out codes in 2-D, coloured by label."""
+    """Held-out codes in 2-D, coloured by label.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        The latent map figures; None for a model without a direct encoder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> section = latent_map_section(ctx)
+    >>> section.id, len(section.figures) >= 1
+    ('latent-map', True)
+    """
     if ctx.X is None or not encodes(ctx.model) or is_hmm(ctx.model):
         return None
     if ctx.conditional and ctx.y is None:
@@ -112,7 +210,31 @@ def latent_map_section(ctx: ReportContext) -> Section | None:
 
 
 def traversal_section(ctx: ReportContext) -> Section | None:
-    """Vary one latent dimension at a time; the dimensions the model uses most are shown."""
+    """Vary one latent dimension at a time; the dimensions the model uses most are shown.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        One figure; None unless the model encodes and decodes images.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> section = traversal_section(ctx)
+    >>> section.id, len(section.figures) >= 1
+    ('traversal', True)
+    """
     if not _decodes_images(ctx):
         return None
     X, y = ctx.reference()
@@ -128,7 +250,31 @@ def traversal_section(ctx: ReportContext) -> Section | None:
 
 
 def manifold_section(ctx: ReportContext) -> Section | None:
-    """For 2-D latent spaces: the decoded grid."""
+    """For 2-D latent spaces: the decoded grid.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        One figure; None unless the latent space is 2-D and decodes to images.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> section = manifold_section(ctx)
+    >>> section.id, len(section.figures) >= 1
+    ('manifold', True)
+    """
     if not (ctx.is_image_data and has_methods(ctx.model, "inverse_transform")):
         return None
     if getattr(ctx.model, "latent_dim", None) != 2:

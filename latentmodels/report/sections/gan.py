@@ -16,6 +16,17 @@ __all__ = ["GAN_SECTIONS", "gan_section", "is_gan"]
 def is_gan(model: Any) -> bool:
     """True for a fitted GAN (a model whose history records both players' losses).
 
+    Parameters
+    ----------
+    model : object or None
+        The model.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
     >>> is_gan(None)
     False
     """
@@ -41,8 +52,34 @@ def _quality_html(quality: dict[str, Any]) -> str:
 
 
 def gan_section(ctx: ReportContext) -> Section | None:
-    """Training of a GAN: losses of both players, fixed-code samples over training, latent
-    walks, and the sample-quality figures recorded in ``run.json``."""
+    """Training of a GAN: losses of both players, fixed-code samples over training, latent walks.
+
+    The sample-quality figures recorded in ``run.json`` (``sample_quality``) are shown too.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        The losses, progress and walk figures; None unless the model is a fitted GAN.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import GAN, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, _ = datasets.load_mnist()
+    >>> gan = GAN(latent_dim=4, architecture="mlp", hidden_dims=(32,), epochs=1, verbose=0,
+    ...           random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), gan, X[64:80], None, {}, {})
+    >>> section = gan_section(ctx)
+    >>> section.id, [f.filename for f in section.figures][0]
+    ('gan', 'gan_losses.png')
+    """
     if not is_gan(ctx.model):
         return None
     model = ctx.model

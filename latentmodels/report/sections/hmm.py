@@ -171,8 +171,37 @@ def _hmm_section_for(model: Any, X: np.ndarray, lengths: Any, metrics: Mapping[s
 
 
 def hmm_section(ctx: ReportContext) -> Section | None:
-    """An HMM run's states, transitions and emissions; also the HMM part of a run whose
-    ``run.json`` names a sub-run in ``hmm_run`` (the demo's Old Faithful model)."""
+    """An HMM run's states, transitions and emissions.
+
+    Also the HMM part of a run whose ``run.json`` names a sub-run in ``hmm_run`` (the demo's
+    Old Faithful model); a sub-run that cannot be read gives a note instead of figures.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out series (``options["lengths"]`` for several sequences) and run
+        record.
+
+    Returns
+    -------
+    Section or None
+        The HMM section; None for a model that is not an HMM in a run without ``hmm_run``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> hmm_section(ctx) is None  # a VAE run
+    True
+    >>> ctx.run_info["hmm_run"] = "geyser"  # a sub-run that is not there
+    >>> "could not be read" in hmm_section(ctx).html
+    True
+    """
     if is_hmm(ctx.model):
         if ctx.X is None:
             return None

@@ -18,10 +18,22 @@ _MAX_HEATMAP_DOCS = 200
 
 
 def is_lda(model: Any) -> bool:
-    """True for a fitted topic model (an object with ``topic_word_`` and ``top_words``).
+    """True for a fitted topic model (an object with ``components_`` and ``top_words``).
 
-    >>> is_lda(None)
-    False
+    Parameters
+    ----------
+    model : object or None
+        The model.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from latentmodels import VAE
+    >>> is_lda(None), is_lda(VAE())
+    (False, False)
     """
     return model is not None and callable(getattr(model, "top_words", None)) and hasattr(
         model, "components_")
@@ -82,8 +94,37 @@ def _section_for(model: Any, corpus: Any, labels: Any, run_info: Mapping[str, An
 
 
 def lda_section(ctx: ReportContext) -> Section | None:
-    """An LDA run's topics; also the topic part of a run whose ``run.json`` names a sub-run in
-    ``lda_run`` (the demo's 20 Newsgroups model)."""
+    """An LDA run's topics.
+
+    Also the topic part of a run whose ``run.json`` names a sub-run in ``lda_run`` (the
+    demo's 20 Newsgroups model).
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, run record and ``options["corpus"]`` / ``options["labels"]`` (held-out
+        documents and their labels, optional).
+
+    Returns
+    -------
+    Section or None
+        The topics section; None for a model that is not a topic model in a run without
+        ``lda_run``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import LDA, TextCorpus
+    >>> from latentmodels.report.context import ReportContext
+    >>> corpus = TextCorpus.from_texts(["apple pear fig", "pear apple", "cat dog",
+    ...                                 "dog cat mouse"] * 3)
+    >>> lda = LDA(2, random_state=0).fit(corpus)
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), lda, None, None, {}, {},
+    ...                     options={"corpus": corpus})
+    >>> lda_section(ctx).id
+    'topics'
+    """
     if is_lda(ctx.model):
         return _section_for(ctx.model, ctx.options.get("corpus"), ctx.options.get("labels"),
                             ctx.run_info, section_id="topics", title="Topics", prefix="")
@@ -114,8 +155,39 @@ def lda_section(ctx: ReportContext) -> Section | None:
 
 def prepare_inputs(model: Any, X: Any, y: Any, run_info: Mapping[str, Any]
                    ) -> tuple[Any, Any]:
-    """The held-out corpus and labels an LDA report shows: those given, else those the run
-    recorded (re-tokenised with the model's vocabulary)."""
+    """The held-out corpus and labels an LDA report shows.
+
+    Those given are checked and returned; else those the run recorded, re-tokenised with the
+    model's vocabulary.
+
+    Parameters
+    ----------
+    model : LDA
+        The fitted topic model.
+    X : TextCorpus or None
+        Held-out documents.
+    y : sequence or None
+        Their labels.
+    run_info : mapping
+        The run's ``run.json`` record.
+
+    Returns
+    -------
+    corpus : TextCorpus or None
+        The documents to show; None when neither given nor recorded.
+    labels : list of str or None
+        Their labels.
+
+    Examples
+    --------
+    >>> from latentmodels.lda.text import TextCorpus
+    >>> corpus = TextCorpus.from_texts(["a cat", "a dog"])
+    >>> X, labels = prepare_inputs(None, corpus, [1, 2], {})
+    >>> len(X), labels
+    (2, ['1', '2'])
+    >>> prepare_inputs(None, None, None, {})
+    (None, None)
+    """
     from ...lda.text import TextCorpus
 
     if X is not None:

@@ -11,7 +11,32 @@ from ..context import METRIC_LABELS, ReportContext, ReportFigure, Section, has_m
 __all__ = ["parameters_section", "summary_section", "training_section"]
 
 def summary_section(ctx: ReportContext) -> Section:
-    """What was trained, on what, and how well."""
+    """What was trained, on what, and how well.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        A table of facts (model, data, command, version) and one of the recorded metrics.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> ctx.metrics["test_elbo"] = -180.0
+    >>> section = summary_section(ctx)
+    >>> section.id, "test ELBO" in section.html
+    ('summary', True)
+    """
     info = ctx.run_info
     data = info.get("data") or {}
     facts: dict[str, Any] = {}
@@ -34,7 +59,30 @@ def summary_section(ctx: ReportContext) -> Section:
 
 
 def parameters_section(ctx: ReportContext) -> Section | None:
-    """The model's hyper-parameters, as ``get_params`` reports them."""
+    """The model's hyper-parameters, as ``get_params`` reports them.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        A table of hyper-parameters; None for a model without ``get_params``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> "latent_dim" in parameters_section(ctx).html
+    True
+    """
     if not has_methods(ctx.model, "get_params"):
         return None
     params = ctx.model.get_params(deep=False)
@@ -42,7 +90,31 @@ def parameters_section(ctx: ReportContext) -> Section | None:
 
 
 def training_section(ctx: ReportContext) -> Section | None:
-    """Loss curves from the model's per-epoch history."""
+    """Loss curves from the model's per-epoch history.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        One figure of training curves; None for a model without ``history_``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> section = training_section(ctx)
+    >>> section.id, [f.filename for f in section.figures]
+    ('training', ['training_curves.png'])
+    """
     history = getattr(ctx.model, "history_", None)
     if not history:
         return None

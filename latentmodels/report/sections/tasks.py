@@ -52,7 +52,30 @@ def _rows_html(header: list[str], rows: list[list[Any]]) -> str:
 
 
 def neighbors_section(ctx: ReportContext) -> Section | None:
-    """Held-out queries and their nearest neighbours in latent space."""
+    """Held-out queries and their nearest neighbours in latent space.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        One figure; None without a direct encoder, image data or enough held-out samples.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> neighbors_section(ctx).id
+    'neighbors'
+    """
     if not (_usable(ctx, "transform") and ctx.is_image_data):
         return None
     from ...tasks.maps import plot_neighbors
@@ -68,8 +91,33 @@ def neighbors_section(ctx: ReportContext) -> Section | None:
 
 
 def anomaly_section(ctx: ReportContext) -> Section | None:
-    """Distribution of the model's scores on held-out data, per class when labelled, and the
-    samples it finds least and most typical."""
+    """Distribution of the model's scores on held-out data, and its least and most typical samples.
+
+    Scores are per class when the data are labelled.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        Score figures; None for a model without ``score_samples``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> section = anomaly_section(ctx)
+    >>> section.id, len(section.figures) >= 1
+    ('anomaly', True)
+    """
     if not _usable(ctx, "score_samples"):
         return None
     from ...tasks.anomaly import plot_anomalies, plot_score_histogram
@@ -103,7 +151,30 @@ def anomaly_section(ctx: ReportContext) -> Section | None:
 
 
 def denoise_section(ctx: ReportContext) -> Section | None:
-    """PSNR/SSIM of denoising held-out images through the model, three kinds of noise."""
+    """PSNR/SSIM of denoising held-out images through the model, three kinds of noise.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        A table and figures; None unless the model encodes and decodes images with pixels in [0, 1].
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> denoise_section(ctx).id
+    'denoise'
+    """
     if not (_usable(ctx, "transform", "inverse_transform") and ctx.is_image_data):
         return None
     if float(np.min(ctx.X)) < 0 or float(np.max(ctx.X)) > 1:
@@ -136,7 +207,30 @@ def denoise_section(ctx: ReportContext) -> Section | None:
 
 
 def probe_section(ctx: ReportContext) -> Section | None:
-    """Logistic regression on the codes vs PCA vs raw inputs, with 100 and all labels."""
+    """Logistic regression on the codes vs PCA vs raw inputs, with 100 and all labels.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        A table of probe accuracies; None without labels or with too few samples per class.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> probe_section(ctx).id
+    'probe'
+    """
     if not _usable(ctx, "transform") or ctx.y is None:
         return None
     from ...tasks.features import format_probe_table, linear_probe
@@ -160,8 +254,33 @@ def probe_section(ctx: ReportContext) -> Section | None:
 
 
 def debias_section(ctx: ReportContext) -> Section | None:
-    """A ``debias`` run: accuracy per sub-group of the plain classifier and the DB-VAE, and
-    the training images the DB-VAE up-weights most and least."""
+    """A ``debias`` run's results.
+
+    Accuracy per sub-group of the plain classifier and the DB-VAE, and the training images
+    the DB-VAE up-weights most and least.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The model, held-out data and run record.
+
+    Returns
+    -------
+    Section or None
+        The section; None when ``run.json`` records no ``debias`` result.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from latentmodels import VAE, datasets
+    >>> from latentmodels.report.context import ReportContext
+    >>> X, y = datasets.load_mnist()
+    >>> vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    >>> ctx = ReportContext(Path(tempfile.mkdtemp()), vae, X[64:128], y[64:128], {}, {})
+    >>> debias_section(ctx) is None  # not a debias run
+    True
+    """
     result = ctx.run_info.get("debias")
     if not result:
         return None
