@@ -358,7 +358,13 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
 
 
 def jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Hyper-parameters as JSON; a numpy random generator (not serialisable) becomes None."""
+    """Hyper-parameters as JSON; a numpy random generator (not serialisable) becomes None.
+
+    Examples
+    --------
+    >>> jsonable_params({"latent_dim": 8, "random_state": np.random.default_rng(0)})
+    {'latent_dim': 8, 'random_state': None}
+    """
     return {
         name: None if isinstance(value, (np.random.Generator, np.random.RandomState)) else value
         for name, value in params.items()

@@ -38,7 +38,7 @@ def read_text_lines(path: str | os.PathLike, encoding: str) -> list[str]:
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
-    >>> _ = p.write_text("one\\ntwo\\n", encoding="utf-8")
+    >>> _ = p.write_text("one\ntwo\n", encoding="utf-8")
     >>> read_text_lines(p, "utf-8")
     ['one', 'two']
     """

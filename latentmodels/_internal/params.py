@@ -39,7 +39,14 @@ _TYPE_WORDS = {
 
 def plain_parameter_error(name: str, value: Any, constraints: list[Any]) -> str:
     """The library's one-line message for a value that meets none of ``constraints``:
-    ``"<name> must be ..., got <value>"``, naming the bound or the choices it missed."""
+    ``"<name> must be ..., got <value>"``, naming the bound or the choices it missed.
+
+    Examples
+    --------
+    >>> from sklearn.utils._param_validation import StrOptions
+    >>> plain_parameter_error("loss", "l3", [StrOptions({"l1", "l2"})])
+    "loss must be one of 'l1', 'l2'; got 'l3'"
+    """
     visible = [c for c in map(make_constraint, constraints) if not c.hidden]
     none_ok = any(isinstance(c, _NoneConstraint) for c in visible)
     or_none = " or None" if none_ok else ""
