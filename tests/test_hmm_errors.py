@@ -130,3 +130,23 @@ def test_unfitted_model_raises_not_fitted():
 
     with pytest.raises(NotFittedError):
         GaussianHMM(2).predict(np.zeros((3, 1)))
+
+
+# -- lengths that overflow: they must never reach the compiled kernels.
+@pytest.mark.parametrize(
+    "lengths",
+    [
+        np.array([2**64 - 1, 11], dtype=np.uint64),  # sums to 10 modulo 2**64
+        np.array([2**62, 2**62, 2**62, 2**62, 10], dtype=np.int64),  # likewise, in int64
+        np.array([1e20, 10.0]),
+        np.array([np.inf, 10.0]),
+    ],
+)
+@pytest.mark.parametrize("method", ["fit", "predict", "score_samples"])
+def test_lengths_that_overflow_are_refused(lengths, method):
+    X = np.random.default_rng(0).normal(size=(10, 1))
+    model = GaussianHMM(2, n_iter=2, random_state=0)
+    if method != "fit":
+        model.fit(X)
+    with pytest.raises((ValueError, TypeError), match="lengths"):
+        getattr(model, method)(X, lengths)

@@ -117,15 +117,23 @@ def _check_lengths(lengths: Any, n_samples: int) -> np.ndarray:
             f"lengths must be a non-empty 1-D array of integers, got shape {arr.shape}"
         )
     if not np.issubdtype(arr.dtype, np.integer):
-        if np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr)):
-            arr = arr.astype(np.int64)
-        else:
+        if not (np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr))
+                and np.all(arr == np.round(arr))):
             raise TypeError(f"lengths must hold integers, got dtype {arr.dtype}")
     if np.any(arr <= 0):
         raise ValueError(
             f"lengths must be positive: sequence {int(np.argmax(arr <= 0))} has length "
-            f"{int(arr[np.argmax(arr <= 0)])}"
+            f"{arr[np.argmax(arr <= 0)]}"
         )
+    # Bound every entry (and the count) before summing, so the sum cannot overflow and wrap
+    # around to the right total (int64 values near 2**62, uint64 near 2**64).
+    if np.any(arr > n_samples):
+        first = int(np.argmax(arr > n_samples))
+        raise ValueError(f"lengths: sequence {first} has length {arr[first]}, more than the "
+                         f"{n_samples} rows of X")
+    if arr.size > n_samples:
+        raise ValueError(f"lengths has {arr.size} sequences but X has only {n_samples} rows")
+    arr = arr.astype(np.int64)
     if int(arr.sum()) != n_samples:
         raise ValueError(
             f"lengths must sum to the number of rows of X ({n_samples}), "
