@@ -340,3 +340,14 @@ def test_sparse_gibbs_sweep_is_reproducible_and_moves_tokens():
         runs.append(z)
     np.testing.assert_array_equal(runs[0], runs[1])
     assert (runs[0] != z0).any()
+
+
+@pytest.mark.parametrize("learning_method", ["batch", "online"])
+def test_vb_gives_the_same_bits_on_one_thread_and_two(learning_method):
+    """Statistics are summed over a fixed set of shards, so the thread count (which a busy
+    machine or a resumed run may change) does not move the result by a rounding error."""
+    X, _ = planted_corpus(n_docs=200)
+    fits = [LDA(5, method="vb", learning_method=learning_method, max_iter=4, batch_size=64,
+                n_jobs=n_jobs, random_state=0).fit(X) for n_jobs in (1, 2)]
+    np.testing.assert_array_equal(fits[0].components_, fits[1].components_)
+    assert fits[0].bound_ == fits[1].bound_

@@ -40,6 +40,9 @@ from ._data import shard_bounds, to_counts
 from ._progress import FitProgress
 from .text import TextCorpus
 
+# VB sums its statistics in this many shards at least (see _estep).
+_STATISTICS_SHARDS = 8
+
 _DEFAULT_ITER = {"batch": 30, "online": 10, "gibbs": 200}
 
 
@@ -562,9 +565,13 @@ class LDA(LatentModel):
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Fit ``gamma`` in place; returns per-document bounds and ``(V, K)`` statistics."""
         lengths = np.diff(counts.indptr)
-        # one statistics slab per thread (slabs are V x K); finer shards balance bound-only work
-        n_shards = n_threads if with_stats else n_threads * 4
-        shards = shard_bounds(lengths + 1, n_shards if n_threads > 1 else 1)
+        # Statistics are summed over a fixed number of shards (V x K slabs), whatever the
+        # thread count, so 1 thread and 8 give the same bits and a fit resumed on a busier
+        # machine ends where the uninterrupted one ends; finer shards balance bound-only work.
+        if with_stats:
+            shards = shard_bounds(lengths + 1, max(n_threads, _STATISTICS_SHARDS))
+        else:
+            shards = shard_bounds(lengths + 1, n_threads * 4 if n_threads > 1 else 1)
         n_shards = len(shards) - 1
         v, k = exp_elog_beta_t.shape
         # the kernel trusts its arrays (no bounds checks): their shapes must agree
