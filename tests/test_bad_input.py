@@ -116,3 +116,54 @@ def test_missing_data_file(tmp_path):
 def test_sample_count_must_be_positive(fitted):
     with pytest.raises(ValueError, match="n_samples must be >= 1"):
         fitted.sample(0)
+
+
+# -- from the reliability issue: inputs that were accepted silently.
+def _silent_cases():
+    X = np.random.default_rng(0).random((40, 4))
+    return {
+        "complex": (X + 1j * X, TypeError, "complex"),
+        "no features": (np.ones((40, 0)), ValueError, "no features"),
+        "overflows float32": (X * 1e39, ValueError, "too large for float32"),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_silent_cases()))
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: __import__("latentmodels").VAE(latent_dim=2, epochs=1, verbose=0),
+        lambda: __import__("latentmodels").Autoencoder(latent_dim=2, epochs=1, verbose=0),
+        lambda: __import__("latentmodels").GaussianHMM(2, n_iter=2),
+    ],
+    ids=["VAE", "Autoencoder", "GaussianHMM"],
+)
+def test_inputs_once_accepted_silently_get_a_clear_error(make, case):
+    X, error, message = _silent_cases()[case]
+    model = make()
+    if case == "overflows float32" and "HMM" in type(model).__name__:
+        pytest.skip("HMMs compute in float64, where 1e39 is an ordinary number")
+    with pytest.raises(error, match=message):
+        model.fit(X)
+
+
+def test_unfitted_gan_and_detector_say_not_fitted():
+    from sklearn.exceptions import NotFittedError
+
+    from latentmodels import GAN, VAE, AnomalyDetector
+
+    X = np.random.default_rng(0).random((8, 4)).astype(np.float32)
+    with pytest.raises(NotFittedError):
+        GAN(latent_dim=2).score_samples(X)
+    with pytest.raises(NotFittedError):
+        AnomalyDetector(VAE()).predict(X)
+
+
+def test_an_autoencoder_fitted_on_one_sample_still_samples():
+    from latentmodels import Autoencoder
+
+    X = np.random.default_rng(0).random((1, 4)).astype(np.float32)
+    model = Autoencoder(latent_dim=2, hidden_dims=(8,), epochs=1, verbose=0,
+                        validation_fraction=0).fit(X)
+    assert np.isfinite(model.code_covariance_).all()
+    assert np.isfinite(model.sample(3, random_state=0)).all()

@@ -252,7 +252,9 @@ def test_hmm_commands_have_help(command):
 
 # -- emission types through the registry: a plug-in trains from the command line unchanged.
 def test_train_hmm_reaches_a_registered_plugin_emission(tmp_path):
-    import tests.test_hmm_exponential  # noqa: F401  (registers the toy "exponential" emission)
+    # registers the toy "exponential" emission; the module name is the one pytest gives the
+    # test file (its folder is on sys.path), so the class is registered once
+    import test_hmm_exponential  # noqa: F401
 
     # waiting times from two planted regimes, means 1 and 20, switching every 100 steps
     rng = np.random.default_rng(0)

@@ -72,6 +72,9 @@ def check_data(
         np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
     ):
         raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
+    if np.iscomplexobj(array):
+        raise TypeError(f"{name} must hold real numbers, got complex values (dtype "
+                        f"{array.dtype}); pass the real part or the modulus explicitly")
     if array.ndim < min_ndim:
         raise ValueError(
             f"{name} must have at least {min_ndim} dimensions (n_samples, ...), "
@@ -79,13 +82,18 @@ def check_data(
         )
     if array.shape[0] == 0 and not allow_empty:
         raise ValueError(f"{name} is empty (0 samples)")
-    if array.size and any(s == 0 for s in array.shape[1:]):
-        raise ValueError(f"{name} has a zero-length feature axis: shape {array.shape}")
-    array = array.astype(dtype, copy=False)
+    if array.ndim > 1 and any(s == 0 for s in array.shape[1:]):
+        raise ValueError(f"{name} has no features: shape {array.shape}")
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         bad = int(np.size(array) - np.isfinite(array).sum())
         raise ValueError(f"{name} contains {bad} NaN or infinite values")
-    return array
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+        converted = array.astype(dtype, copy=False)
+    if np.issubdtype(converted.dtype, np.floating) and not np.isfinite(converted).all():
+        largest = float(np.abs(array).max())
+        raise ValueError(f"{name} holds values up to {largest:.3g}, too large for {dtype.__name__} "
+                         f"(at most {np.finfo(dtype).max:.3g}); rescale it")
+    return converted
 
 
 def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:

@@ -117,7 +117,10 @@ validation_fraction, patience, random_state, device, checkpoint_dir, checkpoint_
         # A Gaussian over the training codes stands in for the prior when sampling.
         codes = self.transform(X.cpu().numpy()).astype(np.float64)
         self.code_mean_ = codes.mean(0)
-        covariance = np.atleast_2d(np.cov(codes, rowvar=False))
+        if len(codes) > 1:
+            covariance = np.atleast_2d(np.cov(codes, rowvar=False))
+        else:  # one sample has no spread: sample around its code with unit variance
+            covariance = np.eye(self.latent_dim)
         self.code_covariance_ = covariance + 1e-6 * np.eye(self.latent_dim)
 
     # -- contract -----------------------------------------------------------------------

@@ -557,6 +557,7 @@ class GAN(DeepLatentModel):
     def score_samples(self, X: Any) -> np.ndarray:
         """Discriminator score per sample: higher looks more real. Not a log-likelihood,
         and only comparable within one fitted model."""
+        check_is_fitted(self)
         return self._map_batches(self.module_.discriminator, self._check_X(X))
 
     def interpolate(
@@ -686,6 +687,7 @@ stopped_early_, seed_
 
     def score_samples(self, X: Any, y: Any = None) -> np.ndarray:  # type: ignore[override]
         """Discriminator score of each sample as a member of its class ``y``."""
+        check_is_fitted(self)
         X = self._check_X(X)
         return self._map_batches(self.module_.discriminator, X, self._one_hot(y, len(X)))
 

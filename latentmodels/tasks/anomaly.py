@@ -301,6 +301,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         >>> detector.score_samples(X[:3]).shape
         (3,)
         """
+        check_is_fitted(self, "model_")
         return self._raw_scores(self.model_, self._check_X(X), **params)
 
     def decision_function(self, X: Any, **params: Any) -> np.ndarray:
