@@ -153,3 +153,29 @@ def test_saved_files_get_ordinary_permissions(tmp_path, data):
 def test_unfitted_model_cannot_be_saved(tmp_path):
     with pytest.raises(Exception, match="not fitted"):
         VAE().save(tmp_path / "m.lm")
+
+
+def test_a_model_saved_on_a_gpu_loads_on_a_cpu(tmp_path, data):
+    """The file records device='cuda'; on a machine without CUDA the model loads on the CPU
+    (with a warning) and gives the outputs it gave where it was saved."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: the fallback is for machines without it")
+    X = data[0]
+    model = VAE(latent_dim=2, hidden_dims=(16,), epochs=1, verbose=0, random_state=0).fit(X)
+    path = tmp_path / "vae.lm"
+    model.save(path)
+    raw = path.read_bytes()
+    (header_len,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + header_len])
+    document = json.loads(header["__metadata__"]["latentmodels"])
+    document["params"]["device"] = "cuda"
+    header["__metadata__"]["latentmodels"] = json.dumps(document)
+    new_header = json.dumps(header).encode()
+    new_header += b" " * (-len(new_header) % 8)
+    path.write_bytes(struct.pack("<Q", len(new_header)) + new_header + raw[8 + header_len :])
+    with pytest.warns(UserWarning, match="loaded on the CPU"):
+        loaded = VAE.load(path)
+    assert loaded.device == "cpu"
+    np.testing.assert_array_equal(loaded.transform(X[:5]), model.transform(X[:5]))

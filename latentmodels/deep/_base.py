@@ -19,6 +19,7 @@ import inspect
 import math
 import numbers
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -526,7 +527,16 @@ class DeepLatentModel(LatentModel):
             raise io.ModelFileError(
                 f"the saved weights do not fit a {type(self).__name__} with these settings: {exc}"
             ) from exc
-        module.to(training.resolve_device(self.device))
+        try:
+            device = training.resolve_device(self.device)
+        except ValueError:
+            # Saved on a GPU, loaded where there is none: the weights work on the CPU.
+            warnings.warn(f"{type(self).__name__} was saved with device={self.device!r}, which "
+                          "is not available here; it is loaded on the CPU (device='cpu')",
+                          UserWarning, stacklevel=3)
+            self.device = "cpu"
+            device = torch.device("cpu")
+        module.to(device)
         module.eval()
         self.module_ = module
 
