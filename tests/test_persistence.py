@@ -81,16 +81,21 @@ def test_wrong_model_class_is_refused(tmp_path, data):
         VAE.load(path)
 
 
-def _with_format_version(path, version) -> None:
+def _edit_document(path, edit) -> None:
+    """Rewrite the JSON document in a model file's header with ``edit(document)``."""
     raw = path.read_bytes()
     (header_len,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8 : 8 + header_len])
     document = json.loads(header["__metadata__"]["latentmodels"])
-    document["format_version"] = version
+    edit(document)
     header["__metadata__"]["latentmodels"] = json.dumps(document)
     new_header = json.dumps(header).encode()
     new_header += b" " * (-len(new_header) % 8)
     path.write_bytes(struct.pack("<Q", len(new_header)) + new_header + raw[8 + header_len :])
+
+
+def _with_format_version(path, version) -> None:
+    _edit_document(path, lambda document: document.update(format_version=version))
 
 
 @pytest.mark.parametrize(
@@ -166,15 +171,7 @@ def test_a_model_saved_on_a_gpu_loads_on_a_cpu(tmp_path, data):
     model = VAE(latent_dim=2, hidden_dims=(16,), epochs=1, verbose=0, random_state=0).fit(X)
     path = tmp_path / "vae.lm"
     model.save(path)
-    raw = path.read_bytes()
-    (header_len,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + header_len])
-    document = json.loads(header["__metadata__"]["latentmodels"])
-    document["params"]["device"] = "cuda"
-    header["__metadata__"]["latentmodels"] = json.dumps(document)
-    new_header = json.dumps(header).encode()
-    new_header += b" " * (-len(new_header) % 8)
-    path.write_bytes(struct.pack("<Q", len(new_header)) + new_header + raw[8 + header_len :])
+    _edit_document(path, lambda document: document["params"].update(device="cuda"))
     with pytest.warns(UserWarning, match="loaded on the CPU"):
         loaded = VAE.load(path)
     assert loaded.device == "cpu"
