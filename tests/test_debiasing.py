@@ -120,3 +120,16 @@ def test_the_vae_part_is_the_vae_code():
         assert getattr(DebiasingVAE, name) is getattr(VAE, name), name
     shared = {"likelihood", "beta", "latent_dim", "architecture", "hidden_dims", "epochs"}
     assert shared <= set(DebiasingVAE().get_params())
+
+
+def test_biased_subset_with_nothing_to_cut_says_so():
+    labels = np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match="no sample is both of class 1 and in the rare group"):
+        biased_subset(labels, np.array([True, False, True, False]), positive=1)
+
+
+def test_player_losses_plot_needs_no_total_loss():
+    from latentmodels.plots.gan import plot_player_losses
+
+    fig = plot_player_losses([{"d_loss": 1.0, "g_loss": 0.5}, {"d_loss": 0.9, "g_loss": 0.6}])
+    assert len(fig.axes) >= 1

@@ -359,14 +359,16 @@ def _latent_dim(model: Any, probe: np.ndarray | None = None, y: Any = None) -> i
 
 
 # -- training curves -----------------------------------------------------------------------
-def history_records(history: Any) -> list[Mapping[str, float]]:
+def history_records(history: Any, key: str = "loss") -> list[Mapping[str, float]]:
     """The per-epoch records of a training history, checked.
 
     Parameters
     ----------
     history : model or list of dict
         A fitted model (its ``history_``) or a list of per-epoch dicts; at least one record
-        must hold a ``loss`` entry.
+        must hold a ``key`` entry.
+    key : str, default="loss"
+        The entry the caller plots (a GAN's plots read ``d_loss``).
 
     Returns
     -------
@@ -378,7 +380,7 @@ def history_records(history: Any) -> list[Mapping[str, float]]:
     TypeError
         If ``history`` is neither.
     ValueError
-        If it is empty or has no ``loss`` entries.
+        If it is empty or has no ``key`` entries.
 
     Examples
     --------
@@ -396,8 +398,8 @@ def history_records(history: Any) -> list[Mapping[str, float]]:
         raise ValueError("history is empty: the model has no recorded epochs")
     if not all(isinstance(record, Mapping) for record in history):
         raise TypeError("history must hold one dict per epoch")
-    if not any("loss" in record for record in history):
-        raise ValueError("history has no 'loss' entries")
+    if not any(key in record for record in history):
+        raise ValueError(f"history has no {key!r} entries")
     return list(history)
 
 

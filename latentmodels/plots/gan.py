@@ -43,8 +43,7 @@ def plot_player_losses(
     ----------
     history : GAN or list of dict
         A fitted GAN (its ``history_``) or its per-epoch records: ``d_loss`` and ``g_loss``
-        (``d_real`` / ``d_fake`` optional). The records must also hold the total ``loss``,
-        as a GAN's ``history_`` does.
+        (``d_real`` / ``d_fake`` optional).
     path : str or os.PathLike, optional
         Also write the figure there as a PNG.
     dpi : int, default=100
@@ -58,12 +57,12 @@ def plot_player_losses(
     Examples
     --------
     >>> fig = plot_player_losses([
-    ...     {"loss": 1.2, "d_loss": 1.2, "g_loss": 0.8, "d_real": 0.4, "d_fake": -0.3},
-    ...     {"loss": 1.1, "d_loss": 1.1, "g_loss": 0.9, "d_real": 0.3, "d_fake": -0.2}])
+    ...     {"d_loss": 1.2, "g_loss": 0.8, "d_real": 0.4, "d_fake": -0.3},
+    ...     {"d_loss": 1.1, "g_loss": 0.9, "d_real": 0.3, "d_fake": -0.2}])
     >>> len(fig.axes)
     2
     """
-    records = history_records(history)
+    records = history_records(history, key="d_loss")
     if not records or not all("d_loss" in r and "g_loss" in r for r in records):
         raise ValueError("history must hold d_loss and g_loss per epoch (a fitted GAN)")
     epochs = np.arange(1, len(records) + 1)

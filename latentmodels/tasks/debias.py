@@ -109,6 +109,9 @@ def biased_subset(
         raise ValueError(f"rare must have one flag per label, got {rare.shape} vs {labels.shape}")
     check_number(keep_fraction, "keep_fraction", low=0, high=1)
     cut = np.flatnonzero((labels == positive) & rare)
+    if len(cut) == 0:
+        raise ValueError(f"no sample is both of class {positive!r} and in the rare group; "
+                         "there is nothing to cut down (check positive and rare)")
     rng = np.random.default_rng(random_state)
     kept_rare = rng.choice(cut, size=max(1, int(round(keep_fraction * len(cut)))), replace=False)
     return np.sort(np.r_[np.flatnonzero(~((labels == positive) & rare)), kept_rare])
