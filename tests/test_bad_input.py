@@ -166,3 +166,18 @@ def test_an_autoencoder_fitted_on_one_sample_still_samples():
                         validation_fraction=0).fit(X)
     assert np.isfinite(model.code_covariance_).all()
     assert np.isfinite(model.sample(3, random_state=0)).all()
+
+
+@pytest.mark.parametrize("family", ["VAE", "GAN", "GaussianHMM"])
+def test_a_sample_too_large_for_memory_is_refused_at_once(family):
+    import latentmodels
+
+    X = np.random.default_rng(0).random((64, 4)).astype(np.float32)
+    if family == "GaussianHMM":
+        model = latentmodels.GaussianHMM(2, n_iter=2, random_state=0).fit(X)
+    else:
+        model = getattr(latentmodels, family)(latent_dim=2, epochs=1, verbose=0,
+                                              random_state=0).fit(X)
+    with pytest.raises(ValueError, match=r"n_samples=1000000000000: the result needs"):
+        model.sample(10**12)
+    assert len(model.sample(3)[0] if family == "GaussianHMM" else model.sample(3)) == 3

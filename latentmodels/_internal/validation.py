@@ -7,6 +7,7 @@ deep inside torch or a silent NaN.
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -268,3 +269,47 @@ def check_random_state(seed: Any, name: str = "random_state") -> int:
     if seed < 0:
         raise ValueError(f"{name} must be non-negative, got {seed}")
     return int(seed)
+
+
+def check_affordable(count: Any, bytes_each: int, name: str) -> int:
+    """Check that ``count`` items of ``bytes_each`` bytes fit in memory, before allocating.
+
+    A request for more than half of this machine's memory is refused at once with a clear
+    message, instead of a ``MemoryError`` (or the system killing the process) later.
+
+    Parameters
+    ----------
+    count : int
+        How many items were asked for (checked as a positive integer).
+    bytes_each : int
+        The memory one item needs.
+    name : str
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    int
+        ``count``.
+
+    Examples
+    --------
+    >>> check_affordable(64, 784 * 4, "n_samples")
+    64
+    >>> try:
+    ...     check_affordable(10**12, 784 * 4, "n_samples")
+    ... except ValueError as error:
+    ...     print(str(error).split(":")[0])
+    n_samples=1000000000000
+    """
+    count = check_positive_int(count, name)
+    needed = count * max(int(bytes_each), 1)
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not POSIX: no limit known
+        return count
+    if needed > memory // 2:
+        raise ValueError(
+            f"{name}={count}: the result needs {needed / 2**30:,.1f} GiB, more than half of "
+            f"this machine's memory ({memory / 2**30:,.1f} GiB); ask for fewer"
+        )
+    return count

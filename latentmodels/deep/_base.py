@@ -37,7 +37,12 @@ from torch.utils.data import DataLoader
 
 from .._internal import io
 from .._internal.params import validate_declared
-from .._internal.validation import check_data, check_random_state, check_size_sequence
+from .._internal.validation import (
+    check_affordable,
+    check_data,
+    check_random_state,
+    check_size_sequence,
+)
 from ..base import LatentModel
 from . import training
 from .nn.blocks import ARCHITECTURES
@@ -454,6 +459,13 @@ class DeepLatentModel(LatentModel):
     @property
     def _device(self) -> torch.device:
         return next(self.module_.parameters()).device
+
+    def _check_n_samples(self, n_samples: Any) -> int:
+        """``n_samples`` as a positive integer whose samples fit in memory (checked before
+        anything is allocated: ``sample(10**12)`` is refused at once)."""
+        shape = getattr(self, "input_shape_", ())  # a hand-assembled model may lack it
+        per_sample = 4 * (int(np.prod(shape)) + int(self.latent_dim))
+        return check_affordable(n_samples, per_sample, "n_samples")
 
     def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
         """Validate data for an inference method against the fitted input shape."""

@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .._internal.validation import check_number, check_positive_int
+from .._internal.validation import check_number
 from .._internal.validation import check_random_state as _seed
 from ._base import TRAINING_CONSTRAINTS, LossTrainedModel, hyperparameters
 from .corruption import CORRUPTIONS, corrupt_tensor
@@ -146,7 +146,7 @@ validation_fraction, patience, random_state, device, checkpoint_dir, checkpoint_
     def sample(self, n_samples: int = 1, *, random_state: Any = None) -> np.ndarray:
         """Decode codes drawn from the Gaussian fitted to the training codes."""
         check_is_fitted(self)
-        check_positive_int(n_samples, "n_samples")
+        self._check_n_samples(n_samples)
         if not hasattr(self, "code_mean_"):
             raise ValueError(
                 "sample: this model was fitted from a DataLoader, so it has no "

@@ -549,7 +549,7 @@ class GAN(DeepLatentModel):
     ) -> np.ndarray:
         """Generate ``n_samples`` samples from N(0, I) codes (deterministic for a seed)."""
         check_is_fitted(self)
-        check_positive_int(n_samples, "n_samples")
+        self._check_n_samples(n_samples)
         rng = np.random.default_rng(_seed(random_state))
         Z = rng.standard_normal((n_samples, self.latent_dim)).astype(np.float32)
         return self.inverse_transform(Z, use_ema=use_ema)
@@ -678,7 +678,7 @@ stopped_early_, seed_
         """Generate ``n_samples`` samples of class ``y`` (a label, or one per sample);
         with ``y=None`` the classes cycle through ``classes_`` in order."""
         check_is_fitted(self)
-        check_positive_int(n_samples, "n_samples")
+        self._check_n_samples(n_samples)
         if y is None:
             y = self._cycled_labels(n_samples)
         rng = np.random.default_rng(_seed(random_state))

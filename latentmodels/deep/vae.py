@@ -235,7 +235,7 @@ random_state, device, checkpoint_dir, checkpoint_every, verbose
     def sample(self, n_samples: int = 1, *, random_state: Any = None) -> np.ndarray:
         """Decode ``n_samples`` codes drawn from the N(0, I) prior (decoder means)."""
         check_is_fitted(self)
-        check_positive_int(n_samples, "n_samples")
+        self._check_n_samples(n_samples)
         rng = np.random.default_rng(_seed(random_state))
         Z = rng.standard_normal((n_samples, self.latent_dim)).astype(np.float32)
         return self.inverse_transform(Z)
@@ -439,7 +439,7 @@ verbose
         """Generate ``n_samples`` images of class ``y`` (a label, or one per sample);
         with ``y=None`` the classes cycle through ``classes_`` in order."""
         check_is_fitted(self)
-        check_positive_int(n_samples, "n_samples")
+        self._check_n_samples(n_samples)
         if y is None:
             y = self._cycled_labels(n_samples)
         rng = np.random.default_rng(_seed(random_state))

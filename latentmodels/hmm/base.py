@@ -36,7 +36,12 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .._internal.distributed import allreduce_arrays, broadcast_arrays, ensure_process_group
-from .._internal.validation import check_choice, check_positive_int, check_random_state
+from .._internal.validation import (
+    check_affordable,
+    check_choice,
+    check_positive_int,
+    check_random_state,
+)
 from ..base import LatentModel
 from . import _kernels
 
@@ -930,6 +935,9 @@ class BaseHMM(LatentModel):
         if not self._is_fitted():
             check_is_fitted(self, "startprob_")
         self._check_parameters()
+        # a state index, a uniform draw and the emitted features (float64) per step
+        features = int(getattr(self, "n_features_in_", None) or 1)
+        check_affordable(n_samples, 8 * (features + 2), "n_samples")
         seed = check_random_state(
             self.random_state if random_state is None else random_state, "random_state"
         )
