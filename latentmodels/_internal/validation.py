@@ -90,7 +90,10 @@ def check_data(
         raise ValueError(f"{name} contains {bad} NaN or infinite values")
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
         converted = array.astype(dtype, copy=False)
-    if np.issubdtype(converted.dtype, np.floating) and not np.isfinite(converted).all():
+    # Only a cast to a narrower float can overflow; the finite check above covers the rest.
+    narrowed = (np.issubdtype(converted.dtype, np.floating)
+                and converted.dtype.itemsize < array.dtype.itemsize)
+    if narrowed and not np.isfinite(converted).all():
         largest = float(np.abs(array).max())
         raise ValueError(f"{name} holds values up to {largest:.3g}, too large for {dtype.__name__} "
                          f"(at most {np.finfo(dtype).max:.3g}); rescale it")

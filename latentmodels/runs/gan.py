@@ -13,7 +13,7 @@ from ..deep.gan import ConditionalGAN
 from ..metrics import FeatureClassifier, sample_quality
 from ..report import write_report
 from ..rundir import MODEL_FILE, held_out_split, recorded_source, run_header, write_run
-from .defaults import JUDGE_FILE, QUALITY_SAMPLES
+from .defaults import JUDGE_FILE, QUALITY_SAMPLES, SPLIT_SEED
 
 __all__ = ["JUDGE_FILE", "QUALITY_SAMPLES", "fit_gan_run"]
 
@@ -84,7 +84,7 @@ def fit_gan_run(
     'GAN'
     """
     conditional = isinstance(model, ConditionalGAN)
-    train_idx, test_idx = held_out_split(len(X), test_fraction, 0)
+    train_idx, test_idx = held_out_split(len(X), test_fraction, SPLIT_SEED)
     X_train, X_test = X[train_idx], X[test_idx]
     y_train = None if y is None else y[train_idx]
     y_test = None if y is None else y[test_idx]
@@ -123,7 +123,7 @@ def fit_gan_run(
         **run_header(command, model),
         "data": {"source": recorded_source(source), "limit": limit, "n_samples": len(X),
                  "sample_shape": list(X.shape[1:]), "labelled": y is not None,
-                 "test_fraction": test_fraction, "split_seed": 0},
+                 "test_fraction": test_fraction, "split_seed": SPLIT_SEED},
         "metrics": metrics,
     }
     if quality is not None:
