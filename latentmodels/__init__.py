@@ -37,13 +37,16 @@ _PUBLIC = {
     "CategoricalHMM": ".hmm",
     "PoissonHMM": ".hmm",
     "select_n_states": ".hmm",
+    "PCA": ".linear.models",
+    "ProbabilisticPCA": ".linear.models",
+    "FactorAnalysis": ".linear.models",
     "LDA": ".lda.model",
     "TextCorpus": ".lda.text",
     "Vocabulary": ".lda.text",
     "AnomalyDetector": ".tasks.anomaly",
 }
 # subpackages reachable as attributes (``latentmodels.datasets.load_mnist()``)
-_SUBMODULES = ("datasets", "deep", "hmm", "lda", "metrics", "plots", "tasks")
+_SUBMODULES = ("datasets", "deep", "hmm", "lda", "linear", "metrics", "plots", "tasks")
 
 __all__ = sorted(_PUBLIC) + ["datasets"]
 

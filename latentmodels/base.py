@@ -25,8 +25,19 @@ from ._internal.geometry import interpolate as interpolate_path
 M = TypeVar("M", bound="LatentModel")
 
 _REGISTRY: dict[str, type[LatentModel]] = {}
-# Families whose modules load lazily (numba): where to find a class named in a file.
+# Where to find a class named in a file: public classes import on first use, so a fresh
+# ``latentmodels.load`` may meet a class not yet registered (tests check this covers them all).
 _LAZY_MODULES = {
+    "Autoencoder": "latentmodels.deep.autoencoder",
+    "DenoisingAutoencoder": "latentmodels.deep.autoencoder",
+    "VAE": "latentmodels.deep.vae",
+    "ConditionalVAE": "latentmodels.deep.vae",
+    "DebiasingVAE": "latentmodels.deep.debiasing",
+    "GAN": "latentmodels.deep.gan",
+    "ConditionalGAN": "latentmodels.deep.gan",
+    "PCA": "latentmodels.linear.models",
+    "ProbabilisticPCA": "latentmodels.linear.models",
+    "FactorAnalysis": "latentmodels.linear.models",
     "LDA": "latentmodels.lda.model",
     "GaussianHMM": "latentmodels.hmm",
     "GMMHMM": "latentmodels.hmm",
