@@ -107,6 +107,7 @@ def test_edits_change_the_measured_factor_monotonically_and_keep_the_digit(mnist
     assert result["rank_correlation"] > 0.9
     assert np.all(np.diff(result["factor_mean"]) > 0)
     assert min(result["kept"]) > 0.6
+    assert result["unchanged"][2] == 1.0 and min(result["unchanged"]) > 0.6
     strip = edit(pca, X[800:802], direction, amounts, codes=codes)
     assert strip.shape == (2, 5, 28, 28)
     np.testing.assert_allclose(strip[:, 2], pca.reconstruct(X[800:802]), atol=1e-4)

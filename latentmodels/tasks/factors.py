@@ -201,7 +201,9 @@ def edit_effect(
         ``amounts``; ``factor_mean`` per amount; ``rank_correlation``, Spearman's rho of
         amount against the factor, per item, averaged (1 when every item's factor grows
         with the amount); with ``keep`` and ``classifier``,
-        ``kept`` the fraction of items still classified as ``keep`` per amount.
+        ``kept`` the fraction of items still classified as ``keep`` per amount; with a
+        ``classifier``, ``unchanged`` the fraction classified as the least-edited version
+        of the same item (the edit did not change what the classifier sees).
 
     Examples
     --------
@@ -228,13 +230,17 @@ def edit_effect(
         "factor_mean": values.mean(axis=0).tolist(),
         "rank_correlation": float(rho),
     }
-    if keep is not None and classifier is not None:
-        keep = np.asarray(keep)
-        if len(keep) != n_items:
-            raise ValueError(f"keep must hold one value per item ({n_items}), got {len(keep)}")
+    if classifier is not None:
         predicted = np.asarray(classifier.predict(flat_items.reshape(len(flat_items), -1)))
-        result["kept"] = (predicted.reshape(n_items, len(amounts)) == keep[:, None]).mean(
-            axis=0).tolist()
+        predicted = predicted.reshape(n_items, len(amounts))
+        if keep is not None:
+            keep = np.asarray(keep)
+            if len(keep) != n_items:
+                raise ValueError(f"keep must hold one value per item ({n_items}), "
+                                 f"got {len(keep)}")
+            result["kept"] = (predicted == keep[:, None]).mean(axis=0).tolist()
+        unedited = int(np.argmin(np.abs(amounts)))
+        result["unchanged"] = (predicted == predicted[:, [unedited]]).mean(axis=0).tolist()
     return result
 
 
