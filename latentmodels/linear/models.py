@@ -22,7 +22,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._internal import io
-from .._internal.validation import check_affordable, check_positive_int
+from .._internal.validation import check_affordable, check_number, check_positive_int
 from ..base import LatentModel
 
 # Learned arrays copied from the scikit-learn estimator into a file, per estimator class.
@@ -477,6 +477,10 @@ class FactorAnalysis(_LinearGaussianModel):
         exact and quicker on few.
     rotation : {None, "varimax", "quartimax"}, default=None
         Rotation of the factors after fitting.
+    noise_floor : float, default=1e-3
+        Smallest noise variance of a feature, as a fraction of the mean feature variance.
+        A feature constant in training (an image's border) otherwise gets a variance near
+        zero, and any new sample that differs there scores minus billions.
     random_state : None or int, default=0
         Seed of the randomized SVD used by the fit.
 
@@ -500,13 +504,46 @@ class FactorAnalysis(_LinearGaussianModel):
 
     def __init__(self, n_components: int = 16, *, tol: float = 1e-2, max_iter: int = 1000,
                  svd_method: str = "randomized", rotation: str | None = None,
-                 random_state: Any = 0) -> None:
+                 noise_floor: float = 1e-3, random_state: Any = 0) -> None:
         self.n_components = n_components
         self.tol = tol
         self.max_iter = max_iter
         self.svd_method = svd_method
+        self.noise_floor = noise_floor
         self.rotation = rotation
         self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None) -> FactorAnalysis:
+        """Fit scikit-learn's factor analysis, then apply the noise floor.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Training data; images and other multi-axis samples are flattened to rows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+            The fitted model.
+
+        Examples
+        --------
+        >>> from latentmodels import FactorAnalysis, datasets
+        >>> X, _ = datasets.load_mnist()
+        >>> fa = FactorAnalysis(n_components=4, random_state=0).fit(X[:300])
+        >>> bool(fa.score_samples(X[300:310]).min() > -1e4)  # border pixels don't explode
+        True
+        """
+        check_number(self.noise_floor, "noise_floor", low=0.0, high=1.0)
+        super().fit(X)
+        rows = self._rows(X, reset=False)
+        floor = self.noise_floor * float(rows.var(axis=0).mean())
+        estimator = self.estimator_
+        estimator.noise_variance_ = np.maximum(estimator.noise_variance_, floor).astype(
+            estimator.noise_variance_.dtype)
+        return self
 
     def _make_estimator(self) -> decomposition.FactorAnalysis:
         check_positive_int(self.n_components, "n_components")
