@@ -296,7 +296,8 @@ class GaussianHMM(FeaturesMixin, BaseHMM):
         if ctype == "spherical" and arr.ndim > 1 and arr.shape[0] == K and arr.size == K:
             arr = arr.reshape(K)  # one variance per state, in any shape hmmlearn accepts: (K, 1)
         if arr.ndim != expected_ndim or (ctype != "tied" and arr.shape[0] != K):
-            shape = {"spherical": "(n_components,) or (n_components, 1)", "diag": "(n_components, n_features)",
+            shape = {"spherical": "(n_components,) or (n_components, 1)",
+                     "diag": "(n_components, n_features)",
                      "full": "(n_components, n_features, n_features)",
                      "tied": "(n_features, n_features)"}[ctype]
             raise ValueError(
