@@ -457,7 +457,14 @@ class BaseHMM(LatentModel):
     def _emission(self) -> Emission:
         """The emission object bound to this estimator (cheap; made on each access, so that
         it always reads the current hyper-parameters and learned arrays)."""
-        return self._emission_class(self)
+        emission_class = getattr(type(self), "_emission_class", None)
+        if emission_class is None:
+            raise TypeError(
+                f"{type(self).__name__} names no emission: a BaseHMM subclass sets "
+                "_emission_class to an Emission (see latentmodels.hmm.emissions); hmmlearn's "
+                "_compute_log_likelihood hook is not used"
+            )
+        return emission_class(self)
 
     def _emission_names(self) -> tuple[str, ...]:
         return tuple(p.attribute for p in self._emission_class.parameters)
