@@ -61,7 +61,7 @@ def classify(args, seqs, labels, train_idx, test_idx) -> float:
             warnings.simplefilter("ignore")
             models.append(make_model(args, seed=digit).fit(chosen))
     test = [seqs[i] for i in test_idx]
-    scores = np.column_stack([m.score_samples(test) for m in models])
+    scores = np.column_stack([m.score_sequences(test) for m in models])
     return float(np.mean(scores.argmax(axis=1) == labels[test_idx]))
 
 

@@ -36,6 +36,7 @@ _PUBLIC = {
     "GMMHMM": ".hmm",
     "CategoricalHMM": ".hmm",
     "PoissonHMM": ".hmm",
+    "MultinomialHMM": ".hmm",
     "select_n_states": ".hmm",
     "PCA": ".linear.models",
     "ProbabilisticPCA": ".linear.models",

@@ -43,6 +43,7 @@ _LAZY_MODULES = {
     "GMMHMM": "latentmodels.hmm",
     "CategoricalHMM": "latentmodels.hmm",
     "PoissonHMM": "latentmodels.hmm",
+    "MultinomialHMM": "latentmodels.hmm",
 }
 
 

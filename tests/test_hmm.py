@@ -155,10 +155,14 @@ def test_multiple_sequences_lengths_and_list_input_agree():
     parts = [model.sample(n, random_state=i)[0] for i, n in enumerate((7, 1, 30, 12))]
     X = np.concatenate(parts)
     lengths = [len(p) for p in parts]
-    per_seq = model.score_samples(X, lengths)
+    per_seq = model.score_sequences(X, lengths)
     assert per_seq.shape == (4,)
     np.testing.assert_allclose(per_seq, [model.score(p) for p in parts], rtol=1e-12)
-    np.testing.assert_allclose(model.score_samples(parts), per_seq, rtol=1e-12)
+    np.testing.assert_allclose(model.score_sequences(parts), per_seq, rtol=1e-12)
+    # hmmlearn's score_samples: the total and the posteriors
+    total, posteriors = model.score_samples(X, lengths)
+    assert total == pytest.approx(per_seq.sum(), rel=1e-12)
+    np.testing.assert_allclose(posteriors, model.predict_proba(X, lengths), atol=1e-12)
     np.testing.assert_array_equal(model.predict(parts), model.predict(X, lengths))
     fitted_a = GaussianHMM(3, n_iter=5, random_state=0).fit(X, lengths)
     fitted_b = GaussianHMM(3, n_iter=5, random_state=0).fit(parts)

@@ -142,7 +142,7 @@ def test_unfitted_model_raises_not_fitted():
         np.array([np.inf, 10.0]),
     ],
 )
-@pytest.mark.parametrize("method", ["fit", "predict", "score_samples"])
+@pytest.mark.parametrize("method", ["fit", "predict", "score_samples", "score_sequences"])
 def test_lengths_that_overflow_are_refused(lengths, method):
     X = np.random.default_rng(0).normal(size=(10, 1))
     model = GaussianHMM(2, n_iter=2, random_state=0)

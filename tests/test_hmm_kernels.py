@@ -31,10 +31,10 @@ def _data(kind):
 def test_parallel_and_serial_kernels_agree(kind, monkeypatch):
     model, X, lengths = _data(kind)
     with _kernels.serial_only():
-        serial = (model.score_samples(X, lengths), model.predict_proba(X, lengths),
+        serial = (model.score_sequences(X, lengths), model.predict_proba(X, lengths),
                   model.predict(X, lengths))
     monkeypatch.setattr(_kernels, "SERIAL_WORK", 0)  # parallel kernels even on tiny data
-    parallel = (model.score_samples(X, lengths), model.predict_proba(X, lengths),
+    parallel = (model.score_sequences(X, lengths), model.predict_proba(X, lengths),
                 model.predict(X, lengths))
     np.testing.assert_allclose(parallel[0], serial[0], rtol=1e-12)
     np.testing.assert_allclose(parallel[1], serial[1], atol=1e-12)

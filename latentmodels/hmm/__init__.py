@@ -1,4 +1,4 @@
-"""Hidden Markov models: Gaussian, Gaussian-mixture, categorical and Poisson emissions.
+"""Hidden Markov models: Gaussian, Gaussian-mixture, categorical, multinomial and Poisson emissions.
 
 Fast (compiled, parallel forward-backward), numerically guarded, and hmmlearn-compatible:
 ``from latentmodels.hmm import GaussianHMM`` replaces ``from hmmlearn.hmm import GaussianHMM``.
@@ -12,6 +12,7 @@ from .emissions import (
     CategoricalHMM,
     Emission,
     GaussianHMM,
+    MultinomialHMM,
     PoissonHMM,
     available,
     register_emission,
@@ -25,6 +26,7 @@ __all__ = [
     "GMMHMM",
     "CategoricalHMM",
     "PoissonHMM",
+    "MultinomialHMM",
     "select_n_states",
     "Emission",
     "register_emission",

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import math
 import os
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterable
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numba
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
@@ -51,23 +50,29 @@ if TYPE_CHECKING:
 __all__ = ["BaseHMM", "ConvergenceMonitor"]
 
 _TINY = np.finfo(np.float64).tiny
+_log = logging.getLogger("latentmodels.hmm")
 _UNSET = object()
 
 
 class ConvergenceMonitor:
-    """Tracks the EM objective and decides when to stop.
+    """Tracks the EM objective and decides when to stop (hmmlearn's monitor, same names).
 
     ``history`` holds the objective (log-likelihood plus log-prior of the parameters; the
     plain log-likelihood when priors are flat) computed in each E-step, before the M-step
     that follows it. EM is converged when the gain between two iterations falls below
-    ``tol`` (absolute, in nats over the whole training set).
+    ``tol`` (absolute, in nats over the whole training set). Running out of ``n_iter``
+    stops EM silently, as in hmmlearn: ``converged`` then stays False and
+    ``reached_n_iter`` is True.
+
+    A model's ``monitor_`` may be replaced by another monitor (a subclass with its own
+    ``converged``, say): ``fit`` then uses it, with its own ``tol`` and ``n_iter``.
 
     Examples
     --------
     >>> monitor = ConvergenceMonitor(tol=0.1, n_iter=10, verbose=False)
     >>> monitor.report(-10.0); monitor.report(-9.95)
-    >>> monitor.converged
-    True
+    >>> monitor.converged, monitor.reached_n_iter
+    (True, False)
     """
 
     def __init__(self, tol: float, n_iter: int, verbose: bool) -> None:
@@ -92,7 +97,7 @@ class ConvergenceMonitor:
         """Record the objective of one iteration (printed to stderr when ``verbose``)."""
         if self.verbose:
             delta = value - self.history[-1] if self.history else float("nan")
-            print(f"{self.iter + 1:>6d} {value:>16.6f} {delta:>+14.6f}", file=sys.stderr)
+            print(f"{self.iter + 1:>10d} {value:>16.8f} {delta:>+16.8f}", file=sys.stderr)
         self.history.append(float(value))
         self.iter += 1
 
@@ -100,6 +105,26 @@ class ConvergenceMonitor:
     def converged(self) -> bool:
         """True when the last improvement was smaller than ``tol``."""
         return len(self.history) >= 2 and self.history[-1] - self.history[-2] < self.tol
+
+    @property
+    def reached_n_iter(self) -> bool:
+        """True when EM ran all ``n_iter`` iterations.
+
+        Examples
+        --------
+        >>> monitor = ConvergenceMonitor(tol=1e-3, n_iter=1, verbose=False)
+        >>> monitor.report(-5.0); monitor.reached_n_iter
+        True
+        """
+        return self.iter >= self.n_iter
+
+
+def _own_monitor(tol: float, n_iter: int, verbose: bool) -> ConvergenceMonitor:
+    """The monitor a model makes itself; ``fit`` keeps it in step with the hyper-parameters
+    (a monitor the user assigns keeps its own settings)."""
+    monitor = ConvergenceMonitor(tol, n_iter, verbose)
+    monitor._from_hyperparameters = True
+    return monitor
 
 
 def _as_sequences(X: Any) -> list | None:
@@ -306,6 +331,14 @@ def _describe(constraints: list) -> str:
     return " or ".join(words)
 
 
+def _seed(random_state: Any, name: str = "random_state") -> int:
+    """An integer seed; None draws it from NumPy's global generator (as scikit-learn's
+    ``check_random_state(None)`` does), so ``np.random.seed`` makes fits repeatable."""
+    if random_state is None:
+        return int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002 (the global one, on purpose)
+    return check_random_state(random_state, name)
+
+
 def _dirichlet_log_prior(prob: np.ndarray, prior: np.ndarray) -> float:
     weight = prior - 1.0
     mask = (weight != 0) & (prob > 0)
@@ -413,13 +446,25 @@ class BaseHMM(LatentModel):
         self.init_params = init_params
         self.implementation = implementation
         self.n_init = n_init
+        # hmmlearn creates the monitor here, so that users can replace it before fit
+        self.monitor_ = _own_monitor(tol, n_iter, verbose)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return self._is_fitted()
 
     # ------------------------------------------------------------------- emission
     @property
     def _emission(self) -> Emission:
         """The emission object bound to this estimator (cheap; made on each access, so that
         it always reads the current hyper-parameters and learned arrays)."""
-        return self._emission_class(self)
+        emission_class = getattr(type(self), "_emission_class", None)
+        if emission_class is None:
+            raise TypeError(
+                f"{type(self).__name__} names no emission: a BaseHMM subclass sets "
+                "_emission_class to an Emission (see latentmodels.hmm.emissions); hmmlearn's "
+                "_compute_log_likelihood hook is not used"
+            )
+        return emission_class(self)
 
     def _emission_names(self) -> tuple[str, ...]:
         return tuple(p.attribute for p in self._emission_class.parameters)
@@ -661,12 +706,12 @@ class BaseHMM(LatentModel):
         return data, offsets
 
     @_serial_blas
-    def score_samples(self, X: Any, lengths: Any = None) -> np.ndarray:
+    def score_sequences(self, X: Any, lengths: Any = None) -> np.ndarray:
         """Forward log-likelihood of each sequence, shape (n_sequences,).
 
-        Note: hmmlearn's ``score_samples`` returns ``(logprob, posteriors)``; here it follows
-        the latentmodels contract (one value per sample, a sample being a sequence). Use
-        :meth:`predict_proba` for the posteriors.
+        The latentmodels contract's per-sample score (a sample being a sequence): anomaly
+        detection, reports and model comparison use it. hmmlearn's name
+        :meth:`score_samples` keeps hmmlearn's meaning, ``(log_prob, posteriors)``.
 
         Parameters
         ----------
@@ -686,7 +731,7 @@ class BaseHMM(LatentModel):
         >>> from latentmodels.hmm import GaussianHMM
         >>> X = np.r_[np.zeros((30, 1)), np.ones((30, 1))] + 0.1
         >>> hmm = GaussianHMM(2, random_state=0).fit(X, lengths=[30, 30])
-        >>> hmm.score_samples(X, lengths=[30, 30]).shape
+        >>> hmm.score_sequences(X, lengths=[30, 30]).shape
         (2,)
         """
         data, offsets = self._ready(X, lengths)
@@ -694,6 +739,45 @@ class BaseHMM(LatentModel):
             self._emission.log_likelihood(data), offsets, data, posteriors=False
         )
         return loglik
+
+    @_serial_blas
+    def score_samples(self, X: Any, lengths: Any = None) -> tuple[float, np.ndarray]:
+        """Total log-likelihood and state posteriors, as hmmlearn: ``(log_prob, posteriors)``.
+
+        For one log-likelihood per sequence use :meth:`score_sequences`.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Observations, sequences back to back (shape (n_samples, n_features)), or a list
+            of arrays, one per sequence.
+        lengths : array-like of int, optional
+            Length of each sequence in ``X``; None means one sequence.
+
+        Returns
+        -------
+        log_prob : float
+            Log-likelihood of all of ``X`` (the sum over sequences).
+        posteriors : numpy.ndarray of shape (n_samples, n_components)
+            P(state at t | its whole sequence).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.startprob_ = np.array([0.5, 0.5])
+        >>> hmm.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
+        >>> hmm.lambdas_ = np.array([[1.0], [10.0]])
+        >>> log_prob, posteriors = hmm.score_samples(np.array([[0], [1], [12], [9]]))
+        >>> round(log_prob, 2), posteriors.argmax(axis=1).tolist()
+        (-9.64, [0, 0, 1, 1])
+        """
+        data, offsets = self._ready(X, lengths)
+        loglik, gamma, _ = self._forward_backward(
+            self._emission.log_likelihood(data), offsets, data, posteriors=True
+        )
+        return float(loglik.sum()), gamma
 
     def score(self, X: Any, lengths: Any = None) -> float:
         """Total forward log-likelihood of ``X`` (summed over sequences, as in hmmlearn).
@@ -722,7 +806,7 @@ class BaseHMM(LatentModel):
         >>> round(hmm.score(X), 2)
         -9.64
         """
-        return float(np.sum(self.score_samples(X, lengths)))
+        return float(np.sum(self.score_sequences(X, lengths)))
 
     @_serial_blas
     def predict_proba(self, X: Any, lengths: Any = None) -> np.ndarray:
@@ -938,9 +1022,7 @@ class BaseHMM(LatentModel):
         # a state index, a uniform draw and the emitted features (float64) per step
         features = int(getattr(self, "n_features_in_", None) or 1)
         check_affordable(n_samples, 8 * (features + 2), "n_samples")
-        seed = check_random_state(
-            self.random_state if random_state is None else random_state, "random_state"
-        )
+        seed = _seed(self.random_state if random_state is None else random_state)
         rng = np.random.default_rng(seed)
         start = self.startprob_
         if currstate is not None:
@@ -1162,13 +1244,15 @@ class BaseHMM(LatentModel):
                 f"({len(data)})"
             )
         self._emission.set_n_features(data)
-        seed = check_random_state(self.random_state)
+        seed = _seed(self.random_state)
         seeds = np.random.SeedSequence(seed).spawn(self.n_init)
         given = {
             n: getattr(self, n) for n in ("startprob_", "transmat_", *self._emission_names())
             if hasattr(self, n)
         }
-        best: tuple[float, dict[str, np.ndarray], ConvergenceMonitor] | None = None
+        self._log_overwritten(given)
+        monitor = self._fit_monitor()
+        best: tuple[float, dict[str, np.ndarray], dict[str, Any]] | None = None
         for run in range(self.n_init):
             self._restore_arrays(given)
             for name in ("startprob_", "transmat_", *self._emission_names()):
@@ -1179,21 +1263,49 @@ class BaseHMM(LatentModel):
             self._emission.check_against_model(data)
             self._caching = True  # emissions may keep per-fit precomputations of data
             try:
-                monitor = self._run_em(lambda stats: self._e_step(data, offsets, stats))
+                self._run_em(lambda stats: self._e_step(data, offsets, stats), monitor)
             finally:
                 self._caching = False
                 self._fit_cache = None
                 self._buffers = None
             final = monitor.history[-1] if monitor.history else -np.inf
             if best is None or final > best[0]:
-                best = (final, self._learned_arrays(), monitor)
+                best = (final, self._learned_arrays(), dict(vars(monitor)))
         self._restore_arrays(best[1])
-        self.monitor_ = best[2]
-        self.n_iter_ = self.monitor_.iter
+        vars(monitor).update(best[2])
+        self.n_iter_ = monitor.iter
         return self
 
-    def _run_em(self, accumulate: Callable[[dict[str, np.ndarray]], None]) -> ConvergenceMonitor:
-        monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
+    def _fit_monitor(self) -> ConvergenceMonitor:
+        """``monitor_``, made now if missing; the model's own one follows the current
+        ``tol``/``n_iter``/``verbose`` (set_params after construction), a user's is kept."""
+        monitor = self.__dict__.get("monitor_")
+        if monitor is None or getattr(monitor, "_from_hyperparameters", False):
+            monitor = self.monitor_ = _own_monitor(self.tol, self.n_iter, self.verbose)
+        return monitor
+
+    def _log_overwritten(self, given: dict[str, Any]) -> None:
+        """Say (on the ``latentmodels.hmm`` logger, as hmmlearn does) which parameters set
+        by hand initialisation will replace because their letter is in ``init_params``."""
+        declared = {"startprob_": ("s", "startprob_"), "transmat_": ("t", "transmat_")}
+        declared.update({p.attribute: (p.letter, p.public)
+                         for p in self._emission_class.parameters})
+        replaced = [declared[name][1] for name in given
+                    if name in declared and declared[name][0] in self.init_params]
+        if replaced:
+            _log.warning(
+                "%s: %s set before fit will be overwritten by initialisation because "
+                "init_params=%r contains their letters; remove those letters to keep them",
+                type(self).__name__, ", ".join(replaced), self.init_params,
+            )
+
+    def _run_em(
+        self, accumulate: Callable[[dict[str, np.ndarray]], None], monitor: ConvergenceMonitor
+    ) -> ConvergenceMonitor:
+        """EM until ``monitor`` says converged or ``n_iter`` iterations have run. Running out
+        of iterations is silent, as in hmmlearn; the monitor records it (``converged`` False,
+        ``reached_n_iter`` True)."""
+        monitor._reset()
         tuner = _ThreadTuner()
         for _ in range(self.n_iter):
             stats = self._new_stats()
@@ -1205,14 +1317,6 @@ class BaseHMM(LatentModel):
             self._check_finite()
             if monitor.converged:
                 break
-        if self.n_iter > 0 and not monitor.converged and np.isfinite(self.tol):
-            warnings.warn(
-                f"{type(self).__name__}: EM did not converge in n_iter={self.n_iter} iterations "
-                f"(last gain {np.diff(monitor.history[-2:]).sum():.4g} >= tol={self.tol}); "
-                "increase n_iter or tol",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
         return monitor
 
     def _check_finite(self) -> None:
@@ -1268,7 +1372,7 @@ class BaseHMM(LatentModel):
                     f"observations in the first batch ({len(data)})"
                 )
             self._emission.set_n_features(data)
-            seed = check_random_state(self.random_state)
+            seed = _seed(self.random_state)
             self._initialize(data, offsets, np.random.default_rng(seed))
         self._check_parameters()
         self._emission.check_against_model(data)
@@ -1310,8 +1414,8 @@ class BaseHMM(LatentModel):
         self._m_step(stats)
         self._check_finite()
         self._pending_stats = None
-        if not hasattr(self, "monitor_"):
-            self.monitor_ = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
+        if self.__dict__.get("monitor_") is None:
+            self.monitor_ = _own_monitor(self.tol, self.n_iter, self.verbose)
         self.monitor_.report(objective)
         return objective
 
@@ -1396,7 +1500,7 @@ class BaseHMM(LatentModel):
                     f"observations in the first batch ({len(data)})"
                 )
             self._emission.set_n_features(data)
-            seed = check_random_state(self.random_state)
+            seed = _seed(self.random_state)
             self._initialize(data, offsets, np.random.default_rng(seed))
         self._check_parameters()
 
@@ -1406,7 +1510,7 @@ class BaseHMM(LatentModel):
                 self._emission.check_against_model(data)
                 self._e_step(data, offsets, stats)
 
-        self.monitor_ = self._run_em(accumulate)
+        self._run_em(accumulate, self._fit_monitor())
         self.n_iter_ = self.monitor_.iter
         return self
 
@@ -1423,7 +1527,7 @@ class BaseHMM(LatentModel):
         for name, tensor in tensors.items():
             setattr(self, name, tensor.numpy().astype(np.float64))
         self.n_features_ = int(attributes.get("n_features_", 0))
-        monitor = ConvergenceMonitor(self.tol, self.n_iter, self.verbose)
+        monitor = _own_monitor(self.tol, self.n_iter, self.verbose)
         monitor.history = [float(v) for v in attributes.get("history", [])]
         monitor.iter = len(monitor.history)
         self.monitor_ = monitor

@@ -8,6 +8,6 @@ Examples
 3
 """
 
-from .emissions import GMMHMM, CategoricalHMM, GaussianHMM, PoissonHMM
+from .emissions import GMMHMM, CategoricalHMM, GaussianHMM, MultinomialHMM, PoissonHMM
 
-__all__ = ["GaussianHMM", "GMMHMM", "CategoricalHMM", "PoissonHMM"]
+__all__ = ["GaussianHMM", "GMMHMM", "CategoricalHMM", "PoissonHMM", "MultinomialHMM"]

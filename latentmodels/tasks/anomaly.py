@@ -2,8 +2,10 @@
 
 :class:`AnomalyDetector` wraps a model in scikit-learn's outlier-detector interface
 (``fit``, ``score_samples``, ``decision_function``, ``predict`` returning +1/-1). Scores come
-from the model's own contract: ``score_samples`` (ELBO for VAEs, minus the reconstruction
-error for autoencoders, forward log-likelihood for HMMs, per-document bound for LDA), the
+from the model's own contract (:func:`sample_scores`): ``score_samples`` (ELBO for VAEs, minus
+the reconstruction error for autoencoders, per-document bound for LDA) or, for HMMs, whose
+``score_samples`` keeps hmmlearn's meaning, ``score_sequences`` (one forward log-likelihood
+per sequence), the
 tighter IWAE bound for models with ``log_likelihood``, or the reconstruction error of
 ``inverse_transform(transform(X))`` for anything that encodes and decodes (PCA included).
 """
@@ -30,9 +32,44 @@ __all__ = [
     "plot_score_histogram",
     "reconstruction_scores",
     "require_methods",
+    "sample_scores",
 ]
 
 SCORES = ("default", "iwae", "reconstruction")
+
+
+def sample_scores(model: Any, X: Any, **params: Any) -> np.ndarray:
+    """The contract's per-sample score of ``X`` under ``model``: higher = more typical.
+
+    A sequence model (HMMs) scores each sequence with ``score_sequences``, since its
+    ``score_samples`` is hmmlearn's ``(log_prob, posteriors)``; other models use
+    ``score_samples``.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted model with ``score_sequences`` or ``score_samples``.
+    X : array-like
+        The data.
+    **params
+        Passed on (``lengths=`` for sequences).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples,) or (n_sequences,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentmodels.hmm import PoissonHMM
+    >>> hmm = PoissonHMM(2, n_iter=5, random_state=0).fit(np.array([[0], [1], [9], [8]]))
+    >>> sample_scores(hmm, np.array([[0], [1], [9], [8]]), lengths=[2, 2]).shape
+    (2,)
+    """
+    per_sequence = getattr(model, "score_sequences", None)
+    if callable(per_sequence):
+        return np.asarray(per_sequence(X, **params), dtype=np.float64)
+    return np.asarray(model.score_samples(X, **params), dtype=np.float64)
 
 
 def require_methods(model: Any, task: str, *methods: str) -> None:
@@ -193,7 +230,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         elif self.score == "reconstruction":
             values = reconstruction_scores(model, X)
         else:
-            values = model.score_samples(X, **params)
+            values = sample_scores(model, X, **params)
         values = np.asarray(values, dtype=np.float64)
         if values.ndim != 1:
             raise ValueError(f"model scores must be one number per sample, got {values.shape}")

@@ -11,6 +11,7 @@ name                      estimator                                  data
 ``"gmm"``                 :class:`~latentmodels.hmm.GMMHMM`          real
 ``"categorical"``         :class:`~latentmodels.hmm.CategoricalHMM`  symbols
 ``"poisson"``             :class:`~latentmodels.hmm.PoissonHMM`      counts
+``"multinomial"``         :class:`~latentmodels.hmm.MultinomialHMM`  counts
 ========================  =========================================  ============
 
 A new emission type is an :class:`Emission` subclass, a :class:`~latentmodels.hmm.BaseHMM`
@@ -45,6 +46,7 @@ from ._registry import (
 from .categorical import CategoricalEmission, CategoricalHMM
 from .gaussian import GaussianEmission, GaussianHMM
 from .gmm import GMMHMM, GMMEmission
+from .multinomial import MultinomialEmission, MultinomialHMM
 from .poisson import PoissonEmission, PoissonHMM
 
 __all__ = [
@@ -65,8 +67,10 @@ __all__ = [
     "GMMEmission",
     "CategoricalEmission",
     "PoissonEmission",
+    "MultinomialEmission",
     "GaussianHMM",
     "GMMHMM",
     "CategoricalHMM",
     "PoissonHMM",
+    "MultinomialHMM",
 ]

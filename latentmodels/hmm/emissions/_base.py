@@ -653,7 +653,8 @@ class Emission:
 
 
 class FeaturesMixin:
-    """hmmlearn's read-only ``n_features`` for estimators whose dimension comes from the data.
+    """hmmlearn's ``n_features`` for estimators whose dimension comes from the data (filled
+    by ``fit``; may be set by hand, as in hmmlearn).
 
     Examples
     --------
@@ -680,6 +681,13 @@ class FeaturesMixin:
             return self.n_features_
         check_is_fitted(self, self._emission_class.parameters[0].attribute)
         return self._emission.n_features()
+
+    @n_features.setter
+    def n_features(self, value: int) -> None:
+        # hmmlearn lets users set it before sampling from a hand-built model
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"n_features must be an integer >= 1, got {value!r}")
+        self.n_features_ = int(value)
 
 
 # --------------------------------------------------------------- shared building blocks

@@ -80,6 +80,8 @@ class CategoricalEmission(Emission):
             raise ValueError(
                 f"X contains symbol {top} outside the alphabet of {m.n_features_} symbols"
             )
+        if m.n_features is None:
+            m.n_features = m.n_features_  # hmmlearn fills it in
 
     def check_against_model(self, X):
         M = self.n_features()

@@ -293,8 +293,11 @@ class GaussianHMM(FeaturesMixin, BaseHMM):
         K = self.n_components
         ctype = self.covariance_type
         expected_ndim = {"spherical": 1, "diag": 2, "full": 3, "tied": 2}[ctype]
+        if ctype == "spherical" and arr.ndim > 1 and arr.shape[0] == K and arr.size == K:
+            arr = arr.reshape(K)  # one variance per state, in any shape hmmlearn accepts: (K, 1)
         if arr.ndim != expected_ndim or (ctype != "tied" and arr.shape[0] != K):
-            shape = {"spherical": "(n_components,)", "diag": "(n_components, n_features)",
+            shape = {"spherical": "(n_components,) or (n_components, 1)",
+                     "diag": "(n_components, n_features)",
                      "full": "(n_components, n_features, n_features)",
                      "tied": "(n_features, n_features)"}[ctype]
             raise ValueError(

@@ -120,11 +120,11 @@ def anomaly_section(ctx: ReportContext) -> Section | None:
     """
     if not _usable(ctx, "score_samples"):
         return None
-    from ...tasks.anomaly import plot_anomalies, plot_score_histogram
+    from ...tasks.anomaly import plot_anomalies, plot_score_histogram, sample_scores
 
     X = ctx.X[:_MAX_SCORED]
     y = None if ctx.y is None else ctx.y[:_MAX_SCORED]
-    scores = np.asarray(ctx.model.score_samples(X), dtype=np.float64)
+    scores = sample_scores(ctx.model, X)
     text = ("<p>Scores are the model's <code>score_samples</code> (higher = more typical: the "
             "ELBO for VAEs, minus the reconstruction error for autoencoders). "
             "<code>latentmodels anomaly</code> flags the lowest ones.</p>")
