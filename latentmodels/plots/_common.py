@@ -995,8 +995,9 @@ def embed_2d(codes: np.ndarray, method: str, random_state: int | None) -> tuple[
         import umap  # type: ignore[import-not-found]
     except ImportError as exc:
         raise ImportError(
-            "method='umap' needs the umap-learn package: pip install 'latentmodels[umap]' "
-            "(or use method='pca' or 'tsne')"
+            "method='umap' needs the umap-learn package: in a clone of the repository run "
+            "`.venv/bin/pip install -e '.[umap]'` (or `make umap`); from PyPI, "
+            "`pip install 'latentmodels[umap]'`; or use method='pca' or 'tsne'"
         ) from exc
     return umap.UMAP(random_state=random_state).fit_transform(codes), "UMAP of the codes"
 
