@@ -321,9 +321,9 @@ def block_concentration(
 
     Examples
     --------
-    >>> corpus = TextCorpus.from_texts(["sig name here", "sig name here", "cat food",
-    ...                                 "cat toy", "dog food", "dog toy"])
-    >>> result = block_concentration([["sig", "name", "here"], ["cat", "dog", "food"]], corpus)
+    >>> corpus = TextCorpus.from_texts(["sig name tag", "sig name tag", "cat food",
+    ...                                 "cat toy", "dog food", "dog toy", "bird seed"])
+    >>> result = block_concentration([["sig", "name", "tag"], ["cat", "dog", "bird"]], corpus)
     >>> result["share"], result["documents"]
     ([1.0, 0.0], [2, 0])
     """
