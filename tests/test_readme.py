@@ -115,21 +115,25 @@ def test_every_readme_block_runs_as_typed(tmp_path):
     timings = []
     for block in blocks:
         if block.language == "python":
-            command = [sys.executable, "-c", block.code]
+            steps = [(block.line, [sys.executable, "-c", block.code])]
         else:
+            # one command at a time: each gets the budget, and a failure names its line
             code = _console_commands(block.code) if block.language == "console" else block.code
-            command = ["bash", "-e", "-o", "pipefail", "-c", code]
-        started = time.perf_counter()
-        try:
-            result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True,
-                                    timeout=BLOCK_BUDGET_S)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"README.md block at line {block.line} ({block.language}) ran over "
-                        f"{BLOCK_BUDGET_S} s; README examples must be quick")
-        timings.append((block.line, round(time.perf_counter() - started, 1)))
-        assert result.returncode == 0, (
-            f"README.md block at line {block.line} ({block.language}) failed with exit code "
-            f"{result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+            steps = [(block.line + 1 + offset, ["bash", "-e", "-o", "pipefail", "-c", line])
+                     for offset, line in enumerate(code.splitlines())
+                     if line.strip() and not line.lstrip().startswith("#")]
+        for line, command in steps:
+            started = time.perf_counter()
+            try:
+                result = subprocess.run(command, cwd=work, env=env, capture_output=True,
+                                        text=True, timeout=BLOCK_BUDGET_S)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"README.md line {line} ({block.language}) ran over "
+                            f"{BLOCK_BUDGET_S} s; README examples must be quick")
+            timings.append((line, round(time.perf_counter() - started, 1)))
+            assert result.returncode == 0, (
+                f"README.md line {line} ({block.language}) failed with exit code "
+                f"{result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     print("README block timings (line, seconds):", timings)
     # What the blocks claim to write is there.
     for name in ("vae.lm", "map.png", "samples.png", "codes.npy", "recon.png", "strip.png",
