@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # instead of resolving a multi-GB CUDA build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test lint bench clean install
+.PHONY: demo test lint bench clean install umap
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Optional extra: UMAP latent maps (method="umap", latentmodels map --method umap).
+umap: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[umap]"
 
 demo: $(STAMP)
 	$(BIN)/latentmodels demo --out runs/demo

@@ -4,6 +4,7 @@ of the right shape, and bad input ends in one red line with exit code 2."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -139,12 +140,26 @@ def test_resume_continues_from_the_run_checkpoint(tmp_path):
     assert json.loads((out / "run.json").read_text())["metrics"]["epochs_run"] == 2
 
 
-def test_demo_runs_end_to_end(tmp_path):
+def test_demo_writes_one_report_per_model_and_an_index(tmp_path):
     out = tmp_path / "demo"
     result = invoke("demo", "--out", out, "--epochs", 1, "--limit", 320, "--quiet")
     assert result.exit_code == 0, result.output
-    assert (out / "report.html").is_file() and (out / "samples.png").is_file()
-    assert "report.html" in result.stdout
+    assert str(out / "report.html") in result.stdout.replace("\n", "")
+    index = (out / "report.html").read_text(encoding="utf-8")
+    links = re.findall(r'<h2><a href="([^"]+)">', index)
+    assert links == ["vae/report.html", "hmm/report.html", "lda/report.html"]
+    titles = {}
+    for link in links:
+        page = (out / link).read_text(encoding="utf-8")
+        titles[link] = re.search(r"<title>(.*?)</title>", page).group(1)
+        # one model per page: no other family's section on it
+        assert page.count('<section id="hmm">') + page.count('<section id="topics">') \
+            + page.count('<section id="samples">') == 1, link
+    assert titles == {"vae/report.html": "VAE on mnist", "hmm/report.html": "GaussianHMM on geyser",
+                      "lda/report.html": "LDA on newsgroups"}
+    assert (out / "vae" / "samples.png").is_file() and (out / "hmm" / "states.png").is_file()
+    vae_page = (out / "vae" / "report.html").read_text(encoding="utf-8")
+    assert "was not trained to denoise" in vae_page  # the plain VAE's denoising is flagged
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """``latentmodels demo``: a VAE on the embedded digits, an HMM on Old Faithful and a topic
-model on 20 Newsgroups posts, with one report page."""
+model on 20 Newsgroups posts, one run folder and one report each, and an index page
+(``report.html``) that links the three."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ DEMO_LATENT_DIM = 16
 DEMO_HIDDEN = (512, 256)
 
 
+DEMO_VAE_DIR = "vae"
+
+
+DEMO_VAE_TITLE = "Variational autoencoder: MNIST digits"
 
 
 DEMO_HMM_DIR = "hmm"
@@ -54,15 +59,15 @@ def demo(
     limit: Annotated[int | None, typer.Option(help="Use only the first N digits.",
                                               hidden=True)] = None,
 ) -> None:
-    """Train a VAE, an HMM and an LDA topic model on bundled data; write one HTML report.
+    """Train a VAE, an HMM and an LDA topic model on bundled data; write their reports.
 
-    The VAE learns the embedded MNIST digits, the HMM the Old Faithful geyser series and the
-    topic model a 2,000-post sample of 20 Newsgroups. One to two minutes on two cores.
+    The VAE learns the embedded MNIST digits (OUT/vae), the HMM the Old Faithful geyser
+    series (OUT/hmm) and the topic model a 2,000-post sample of 20 Newsgroups (OUT/lda);
+    OUT/report.html links the three reports. Two to three minutes on two cores.
     """
     with clean_errors(), cpu_threads(threads):
         from ..deep import VAE
-        from ..report import write_report
-        from ..rundir import write_run
+        from ..report import write_index
         from ..runs.deep import fit_deep_run
 
         started = time.perf_counter()
@@ -77,35 +82,73 @@ def demo(
         )
         estimator = VAE(latent_dim=DEMO_LATENT_DIM, hidden_dims=DEMO_HIDDEN, epochs=epochs,
                         random_state=0, verbose=0 if quiet else 1)
-        command = ["latentmodels", "demo", "--out", str(out), "--epochs", str(epochs)]
-        info = fit_deep_run(estimator, X, y, out=out, source="mnist", limit=limit,
-                          test_fraction=DEFAULT_TEST_FRACTION, command=command, resume=False,
-                          iwae=IWAE_SAMPLES, report=False)
+        vae_dir = out / DEMO_VAE_DIR
+        command = ["latentmodels", "train", "vae", "--data", "mnist", "--latent-dim",
+                   str(DEMO_LATENT_DIM), "--hidden-dims", ",".join(map(str, DEMO_HIDDEN)),
+                   "--epochs", str(epochs), "--checkpoint-every", "0", "--seed", "0",
+                   "--out", str(vae_dir)]
+        if limit is not None:
+            command += ["--limit", str(limit)]
+        info = fit_deep_run(estimator, X, y, out=vae_dir, source="mnist", limit=limit,
+                            test_fraction=DEFAULT_TEST_FRACTION, command=command, resume=False,
+                            iwae=IWAE_SAMPLES, report=True)
+        console.print(f"VAE: report in {vae_dir / 'report.html'}; writing the HMM and the "
+                      "topic model next.")
         hmm_info = _demo_hmm(out / DEMO_HMM_DIR)
         hmm_metrics = hmm_info["metrics"]
         console.print(
             f"HMM: Old Faithful eruptions ({hmm_metrics['n_observations']} steps of waiting "
             f"time and duration): BIC chose [bold]{hmm_metrics['n_states']} states[/bold] "
             f"(log-likelihood {hmm_metrics['log_likelihood_per_step']:.3f} nats/step); "
-            f"model in {out / DEMO_HMM_DIR}."
+            f"run in {out / DEMO_HMM_DIR}."
         )
         lda_info = _demo_lda(out / DEMO_LDA_DIR, threads)
         lda_metrics = lda_info["metrics"]
         console.print(
             f"LDA: {lda_metrics['n_topics']} topics in {lda_metrics['n_train_docs']:,} "
             f"20 Newsgroups posts (held-out perplexity {lda_metrics['perplexity']:.0f}, mean "
-            f"NPMI {lda_metrics['mean_npmi']:.3f}); model in {out / DEMO_LDA_DIR}."
+            f"NPMI {lda_metrics['mean_npmi']:.3f}); run in {out / DEMO_LDA_DIR}."
         )
-        # The report's HMM and topic sections read these sub-runs.
-        info["hmm_run"] = DEMO_HMM_DIR
-        info["hmm_title"] = DEMO_HMM_TITLE
-        info["lda_run"] = DEMO_LDA_DIR
-        info["lda_title"] = DEMO_LDA_TITLE
-        write_run(out, info)
-        write_report(out, estimator, metrics=info["metrics"])
-        print_run(out, info, True, time.perf_counter() - started)
-        console.print(f"Open it with:  [bold]xdg-open {out / 'report.html'}[/bold]  "
-                      "(or any web browser)")
+        index = write_index(out, "latentmodels demo",
+                            "Three latent variable models fitted on bundled data, one report "
+                            "each", _index_entries(info, hmm_info, lda_info))
+        print_run(vae_dir, info, False, time.perf_counter() - started)
+        console.print(f"Open the index of the three reports with:  [bold]xdg-open {index}"
+                      "[/bold]  (or any web browser)")
+
+
+def _index_entries(vae: dict[str, Any], hmm: dict[str, Any], lda: dict[str, Any]
+                   ) -> list[Any]:
+    """The demo's index page: one entry per run, with its headline figures."""
+    from ..report import IndexEntry
+
+    vae_m, hmm_m, lda_m = vae["metrics"], hmm["metrics"], lda["metrics"]
+    return [
+        IndexEntry(
+            DEMO_VAE_TITLE, f"{DEMO_VAE_DIR}/report.html",
+            f"A VAE with a {DEMO_LATENT_DIM}-dimensional latent space trained on "
+            f"{vae_m['n_train']:,} handwritten digits, tested on {vae_m['n_test']:,} others.",
+            "the samples (new digits from the prior) and the latent map (digits of one class "
+            "should gather).",
+            {"test NLL, IWAE (nats, lower is better)": vae_m.get("test_nll_iwae"),
+             "epochs run": vae_m.get("epochs_run")}),
+        IndexEntry(
+            DEMO_HMM_TITLE, f"{DEMO_HMM_DIR}/report.html",
+            f"A Gaussian HMM on {hmm_m['n_observations']} successive eruptions of Old Faithful "
+            "(waiting time and duration, minutes); the number of states chosen by BIC.",
+            "the States table (each state a kind of eruption) and the transition matrix (short "
+            "and long eruptions alternate).",
+            {"hidden states": hmm_m.get("n_states"),
+             "log-likelihood per step (nats)": hmm_m.get("log_likelihood_per_step")}),
+        IndexEntry(
+            DEMO_LDA_TITLE, f"{DEMO_LDA_DIR}/report.html",
+            f"LDA with {lda_m['n_topics']} topics on {lda_m['n_train_docs']:,} Usenet posts "
+            "from 20 newsgroups.",
+            "the topics table: most topics name a subject; the notes flag topics that are "
+            "a repeated signature or have incoherent words.",
+            {"held-out perplexity (lower is better)": lda_m.get("perplexity"),
+             "mean NPMI coherence": lda_m.get("mean_npmi")}),
+    ]
 
 
 def _demo_hmm(out: Path) -> dict[str, Any]:
@@ -119,7 +162,7 @@ def _demo_hmm(out: Path) -> dict[str, Any]:
                            random_state=0)
     command = ["latentmodels", "train", "hmm", "--data", "geyser", "--columns",
                ",".join(DEMO_HMM_COLUMNS), "--states", "auto", "--seed", "0", "--out", str(out)]
-    return fit_hmm_run(series, template, None, out=out, command=command, report=False)
+    return fit_hmm_run(series, template, None, out=out, command=command, report=True)
 
 
 def _demo_lda(out: Path, threads: int) -> dict[str, Any]:
@@ -132,7 +175,7 @@ def _demo_lda(out: Path, threads: int) -> dict[str, Any]:
                str(DEMO_LDA_TOPICS), "--seed", "0", "--out", str(out)]
     return fit_lda_run(load_texts("newsgroups"),
                        LDA(DEMO_LDA_TOPICS, random_state=0, n_jobs=threads), out=out,
-                       command=command, report=False)
+                       command=command, report=True)
 
 
 def register(app: typer.Typer) -> None:

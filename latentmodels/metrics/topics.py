@@ -5,6 +5,8 @@
   distributions and a document-topic prior, which every library exposes).
 * :func:`coherence`: UMass and NPMI topic coherence, over documents or sliding windows.
 * :func:`topic_diversity`: the share of distinct words among all topics' top words.
+* :func:`block_concentration`: how much of a topic rests on a few documents that hold its top
+  words together (a signature or footer repeated in every post of one author).
 
 Examples
 --------
@@ -292,6 +294,59 @@ def coherence(
     return scores
 
 
+def block_concentration(
+    top_words: Sequence[Sequence[Any]], corpus: TextCorpus | Any
+) -> dict[str, list[Any]]:
+    """How much of each topic's top-word mass sits in documents holding most of them at once.
+
+    A *block document* of a topic holds at least half of its top words. ``share`` is the
+    fraction of all occurrences of the topic's top words that fall in block documents. A
+    theme spreads its words over many documents, each using a few of them (share well
+    below 0.5); a block of text repeated verbatim (an e-mail signature, a footer) puts
+    most of them into the few documents that carry it (share near 1), and its coherence
+    is high for that reason alone.
+
+    Parameters
+    ----------
+    top_words : sequence of sequences
+        Each topic's top words (needs a TextCorpus) or integer word ids.
+    corpus : TextCorpus or sparse matrix
+        The reference documents.
+
+    Returns
+    -------
+    dict
+        ``share`` (float per topic, in [0, 1]) and ``documents`` (int per topic: the number
+        of block documents).
+
+    Examples
+    --------
+    >>> corpus = TextCorpus.from_texts(["sig name tag", "sig name tag", "cat food",
+    ...                                 "cat toy", "dog food", "dog toy", "bird seed"])
+    >>> result = block_concentration([["sig", "name", "tag"], ["cat", "dog", "bird"]], corpus)
+    >>> result["share"], result["documents"]
+    ([1.0, 0.0], [2, 0])
+    """
+    if isinstance(corpus, TextCorpus):
+        vocabulary, counts = corpus.vocabulary, sp.csr_matrix(corpus.counts)
+    else:
+        vocabulary, counts = None, as_counts(corpus, "corpus")
+    ids = _top_ids(top_words, vocabulary)
+    if any(i < 0 or i >= counts.shape[1] for row in ids for i in row):
+        raise ValueError(f"top_words holds a word id outside 0..{counts.shape[1] - 1}")
+    shares: list[float] = []
+    documents: list[int] = []
+    for row in ids:
+        sub = counts[:, row]
+        present = np.asarray((sub > 0).sum(axis=1)).ravel()
+        per_document = np.asarray(sub.sum(axis=1), dtype=np.float64).ravel()
+        block = present >= max(2, math.ceil(len(row) / 2))
+        total = float(per_document.sum())
+        shares.append(float(per_document[block].sum() / total) if total > 0 else 0.0)
+        documents.append(int(block.sum()))
+    return {"share": shares, "documents": documents}
+
+
 def topic_diversity(top_words: Sequence[Sequence[Any]]) -> float:
     """Share of distinct words among all topics' top words (Dieng et al. 2020).
 
@@ -337,7 +392,8 @@ def topic_summary(model: Any, corpus: Any, n_words: int = 10) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``top_words``, ``share`` and ``npmi`` (one entry per topic), ``mean_npmi``,
+        ``top_words``, ``share``, ``npmi``, ``block_share`` and ``block_documents`` (one
+        entry per topic, see :func:`block_concentration`), ``n_documents``, ``mean_npmi``,
         ``mean_umass`` and ``diversity``.
 
     Examples
@@ -353,6 +409,7 @@ def topic_summary(model: Any, corpus: Any, n_words: int = 10) -> dict[str, Any]:
     top = model.top_words(n_words)
     npmi = coherence(top, corpus, measure="npmi")
     umass = coherence(top, corpus, measure="umass")
+    blocks = block_concentration(top, corpus)
     theta = model.transform(corpus)
     weights = theta * np.asarray(corpus.counts.sum(axis=1)).reshape(-1, 1)
     share = weights.sum(axis=0) / max(float(weights.sum()), 1e-300)
@@ -360,6 +417,9 @@ def topic_summary(model: Any, corpus: Any, n_words: int = 10) -> dict[str, Any]:
         "top_words": top,
         "share": [float(s) for s in share],
         "npmi": [float(v) for v in npmi],
+        "block_share": blocks["share"],
+        "block_documents": blocks["documents"],
+        "n_documents": len(corpus),
         "mean_npmi": float(np.mean(npmi)),
         "mean_umass": float(np.mean(umass)),
         "diversity": float(topic_diversity(model.top_words(25))),

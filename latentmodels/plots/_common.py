@@ -511,6 +511,9 @@ def plot_reconstructions(
 ) -> Figure:
     """Originals (top) against their reconstructions ``inverse_transform(transform(X))``.
 
+    The grey scale is the originals' (:func:`display_range`); reconstruction values outside
+    it are clipped for display.
+
     Parameters
     ----------
     model : object
@@ -549,7 +552,9 @@ def plot_reconstructions(
     rebuilt = as_images(recon, image_shape if image_shape else originals.shape[1:3], name="X")
     if rebuilt.shape != originals.shape:
         rebuilt = as_images(recon, image_shape, name="reconstruction")
-    lo, hi = display_range(originals, rebuilt)
+    # The originals set the grey scale; reconstructions overshooting it are clipped, so a
+    # decoder that leaves [0, 1] cannot wash the originals out to grey.
+    lo, hi = display_range(originals)
     ncols = min(len(data), 16)
     fig = grid_figure(
         [("original", originals), ("reconstruction", rebuilt)], ncols, lo, hi, "Reconstructions"
@@ -742,7 +747,8 @@ def plot_interpolations(
     if shape is None and data.ndim == 2:
         shape = as_images(data[:1], name="X").shape[1:]
     images = [(label, as_images(row, shape, name="X")) for label, row in rows]
-    lo, hi = display_range(*(im for _, im in images))
+    # The data's grey scale, not the decoded paths': decoded values overshooting it are clipped.
+    lo, hi = display_range(as_images(data, shape, name="X"))
     title = f"Interpolations ({method}, {steps} steps)"
     return finish_figure(grid_figure(images, steps, lo, hi, title), path, dpi)
 
@@ -989,8 +995,9 @@ def embed_2d(codes: np.ndarray, method: str, random_state: int | None) -> tuple[
         import umap  # type: ignore[import-not-found]
     except ImportError as exc:
         raise ImportError(
-            "method='umap' needs the umap-learn package: pip install 'latentmodels[umap]' "
-            "(or use method='pca' or 'tsne')"
+            "method='umap' needs the umap-learn package: in a clone of the repository run "
+            "`.venv/bin/pip install -e '.[umap]'` (or `make umap`); from PyPI, "
+            "`pip install 'latentmodels[umap]'`; or use method='pca' or 'tsne'"
         ) from exc
     return umap.UMAP(random_state=random_state).fit_transform(codes), "UMAP of the codes"
 

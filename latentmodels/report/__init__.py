@@ -24,12 +24,13 @@ from ..rundir import (
     write_run,
 )
 from .context import ReportContext, ReportFigure, Section, encodes, is_hmm
-from .page import SECTIONS, write_report
+from .page import SECTIONS, IndexEntry, write_index, write_report
 from .sections.hmm import hmm_section
 from .sections.summary import parameters_section, summary_section, training_section
 
 __all__ = [
     "MODEL_FILE",
+    "IndexEntry",
     "REPORT_FILE",
     "RUN_FILE",
     "SECTIONS",
@@ -47,6 +48,7 @@ __all__ = [
     "run_header",
     "summary_section",
     "training_section",
+    "write_index",
     "write_report",
     "write_run",
 ]

@@ -25,10 +25,12 @@ __all__ = [
     "SectionBuilder",
     "encodes",
     "figure_html",
+    "flag_html",
     "format_value",
     "has_methods",
     "html_table",
     "is_hmm",
+    "look_for_html",
 ]
 
 MAX_REFERENCE = 1000
@@ -387,3 +389,45 @@ def figure_html(filename: str, png: bytes, caption: str) -> str:
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
     return (f'<figure><img src="data:image/png;base64,{data}" alt="{alt}" '
             f'data-file="{html.escape(filename)}">{cap}</figure>')
+
+
+def look_for_html(text: str) -> str:
+    """The sentence at the top of a section that says what to look for in it.
+
+    Parameters
+    ----------
+    text : str
+        Plain text (escaped here).
+
+    Returns
+    -------
+    str
+        A ``<p class="look">`` paragraph.
+
+    Examples
+    --------
+    >>> look_for_html("Sharp digits.")
+    '<p class="look"><b>What to look for:</b> Sharp digits.</p>'
+    """
+    return f'<p class="look"><b>What to look for:</b> {html.escape(text)}</p>'
+
+
+def flag_html(text: str) -> str:
+    """A warning about something off in a section (the page styles it so it stands out).
+
+    Parameters
+    ----------
+    text : str
+        Plain text (escaped here).
+
+    Returns
+    -------
+    str
+        A ``<p class="flag">`` paragraph.
+
+    Examples
+    --------
+    >>> flag_html("Worse than the input.")
+    '<p class="flag"><b>Note:</b> Worse than the input.</p>'
+    """
+    return f'<p class="flag"><b>Note:</b> {html.escape(text)}</p>'

@@ -20,7 +20,8 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from ..rundir import (
     load_run_series,
     read_run,
 )
-from .context import ReportContext, Section, SectionBuilder, figure_html
+from .context import ReportContext, Section, SectionBuilder, figure_html, html_table
 from .sections.deep import (
     interpolations_section,
     latent_map_section,
@@ -52,7 +53,7 @@ from .sections.lda import LDA_SECTIONS, is_lda, prepare_inputs
 from .sections.summary import parameters_section, summary_section, training_section
 from .sections.tasks import TASK_SECTIONS
 
-__all__ = ["SECTIONS", "write_report"]
+__all__ = ["SECTIONS", "IndexEntry", "write_index", "write_report"]
 
 #: The report, in order: what every run has, then each family's pictures, then the
 #: latent-space tasks. Pass ``sections=`` to :func:`write_report` to choose others.
@@ -94,6 +95,8 @@ figure { margin: 1em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: .9em; }
 .note { color: #777; font-style: italic; }
+.look { background: #eef5ee; border-left: 4px solid #4a8a4a; padding: .4em .8em; }
+.flag { background: #fff4e0; border-left: 4px solid #d08a00; padding: .4em .8em; }
 footer { color: #888; font-size: .85em; text-align: center; padding: 1em; }
 """
 
@@ -219,3 +222,91 @@ def write_report(
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     subtitle = f"latentmodels run report: {run_dir} (written {stamp})"
     return atomic_write_text(run_dir / REPORT_FILE, _page(title, subtitle, rendered))
+
+
+@dataclass
+class IndexEntry:
+    """One run listed on an index page (see :func:`write_index`).
+
+    Attributes
+    ----------
+    title : str
+        The heading, also the link text.
+    report : str
+        The run's report, relative to the index page (``"vae/report.html"``).
+    summary : str
+        One or two sentences: what was fitted on what.
+    look_for : str
+        What to look at first in that report.
+    metrics : dict
+        A few headline figures (label -> value).
+
+    Examples
+    --------
+    >>> IndexEntry("VAE", "vae/report.html", "A VAE on digits.", "Samples.").metrics
+    {}
+    """
+
+    title: str
+    report: str
+    summary: str
+    look_for: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def write_index(
+    out_dir: str | os.PathLike, title: str, intro: str, entries: Sequence[IndexEntry]
+) -> Path:
+    """Write ``report.html`` in ``out_dir``: a page that links one report per run.
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        The folder holding the runs (each entry's report is relative to it).
+    title : str
+        The page's heading.
+    intro : str
+        A sentence under the heading.
+    entries : sequence of IndexEntry
+        The runs, in order.
+
+    Returns
+    -------
+    pathlib.Path
+        The index page's path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> entry = IndexEntry("VAE on digits", "vae/report.html", "A VAE.", "The samples.",
+    ...                    {"test ELBO": -100.5})
+    >>> path = write_index(tempfile.mkdtemp(), "Demo", "Three models.", [entry])
+    >>> 'href="vae/report.html"' in path.read_text()
+    True
+    """
+    out_dir = Path(out_dir)
+    if not entries:
+        raise ValueError("entries must list at least one run")
+    sections = []
+    for number, entry in enumerate(entries, start=1):
+        link = html.escape(entry.report)
+        body = (f'<p>{html.escape(entry.summary)} <a href="{link}">Open the report</a> '
+                f"({link}).</p>"
+                f'<p class="look"><b>Look first at:</b> {html.escape(entry.look_for)}</p>')
+        if entry.metrics:
+            body += html_table(entry.metrics, ("metric", "value"))
+        heading = f'<a href="{link}">{html.escape(entry.title)}</a>'
+        sections.append(f'<section id="run-{number}"><h2>{heading}</h2>{body}</section>')
+    nav = "".join(f'<a href="{html.escape(e.report)}">{html.escape(e.title)}</a>'
+                  for e in entries)
+    stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    page = (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<header><h1>{html.escape(title)}</h1><p>{html.escape(intro)} "
+        f"(written {stamp})</p></header>"
+        f"<nav>{nav}</nav><main>{''.join(sections)}</main>"
+        f"<footer>latentmodels {html.escape(__version__)}</footer></body></html>\n"
+    )
+    return atomic_write_text(out_dir / REPORT_FILE, page)

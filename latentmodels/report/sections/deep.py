@@ -6,7 +6,16 @@ from __future__ import annotations
 import numpy as np
 
 from ... import plots
-from ..context import ReportContext, ReportFigure, Section, encodes, has_methods, is_hmm
+from ..context import (
+    ReportContext,
+    ReportFigure,
+    Section,
+    encodes,
+    flag_html,
+    has_methods,
+    is_hmm,
+    look_for_html,
+)
 
 __all__ = [
     "interpolations_section",
@@ -56,10 +65,30 @@ def reconstructions_section(ctx: ReportContext) -> Section | None:
     """
     if not _decodes_images(ctx):
         return None
-    fig = plots.plot_reconstructions(ctx.model, ctx.X[:16], None if ctx.y is None else ctx.y[:16],
+    shown = ctx.X[:16]
+    fig = plots.plot_reconstructions(ctx.model, shown, None if ctx.y is None else ctx.y[:16],
                                      n=16)
-    return Section("reconstructions", "Reconstructions", figures=[ReportFigure(
+    text = look_for_html(
+        "each reconstruction should keep its original's identity (class, shape, pose); "
+        "blur in fine detail is normal, a different digit or object is not.")
+    clipped = _outside_data_range(ctx, shown)
+    if clipped > 0.01:
+        text += flag_html(
+            f"{100 * clipped:.1f} % of the reconstructed pixel values fall outside the range of "
+            "the data; they are clipped to it for display, so the pictures look better than "
+            "the raw decoder output is.")
+    return Section("reconstructions", "Reconstructions", text, figures=[ReportFigure(
         "reconstructions.png", fig, "Top: held-out samples. Bottom: decode(encode(x)).")])
+
+
+def _outside_data_range(ctx: ReportContext, X: np.ndarray) -> float:
+    """Share of reconstructed values outside the range of the held-out data."""
+    if ctx.conditional or not has_methods(ctx.model, "reconstruct"):
+        return 0.0
+    lo, hi = plots.display_range(plots.as_images(ctx.X))
+    rebuilt = np.asarray(ctx.model.reconstruct(X), dtype=np.float64)
+    tolerance = 0.01 * (hi - lo)
+    return float(np.mean((rebuilt < lo - tolerance) | (rebuilt > hi + tolerance)))
 
 
 def samples_section(ctx: ReportContext) -> Section | None:
@@ -99,7 +128,11 @@ def samples_section(ctx: ReportContext) -> Section | None:
     else:
         fig = plots.plot_samples(ctx.model, 64, random_state=0)
         caption = "64 new samples: prior draws decoded (decoder means)."
-    return Section("samples", "Samples", figures=[ReportFigure("samples.png", fig, caption)])
+    text = look_for_html(
+        "samples should look like the training data and differ from one another; smeared "
+        "or near-identical samples mean the model has not learned the data's variety.")
+    return Section("samples", "Samples", text,
+                   figures=[ReportFigure("samples.png", fig, caption)])
 
 
 def _interpolation_pairs(y: np.ndarray | None, n: int, conditional: bool) -> list[tuple[int, int]]:
@@ -162,7 +195,11 @@ def interpolations_section(ctx: ReportContext) -> Section | None:
                      plots.plot_interpolations(ctx.model, X, pairs, y, method="spherical"),
                      "The same pairs along spherical (slerp) paths."),
     ]
-    return Section("interpolations", "Interpolations", figures=figures)
+    text = look_for_html(
+        "each row should change gradually from its first image to its last, and every step "
+        "should look like real data; a sudden jump or a smudge midway marks a gap in the "
+        "latent space.")
+    return Section("interpolations", "Interpolations", text, figures=figures)
 
 
 def latent_map_section(ctx: ReportContext) -> Section | None:
@@ -206,7 +243,11 @@ def latent_map_section(ctx: ReportContext) -> Section | None:
         figures.append(ReportFigure(
             "latent_map_tsne.png", fig,
             f"The same codes embedded with t-SNE (at most {_MAX_TSNE_POINTS:,} samples)."))
-    return Section("latent-map", "Latent map", figures=figures)
+    text = look_for_html(
+        "with labels, samples of one class should gather and different classes should "
+        "separate; PCA keeps distances, t-SNE keeps neighbourhoods (its cluster sizes and "
+        "gaps mean little).")
+    return Section("latent-map", "Latent map", text, figures=figures)
 
 
 def traversal_section(ctx: ReportContext) -> Section | None:
@@ -245,7 +286,10 @@ def traversal_section(ctx: ReportContext) -> Section | None:
     fig = plots.plot_traversal(ctx.model, X[0], label=label, reference=X, reference_y=reference_y)
     caption = ("Rows: the latent dimensions that vary most over held-out codes. Columns: the "
                "first held-out sample's code shifted by multiples of that dimension's spread.")
-    return Section("traversal", "Latent traversal", figures=[
+    text = look_for_html(
+        "a row that changes one thing (slant, thickness, width) is a dimension the model "
+        "uses on its own; a row that does not change at all is a dimension it ignores.")
+    return Section("traversal", "Latent traversal", text, figures=[
         ReportFigure("traversal.png", fig, caption)])
 
 
@@ -289,5 +333,8 @@ def manifold_section(ctx: ReportContext) -> Section | None:
     from_prior = callable(getattr(ctx.model, "log_likelihood", None))
     fig = plots.plot_manifold(ctx.model, y=label, reference=None if from_prior else X,
                               reference_y=y if ctx.conditional else None)
-    return Section("manifold", "Decoded latent manifold", figures=[
+    text = look_for_html(
+        "neighbouring cells should look alike and the whole grid should blend smoothly from "
+        "one kind of sample into another.")
+    return Section("manifold", "Decoded latent manifold", text, figures=[
         ReportFigure("manifold.png", fig, "An evenly spaced grid over the 2-D latent space.")])

@@ -14,42 +14,70 @@ from matplotlib.figure import Figure
 from ...hmm.emissions import emission_of
 from ...plots import hmm as plots_hmm
 from ...rundir import MODEL_FILE, load_model, load_run_series, read_run
-from ..context import ReportContext, ReportFigure, Section, format_value, html_table, is_hmm
+from ..context import (
+    ReportContext,
+    ReportFigure,
+    Section,
+    format_value,
+    html_table,
+    is_hmm,
+    look_for_html,
+)
 
 __all__ = ["hmm_section"]
 
-_HMM_MAX_STEPS_SHOWN = 3000
+# More steps than this make a zigzag too dense to read; the table and scatter cover them all.
+_HMM_WINDOW_STEPS = 60
+
+# Axis labels with units for the bundled series (a CSV of the user's has only column names).
+_SERIES_AXES = {
+    "geyser": ("eruption (in time order, 1-15 Aug 1985)",
+               {"waiting": "waiting time (min)", "duration": "eruption duration (min)"}),
+}
 
 
 _HMM_MAX_FEATURES_SHOWN = 4
 
 
+def _axis_labels(source: Any, names: list[str]) -> tuple[str, list[str]]:
+    """The time axis' label and each feature's label, with units for the bundled series."""
+    time_label, units = _SERIES_AXES.get(str(source), ("step (row of the data, in order)", {}))
+    return time_label, [units.get(name, name) for name in names]
+
+
 def _hmm_figures(model: Any, X: np.ndarray, lengths: Any, names: list[str],
-                 categories: list[str] | None, prefix: str) -> tuple[list[ReportFigure], Any]:
+                 categories: list[str] | None, prefix: str, source: Any = None
+                 ) -> tuple[list[ReportFigure], Any]:
 
     states = model.predict(X, lengths)
     figures: list[ReportFigure] = []
-    n_show = min(len(X), _HMM_MAX_STEPS_SHOWN)
+    n_show = min(len(X), _HMM_WINDOW_STEPS)
     n_feat = min(X.shape[1], _HMM_MAX_FEATURES_SHOWN)
-    fig = Figure(figsize=(10, 0.4 + 2.3 * n_feat), layout="constrained")
+    time_label, labels = _axis_labels(source, names)
+    fig = Figure(figsize=(10, 0.6 + 2.4 * n_feat), layout="constrained")
     axes = fig.subplots(n_feat, 1, squeeze=False, sharex=True)[:, 0]
     series = X[:n_show].astype(np.float64)
+    steps = np.arange(1, n_show + 1)  # counted from 1, as the rows of the data
     for f, ax in enumerate(axes):
-        plots_hmm.plot_states(series, states[:n_show], feature=f, ax=ax)
-        ax.set_ylabel(names[f] if f < len(names) else f"feature {f}")
+        plots_hmm.plot_states(series, states[:n_show], feature=f, ax=ax, x=steps)
+        ax.set_ylabel(labels[f] if f < len(labels) else f"feature {f}")
         if categories is not None:
             ax.set_yticks(range(len(categories)), categories)
+        ax.grid(axis="y", color="0.92")
         if f:
             ax.get_legend().remove()
         ax.set_xlabel("")
-    axes[-1].set_xlabel("step")
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", markerscale=2)
+    axes[-1].set_xlabel(time_label)
+    axes[-1].set_xlim(0.5, n_show + 0.5)
     shown = "" if n_show == len(X) else f" (the first {n_show:,} of {len(X):,} steps)"
     figures.append(ReportFigure(f"{prefix}states.png", fig,
                                 f"The series coloured by its Viterbi-decoded state{shown}."))
     if categories is None and X.shape[1] >= 2:
-        fig = plots_hmm.plot_state_scatter(X, states, names=names)
-        figures.append(ReportFigure(f"{prefix}state_scatter.png", fig,
-                                    f"{names[0]} against {names[1]}, coloured by decoded state."))
+        fig = plots_hmm.plot_state_scatter(X, states, names=labels)
+        figures.append(ReportFigure(
+            f"{prefix}state_scatter.png", fig,
+            f"{labels[0]} against {labels[1]} at every step, coloured by decoded state."))
     fig = plots_hmm.plot_transmat(model)
     figures.append(ReportFigure(
         f"{prefix}transmat.png", fig,
@@ -68,7 +96,7 @@ def _hmm_figures(model: Any, X: np.ndarray, lengths: Any, names: list[str],
             ax = axes[f]
             ax.hist(X[:, f], bins=40, density=True, color="0.85", label="data")
             plots_hmm.plot_emission_densities(model, feature=f, ax=ax)
-            ax.set_xlabel(names[f] if f < len(names) else f"feature {f}")
+            ax.set_xlabel(labels[f] if f < len(labels) else f"feature {f}")
             ax.set_title("")
         for ax in axes[n_feat:]:
             ax.set_visible(False)
@@ -145,10 +173,15 @@ def _hmm_section_for(model: Any, X: np.ndarray, lengths: Any, metrics: Mapping[s
     if data.get("log_returns"):
         names = [f"{n} log return (%)" for n in names]
     categories = data.get("categories")
-    figures, states = _hmm_figures(model, X, lengths, names, categories, prefix)
+    figures, states = _hmm_figures(model, X, lengths, names, categories, prefix,
+                                   data.get("source"))
     n_seq = 1 if lengths is None else len(lengths)
     what = ", ".join(names)
-    text = (f"<p>A {model.n_components}-state {html.escape(type(model).__name__)} fitted by "
+    text = look_for_html(
+        "each state should stand for a recognisable regime (its means in the States table "
+        "differ from the others'), and the transition matrix says how regimes follow one "
+        "another: a large diagonal means a regime lasts, a small one that states alternate.")
+    text += (f"<p>A {model.n_components}-state {html.escape(type(model).__name__)} fitted by "
             f"Baum-Welch EM to {len(X):,} steps of <b>{html.escape(what)}</b> "
             f"({n_seq} sequence{'s' if n_seq != 1 else ''}"
             f"{', source ' + html.escape(str(data['source'])) if data.get('source') else ''}). "

@@ -10,11 +10,23 @@ from typing import Any
 
 from ...plots import lda as plots_lda
 from ...rundir import MODEL_FILE, is_text_run, load_model, load_run_corpora, read_run
-from ..context import METRIC_LABELS, ReportContext, ReportFigure, Section, html_table
+from ..context import (
+    METRIC_LABELS,
+    ReportContext,
+    ReportFigure,
+    Section,
+    flag_html,
+    html_table,
+    look_for_html,
+)
 
 __all__ = ["LDA_SECTIONS", "is_lda", "lda_section"]
 
 _MAX_HEATMAP_DOCS = 200
+
+# A topic whose top words sit mostly in documents that hold half of them at once is a repeated
+# block of text (a signature, a footer), not a theme: see metrics.topics.block_concentration.
+_BLOCK_SHARE_FLAG = 0.5
 
 
 def is_lda(model: Any) -> bool:
@@ -39,15 +51,41 @@ def is_lda(model: Any) -> bool:
         model, "components_")
 
 
-def _topics_table(summary: Mapping[str, Any]) -> str:
+def _odd_topics(summary: Mapping[str, Any]) -> tuple[list[int], list[int]]:
+    """Topics that look off: repeated boilerplate, and incoherent words (negative NPMI)."""
+    blocks = summary.get("block_share")  # absent from runs recorded before it existed
+    boilerplate = [k for k in range(len(summary["npmi"]))
+                   if blocks is not None and blocks[k] > _BLOCK_SHARE_FLAG]
+    junk = [k for k, npmi in enumerate(summary["npmi"]) if npmi < 0 and k not in boilerplate]
+    return boilerplate, junk
+
+
+def _topics_phrase(topics: list[int], singular: str, plural: str) -> str:
+    """'topic 5 rests' or 'topics 7, 15 rest'."""
+    numbers = ", ".join(map(str, topics))
+    return f"topic {numbers} {singular}" if len(topics) == 1 else f"topics {numbers} {plural}"
+
+
+def _topic_remarks(summary: Mapping[str, Any]) -> dict[int, str]:
+    boilerplate, junk = _odd_topics(summary)
+    remarks = {k: "negative NPMI: its top words rarely occur together" for k in junk}
+    for k in boilerplate:
+        remarks[k] = (f"{100 * summary['block_share'][k]:.0f}% of its top words' occurrences "
+                      f"are in {summary['block_documents'][k]} documents holding half of them "
+                      "at once: a repeated block, not a theme")
+    return remarks
+
+
+def _topics_table(summary: Mapping[str, Any], remarks: Mapping[int, str]) -> str:
     rows = []
     for k, words in enumerate(summary["top_words"]):
         rows.append(
             f"<tr><td>{k}</td><td>{100 * summary['share'][k]:.1f}%</td>"
-            f"<td>{summary['npmi'][k]:.3f}</td><td>{html.escape(' '.join(words))}</td></tr>"
+            f"<td>{summary['npmi'][k]:.3f}</td><td>{html.escape(' '.join(words))}</td>"
+            f"<td>{html.escape(remarks.get(k, ''))}</td></tr>"
         )
     head = ("<tr><th>topic</th><th>share of tokens</th><th>NPMI</th>"
-            "<th>top words</th></tr>")
+            "<th>top words</th><th>remark</th></tr>")
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -68,10 +106,25 @@ def _section_for(model: Any, corpus: Any, labels: Any, run_info: Mapping[str, An
                 "documents were given, so coherence and document proportions are left "
                 "out.</p>")
         return Section(section_id, title, text, figures)
-    text = (f"<p>{model.n_components} topics over {model.n_features_in_:,} words. Coherence is "
-            f"NPMI of each topic's top 10 word pairs, co-occurrence counted over {reference} "
-            "(from -1 to 1; higher is more coherent).</p>")
-    text += _topics_table(summary)
+    text = look_for_html(
+        "each topic's top words should name one subject you could put a title on; NPMI "
+        "above about 0.1 is usual for such topics, below 0 means the words rarely meet.")
+    remarks = _topic_remarks(summary)
+    boilerplate, junk = _odd_topics(summary)
+    if boilerplate:
+        text += flag_html(
+            f"{_topics_phrase(boilerplate, 'rests', 'rest')} on a block of text repeated in "
+            "a few documents (an e-mail signature, a footer): their coherence is high "
+            "because the same lines repeat, not because they found a subject. "
+            "Remove such blocks from the texts or ignore these topics.")
+    if junk:
+        text += flag_html(
+            f"{_topics_phrase(junk, 'has', 'have')} negative NPMI: their top words seldom "
+            "appear together, so they are leftovers rather than subjects.")
+    text += (f"<p>{model.n_components} topics over {model.n_features_in_:,} words. Coherence is "
+             f"NPMI of each topic's top 10 word pairs, co-occurrence counted over {reference} "
+             "(from -1 to 1; higher is more coherent).</p>")
+    text += _topics_table(summary, remarks)
     labels_of_topics = [plots_lda._topic_label(k, w, 2) for k, w in
                         enumerate(summary["top_words"])]
     figures.append(ReportFigure(

@@ -6,7 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from ... import __version__, plots
-from ..context import METRIC_LABELS, ReportContext, ReportFigure, Section, has_methods, html_table
+from ..context import (
+    METRIC_LABELS,
+    ReportContext,
+    ReportFigure,
+    Section,
+    flag_html,
+    has_methods,
+    html_table,
+    look_for_html,
+)
 
 __all__ = ["parameters_section", "summary_section", "training_section"]
 
@@ -120,5 +129,27 @@ def training_section(ctx: ReportContext) -> Section | None:
         return None
     fig = plots.plot_training_curves(history)
     caption = "Per-epoch training and validation loss; the dotted line marks the kept weights."
-    return Section("training", "Training curves", figures=[
+    text = look_for_html(
+        "both curves should fall and level off; a validation curve that turns up while the "
+        "training curve keeps falling is overfitting (the weights kept are those of the best "
+        "validation epoch).")
+    text += "".join(flag_html(f) for f in _training_flags(history))
+    return Section("training", "Training curves", text, figures=[
         ReportFigure("training_curves.png", fig, caption)])
+
+
+def _training_flags(history: Any) -> list[str]:
+    """What is off in a history of per-epoch records: too few epochs, still improving."""
+    try:
+        records = plots.history_records(history, "val_loss")
+    except (TypeError, ValueError, KeyError):
+        return []
+    values = [float(r["val_loss"]) for r in records if r.get("val_loss") is not None]
+    if not values:
+        return []
+    flags = []
+    best = min(range(len(values)), key=values.__getitem__)
+    if len(values) >= 3 and best == len(values) - 1:
+        flags.append(f"the validation loss was still falling at the last of {len(values)} "
+                     "epochs: more epochs would likely give a better model.")
+    return flags

@@ -13,7 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from ..context import ReportContext, ReportFigure, Section, encodes, figure_html, is_hmm
+from ..context import (
+    ReportContext,
+    ReportFigure,
+    Section,
+    encodes,
+    figure_html,
+    flag_html,
+    is_hmm,
+    look_for_html,
+)
 
 __all__ = [
     "TASK_SECTIONS",
@@ -87,7 +96,10 @@ def neighbors_section(ctx: ReportContext) -> Section | None:
     caption = (f"First column: a held-out sample; then its {_NEIGHBORS} nearest neighbours "
                f"(Euclidean distance between codes) among {len(X) - _NEIGHBOR_QUERIES:,} others.")
     figure = ReportFigure("neighbors.png", fig, caption)
-    return Section("neighbors", "Nearest neighbours in latent space", figures=[figure])
+    text = look_for_html(
+        "each row's neighbours should resemble its first image (same class, similar style): "
+        "that is what makes the codes useful for search and as features.")
+    return Section("neighbors", "Nearest neighbours in latent space", text, figures=[figure])
 
 
 def anomaly_section(ctx: ReportContext) -> Section | None:
@@ -125,7 +137,10 @@ def anomaly_section(ctx: ReportContext) -> Section | None:
     X = ctx.X[:_MAX_SCORED]
     y = None if ctx.y is None else ctx.y[:_MAX_SCORED]
     scores = sample_scores(ctx.model, X)
-    text = ("<p>Scores are the model's <code>score_samples</code> (higher = more typical: the "
+    text = look_for_html(
+        "the lowest-scoring samples should be the odd ones (badly written, cut off, "
+        "unusual); if they look ordinary, the score is not telling typical from unusual.")
+    text += ("<p>Scores are the model's <code>score_samples</code> (higher = more typical: the "
             "ELBO for VAEs, minus the reconstruction error for autoencoders). "
             "<code>latentmodels anomaly</code> flags the lowest ones.</p>")
     if y is not None:
@@ -186,12 +201,16 @@ def denoise_section(ctx: ReportContext) -> Section | None:
     X, _ = ctx.reference()
     rows = []
     figures = []
+    worse: list[str] = []
     for kind, level in _DENOISE_SETTINGS:
         noisy = np.clip(corrupt(X, kind, level, random_state=0), 0.0, 1.0)
         cleaned = denoise(ctx.model, noisy, clip=(0.0, 1.0))
         row = [kind, level, f"{psnr(X, noisy):.2f}", f"{psnr(X, cleaned):.2f}"]
         try:
-            row += [f"{ssim(X, noisy):.3f}", f"{ssim(X, cleaned):.3f}"]
+            ssim_noisy, ssim_cleaned = ssim(X, noisy), ssim(X, cleaned)
+            row += [f"{ssim_noisy:.3f}", f"{ssim_cleaned:.3f}"]
+            if ssim_cleaned < ssim_noisy:
+                worse.append(kind.replace("_", "-"))
         except ValueError:
             row += ["n/a", "n/a"]
         rows.append(row)
@@ -199,11 +218,28 @@ def denoise_section(ctx: ReportContext) -> Section | None:
             f"denoise_{kind}.png",
             plot_denoising(X, noisy, cleaned, n=_DENOISE_SHOWN),
             f"{kind.replace('_', '-')} noise, level {level}: clean, noisy, decoded."))
-    text = (f"<p>{len(X):,} held-out images corrupted, then encoded and decoded. PSNR in dB, "
-            "SSIM in [0, 1]; higher is better.</p>")
+    text = look_for_html(
+        "the denoised PSNR and SSIM should be higher than the noisy ones, and the bottom row "
+        "of each picture should look like the top row, not like the middle one.")
+    if not _trained_to_denoise(ctx.model):
+        text += flag_html(
+            f"this {type(ctx.model).__name__} was not trained to denoise: it only learned to "
+            "reconstruct clean data, so these figures show how it copes with noise it never "
+            "saw. Train a DenoisingAutoencoder (latentmodels train dae) for a real denoiser.")
+    if worse:
+        text += flag_html(
+            "denoising made SSIM worse than the noisy input for " + ", ".join(worse)
+            + " noise: for this model, keeping the noisy image is the better choice there.")
+    text += (f"<p>{len(X):,} held-out images corrupted, then encoded and decoded. PSNR in dB, "
+             "SSIM in [0, 1]; higher is better.</p>")
     text += _rows_html(["noise", "level", "PSNR noisy", "PSNR denoised", "SSIM noisy",
                         "SSIM denoised"], rows)
     return Section("denoise", "Denoising", text, figures)
+
+
+def _trained_to_denoise(model: Any) -> bool:
+    """True for models trained on corrupted inputs (they declare a ``corruption``)."""
+    return getattr(model, "corruption", None) is not None
 
 
 def probe_section(ctx: ReportContext) -> Section | None:
@@ -246,7 +282,10 @@ def probe_section(ctx: ReportContext) -> Section | None:
     header = [cell.strip() for cell in table[0].strip("|").split("|")]
     for line in table[2:]:
         rows.append([cell.strip() for cell in line.strip("|").split("|")])
-    text = (f"<p>Test accuracy of a logistic regression trained on the codes of "
+    text = look_for_html(
+        "the codes row should beat PCA with as many components, especially with few labels; "
+        "if the raw inputs win by far, the codes have dropped information the labels need.")
+    text += (f"<p>Test accuracy of a logistic regression trained on the codes of "
             f"{result['n_train']:,} held-out samples (or a subset of their labels), against "
             f"PCA with as many components and the raw inputs; tested on {result['n_test']:,} "
             f"others. Chance: {100 * result['chance']:.1f} %.</p>")
