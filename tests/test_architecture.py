@@ -26,7 +26,7 @@ ALIASES = {
 }
 # Layers, top to bottom: a module may import its own layer or any layer below it.
 LAYERS = [
-    {"cli"},
+    {"cli", "__main__"},
     {"runs", "explore"},
     {"report"},
     {"plots", "metrics", "tasks"},
