@@ -26,7 +26,7 @@ from starlette.routing import Route
 from .assets import ASSETS, page_html, plotly_path
 from .session import MAX_BATCH, ExploreSession, RunNotExplorable
 
-__all__ = ["TOKEN_COOKIE", "create_app", "is_loopback", "serve"]
+__all__ = ["TOKEN_COOKIE", "access_token", "create_app", "is_loopback", "serve"]
 
 TOKEN_COOKIE = "latentmodels_explore_token"
 #: Largest request body read (a full batch of 512-D vectors is about 2 MB of JSON).
@@ -49,6 +49,20 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def access_token(host: str, token: str | None) -> str | None:
+    """The token the server asks for: the given one, one made up when ``host`` is not
+    loopback, else None (no token on loopback unless asked for).
+
+    Examples
+    --------
+    >>> access_token("127.0.0.1", None) is None, len(access_token("0.0.0.0", None)) > 16
+    (True, True)
+    """
+    if token is None and not is_loopback(host):
+        return secrets.token_urlsafe(18)
+    return token
 
 
 class ApiError(Exception):
@@ -372,8 +386,7 @@ def serve(run_dir: Any, *, host: str = "127.0.0.1", port: int = 8765, open_brows
 
     if session is None:
         session = ExploreSession(run_dir, max_points=max_points)
-    if token is None and not is_loopback(host):
-        token = secrets.token_urlsafe(18)
+    token = access_token(host, token)
     app = create_app(run_dir, token=token, session=session)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
