@@ -142,7 +142,8 @@ def test_lda_page_topic_map_relevance_and_documents(browser, servers):
     terms_at = "document.getElementById('topic-terms').data[0].y.join(' ')"
     page.evaluate("document.getElementById('topic-map').emit('plotly_click', "
                   "{points: [{pointIndex: 2}]})")
-    page.wait_for_function("document.getElementById('topic-title').textContent.startsWith('Topic 2')")
+    page.wait_for_function(
+        "document.getElementById('topic-title').textContent.startsWith('Topic 2')")
     page.wait_for_function(terms_at + ".length > 0")
     by_default = page.evaluate(terms_at)
     page.locator("#relevance").fill("0")
