@@ -24,6 +24,8 @@ umap: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/latentmodels demo --out runs/demo
+	@echo "Explore the runs in a browser:"
+	@for run in runs/demo runs/demo/*/; do test -f "$$run/model.lm" && echo "  $(BIN)/latentmodels explore $$run"; done; true
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check latentmodels tests benchmarks scripts

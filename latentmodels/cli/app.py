@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import demo, gan, lda, model, tasks
+from . import demo, explore, gan, lda, model, tasks
 from .train import train_app
 
 __all__ = ["app", "main"]
@@ -56,6 +56,7 @@ gan.register_train(train_app)
 app.add_typer(train_app)
 lda.register(app)
 tasks.register(app)
+explore.register(app)
 
 
 def main() -> None:
