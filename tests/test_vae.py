@@ -151,8 +151,8 @@ def test_conditional_vae_requires_known_labels(split):
     X_train, y_train, X_test, _ = split
     cvae = ConditionalVAE(latent_dim=2, epochs=1, **FAST).fit(X_train[:200], y_train[:200])
     with pytest.raises(ValueError, match="y: a ConditionalVAE needs"):
-        cvae.transform(X_test[:3])
+        cvae.inverse_transform(np.zeros((3, 2), np.float32))
     with pytest.raises(ValueError, match="not seen in fit"):
         cvae.sample(2, y=42)
-    with pytest.raises(ValueError, match="y: ConditionalVAE.fit needs"):
+    with pytest.raises(ValueError, match="y: ConditionalVAE.fit requires y to be passed"):
         ConditionalVAE(epochs=1, **FAST).fit(X_train)
