@@ -63,7 +63,7 @@ def test_empty_text_corpus_is_refused():
 
 def test_vocabulary_mismatch_with_a_saved_model_is_refused(small_model, tmp_path):
     loaded = LDA.load(small_model.save(tmp_path / "m.lm"))
-    with pytest.raises(ValueError, match=r"^X has 13 features, but LDA is expecting 12 features as input"):
+    with pytest.raises(ValueError, match=r"^X has 13 features, but LDA is expecting 12 features"):
         loaded.transform(np.ones((2, 13)))
 
 

@@ -71,8 +71,7 @@ def check_data(
     >>> check_data(np.ones((12, 0)))
     Traceback (most recent call last):
     ...
-    ValueError: X has no features: found array with 0 feature(s) (shape=(12, 0)) while a \
-minimum of 1 is required
+    ValueError: X has no features: found array with 0 feature(s) (shape=(12, 0)) while a ...
     """
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu().numpy()
