@@ -95,7 +95,7 @@ def test_save_load_round_trip(tmp_path, biased_sevens):
 
 def test_bad_labels(biased_sevens):
     X, is_seven, _ = biased_sevens
-    with pytest.raises(ValueError, match="y: DebiasingVAE.fit needs class labels"):
+    with pytest.raises(ValueError, match="y: DebiasingVAE.fit requires y to be passed"):
         DebiasingVAE(epochs=1, verbose=0).fit(X[:50])
     with pytest.raises(ValueError, match="y must hold at least two classes"):
         DebiasingVAE(epochs=1, verbose=0).fit(X[:50], np.zeros(50))

@@ -359,7 +359,7 @@ def test_conv_hidden_dims_must_match_the_levels():
 def test_bad_input_at_inference(gan, cgan):
     with pytest.raises(ValueError, match=r"Z must have shape \(n_samples, latent_dim=2\)"):
         gan.inverse_transform(np.zeros((3, 5), np.float32))
-    with pytest.raises(ValueError, match="X has 3 features per sample"):
+    with pytest.raises(ValueError, match="X has 3 features, but GAN is expecting 2 features"):
         gan.transform(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match="X contains 1 NaN"):
         gan.score_samples(np.array([[0.0, np.nan]]))
@@ -373,13 +373,13 @@ def test_bad_input_at_inference(gan, cgan):
         gan.interpolate(POINTS[0], POINTS[1], method="cubic")
     with pytest.raises(ValueError, match="space must be one of 'data', 'latent'"):
         gan.interpolate(POINTS[0], POINTS[1], space="code")
-    with pytest.raises(ValueError, match="y: ConditionalGAN.fit needs class labels"):
+    with pytest.raises(ValueError, match="y: ConditionalGAN.fit requires y to be passed"):
         ConditionalGAN(**TOY).fit(POINTS)
     with pytest.raises(ValueError, match="y must be 1-D with one label per sample"):
         ConditionalGAN(**TOY).fit(POINTS, np.zeros(3))
     with pytest.raises(ValueError, match=r"y holds classes not seen in fit: \[9\]"):
         cgan.sample(2, y=9)
     with pytest.raises(ValueError, match="y: a ConditionalGAN needs the class labels"):
-        cgan.score_samples(POINTS)
+        cgan.inverse_transform(np.zeros((2, cgan.latent_dim), np.float32))
     with pytest.raises(ValueError, match="y: interpolation needs one class label"):
         cgan.interpolate(POINTS[0], POINTS[1])

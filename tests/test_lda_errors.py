@@ -27,10 +27,16 @@ def test_negative_counts_are_refused():
         LDA(2).fit(X)
 
 
-def test_non_integer_counts_are_refused():
+def test_non_integer_counts_are_refused_by_gibbs_only():
     X = sp.csr_matrix(np.full((3, 4), 0.5))
     with pytest.raises(ValueError, match=r"^X must hold integer word counts; found 0.5"):
-        LDA(2).fit(X)
+        LDA(2, method="gibbs").fit(X)
+    # variational Bayes takes weights (tf-idf): its topics share out exactly the weight
+    # of each word (lambda - eta summed over topics is the word's total weight)
+    weights = X.toarray() * np.array([1.0, 2.0, 3.0, 0.25])
+    vb = LDA(2, method="vb", max_iter=5, random_state=0).fit(weights)
+    shared = (vb.components_ - vb.topic_word_prior_).sum(axis=0)
+    np.testing.assert_allclose(shared, weights.sum(axis=0), rtol=1e-6)
 
 
 def test_nan_counts_are_refused():
@@ -57,7 +63,7 @@ def test_empty_text_corpus_is_refused():
 
 def test_vocabulary_mismatch_with_a_saved_model_is_refused(small_model, tmp_path):
     loaded = LDA.load(small_model.save(tmp_path / "m.lm"))
-    with pytest.raises(ValueError, match=r"^X has 13 word columns but the model's .* 12 words"):
+    with pytest.raises(ValueError, match=r"^X has 13 features, but LDA is expecting 12 features"):
         loaded.transform(np.ones((2, 13)))
 
 

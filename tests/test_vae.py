@@ -151,8 +151,47 @@ def test_conditional_vae_requires_known_labels(split):
     X_train, y_train, X_test, _ = split
     cvae = ConditionalVAE(latent_dim=2, epochs=1, **FAST).fit(X_train[:200], y_train[:200])
     with pytest.raises(ValueError, match="y: a ConditionalVAE needs"):
-        cvae.transform(X_test[:3])
+        cvae.inverse_transform(np.zeros((3, 2), np.float32))
     with pytest.raises(ValueError, match="not seen in fit"):
         cvae.sample(2, y=42)
-    with pytest.raises(ValueError, match="y: ConditionalVAE.fit needs"):
+    with pytest.raises(ValueError, match="y: ConditionalVAE.fit requires y to be passed"):
         ConditionalVAE(epochs=1, **FAST).fit(X_train)
+
+
+# -- ConditionalVAE without labels (pipelines) and with them (paths) ----------------------
+@pytest.fixture(scope="module")
+def toy_cvae():
+    rng = np.random.default_rng(0)
+    y = np.arange(80) % 2
+    X = (rng.normal(size=(80, 4)) + 2.0 * y[:, None]).astype(np.float32)
+    model = ConditionalVAE(latent_dim=2, hidden_dims=(16,), likelihood="gaussian", epochs=5,
+                           batch_size=16, verbose=0, random_state=0)
+    return model.fit(X, y), X, y
+
+
+def test_conditional_vae_transform_without_labels_mixes_the_class_codes(toy_cvae):
+    model, X, _ = toy_cvae
+    mixed, by_zero, by_one = model.transform(X), model.transform(X, 0), model.transform(X, 1)
+    # each row lies on the segment between its two class-conditional codes
+    direction = by_zero - by_one
+    weight = ((mixed - by_one) * direction).sum(1) / (direction**2).sum(1)
+    np.testing.assert_allclose(by_one + weight[:, None] * direction, mixed, atol=1e-5)
+    assert ((weight > -1e-5) & (weight < 1 + 1e-5)).all()
+    # without y the score is log sum_y p(y) exp(ELBO(x, y)): above each class's term
+    joint = np.stack([model.score_samples(X, np.full(len(X), c)) for c in (0, 1)], 1)
+    joint = joint + np.log(model.class_prior_)
+    np.testing.assert_allclose(model.score_samples(X), np.logaddexp(*joint.T), rtol=1e-5)
+
+
+def test_conditional_vae_paths_take_the_label(toy_cvae):
+    from latentmodels.tasks.interpolate import traverse
+
+    model, X, _ = toy_cvae
+    path = model.interpolate(X[0], X[1], steps=4, y=1)
+    ends = model.inverse_transform(model.transform(X[:2], 1), 1)
+    np.testing.assert_allclose(path[[0, -1]], ends, atol=1e-5)
+    assert not np.allclose(path, model.interpolate(X[0], X[1], steps=4, y=0))
+    grid = traverse(model, X[0], dims=0, values=[-1.0, 0.0, 1.0], y=1)
+    np.testing.assert_allclose(grid[0, 1], ends[0], atol=1e-5)  # offset 0: the code itself
+    with pytest.raises(ValueError, match="y: a ConditionalVAE needs the class labels"):
+        traverse(model, X[0])

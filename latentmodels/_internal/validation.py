@@ -6,13 +6,16 @@ deep inside torch or a silent NaN.
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import torch
+from sklearn.utils import check_array
 
 
 def check_data(
@@ -25,7 +28,11 @@ def check_data(
 ) -> np.ndarray:
     """Return ``X`` as a finite numpy array of ``dtype`` with at least ``min_ndim`` axes.
 
-    Accepts numpy arrays, torch tensors and nested sequences.
+    Accepts numpy arrays (object arrays of numbers too), torch tensors and nested
+    sequences. The conversion is scikit-learn's ``check_array`` (sparse matrices are
+    refused with its message); the messages follow scikit-learn's wording, prefixed with
+    the argument's name, and two refusals are added: values too large for ``dtype`` and
+    zero-size sample axes of image-shaped data.
 
     Parameters
     ----------
@@ -48,9 +55,10 @@ def check_data(
     Raises
     ------
     TypeError
-        For non-numeric input.
+        For non-numeric or sparse input.
     ValueError
-        For empty input, too few axes, NaN or inf.
+        For complex values, empty input, too few axes, NaN or inf, or values too large
+        for ``dtype``.
 
     Examples
     --------
@@ -60,31 +68,45 @@ def check_data(
     Traceback (most recent call last):
     ...
     ValueError: scores contains 1 NaN or infinite values
+    >>> check_data(np.ones((12, 0)))
+    Traceback (most recent call last):
+    ...
+    ValueError: X has no features: found array with 0 feature(s) (shape=(12, 0)) while a ...
     """
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu().numpy()
     elif isinstance(X, (str, bytes)) or X is None:
         raise TypeError(f"{name} must be an array of numbers, got {type(X).__name__}")
+    if not sp.issparse(X):
+        try:
+            X = np.asarray(X)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"{name} must be an array of numbers: {exc}") from exc
+        if np.iscomplexobj(X):
+            raise ValueError(f"Complex data not supported: {name} holds complex values "
+                             f"(dtype {X.dtype}); pass the real part or the modulus explicitly")
+        if X.dtype != object and not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_):
+            raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}")
+        if X.ndim < min_ndim:
+            hint = (" Reshape your data either using X.reshape(-1, 1) if it has a single "
+                    "feature or X.reshape(1, -1) if it holds a single sample."
+                    if min_ndim == 2 else "")
+            raise ValueError(f"{name} must have at least {min_ndim} dimensions (n_samples, "
+                             f"...), got shape {X.shape}.{hint}")
     try:
-        array = np.asarray(X)
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"{name} must be an array of numbers: {exc}") from exc
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
-    ):
-        raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
-    if np.iscomplexobj(array):
-        raise TypeError(f"{name} must hold real numbers, got complex values (dtype "
-                        f"{array.dtype}); pass the real part or the modulus explicitly")
-    if array.ndim < min_ndim:
-        raise ValueError(
-            f"{name} must have at least {min_ndim} dimensions (n_samples, ...), "
-            f"got shape {array.shape}"
-        )
+        # scikit-learn's conversion: refuses sparse input, turns object arrays of numbers
+        # into float64; the checks below keep our wording and extra refusals.
+        array = check_array(X, accept_sparse=False, dtype="numeric", ensure_2d=False,
+                            allow_nd=True, ensure_all_finite=False, ensure_min_samples=0,
+                            ensure_min_features=0, input_name=name)
+    except TypeError as exc:
+        raise TypeError(f"{name} must hold numbers: {exc}") from exc
     if array.shape[0] == 0 and not allow_empty:
-        raise ValueError(f"{name} is empty (0 samples)")
-    if array.ndim > 1 and any(s == 0 for s in array.shape[1:]):
-        raise ValueError(f"{name} has no features: shape {array.shape}")
+        raise ValueError(f"{name} is empty: found array with 0 sample(s) (shape={array.shape}) "
+                         "while a minimum of 1 is required.")
+    if array.ndim > 1 and math.prod(array.shape[1:]) == 0:
+        raise ValueError(f"{name} has no features: found array with 0 feature(s) (shape="
+                         f"{array.shape}) while a minimum of 1 is required.")
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         bad = int(np.size(array) - np.isfinite(array).sum())
         raise ValueError(f"{name} contains {bad} NaN or infinite values")

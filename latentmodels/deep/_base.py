@@ -296,6 +296,13 @@ def parameter_default(cls: type, name: str) -> Any:
     return parameters[name].default
 
 
+@dataclasses.dataclass
+class _PickledWeights:
+    """A fitted network's ``state_dict`` inside a pickled model (see ``__getstate__``)."""
+
+    tensors: dict[str, torch.Tensor]
+
+
 class DeepLatentModel(LatentModel):
     """Base of the torch models: fitting through the shared trainer, checks, state.
 
@@ -473,10 +480,11 @@ class DeepLatentModel(LatentModel):
         array = check_data(X, name)
         if array.shape[1:] != self.input_shape_:
             if math.prod(array.shape[1:]) != self.n_features_in_:
+                # scikit-learn's wording, which its estimator checks look for
                 raise ValueError(
-                    f"{name} has {math.prod(array.shape[1:])} features per sample "
-                    f"(shape {array.shape[1:]}), but the model was fitted on "
-                    f"{self.n_features_in_} (shape {self.input_shape_})"
+                    f"{name} has {math.prod(array.shape[1:])} features, but "
+                    f"{type(self).__name__} is expecting {self.n_features_in_} features as "
+                    f"input (samples of shape {self.input_shape_}; got {array.shape[1:]})"
                 )
             array = array.reshape(len(array), *self.input_shape_)
         return array
@@ -503,6 +511,33 @@ class DeepLatentModel(LatentModel):
                 batch = [torch.as_tensor(a[start : start + size]).to(self._device) for a in arrays]
                 outputs.append(fn(*batch).cpu().numpy())
         return np.concatenate(outputs, axis=0)
+
+    # -- scikit-learn ---------------------------------------------------------------------
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        # The networks compute in float32: float32 in, float32 out (float64 is cast down).
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    def __getstate__(self) -> dict[str, Any]:
+        # pickle/copy.deepcopy (joblib, GridSearchCV): the network travels as its weights,
+        # since some modules (spectral norm) cannot be pickled whole.
+        state = dict(super().__getstate__())  # a copy: the model itself keeps its network
+        module = state.get("module_")
+        if isinstance(module, nn.Module):
+            state["module_"] = _PickledWeights(module.state_dict())
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        weights = state.get("module_")
+        super().__setstate__(state)
+        if isinstance(weights, _PickledWeights):
+            module = self._build_module()
+            module.load_state_dict(weights.tensors)
+            module.to(next(iter(weights.tensors.values())).device if weights.tensors else "cpu")
+            module.eval()
+            self.module_ = module
 
     # -- persistence --------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.utils.validation import check_is_fitted
 
+from .._internal import io
 from .._internal.validation import check_data
 
 
@@ -24,6 +25,8 @@ class ClassConditional:
     ----------
     classes_ : ndarray
         The sorted class labels seen in ``fit``.
+    class_prior_ : ndarray
+        Each class's share of the training samples.
 
     Examples
     --------
@@ -35,6 +38,11 @@ class ClassConditional:
 
     classes_: np.ndarray
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.target_tags.required = True  # fit needs the class labels
+        return tags
+
     @property
     def _condition_dim(self) -> int:
         return len(self.classes_)
@@ -44,17 +52,31 @@ class ClassConditional:
 
     def _encode_fit_labels(self, X: Any, y: Any) -> np.ndarray:
         """Check the labels given to ``fit``, set ``classes_``; returns them as 0..C-1."""
+        n = len(check_data(X, "X"))
         if y is None:
-            raise ValueError(f"y: {type(self).__name__}.fit needs class labels y")
+            raise ValueError(f"y: {type(self).__name__}.fit requires y to be passed, but the "
+                             "target y is None (it needs the class labels)")
         labels = np.asarray(y)
-        n = len(X) if hasattr(X, "__len__") else -1
         if labels.ndim != 1 or len(labels) != n:
             raise ValueError(
                 f"y must be 1-D with one label per sample of X ({n}), got shape {labels.shape}"
             )
-        check_data(X, "X")
-        self.classes_, encoded = np.unique(labels, return_inverse=True)
+        self.classes_, encoded, counts = np.unique(labels, return_inverse=True,
+                                                   return_counts=True)
+        self.class_prior_ = counts / counts.sum()
         return encoded.astype(np.int64)
+
+    def _class_conditions(self, n: int) -> list[np.ndarray]:
+        """For each class in ``classes_``, its one-hot condition repeated for ``n`` rows."""
+        eye = np.eye(len(self.classes_), dtype=np.float32)
+        return [np.repeat(eye[k : k + 1], n, axis=0) for k in range(len(self.classes_))]
+
+    def _log_class_prior(self) -> np.ndarray:
+        # Files saved before class_prior_ existed: a uniform prior.
+        prior = getattr(self, "class_prior_", None)
+        if prior is None:
+            prior = np.full(len(self.classes_), 1.0 / len(self.classes_))
+        return np.log(np.asarray(prior, dtype=np.float64))
 
     def _one_hot(self, y: Any, n: int, name: str = "y") -> np.ndarray:
         """One-hot rows for ``y``: one known label for all ``n`` rows, or one per row."""
@@ -84,8 +106,17 @@ class ClassConditional:
 
     def _extra_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors, attributes = super()._extra_state()  # type: ignore[misc]
-        return tensors, {**attributes, "classes_": self.classes_.tolist()}
+        attributes = {**attributes, "classes_": self.classes_.tolist()}
+        if hasattr(self, "class_prior_"):
+            attributes["class_prior_"] = self.class_prior_.tolist()
+        return tensors, attributes
 
     def _set_extra_state(self, tensors: dict[str, torch.Tensor], attributes: dict) -> None:
         super()._set_extra_state(tensors, attributes)  # type: ignore[misc]
         self.classes_ = np.asarray(attributes["classes_"])
+        if "class_prior_" in attributes:
+            prior = np.asarray(attributes["class_prior_"], dtype=np.float64)
+            if prior.shape != self.classes_.shape:
+                raise io.ModelFileError(f"class_prior_ has shape {prior.shape}, but there are "
+                                 f"{len(self.classes_)} classes")
+            self.class_prior_ = prior

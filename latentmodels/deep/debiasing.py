@@ -139,6 +139,11 @@ validation_fraction, patience, random_state, device, checkpoint_dir, checkpoint_
         "vae_weight": [non_negative()],
     }
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True  # fit needs the class labels
+        return tags
+
     # -- hooks --------------------------------------------------------------------------
     @property
     def _extra_outputs(self) -> int:
@@ -176,9 +181,10 @@ validation_fraction, patience, random_state, device, checkpoint_dir, checkpoint_
     # -- contract -----------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> DebiasingVAE:
         """Train on images ``X`` with class labels ``y`` (required)."""
-        if y is None:
-            raise ValueError("y: DebiasingVAE.fit needs class labels y")
         X = check_data(X, "X")
+        if y is None:
+            raise ValueError("y: DebiasingVAE.fit requires y to be passed, but the target y "
+                             "is None (it needs the class labels)")
         labels = np.asarray(y)
         if labels.ndim != 1 or len(labels) != len(X):
             raise ValueError(
@@ -186,7 +192,9 @@ validation_fraction, patience, random_state, device, checkpoint_dir, checkpoint_
             )
         self.classes_, encoded = np.unique(labels, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError("y must hold at least two classes")
+            raise ValueError(
+                f"y must hold at least two classes, got 1 class ({self.classes_[0]!r})"
+            )
         debias_class = self.classes_[-1] if self.debias_class is None else self.debias_class
         if debias_class not in self.classes_:
             raise ValueError(f"debias_class {debias_class!r} is not one of the classes in y")
@@ -203,7 +211,8 @@ validation_fraction, patience, random_state, device, checkpoint_dir, checkpoint_
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each sample."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        probabilities = self.predict_proba(X)  # checks that the model is fitted
+        return self.classes_[np.argmax(probabilities, axis=1)]
 
     def sampling_weights(self, X: Any, y: Any) -> np.ndarray:
         """The sampling probabilities the model would give ``(X, y)`` now (sum to one)."""

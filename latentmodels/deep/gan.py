@@ -485,7 +485,8 @@ class GAN(DeepLatentModel):
         generator = self._network(use_ema)
         self.module_.eval()
         device = self._device
-        noise = torch.Generator(device=device).manual_seed(seed)
+        starts = torch.Generator().manual_seed(seed)
+        noise = torch.randn((_INVERSION_STARTS, 1, self.latent_dim), generator=starts).to(device)
         codes = []
         size = max(self.batch_size, 256)
         for start in range(0, len(X), size):
@@ -507,13 +508,14 @@ class GAN(DeepLatentModel):
         return np.concatenate(codes, axis=0)
 
     def _best_start(self, generator: nn.Module, x: torch.Tensor, c: torch.Tensor | None,
-                    noise: torch.Generator) -> torch.Tensor:
+                    noise: torch.Tensor) -> torch.Tensor:
         """For each sample, the best of ``_INVERSION_STARTS`` prior draws: gradient steps
         rarely cross from one mode of the generator to another, so the start decides which
         mode the code ends in."""
         n, device = len(x), x.device
-        candidates = torch.randn((_INVERSION_STARTS, n, self.latent_dim), generator=noise,
-                                 device=device)
+        # The same starts for every sample (drawn once per call, see _invert): a sample's
+        # code does not depend on its position in X or on the other samples.
+        candidates = noise.expand(_INVERSION_STARTS, n, self.latent_dim)
         with torch.no_grad():
             errors = torch.stack([(generator(z, c) - x).pow(2).flatten(1).mean(1)
                                   for z in candidates])
@@ -533,8 +535,9 @@ class GAN(DeepLatentModel):
 
         A GAN has no encoder, so each code is found by ``n_steps`` Adam steps on the mean
         squared error between ``G(z)`` and ``x``, with a weak prior term, starting from the
-        best of 16 seeded N(0, I) draws. It finds a good local optimum, not necessarily the
-        best code, and costs about ``n_steps`` generator passes per sample.
+        best of 16 seeded N(0, I) draws (the same 16 for every sample). It finds a good
+        local optimum, not necessarily the best code, and costs about ``n_steps``
+        generator passes per sample.
         """
         return self._invert(
             self._check_X(X), None, n_steps, learning_rate, _seed(random_state), use_ema
@@ -642,8 +645,9 @@ stopped_early_, seed_
         return self._fit(X, self._encode_fit_labels(X, y), resume=resume)
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
-        """Fit, then invert ``X`` given ``y``."""
-        return self.fit(X, y, **fit_params).transform(X, y)
+        """Fit on ``(X, y)``, then return ``transform(X)`` without the labels, the codes
+        :meth:`transform` gives new data in a pipeline (``transform(X, y)`` uses them)."""
+        return self.fit(X, y, **fit_params).transform(X)
 
     def transform(  # type: ignore[override]
         self,
@@ -655,10 +659,27 @@ stopped_early_, seed_
         random_state: int = 0,
         use_ema: bool | None = None,
     ) -> np.ndarray:
-        """Latent codes whose samples of class ``y`` best match ``X`` (approximate)."""
+        """Latent codes whose samples of class ``y`` best match ``X`` (approximate).
+
+        Without ``y``, each sample is inverted under every class and keeps the code of
+        the class whose generated sample matches it best (costs one inversion per class).
+        """
         X = self._check_X(X)
-        C = self._one_hot(y, len(X))
-        return self._invert(X, C, n_steps, learning_rate, _seed(random_state), use_ema)
+        seed = _seed(random_state)
+        if y is not None:
+            C = self._one_hot(y, len(X))
+            return self._invert(X, C, n_steps, learning_rate, seed, use_ema)
+        best_codes = best_errors = None
+        for C in self._class_conditions(len(X)):
+            codes = self._invert(X, C, n_steps, learning_rate, seed, use_ema)
+            generated = self._generate(codes, C, use_ema).reshape(len(X), -1)
+            errors = ((generated - X.reshape(len(X), -1)) ** 2).mean(1)
+            if best_codes is None:
+                best_codes, best_errors = codes, errors
+            else:
+                better = errors < best_errors
+                best_codes[better], best_errors[better] = codes[better], errors[better]
+        return best_codes
 
     def inverse_transform(  # type: ignore[override]
         self, Z: Any, y: Any = None, *, use_ema: bool | None = None
@@ -686,9 +707,13 @@ stopped_early_, seed_
         return self.inverse_transform(Z, y, use_ema=use_ema)
 
     def score_samples(self, X: Any, y: Any = None) -> np.ndarray:  # type: ignore[override]
-        """Discriminator score of each sample as a member of its class ``y``."""
+        """Discriminator score of each sample as a member of its class ``y``; without
+        ``y``, its best score over the classes."""
         check_is_fitted(self)
         X = self._check_X(X)
+        if y is None:
+            return np.max([self._map_batches(self.module_.discriminator, X, C)
+                           for C in self._class_conditions(len(X))], axis=0)
         return self._map_batches(self.module_.discriminator, X, self._one_hot(y, len(X)))
 
     def score(self, X: Any, y: Any = None) -> float:

@@ -17,7 +17,8 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .._internal.validation import check_positive_int
+from .._internal.geometry import interpolate as interpolate_path
+from .._internal.validation import check_data, check_positive_int
 from .._internal.validation import check_random_state as _seed
 from ._base import (
     TRAINING_CONSTRAINTS,
@@ -216,10 +217,14 @@ random_state, device, checkpoint_dir, checkpoint_every, verbose
         return self._map_batches(net.decode_mean, Z, C)
 
     def _elbo(self, X: np.ndarray, C: np.ndarray | None, seed: int) -> np.ndarray:
-        generator = torch.Generator(device=self._device).manual_seed(seed)
+        # One noise draw shared by all samples (common random numbers): each estimate stays
+        # unbiased, and a sample's score no longer depends on its position in X or on the
+        # other samples passed with it.
+        noise = torch.randn((1, self.latent_dim), generator=torch.Generator().manual_seed(seed))
+        noise = noise.to(self._device)
 
         def elbo(x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-            reconstruction, kl, _ = self._elbo_terms(self.module_, x, generator, c)
+            reconstruction, kl, _ = self.module_(x, noise.expand(len(x), -1), c)
             return -(reconstruction + kl.sum(1))
 
         return self._map_batches(elbo, X) if C is None else self._map_batches(elbo, X, C)
@@ -241,7 +246,8 @@ random_state, device, checkpoint_dir, checkpoint_every, verbose
         return self.inverse_transform(Z)
 
     def score_samples(self, X: Any, *, random_state: int = 0) -> np.ndarray:
-        """ELBO per sample in nats (one posterior sample, seeded: repeat calls agree)."""
+        """ELBO per sample in nats, from one seeded posterior draw shared by all samples:
+        repeat calls agree, and a sample's score does not depend on the others."""
         return self._elbo(self._check_X(X), None, _seed(random_state))
 
 
@@ -389,8 +395,11 @@ class VAE(VariationalModel):
 class ConditionalVAE(ClassConditional, VAE):
     """A VAE whose encoder and decoder also see the class label, to generate a chosen class.
 
-    ``fit(X, y)`` needs labels; ``transform``, ``inverse_transform``, ``score_samples`` and
-    ``log_likelihood`` take ``y`` too, and ``sample(n, y=label)`` generates that class.
+    ``fit(X, y)`` needs labels. ``transform``, ``score_samples``, ``log_likelihood`` and
+    ``interpolate`` take ``y`` when it is known; without it they marginalise the label
+    out with the model's own class posterior ``p(y | x) ∝ p(y) exp(ELBO(x, y))``, so the
+    model works as a plain transformer in a ``Pipeline``. ``inverse_transform`` and
+    ``sample(n, y=label)`` decode for chosen classes.
 
     Parameters
     ----------
@@ -404,6 +413,8 @@ verbose
     ----------
     classes_ : ndarray
         The sorted class labels seen in ``fit``.
+    class_prior_ : ndarray
+        Each class's share of the training samples, the prior ``p(y)``.
     module_, input_shape_, history_, best_epoch_, n_epochs_, stopped_early_, seed_
         As for :class:`VAE`.
 
@@ -415,6 +426,8 @@ verbose
     >>> cvae = cvae.fit(X[:512], y[:512])
     >>> cvae.sample(3, y=7).shape
     (3, 28, 28)
+    >>> cvae.transform(X[:2], y[:2]).shape, cvae.transform(X[:2]).shape  # with, without y
+    ((2, 4), (2, 4))
     """
 
     def fit(self, X: Any, y: Any = None, *, resume: bool = False) -> ConditionalVAE:
@@ -422,13 +435,34 @@ verbose
         return self._fit(X, self._encode_fit_labels(X, y), resume=resume)
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
-        """Fit, then return the posterior means of ``X`` given ``y``."""
-        return self.fit(X, y, **fit_params).transform(X, y)
+        """Fit on ``(X, y)``, then return ``transform(X)`` without the labels.
+
+        The codes are those :meth:`transform` gives new data in a pipeline, where labels
+        are unknown, so training and prediction see features made the same way; call
+        ``transform(X, y)`` for the codes given the labels.
+        """
+        return self.fit(X, y, **fit_params).transform(X)
+
+    def _class_elbos(self, X: np.ndarray, seed: int) -> np.ndarray:
+        """ELBO of each sample under each class, shape (n_samples, n_classes)."""
+        return np.stack([self._elbo(X, C, seed) for C in self._class_conditions(len(X))], 1)
+
+    def _class_posterior(self, X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """``log p(x)`` bounds and ``p(y | x)`` (rows), from the per-class ELBOs."""
+        joint = self._class_elbos(X, seed).astype(np.float64) + self._log_class_prior()
+        log_px = np.logaddexp.reduce(joint, axis=1)
+        return log_px, np.exp(joint - log_px[:, None])
 
     def transform(self, X: Any, y: Any = None) -> np.ndarray:
-        """Posterior means E[z | x, y]."""
+        """Posterior means E[z | x, y]; without ``y``, E[z | x] with the label marginalised
+        out: the means under each class weighted by the class posterior
+        ``p(y | x) ∝ p(y) exp(ELBO(x, y))`` (``p(y)``: ``class_prior_``)."""
         X = self._check_X(X)
-        return self._encode(X, self._one_hot(y, len(X)))
+        if y is not None:
+            return self._encode(X, self._one_hot(y, len(X)))
+        means = np.stack([self._encode(X, C) for C in self._class_conditions(len(X))], 1)
+        weights = self._class_posterior(X, 0)[1].astype(np.float32)
+        return np.einsum("nk,nkd->nd", weights, means)
 
     def inverse_transform(self, Z: Any, y: Any = None) -> np.ndarray:
         """Decoder means for codes ``Z`` of classes ``y`` (a label or one per row)."""
@@ -447,18 +481,72 @@ verbose
         return self.inverse_transform(Z, y)
 
     def score_samples(self, X: Any, y: Any = None, *, random_state: int = 0) -> np.ndarray:
-        """ELBO per sample given its label."""
+        """ELBO per sample given its label; without ``y``, the bound
+        ``log sum_y p(y) exp(ELBO(x, y)) <= log p(x)``."""
         X = self._check_X(X)
+        if y is None:
+            return self._class_posterior(X, _seed(random_state))[0].astype(np.float32)
         return self._elbo(X, self._one_hot(y, len(X)), _seed(random_state))
 
     def score(self, X: Any, y: Any = None) -> float:
+        """Mean of :meth:`score_samples` (given ``y`` when passed)."""
         return float(np.mean(self.score_samples(X, y)))
 
     def log_likelihood(
         self, X: Any, y: Any = None, *, n_importance: int = 100, random_state: int = 0
     ) -> np.ndarray:
-        """IWAE estimate of log p(x | y) per sample, in nats."""
+        """IWAE estimate of log p(x | y) per sample, in nats (``y`` required)."""
         check_positive_int(n_importance, "n_importance")
         X = self._check_X(X)
         return self._iwae(X, self._one_hot(y, len(X)), n_importance, _seed(random_state))
 
+    def interpolate(
+        self, start: Any, end: Any, steps: int = 10, *, y: Any = None, method: str = "linear"
+    ) -> np.ndarray:
+        """Decode ``steps`` points on the latent path between two inputs, for class ``y``.
+
+        Parameters
+        ----------
+        start, end : array-like
+            Two single samples (no batch axis).
+        steps : int, default=10
+            Number of decoded points, at least 2.
+        y : label or None, default=None
+            The class both ends are encoded with and the path is decoded with; None takes
+            the class most probable for ``start`` under the model (see :meth:`transform`).
+        method : {"linear", "spherical"}, default="linear"
+            Straight line or slerp between the two codes.
+
+        Returns
+        -------
+        numpy.ndarray of shape (steps, ...)
+
+        Examples
+        --------
+        >>> from latentmodels import ConditionalVAE, datasets
+        >>> X, y = datasets.load_mnist()
+        >>> cvae = ConditionalVAE(latent_dim=2, epochs=1, verbose=0, random_state=0)
+        >>> cvae.fit(X[:256], y[:256]).interpolate(X[0], X[1], steps=4, y=3).shape
+        (4, 28, 28)
+        """
+        check_is_fitted(self)
+        if y is None:
+            first = check_data(start, "start", min_ndim=1)[None]
+            y = self.classes_[int(np.argmax(self._class_posterior(first, 0)[1][0]))]
+        elif np.ndim(y) != 0:
+            raise ValueError(f"y: interpolation needs one class label, got {y!r}")
+        return interpolate_path(_FixedLabel(self, y), start, end, steps=steps, method=method)
+
+
+class _FixedLabel:
+    """A conditional model seen through one class label: the contract's ``transform`` and
+    ``inverse_transform`` without ``y``, for the generic latent-path code."""
+
+    def __init__(self, model: ConditionalVAE, label: Any) -> None:
+        self.model, self.label = model, label
+
+    def transform(self, X: Any) -> np.ndarray:
+        return self.model.transform(X, self.label)
+
+    def inverse_transform(self, Z: Any) -> np.ndarray:
+        return self.model.inverse_transform(Z, self.label)

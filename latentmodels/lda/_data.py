@@ -7,13 +7,16 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn.utils import check_array
 
 from .._internal.validation import check_data
 from .text import TextCorpus, Vocabulary
 
 
-def check_counts(X: Any, name: str = "X", *, allow_empty: bool = False) -> sp.csr_matrix:
-    """Return ``X`` as a float64 CSR matrix of non-negative integer counts.
+def check_counts(
+    X: Any, name: str = "X", *, allow_empty: bool = False, integer: bool = True
+) -> sp.csr_matrix:
+    """Return ``X`` as a float64 CSR matrix of non-negative (integer) counts.
 
     Parameters
     ----------
@@ -24,6 +27,9 @@ def check_counts(X: Any, name: str = "X", *, allow_empty: bool = False) -> sp.cs
         The argument's name in error messages.
     allow_empty : bool, default=False
         Accept zero documents.
+    integer : bool, default=True
+        Refuse fractional values. Variational Bayes works with any non-negative weights
+        (e.g. tf-idf); Gibbs sampling gives each token a topic, so it needs integers.
 
     Returns
     -------
@@ -33,7 +39,8 @@ def check_counts(X: Any, name: str = "X", *, allow_empty: bool = False) -> sp.cs
     Raises
     ------
     ValueError
-        Negative, fractional, NaN or infinite counts, or a wrong shape.
+        Negative, NaN or infinite values, fractional ones when ``integer``, or a wrong
+        shape.
     TypeError
         Non-numeric input.
 
@@ -42,13 +49,19 @@ def check_counts(X: Any, name: str = "X", *, allow_empty: bool = False) -> sp.cs
     >>> import numpy as np
     >>> check_counts(np.array([[0, 2], [1, 0]])).toarray().tolist()
     [[0.0, 2.0], [1.0, 0.0]]
+    >>> check_counts(np.array([[0.5, 2.0]]), integer=False).toarray().tolist()
+    [[0.5, 2.0]]
     """
     if sp.issparse(X):
         if X.ndim != 2:
             raise ValueError(f"{name} must be 2-D (n_documents, n_words), got shape {X.shape}")
-        matrix = sp.csr_matrix(X, dtype=np.float64, copy=True)
-        if not np.issubdtype(X.dtype, np.number) and X.dtype != np.bool_:
+        if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_):
             raise TypeError(f"{name} must hold numbers, got dtype {X.dtype}")
+        # scikit-learn's conversion (it refuses complex values); the checks below follow.
+        matrix = sp.csr_matrix(check_array(
+            X, accept_sparse=True, dtype=np.float64, copy=True, ensure_all_finite=False,
+            ensure_min_samples=0, ensure_min_features=0, input_name=name,
+        ))
     else:
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
@@ -59,9 +72,11 @@ def check_counts(X: Any, name: str = "X", *, allow_empty: bool = False) -> sp.cs
             )
         matrix = sp.csr_matrix(array)
     if matrix.shape[0] == 0 and not allow_empty:
-        raise ValueError(f"{name} is empty (0 documents)")
+        raise ValueError(f"{name} is empty (0 documents): found array with 0 sample(s) (shape="
+                         f"{matrix.shape}) while a minimum of 1 is required.")
     if matrix.shape[1] == 0:
-        raise ValueError(f"{name} has no columns (an empty vocabulary)")
+        raise ValueError(f"{name} has no columns (an empty vocabulary): found array with 0 "
+                         f"feature(s) (shape={matrix.shape}) while a minimum of 1 is required.")
     matrix.sum_duplicates()
     data = matrix.data
     if data.size:
@@ -69,13 +84,15 @@ def check_counts(X: Any, name: str = "X", *, allow_empty: bool = False) -> sp.cs
             raise ValueError(f"{name} contains NaN or infinite counts")
         if (data < 0).any():
             raise ValueError(
-                f"{name} contains negative counts (smallest {data.min():g}); counts must be >= 0"
+                f"{name} contains negative counts (smallest {data.min():g}); counts must be "
+                ">= 0 (Negative values in data are not counts)"
             )
-        fractional = data != np.rint(data)
-        if fractional.any():
+        fractional = data != np.rint(data) if integer else None
+        if fractional is not None and fractional.any():
             raise ValueError(
                 f"{name} must hold integer word counts; found {data[fractional][0]:g} "
-                "(tf-idf or normalised rows are not counts)"
+                "(Gibbs sampling gives each token a topic; method='vb' accepts fractional "
+                "weights such as tf-idf)"
             )
     matrix.eliminate_zeros()
     matrix.sort_indices()
@@ -83,7 +100,8 @@ def check_counts(X: Any, name: str = "X", *, allow_empty: bool = False) -> sp.cs
 
 
 def to_counts(
-    X: Any, vocabulary: Vocabulary | None, n_features: int | None, name: str = "X"
+    X: Any, vocabulary: Vocabulary | None, n_features: int | None, name: str = "X",
+    *, integer: bool = True,
 ) -> tuple[sp.csr_matrix, int]:
     """Counts aligned with a fitted model's words, and the number of unknown tokens dropped.
 
@@ -99,6 +117,8 @@ def to_counts(
         The model's number of words (None before fitting).
     name : str, default="X"
         The argument's name in error messages.
+    integer : bool, default=True
+        Refuse fractional counts (see :func:`check_counts`).
 
     Returns
     -------
@@ -142,7 +162,7 @@ def to_counts(
         return check_counts(corpus.counts, name), corpus.n_unknown
     if isinstance(X, str):
         raise TypeError(f"{name} must be a list of documents, not a single string")
-    counts = check_counts(X, name)
+    counts = check_counts(X, name, integer=integer)
     return _check_width(counts, n_features, vocabulary, name), 0
 
 
@@ -150,11 +170,11 @@ def _check_width(
     counts: sp.csr_matrix, n_features: int | None, vocabulary: Vocabulary | None, name: str
 ) -> sp.csr_matrix:
     if n_features is not None and counts.shape[1] != n_features:
-        what = "vocabulary has" if vocabulary is not None else "was fitted on"
         raise ValueError(
-            f"{name} has {counts.shape[1]} word columns but the model's {what} "
-            f"{n_features} words (vocabulary mismatch); build the counts with the model's "
-            "vocabulary, e.g. TextCorpus.from_texts(texts, vocabulary=model.vocabulary_)"
+            f"{name} has {counts.shape[1]} features, but LDA is expecting {n_features} "
+            "features as input: one word column for each word of the model (vocabulary "
+            "mismatch); build the counts with the model's vocabulary, e.g. "
+            "TextCorpus.from_texts(texts, vocabulary=model.vocabulary_)"
         )
     return counts
 

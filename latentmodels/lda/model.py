@@ -311,12 +311,14 @@ class LDA(LatentModel):
     def _training_counts(self, X: Any) -> sp.csr_matrix:
         vocab = getattr(self, "vocabulary_", None)
         width = getattr(self, "n_features_in_", None)
-        counts, _ = to_counts(X, vocab, width, "X")
+        counts, _ = to_counts(X, vocab, width, "X", integer=self.method == "gibbs")
         return counts
 
     def _new_counts(self, X: Any, name: str = "X") -> sp.csr_matrix:
         check_is_fitted(self, "components_")
-        counts, unknown = to_counts(X, self.vocabulary_, self.n_features_in_, name)
+        # inference is a variational E-step, defined for any non-negative weights
+        counts, unknown = to_counts(X, self.vocabulary_, self.n_features_in_, name,
+                                    integer=False)
         self.n_unknown_tokens_ = int(unknown)
         return counts
 
@@ -339,6 +341,7 @@ class LDA(LatentModel):
         self.bound_ = []
         self.n_iter_ = 0
         self.n_batch_iter_ = 0
+        self.n_unknown_tokens_ = 0  # set here so that transforming counts changes nothing
         lengths = np.asarray(counts.sum(axis=1)).ravel()
         total, n_docs = _allreduce(np.array([lengths.sum()]), np.array([float(len(lengths))]))
         self.mean_doc_length_ = float(total[0] / max(n_docs[0], 1.0))

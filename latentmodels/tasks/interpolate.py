@@ -20,7 +20,9 @@ __all__ = ["METHODS", "interpolate", "latent_path", "traverse"]
 
 
 
-def traverse(model: Any, x: Any, dims: Any = None, values: Any = None) -> np.ndarray:
+def traverse(
+    model: Any, x: Any, dims: Any = None, values: Any = None, *, y: Any = None
+) -> np.ndarray:
     """Latent traversal: vary one latent dimension at a time around the code of ``x``.
 
     Parameters
@@ -33,6 +35,9 @@ def traverse(model: Any, x: Any, dims: Any = None, values: Any = None) -> np.nda
         The latent dimensions to vary; every dimension by default.
     values : array-like, optional
         Offsets added to the code; 7 offsets in [-3, 3] by default.
+    y : label, optional
+        For class-conditional models (ConditionalVAE, ConditionalGAN): the class ``x`` is
+        encoded with and the traversal decoded with.
 
     Returns
     -------
@@ -48,7 +53,8 @@ def traverse(model: Any, x: Any, dims: Any = None, values: Any = None) -> np.nda
     >>> traverse(PCA(2).fit(X), X[0], dims=1, values=[-1.0, 1.0]).shape
     (1, 2, 4)
     """
-    code = model.transform(check_data(x, "x", min_ndim=1)[None])[0]
+    labelled = {} if y is None else {"y": y}
+    code = model.transform(check_data(x, "x", min_ndim=1)[None], **labelled)[0]
     dims = list(range(len(code))) if dims is None else [int(d) for d in np.atleast_1d(dims)]
     for d in dims:
         if not 0 <= d < len(code):
@@ -57,5 +63,5 @@ def traverse(model: Any, x: Any, dims: Any = None, values: Any = None) -> np.nda
     grid = np.repeat(code[None, None, :], len(dims), axis=0).repeat(len(offsets), axis=1)
     for row, d in enumerate(dims):
         grid[row, :, d] = code[d] + offsets
-    decoded = model.inverse_transform(grid.reshape(-1, len(code)).astype(np.float32))
+    decoded = model.inverse_transform(grid.reshape(-1, len(code)).astype(np.float32), **labelled)
     return decoded.reshape(len(dims), len(offsets), *decoded.shape[1:])

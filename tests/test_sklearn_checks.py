@@ -1,0 +1,272 @@
+"""scikit-learn's own estimator checks (``check_estimator``) on every model, with tiny
+settings; and what those checks do not cover: ``Pipeline``, ``GridSearchCV`` and ``clone``
+on every estimator, and fixed seeds that repeat.
+
+Two settings differ from the defaults, because the defaults are models of data in [0, 1]
+(pixel intensities) and scikit-learn's checks draw from normal distributions, with no tag
+for "inputs bounded to [0, 1]": the VAE family uses ``likelihood="gaussian"`` (Bernoulli is
+defined only on [0, 1]) and the GANs ``data_range=None`` (their generator's output is
+squashed into ``data_range``). Both defaults refuse such data with a clear error, tested in
+tests/test_bad_input.py and tests/test_gan.py.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
+
+import latentmodels
+from latentmodels import (
+    GAN,
+    GMMHMM,
+    LDA,
+    VAE,
+    Autoencoder,
+    CategoricalHMM,
+    ConditionalGAN,
+    ConditionalVAE,
+    DebiasingVAE,
+    DenoisingAutoencoder,
+    GaussianHMM,
+    PoissonHMM,
+)
+
+TINY = dict(latent_dim=2, hidden_dims=(8,), epochs=1, batch_size=16, verbose=0, random_state=0)
+TINY_GAN = dict(TINY, hidden_dims=(8, 8), data_range=None)
+TINY_HMM = dict(n_components=2, n_iter=5, random_state=0)
+
+
+def deep_and_topic_models():
+    return [
+        Autoencoder(**TINY),
+        DenoisingAutoencoder(**TINY),
+        VAE(likelihood="gaussian", **TINY),
+        ConditionalVAE(likelihood="gaussian", **TINY),
+        DebiasingVAE(likelihood="gaussian", **TINY),
+        GAN(**TINY_GAN),
+        ConditionalGAN(**TINY_GAN),
+        LDA(2, method="vb", max_iter=5, random_state=0),
+        LDA(2, method="gibbs", max_iter=5, random_state=0),
+    ]
+
+
+# Collapsed Gibbs sampling gives every token a topic, so LDA(method="gibbs").fit needs
+# integer counts and refuses fractional values with a clear error; these checks fit on
+# fractional floats (scikit-learn has no "integer counts only" tag). method="vb", the
+# same estimator with fractional weights allowed, passes every check.
+_GIBBS_NEEDS_INTEGER_COUNTS = (
+    "LDA(method='gibbs').fit needs integer counts (one topic per token); the check fits "
+    "on fractional floats. LDA(method='vb') accepts them and passes this check."
+)
+_GIBBS_FITTING_CHECKS = [
+    "check_fit_score_takes_y", "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+    "check_estimators_dtypes", "check_dtype_object", "check_pipeline_consistency",
+    "check_estimators_nan_inf", "check_estimator_sparse_tag", "check_estimator_sparse_array",
+    "check_estimator_sparse_matrix", "check_estimators_pickle",
+    "check_f_contiguous_array_estimator", "check_transformer_data_not_an_array",
+    "check_transformer_general", "check_transformer_preserve_dtypes",
+    "check_transformer_n_iter", "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance", "check_fit2d_1sample", "check_fit2d_1feature",
+    "check_dict_unchanged", "check_fit_idempotent", "check_fit_check_is_fitted",
+    "check_n_features_in", "check_fit2d_predict1d",
+]
+
+
+def expected_failures(estimator) -> dict[str, str]:
+    if isinstance(estimator, LDA) and estimator.method == "gibbs":
+        return dict.fromkeys(_GIBBS_FITTING_CHECKS, _GIBBS_NEEDS_INTEGER_COUNTS)
+    return {}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    # Tiny networks on a shared machine: thread hand-offs cost more than they save.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@parametrize_with_checks(deep_and_topic_models(), expected_failed_checks=expected_failures)
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_the_gibbs_exemptions_are_all_about_fractional_counts():
+    """Each exempted check fails only for fractional counts: on LDA(method='vb') every
+    one of them passes (the parametrized test above), and Gibbs refuses fractions with
+    the message that names the way out."""
+    X = np.random.default_rng(0).random((10, 4)) * 3
+    with pytest.raises(ValueError, match="integer word counts.*method='vb' accepts fractional"):
+        LDA(2, method="gibbs", max_iter=5, random_state=0).fit(X)
+    model = LDA(2, method="gibbs", max_iter=5, random_state=0).fit(np.rint(X))
+    # inference is variational: a Gibbs-fitted model transforms fractional weights too
+    np.testing.assert_allclose(model.transform(X).sum(axis=1), 1.0)
+
+
+# -- the HMMs: hmmlearn's API, held to hmmlearn's own bar ------------------------------------
+def _check_results(estimator) -> tuple[list[str], list[str]]:
+    """The checks run and the checks failed (names, repeated when a check runs twice)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(estimator, on_fail=None)
+    return ([r["check_name"] for r in results],
+            [r["check_name"] for r in results if r["status"] == "failed"])
+
+
+@pytest.fixture(scope="module")
+def hmmlearn_results():
+    hmm = pytest.importorskip("hmmlearn.hmm")
+    ran, failed = _check_results(hmm.GaussianHMM(**TINY_HMM))
+    assert failed  # the comparison measures something
+    return ran, failed
+
+
+@pytest.fixture(scope="module")
+def our_hmm_results():
+    return {cls.__name__: _check_results(cls(**TINY_HMM))
+            for cls in (GaussianHMM, GMMHMM, CategoricalHMM, PoissonHMM)}
+
+
+@pytest.mark.parametrize("name", ["GaussianHMM", "GMMHMM", "CategoricalHMM", "PoissonHMM"])
+def test_hmms_fail_no_more_of_the_shared_checks_than_hmmlearn(name, hmmlearn_results,
+                                                                our_hmm_results):
+    """Among the checks hmmlearn's GaussianHMM also runs, ours fail no more of them."""
+    reference_ran, reference_failed = hmmlearn_results
+    _, failed = our_hmm_results[name]
+    shared_failed = [check for check in failed if check in set(reference_ran)]
+    assert len(shared_failed) <= len(reference_failed), (
+        f"{name}: {len(shared_failed)} vs {len(reference_failed)}; only ours: "
+        f"{sorted(set(shared_failed) - set(reference_failed))}")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "fit(X, lengths) takes scikit-learn's y as sequence lengths (hmmlearn's API), so every "
+    "check that fits with y fails; ours also run the transformer checks (hmmlearn's HMMs "
+    "have no transform), which fail for that same reason: 3-4 more in all. Closing this "
+    "needs a decision on the HMM API, not tags; remove the mark when it passes."))
+@pytest.mark.parametrize("name", ["GaussianHMM", "GMMHMM", "CategoricalHMM", "PoissonHMM"])
+def test_hmms_fail_no_more_checks_than_hmmlearn(name, hmmlearn_results, our_hmm_results):
+    _, reference_failed = hmmlearn_results
+    _, failed = our_hmm_results[name]
+    assert len(failed) <= len(reference_failed), (
+        f"{name} fails {len(failed)} checks, hmmlearn's GaussianHMM {len(reference_failed)}; "
+        f"only ours: {sorted(set(failed) - set(reference_failed))}")
+
+
+# -- Pipeline, GridSearchCV, clone and seeds, for every estimator ----------------------------
+def _data(name: str):
+    rng = np.random.default_rng(0)
+    if name == "LDA":
+        X = rng.poisson(np.where(np.arange(12) < 6, 2.0, 0.3), (60, 12)).astype(float)
+        X[30:] = X[30:, ::-1]  # two kinds of documents, with different words
+        return X, np.r_[np.zeros(30), np.ones(30)].astype(int)
+    if name == "CategoricalHMM":
+        X = rng.integers(0, 3, (60, 1))
+        return X, (X[:, 0] > 0).astype(int)
+    if name == "PoissonHMM":
+        X = rng.poisson(2.0, (60, 2))
+        return X, (X[:, 0] > 2).astype(int)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    X[:, 0] += 3 * (np.arange(60) % 2)  # two classes apart along the first feature
+    return X, np.arange(60) % 2
+
+
+def _model(name: str, **params):
+    cls = getattr(latentmodels, name)
+    if name in HMMS:
+        return cls(**{**TINY_HMM, **params})
+    if name == "LDA":
+        return cls(**{"n_components": 2, "max_iter": 5, "random_state": 0, **params})
+    if name in ("GAN", "ConditionalGAN"):
+        return cls(**{**TINY_GAN, **params})
+    if name in ("VAE", "ConditionalVAE", "DebiasingVAE"):
+        return cls(**{**TINY, "likelihood": "gaussian", **params})
+    return cls(**{**TINY, **params})
+
+
+HMMS = {"GaussianHMM", "GMMHMM", "CategoricalHMM", "PoissonHMM"}
+ALL = ["Autoencoder", "DenoisingAutoencoder", "VAE", "ConditionalVAE", "DebiasingVAE", "GAN",
+       "ConditionalGAN", "LDA", "GaussianHMM", "GMMHMM", "CategoricalHMM", "PoissonHMM"]
+
+
+def test_every_public_estimator_is_covered():
+    public = {name for name in latentmodels._PUBLIC
+              if isinstance(getattr(latentmodels, name), type)
+              and issubclass(getattr(latentmodels, name), latentmodels.LatentModel)
+              and name != "LatentModel"}
+    assert public == set(ALL)
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if n not in HMMS])
+def test_pipeline_feeds_the_latent_space_to_a_classifier(name):
+    X, y = _data(name)
+    pipe = make_pipeline(_model(name), LogisticRegression())
+    pipe.fit(X, y)
+    # the classifier saw one feature per latent dimension (or topic)
+    assert pipe[-1].n_features_in_ == 2
+    if name.startswith("Conditional"):
+        # A conditional model's code is what the label does not explain, so it need not
+        # separate the classes; the pipeline must run on codes computed without labels.
+        np.testing.assert_array_equal(pipe[0].transform(X), pipe[0].fit_transform(X, y))
+    else:
+        # the two classes differ, and the latent space keeps enough of it (chance: 0.5;
+        # a GAN after one epoch, inverted by optimisation, keeps the least: 0.72)
+        assert pipe.score(X, y) >= 0.65
+
+
+@pytest.mark.parametrize("name", sorted(HMMS))
+def test_hmm_pipeline_without_labels(name):
+    """hmmlearn's API takes sequence lengths where scikit-learn passes y, so an HMM joins
+    unsupervised pipelines (fit(X), no labels)."""
+    X, _ = _data(name)
+    pipe = make_pipeline(_model(name), PCA(1)).fit(X)
+    posteriors = pipe[0].transform(X)
+    np.testing.assert_allclose(posteriors.sum(axis=1), 1.0)
+    assert pipe.transform(X).shape == (60, 1)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_grid_search_tries_each_setting_and_refits(name):
+    X, y = _data(name)
+    key = "n_components" if name in HMMS or name == "LDA" else "latent_dim"
+    search = GridSearchCV(_model(name), {key: [1, 2]}, cv=2)
+    search.fit(X) if name in HMMS else search.fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert scores.shape == (2,) and np.isfinite(scores).all()
+    assert search.best_params_ == {key: [1, 2][int(np.argmax(scores))]}
+    assert search.best_estimator_.transform(X[:5]).shape == (5, search.best_params_[key])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_clone_copies_the_settings_and_drops_the_fit(name):
+    X, y = _data(name)
+    labels = () if name in HMMS else (y,)
+    model = _model(name).fit(X, *labels)
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    assert not [a for a in vars(copy) if a.endswith("_") and not a.startswith("_")]
+    np.testing.assert_array_equal(copy.fit(X, *labels).transform(X), model.transform(X))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_same_seed_repeats_the_fit_exactly(name):
+    X, y = _data(name)
+    labels = () if name in HMMS else (y,)
+    first = _model(name, random_state=3).fit(X, *labels).transform(X)
+    second = _model(name, random_state=3).fit(X, *labels).transform(X)
+    other = _model(name, random_state=4).fit(X, *labels).transform(X)
+    np.testing.assert_array_equal(first, second)
+    if name not in HMMS:  # EM on these data ends at the same optimum from any start
+        assert not np.array_equal(first, other)  # the seed matters: the test can fail
