@@ -271,6 +271,7 @@ class _LinearGaussianModel(LatentModel):
         else:
             estimator.loglike_ = estimator.loglike_.tolist()
             estimator.n_iter_ = attributes.get("n_iter_", 0)
+            self.n_iter_ = estimator.n_iter_
         estimator.n_features_in_ = n_features
         self.estimator_ = estimator
         self.input_shape_ = tuple(shape)
@@ -490,6 +491,8 @@ class FactorAnalysis(_LinearGaussianModel):
         The fitted scikit-learn model.
     n_components_ : int
         Number of factors.
+    n_iter_ : int
+        Iterations the fit ran.
     input_shape_ : tuple of int
         Shape of one training sample.
 
@@ -543,6 +546,7 @@ class FactorAnalysis(_LinearGaussianModel):
         estimator = self.estimator_
         estimator.noise_variance_ = np.maximum(estimator.noise_variance_, floor).astype(
             estimator.noise_variance_.dtype)
+        self.n_iter_ = int(estimator.n_iter_)
         return self
 
     def _make_estimator(self) -> decomposition.FactorAnalysis:
