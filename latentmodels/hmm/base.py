@@ -1612,12 +1612,14 @@ class BaseHMM(LatentModel):
             "n_features_": int(getattr(self, "n_features_", 0)),
             "history": list(getattr(getattr(self, "monitor_", None), "history", [])),
         }
+        attributes.update(self._emission.saved_attributes())
         return tensors, attributes
 
     def _set_state(self, tensors: dict[str, torch.Tensor], attributes: dict[str, Any]) -> None:
         for name, tensor in tensors.items():
             setattr(self, name, tensor.numpy().astype(np.float64))
         self.n_features_ = int(attributes.get("n_features_", 0))
+        self._emission.load_attributes(attributes)
         monitor = _own_monitor(self.tol, self.n_iter, self.verbose)
         monitor.history = [float(v) for v in attributes.get("history", [])]
         monitor.iter = len(monitor.history)

@@ -16,6 +16,7 @@ from scipy.special import gammaln
 from scipy.stats import binom
 from sklearn.utils._param_validation import Interval
 
+from ..._internal.io import ModelFileError
 from ..base import BaseHMM
 from ._base import Emission, FeaturesMixin, Param, check_counts, kmeans
 from ._registry import register_emission
@@ -74,6 +75,17 @@ class MultinomialEmission(Emission):
             m.n_features_ = int(X.shape[1])
         # what fit saw; sampling falls back on it when n_trials is None
         m.n_trials_ = int(totals[0]) if np.all(totals == totals[0]) else None
+
+    def saved_attributes(self):
+        return {"n_trials_": getattr(self.model, "n_trials_", None)}
+
+    def load_attributes(self, attributes):
+        value = attributes.get("n_trials_")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            raise ModelFileError(f"the saved n_trials_ must be None or an integer >= 1, got "
+                                 f"{value!r}")
+        self.model.n_trials_ = value
 
     def check_against_model(self, X):
         super().check_against_model(X)
