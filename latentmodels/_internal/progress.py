@@ -48,6 +48,7 @@ class FitProgress:
         self.label = label
         self.title = title
         self.done = int(start)
+        self.note = ""
         self._started = time.perf_counter()
         self._progress: Any = None
         self._task: Any = None
@@ -87,13 +88,16 @@ class FitProgress:
         )
         self._progress.start()
 
-    def update(self, done: int, note: str = "") -> None:
-        """Record ``done`` iterations finished, with a short ``note`` (e.g. the objective)."""
+    def update(self, done: int, note: str | None = None) -> None:
+        """Record ``done`` iterations finished, with a short ``note`` (e.g. the objective;
+        None keeps the last one)."""
         self.done = int(done)
+        if note is not None:
+            self.note = note
         if not self.enabled:
             return
         if self._progress is None:
             if time.perf_counter() - self._started < SHOW_AFTER_S:
                 return
             self._show()
-        self._progress.update(self._task, completed=self.done, note=note)
+        self._progress.update(self._task, completed=self.done, note=self.note)
