@@ -166,7 +166,7 @@ def test_resume_needs_a_checkpoint_dir_and_the_same_data_and_settings(tmp_path):
         GaussianHMM(2, n_iter=3, checkpoint_every=2).fit(X, lengths)
     with pytest.raises(TypeError, match=r"^resume must be True or False"):
         GaussianHMM(2, n_iter=3, checkpoint_dir=tmp_path).fit(X, lengths, resume="yes")
-    with pytest.raises(ValueError, match=r"^checkpoint_every must be None or an integer >= 1; got 0"):
+    with pytest.raises(ValueError, match=r"^checkpoint_every must be None or an integer >= 1"):
         GaussianHMM(2, checkpoint_dir=tmp_path, checkpoint_every=0).fit(X, lengths)
     GaussianHMM(2, n_iter=3, random_state=0, checkpoint_dir=tmp_path).fit(X, lengths)
     settings = dict(n_iter=3, random_state=0, checkpoint_dir=tmp_path)
@@ -176,7 +176,7 @@ def test_resume_needs_a_checkpoint_dir_and_the_same_data_and_settings(tmp_path):
         GaussianHMM(2, **settings).fit(X[:200], [50, 50, 50, 50], resume=True)
     with pytest.raises(ValueError, match=r"^resume: .*different settings or data \(data\)"):
         GaussianHMM(2, **settings).fit(X, [120, 120], resume=True)  # same rows, other lengths
-    with pytest.raises(ValueError, match=r"^resume: .*different settings or data \(random_state, seed\)"):
+    with pytest.raises(ValueError, match=r"^resume: .*settings or data \(random_state, seed\)"):
         GaussianHMM(2, **{**settings, "random_state": 1}).fit(X, lengths, resume=True)
     with pytest.raises(ValueError, match=r"^resume: .*\(class, covars_prior, .*n_mix"):
         from latentmodels.hmm import GMMHMM
