@@ -92,7 +92,17 @@ class Checkpointer:
         return last or (iteration + 1) % self.every == 0
 
     def save(self, iteration: int, arrays: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
-        """Write the state after ``iteration`` atomically (nothing when not the writer)."""
+        """Write the state after ``iteration`` atomically (nothing when not the writer).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> Checkpointer(folder, 1, {}, kind="demo", stem="a", writer=False).save(0, {}, {})
+        >>> Checkpointer(folder, 1, {}, kind="demo", stem="b").save(0, {}, {})
+        >>> sorted(p.name for p in Path(folder).iterdir())
+        ['b.safetensors']
+        """
         if not self.writer:
             return
         tensors = {

@@ -90,7 +90,15 @@ class FitProgress:
 
     def update(self, done: int, note: str | None = None) -> None:
         """Record ``done`` iterations finished, with a short ``note`` (e.g. the objective;
-        None keeps the last one)."""
+        None keeps the last one).
+
+        Examples
+        --------
+        >>> progress = FitProgress(False, 4, "EM iterations", title="HMM")
+        >>> progress.update(2, "objective -3.5"); progress.update(3)
+        >>> progress.done, progress.note
+        (3, 'objective -3.5')
+        """
         self.done = int(done)
         if note is not None:
             self.note = note
