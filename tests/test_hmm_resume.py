@@ -168,6 +168,9 @@ def test_resume_needs_a_checkpoint_dir_and_the_same_data_and_settings(tmp_path):
         GaussianHMM(2, n_iter=3, checkpoint_dir=tmp_path).fit(X, lengths, resume="yes")
     with pytest.raises(ValueError, match=r"^checkpoint_every must be None or an integer >= 1"):
         GaussianHMM(2, checkpoint_dir=tmp_path, checkpoint_every=0).fit(X, lengths)
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(ValueError, match=r"^checkpoint_dir: .*a_file exists and is not a folder"):
+        GaussianHMM(2, n_iter=3, checkpoint_dir=tmp_path / "a_file").fit(X, lengths)
     GaussianHMM(2, n_iter=3, random_state=0, checkpoint_dir=tmp_path).fit(X, lengths)
     settings = dict(n_iter=3, random_state=0, checkpoint_dir=tmp_path)
     with pytest.raises(ValueError, match=r"^resume: .*different settings or data \(n_components"):

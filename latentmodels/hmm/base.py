@@ -1276,6 +1276,10 @@ class BaseHMM(LatentModel):
             raise ValueError("checkpoint_every needs checkpoint_dir (where to write)")
         if resume and checkpoint_dir is None:
             raise ValueError("resume: resume=True needs checkpoint_dir to be set")
+        if checkpoint_dir is not None and os.path.exists(checkpoint_dir) \
+                and not os.path.isdir(checkpoint_dir):
+            raise ValueError(f"checkpoint_dir: {os.fspath(checkpoint_dir)} exists and is not a "
+                             "folder; pass a folder (it is created if missing)")
         ensure_process_group("cpu")  # under torchrun, every rank joins before its E-step
         data, offsets = self._prepare(X, lengths, fitting=True)
         if self.n_components > len(data):
