@@ -34,7 +34,13 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from .._internal.distributed import allreduce_arrays, broadcast_arrays, ensure_process_group
+from .._internal.distributed import (
+    allreduce_arrays,
+    broadcast_arrays,
+    distributed_info,
+    ensure_process_group,
+)
+from .._internal.progress import FitProgress
 from .._internal.validation import (
     check_affordable,
     check_choice,
@@ -42,7 +48,7 @@ from .._internal.validation import (
     check_random_state,
 )
 from ..base import LatentModel
-from . import _kernels
+from . import _kernels, _resume
 
 if TYPE_CHECKING:
     from .emissions import Emission
@@ -381,6 +387,13 @@ class BaseHMM(LatentModel):
         or log space throughout.
     n_init : int, default 1
         Number of initialisations; the run with the highest objective is kept.
+    checkpoint_dir : str, path or None, default None
+        Folder for checkpoints of :meth:`fit` (safetensors + JSON, written atomically, by
+        rank 0 only under ``torch.distributed``); ``fit(X, lengths, resume=True)``
+        continues from the last one (keyword-only).
+    checkpoint_every : int or None, default None
+        Write a checkpoint every this many EM iterations (``None``: every 10) and after the
+        last one of each initialisation; needs ``checkpoint_dir`` (keyword-only).
 
     Attributes
     ----------
@@ -417,6 +430,8 @@ class BaseHMM(LatentModel):
         "init_params": [str],
         "implementation": [StrOptions({"scaling", "log"})],
         "n_init": [Interval(Integral, 1, None, closed="left")],
+        "checkpoint_dir": [None, str, os.PathLike],
+        "checkpoint_every": [None, Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -433,6 +448,9 @@ class BaseHMM(LatentModel):
         init_params: str = "st",
         implementation: str = "scaling",
         n_init: int = 1,
+        *,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int | None = None,
     ) -> None:
         self.n_components = n_components
         self.startprob_prior = startprob_prior
@@ -446,6 +464,8 @@ class BaseHMM(LatentModel):
         self.init_params = init_params
         self.implementation = implementation
         self.n_init = n_init
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
         # hmmlearn creates the monitor here, so that users can replace it before fit
         self.monitor_ = _own_monitor(tol, n_iter, verbose)
 
@@ -1200,12 +1220,14 @@ class BaseHMM(LatentModel):
         self._restore_arrays(arrays)
 
     @_serial_blas
-    def fit(self, X: Any, lengths: Any = None) -> BaseHMM:
+    def fit(self, X: Any, lengths: Any = None, *, resume: bool = False) -> BaseHMM:
         """Estimate the parameters with Baum-Welch EM; returns ``self``.
 
         Under ``torch.distributed`` each process passes its own sequences; the E-step
         statistics are summed over processes so that every process learns the same model.
-        Hyper-parameters are checked first (``_parameter_constraints``).
+        Hyper-parameters are checked first (``_parameter_constraints``). With
+        ``checkpoint_dir`` set, checkpoints are written as EM runs; with ``verbose`` on, a
+        fit that lasts more than about a second draws a progress bar on stderr.
 
         Parameters
         ----------
@@ -1214,6 +1236,10 @@ class BaseHMM(LatentModel):
             of arrays, one per sequence.
         lengths : array-like of int, optional
             Length of each sequence in ``X``; None means one sequence.
+        resume : bool, default False
+            Continue from the last checkpoint in ``checkpoint_dir`` (start afresh if there
+            is none): the parameters and ``monitor_`` end as those of an uninterrupted fit.
+            A checkpoint made with other data or settings is refused (``ValueError``).
 
         Returns
         -------
@@ -1227,15 +1253,33 @@ class BaseHMM(LatentModel):
 
         Examples
         --------
-        >>> import numpy as np
+        >>> import numpy as np, tempfile
         >>> from latentmodels.hmm import GaussianHMM
         >>> rng = np.random.default_rng(0)
         >>> X = np.r_[rng.normal(0, 1, (50, 2)), rng.normal(6, 1, (50, 2))]
         >>> hmm = GaussianHMM(n_components=2, n_iter=20, random_state=0).fit(X)
         >>> sorted(int(round(m)) for m in hmm.means_[:, 0])
         [0, 6]
+        >>> folder = tempfile.mkdtemp()
+        >>> a = GaussianHMM(2, n_iter=6, tol=-np.inf, random_state=0, checkpoint_dir=folder,
+        ...                 checkpoint_every=2).fit(X)
+        >>> b = GaussianHMM(2, n_iter=6, tol=-np.inf, random_state=0,
+        ...                 checkpoint_dir=folder).fit(X, resume=True)
+        >>> bool((a.means_ == b.means_).all()), b.monitor_.history == a.monitor_.history
+        (True, True)
         """
+        if not isinstance(resume, (bool, np.bool_)):
+            raise TypeError(f"resume must be True or False, got {resume!r}")
         self._validate_params()
+        checkpoint_dir = getattr(self, "checkpoint_dir", None)
+        if getattr(self, "checkpoint_every", None) is not None and checkpoint_dir is None:
+            raise ValueError("checkpoint_every needs checkpoint_dir (where to write)")
+        if resume and checkpoint_dir is None:
+            raise ValueError("resume: resume=True needs checkpoint_dir to be set")
+        if checkpoint_dir is not None and os.path.exists(checkpoint_dir) \
+                and not os.path.isdir(checkpoint_dir):
+            raise ValueError(f"checkpoint_dir: {os.fspath(checkpoint_dir)} exists and is not a "
+                             "folder; pass a folder (it is created if missing)")
         ensure_process_group("cpu")  # under torchrun, every rank joins before its E-step
         data, offsets = self._prepare(X, lengths, fitting=True)
         if self.n_components > len(data):
@@ -1245,36 +1289,75 @@ class BaseHMM(LatentModel):
             )
         self._emission.set_n_features(data)
         seed = _seed(self.random_state)
-        seeds = np.random.SeedSequence(seed).spawn(self.n_init)
         given = {
             n: getattr(self, n) for n in ("startprob_", "transmat_", *self._emission_names())
             if hasattr(self, n)
         }
         self._log_overwritten(given)
         monitor = self._fit_monitor()
+        checkpoints = restored = None
+        if checkpoint_dir is not None:
+            checkpoints = _resume.FitCheckpoints(self, data, offsets, seed, given, monitor)
+            restored = checkpoints.load() if resume else None
+            seed = checkpoints.seed
+        seeds = np.random.SeedSequence(seed).spawn(self.n_init)
         best: tuple[float, dict[str, np.ndarray], dict[str, Any]] | None = None
-        for run in range(self.n_init):
-            self._restore_arrays(given)
-            for name in ("startprob_", "transmat_", *self._emission_names()):
-                if name not in given and hasattr(self, name):
-                    delattr(self, name)
-            self._initialize(data, offsets, np.random.default_rng(seeds[run]))
-            self._check_parameters()
-            self._emission.check_against_model(data)
-            self._caching = True  # emissions may keep per-fit precomputations of data
-            try:
-                self._run_em(lambda stats: self._e_step(data, offsets, stats), monitor)
-            finally:
-                self._caching = False
-                self._fit_cache = None
-                self._buffers = None
-            final = monitor.history[-1] if monitor.history else -np.inf
-            if best is None or final > best[0]:
-                best = (final, self._learned_arrays(), dict(vars(monitor)))
+        first_run = 0
+        if restored is not None:
+            first_run = restored.run
+            if restored.best is not None:
+                objective, arrays, history, iterations = restored.best
+                best = (objective, arrays, {**vars(monitor), "history": history,
+                                            "iter": iterations})
+        with self._fit_progress(first_run * self.n_iter) as progress:
+            for run in range(first_run, self.n_init):
+                self._restore_arrays(given)
+                for name in ("startprob_", "transmat_", *self._emission_names()):
+                    if name not in given and hasattr(self, name):
+                        delattr(self, name)
+                self._initialize(data, offsets, np.random.default_rng(seeds[run]))
+                self._check_parameters()
+                self._emission.check_against_model(data)
+                first, done = 0, False
+                if restored is not None and run == restored.run:
+                    checkpoints.apply(restored, monitor)
+                    if restored.best is not None:  # checked against the model's shapes now
+                        best = (best[0], restored.best[1], best[2])
+                    first, done = restored.iterations, restored.done
+                    progress.update(run * self.n_iter + first)
+
+                def after(iteration: int, last: bool, run: int = run, best=best) -> None:
+                    progress.update(run * self.n_iter + iteration + 1,
+                                    f"objective {monitor.history[-1]:.6g}")
+                    if checkpoints is not None:
+                        checkpoints.save(run, iteration, last, monitor, best)
+
+                if not done:
+                    self._caching = True  # emissions may keep per-fit precomputations of data
+                    try:
+                        self._run_em(lambda stats: self._e_step(data, offsets, stats), monitor,
+                                     first=first, after=after)
+                    finally:
+                        self._caching = False
+                        self._fit_cache = None
+                        self._buffers = None
+                progress.update((run + 1) * self.n_iter)
+                final = monitor.history[-1] if monitor.history else -np.inf
+                if best is None or final > best[0]:
+                    best = (final, self._learned_arrays(), dict(vars(monitor)))
         self._restore_arrays(best[1])
         vars(monitor).update(best[2])
         self.n_iter_ = monitor.iter
         return self
+
+    def _fit_progress(self, start: int) -> FitProgress:
+        """The progress bar of a fit: ``n_iter`` steps per initialisation, drawn by rank 0
+        when ``verbose`` is on and the fit lasts (see :mod:`latentmodels._internal.progress`)."""
+        label = "EM iterations" if self.n_init == 1 else f"EM iterations ({self.n_init} inits)"
+        return FitProgress(
+            bool(self.verbose) and distributed_info()[0] == 0, self.n_init * self.n_iter,
+            label, title=type(self).__name__, start=start,
+        )
 
     def _fit_monitor(self) -> ConvergenceMonitor:
         """``monitor_``, made now if missing; the model's own one follows the current
@@ -1300,14 +1383,20 @@ class BaseHMM(LatentModel):
             )
 
     def _run_em(
-        self, accumulate: Callable[[dict[str, np.ndarray]], None], monitor: ConvergenceMonitor
+        self, accumulate: Callable[[dict[str, np.ndarray]], None], monitor: ConvergenceMonitor,
+        *, first: int = 0, after: Callable[[int, bool], None] | None = None,
     ) -> ConvergenceMonitor:
         """EM until ``monitor`` says converged or ``n_iter`` iterations have run. Running out
         of iterations is silent, as in hmmlearn; the monitor records it (``converged`` False,
-        ``reached_n_iter`` True)."""
-        monitor._reset()
+        ``reached_n_iter`` True).
+
+        ``first`` iterations are already done (a resumed fit: ``monitor`` holds their
+        history); ``after(iteration, last)`` runs after each M-step (checkpoints, progress).
+        """
+        if first == 0:
+            monitor._reset()
         tuner = _ThreadTuner()
-        for _ in range(self.n_iter):
+        for iteration in range(first, self.n_iter):
             stats = self._new_stats()
             with tuner.iteration():
                 accumulate(stats)
@@ -1315,7 +1404,10 @@ class BaseHMM(LatentModel):
             monitor.report(float(stats["loglik"][0]) + self._log_prior())
             self._m_step(stats)
             self._check_finite()
-            if monitor.converged:
+            converged = monitor.converged
+            if after is not None:
+                after(iteration, converged or iteration == self.n_iter - 1)
+            if converged:
                 break
         return monitor
 
@@ -1510,7 +1602,10 @@ class BaseHMM(LatentModel):
                 self._emission.check_against_model(data)
                 self._e_step(data, offsets, stats)
 
-        self._run_em(accumulate, self._fit_monitor())
+        monitor = self._fit_monitor()
+        with self._fit_progress(0) as progress:
+            self._run_em(accumulate, monitor, after=lambda iteration, last: progress.update(
+                iteration + 1, f"objective {monitor.history[-1]:.6g}"))
         self.n_iter_ = self.monitor_.iter
         return self
 
@@ -1521,12 +1616,14 @@ class BaseHMM(LatentModel):
             "n_features_": int(getattr(self, "n_features_", 0)),
             "history": list(getattr(getattr(self, "monitor_", None), "history", [])),
         }
+        attributes.update(self._emission.saved_attributes())
         return tensors, attributes
 
     def _set_state(self, tensors: dict[str, torch.Tensor], attributes: dict[str, Any]) -> None:
         for name, tensor in tensors.items():
             setattr(self, name, tensor.numpy().astype(np.float64))
         self.n_features_ = int(attributes.get("n_features_", 0))
+        self._emission.load_attributes(attributes)
         monitor = _own_monitor(self.tol, self.n_iter, self.verbose)
         monitor.history = [float(v) for v in attributes.get("history", [])]
         monitor.iter = len(monitor.history)

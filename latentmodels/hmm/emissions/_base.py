@@ -422,6 +422,32 @@ class Emission:
             if self.updates(p.letter)
         )
 
+    def saved_attributes(self) -> dict[str, Any]:
+        """Learned values that are not arrays (JSON-able) which ``save`` must keep; the
+        default has none.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> PoissonEmission(PoissonHMM(2)).saved_attributes()
+        {}
+        """
+        return {}
+
+    def load_attributes(self, attributes: dict[str, Any]) -> None:
+        """Check and restore what :meth:`saved_attributes` gave, read back from a file
+        (``ModelFileError`` for a value that cannot be right); the default does nothing.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> PoissonEmission(PoissonHMM(2)).load_attributes({})
+        """
+
     # ---------------------------------------------------------------------------- EM
     def log_likelihood(self, X: np.ndarray) -> np.ndarray:
         """Log-density of each row under each state.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from numbers import Integral
 from typing import Any
 
@@ -197,6 +198,8 @@ class CategoricalHMM(BaseHMM):
         Alphabet size; None infers max symbol + 1 (keyword-only).
     algorithm, random_state, n_iter, tol, verbose, implementation, n_init
         As in :class:`BaseHMM`.
+    checkpoint_dir, checkpoint_every
+        Checkpoints of ``fit`` and where they go, as in :class:`BaseHMM` (keyword-only).
     params, init_params : str, default "ste"
         Letters ``s`` ``t`` ``e`` (emission probabilities).
 
@@ -239,12 +242,15 @@ class CategoricalHMM(BaseHMM):
         init_params: str = "ste",
         implementation: str = "scaling",
         n_init: int = 1,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int | None = None,
     ) -> None:
         super().__init__(
             n_components=n_components, startprob_prior=startprob_prior,
             transmat_prior=transmat_prior, algorithm=algorithm, random_state=random_state,
             n_iter=n_iter, tol=tol, verbose=verbose, params=params, init_params=init_params,
             implementation=implementation, n_init=n_init,
+            checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every,
         )
         self.emissionprob_prior = emissionprob_prior
         self.n_features = n_features

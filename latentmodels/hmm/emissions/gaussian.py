@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from numbers import Real
 from typing import Any
 
@@ -198,6 +199,8 @@ class GaussianHMM(FeaturesMixin, BaseHMM):
         ``covars_prior * I`` for full/tied.
     algorithm, random_state, n_iter, tol, verbose, implementation, n_init
         As in :class:`BaseHMM`.
+    checkpoint_dir, checkpoint_every
+        Checkpoints of ``fit`` and where they go, as in :class:`BaseHMM` (keyword-only).
     params, init_params : str, default "stmc"
         Letters of what EM updates / initialisation sets: ``s`` ``t`` ``m`` (means) ``c``
         (covariances).
@@ -253,12 +256,16 @@ class GaussianHMM(FeaturesMixin, BaseHMM):
         init_params: str = "stmc",
         implementation: str = "scaling",
         n_init: int = 1,
+        *,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int | None = None,
     ) -> None:
         super().__init__(
             n_components=n_components, startprob_prior=startprob_prior,
             transmat_prior=transmat_prior, algorithm=algorithm, random_state=random_state,
             n_iter=n_iter, tol=tol, verbose=verbose, params=params, init_params=init_params,
             implementation=implementation, n_init=n_init,
+            checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every,
         )
         self.covariance_type = covariance_type
         self.min_covar = min_covar

@@ -7,6 +7,7 @@ Each step observes counts over ``n_features`` outcomes from ``n_trials`` draws (
 
 from __future__ import annotations
 
+import os
 from numbers import Integral
 from typing import Any
 
@@ -15,6 +16,7 @@ from scipy.special import gammaln
 from scipy.stats import binom
 from sklearn.utils._param_validation import Interval
 
+from ..._internal.io import ModelFileError
 from ..base import BaseHMM
 from ._base import Emission, FeaturesMixin, Param, check_counts, kmeans
 from ._registry import register_emission
@@ -73,6 +75,17 @@ class MultinomialEmission(Emission):
             m.n_features_ = int(X.shape[1])
         # what fit saw; sampling falls back on it when n_trials is None
         m.n_trials_ = int(totals[0]) if np.all(totals == totals[0]) else None
+
+    def saved_attributes(self):
+        return {"n_trials_": getattr(self.model, "n_trials_", None)}
+
+    def load_attributes(self, attributes):
+        value = attributes.get("n_trials_")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            raise ModelFileError(f"the saved n_trials_ must be None or an integer >= 1, got "
+                                 f"{value!r}")
+        self.model.n_trials_ = value
 
     def check_against_model(self, X):
         super().check_against_model(X)
@@ -186,6 +199,8 @@ class MultinomialHMM(FeaturesMixin, BaseHMM):
         Dirichlet concentration on each state's outcome probabilities (keyword-only).
     algorithm, random_state, n_iter, tol, verbose, implementation, n_init
         As in :class:`BaseHMM`.
+    checkpoint_dir, checkpoint_every
+        Checkpoints of ``fit`` and where they go, as in :class:`BaseHMM` (keyword-only).
     params, init_params : str, default "ste"
         Letters ``s`` ``t`` ``e`` (outcome probabilities).
 
@@ -233,12 +248,15 @@ class MultinomialHMM(FeaturesMixin, BaseHMM):
         init_params: str = "ste",
         implementation: str = "scaling",
         n_init: int = 1,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int | None = None,
     ) -> None:
         super().__init__(
             n_components=n_components, startprob_prior=startprob_prior,
             transmat_prior=transmat_prior, algorithm=algorithm, random_state=random_state,
             n_iter=n_iter, tol=tol, verbose=verbose, params=params, init_params=init_params,
             implementation=implementation, n_init=n_init,
+            checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every,
         )
         self.n_trials = n_trials
         self.emissionprob_prior = emissionprob_prior

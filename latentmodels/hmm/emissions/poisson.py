@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -120,6 +121,8 @@ class PoissonHMM(FeaturesMixin, BaseHMM):
         (lambdas_weight + sum gamma)``.
     algorithm, random_state, n_iter, tol, verbose, implementation, n_init
         As in :class:`BaseHMM`.
+    checkpoint_dir, checkpoint_every
+        Checkpoints of ``fit`` and where they go, as in :class:`BaseHMM` (keyword-only).
     params, init_params : str, default "stl"
         Letters ``s`` ``t`` ``l`` (rates).
 
@@ -159,12 +162,16 @@ class PoissonHMM(FeaturesMixin, BaseHMM):
         init_params: str = "stl",
         implementation: str = "scaling",
         n_init: int = 1,
+        *,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int | None = None,
     ) -> None:
         super().__init__(
             n_components=n_components, startprob_prior=startprob_prior,
             transmat_prior=transmat_prior, algorithm=algorithm, random_state=random_state,
             n_iter=n_iter, tol=tol, verbose=verbose, params=params, init_params=init_params,
             implementation=implementation, n_init=n_init,
+            checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every,
         )
         self.lambdas_prior = lambdas_prior
         self.lambdas_weight = lambdas_weight
