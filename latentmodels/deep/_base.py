@@ -19,7 +19,6 @@ import inspect
 import math
 import numbers
 import os
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,7 +43,7 @@ from .._internal.validation import (
     check_size_sequence,
 )
 from ..base import LatentModel
-from . import training
+from . import _file, training
 from .nn.blocks import ARCHITECTURES
 
 DEFAULT_HIDDEN = {"mlp": (512,), "conv": (32, 64)}
@@ -521,6 +520,10 @@ class DeepLatentModel(LatentModel):
         return tensors, attributes
 
     def _set_state(self, tensors: dict[str, torch.Tensor], attributes: dict[str, Any]) -> None:
+        # Nothing from the file is trusted: see latentmodels.deep._file.
+        _file.check_hyperparameters(self)
+        attributes = _file.check_attributes(self, attributes)
+        _file.check_tensor_names(self, tensors)
         self._set_input_shape(attributes["input_shape_"])
         self.history_ = attributes["history_"]
         self.best_epoch_ = attributes["best_epoch_"]
@@ -531,24 +534,11 @@ class DeepLatentModel(LatentModel):
             {k[len("extra.") :]: v for k, v in tensors.items() if k.startswith("extra.")},
             attributes,
         )
-        module = self._build_module()
         state = {k[len("module.") :]: v for k, v in tensors.items() if k.startswith("module.")}
-        try:
-            module.load_state_dict(state)
-        except RuntimeError as exc:
-            raise io.ModelFileError(
-                f"the saved weights do not fit a {type(self).__name__} with these settings: {exc}"
-            ) from exc
-        try:
-            device = training.resolve_device(self.device)
-        except ValueError:
-            # Saved on a GPU, loaded where there is none: the weights work on the CPU.
-            warnings.warn(f"{type(self).__name__} was saved with device={self.device!r}, which "
-                          "is not available here; it is loaded on the CPU (device='cpu')",
-                          UserWarning, stacklevel=3)
-            self.device = "cpu"
-            device = torch.device("cpu")
-        module.to(device)
+        _file.check_weights(self, state)
+        module = self._build_module()
+        module.load_state_dict(state)
+        module.to(training.resolve_device(self.device))
         module.eval()
         self.module_ = module
 

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from sklearn.utils.validation import check_is_fitted
 
 from .._internal.validation import check_data
+from . import _file
 
 
 class ClassConditional:
@@ -88,4 +89,4 @@ class ClassConditional:
 
     def _set_extra_state(self, tensors: dict[str, torch.Tensor], attributes: dict) -> None:
         super()._set_extra_state(tensors, attributes)  # type: ignore[misc]
-        self.classes_ = np.asarray(attributes["classes_"])
+        self.classes_ = _file.check_classes(self, attributes.get("classes_"))  # type: ignore[arg-type]
