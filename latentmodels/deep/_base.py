@@ -411,11 +411,18 @@ class DeepLatentModel(LatentModel):
         seed = self._seed_for_fit(resume)
         device = training.resolve_device(self.device)
         if isinstance(X, DataLoader):
-            first = next(iter(X))
+            try:
+                first = next(iter(X))
+            except StopIteration:
+                raise ValueError("X: the DataLoader yields no batches (is its dataset "
+                                 "empty?)") from None
+            if not isinstance(first, (torch.Tensor, list, tuple)) or len(first) == 0:
+                raise TypeError(f"X: the DataLoader must yield tensors or tuples of tensors, "
+                                f"its first batch is a {type(first).__name__}")
             first_x = first if isinstance(first, torch.Tensor) else first[0]
-            self._set_input_shape(tuple(first_x.shape[1:]))
+            self._set_input_shape(check_data(first_x, "X (batch 0 of the DataLoader)").shape[1:])
             n_samples = len(X.dataset) if hasattr(X.dataset, "__len__") else -1
-            train_batches: Any = training.LoaderBatches(X, device)
+            train_batches: Any = training.LoaderBatches(X, device, check=self._check_batch)
             val_batches = None
             tensors = None
         else:
@@ -449,6 +456,19 @@ class DeepLatentModel(LatentModel):
         if tensors is not None:
             self._after_fit(tensors[0], tensors[1] if len(tensors) > 1 else None)
         return self
+
+    def _check_batch(self, x: Any, where: str) -> torch.Tensor:
+        """One batch of a DataLoader given to ``fit``, checked as an array would be."""
+        name = f"X ({where})"
+        array = check_data(x, name)
+        if array.shape[1:] != self.input_shape_:
+            raise ValueError(f"{name} holds samples of shape {array.shape[1:]}, but the first "
+                             f"batch's were {self.input_shape_}; all samples need one shape")
+        try:
+            self._check_fit_data(array)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (in {where})") from None
+        return torch.from_numpy(array)
 
     def _set_input_shape(self, shape: Sequence[int]) -> None:
         self.input_shape_ = tuple(int(s) for s in shape)
