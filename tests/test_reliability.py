@@ -186,3 +186,55 @@ def test_biased_subset_with_keep_fraction_zero_keeps_none_of_the_rare_positives(
     assert kept.tolist() == [3, 4, 5]
     assert len(biased_subset(labels, rare, positive=1, keep_fraction=0.01)) == 4
     assert len(biased_subset(labels, rare, positive=1, keep_fraction=1)) == 7
+
+
+SHARDED_LOADER_SCRIPT = """
+import json, os, sys
+import torch
+torch.set_num_threads(1)
+import torch.distributed as dist
+from torch.utils.data import DataLoader, Dataset
+from latentmodels import Autoencoder
+
+class Recorded(Dataset):
+    def __init__(self):
+        self.seen = []
+        self.X = torch.rand(64, 6, generator=torch.Generator().manual_seed(0))
+    def __len__(self):
+        return 64
+    def __getitem__(self, i):
+        self.seen.append(int(i))
+        return self.X[i]
+
+data = Recorded()
+model = Autoencoder(latent_dim=2, hidden_dims=(8,), epochs=1, batch_size=8, verbose=0,
+                    random_state=0, device="cpu", validation_fraction=0.0)
+model.fit(DataLoader(data, batch_size=8))
+weights = [round(float(p.sum()), 6) for p in model.module_.parameters()]
+with open(os.path.join(sys.argv[1], f"rank{dist.get_rank()}.json"), "w") as handle:
+    json.dump({"seen": data.seen, "weights": weights}, handle)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="torchrun with gloo on Linux/macOS")
+def test_under_torchrun_each_process_trains_on_its_own_share_of_a_loader(tmp_path):
+    import json
+    from pathlib import Path
+
+    (tmp_path / "train.py").write_text(SHARDED_LOADER_SCRIPT)
+    torchrun = Path(sys.executable).with_name("torchrun")
+    command = [str(torchrun)] if torchrun.exists() else [sys.executable, "-m",
+                                                          "torch.distributed.run"]
+    result = subprocess.run(
+        [*command, "--standalone", "--nproc_per_node=2", str(tmp_path / "train.py"),
+         str(tmp_path)],
+        capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    for rank, record in enumerate(ranks):
+        first_batch, trained_on = record["seen"][:8], record["seen"][8:]
+        assert first_batch == list(range(8))  # read once to learn the input shape
+        assert sorted(trained_on) == list(range(rank, 64, 2))
+    assert ranks[0]["weights"] == ranks[1]["weights"]
