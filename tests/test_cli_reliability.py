@@ -105,3 +105,13 @@ def test_a_truncated_jsonl_gz_is_named_as_truncated(tmp_path):
     path.write_bytes(raw[: len(raw) // 2])
     assert_bad_input(invoke("train", "lda", "--data", path, "--topics", 2, "--out",
                             tmp_path / "l"), "truncated")
+
+
+def test_out_naming_an_existing_file_where_a_folder_is_needed_is_one_line(models, tmp_path):
+    existing = tmp_path / "notes.csv"
+    existing.write_text("keep me\n")
+    assert_bad_input(invoke("train", "vae", "--data", "digits", "--epochs", 1, "--out",
+                            existing), "notes.csv is a file")
+    assert_bad_input(invoke("sample", models / "vae.lm", "--out", existing / "s.npy"),
+                     "notes.csv is a file")
+    assert existing.read_text() == "keep me\n"
