@@ -238,3 +238,12 @@ def test_under_torchrun_each_process_trains_on_its_own_share_of_a_loader(tmp_pat
         assert first_batch == list(range(8))  # read once to learn the input shape
         assert sorted(trained_on) == list(range(rank, 64, 2))
     assert ranks[0]["weights"] == ranks[1]["weights"]
+
+
+def test_interpolating_a_billion_steps_is_refused_before_anything_is_allocated(images):
+    model = Autoencoder(**FAST).fit(images[:64])
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match=r"steps=1000000000: .*GiB"):
+        model.interpolate(images[0], images[1], steps=10**9)
+    assert time.perf_counter() - started < 5
+    assert model.interpolate(images[0], images[1], steps=3).shape == (3, 28, 28)
