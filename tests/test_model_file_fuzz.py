@@ -57,8 +57,8 @@ DEEP = {
 
 def _hmm_data(kind: str) -> np.ndarray:
     rng = np.random.default_rng(0)
-    if kind == "real":
-        return np.r_[rng.normal(0, 1, (20, 2)), rng.normal(4, 1, (20, 2))]
+    if kind == "real":  # positive, as some real-valued emissions (waiting times) need
+        return np.abs(np.r_[rng.normal(1, 0.3, (20, 2)), rng.normal(5, 0.5, (20, 2))])
     if kind == "counts":  # fixed totals suit Poisson and multinomial counts alike
         return np.r_[rng.multinomial(6, [0.7, 0.2, 0.1], 20),
                      rng.multinomial(6, [0.1, 0.2, 0.7], 20)]

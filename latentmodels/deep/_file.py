@@ -35,6 +35,19 @@ MAX_SAMPLE_SIZE = 2**26
 def fail(model: Any, field: str, message: str) -> io.ModelFileError:
     """The error for a bad field of ``model``'s file.
 
+    Parameters
+    ----------
+    model : DeepLatentModel
+        The model being loaded (its class names the file's kind).
+    field : str
+        The field of the file that is wrong.
+    message : str
+        What is wrong with it.
+
+    Returns
+    -------
+    latentmodels._internal.io.ModelFileError
+
     Examples
     --------
     >>> from latentmodels import VAE
@@ -57,6 +70,21 @@ def check_hyperparameters(model: DeepLatentModel) -> None:
 
     A model saved on a GPU (``device="cuda"``) is moved to the CPU, with a warning, where
     there is none: weights do not depend on the device.
+
+    Parameters
+    ----------
+    model : DeepLatentModel
+        The model made from the file's hyper-parameters.
+
+    Examples
+    --------
+    >>> from latentmodels import VAE
+    >>> check_hyperparameters(VAE(2))
+    >>> try:
+    ...     check_hyperparameters(VAE(2, likelihood="poisson"))
+    ... except io.ModelFileError as error:
+    ...     print(str(error)[:48])
+    VAE file field 'params': likelihood must be one
     """
     device = model.device
     try:
@@ -77,7 +105,32 @@ def check_hyperparameters(model: DeepLatentModel) -> None:
 
 
 def check_attributes(model: DeepLatentModel, attributes: Any) -> dict[str, Any]:
-    """The learned attributes every deep model records, checked; returns them."""
+    """The learned attributes every deep model records, checked; returns them.
+
+    Parameters
+    ----------
+    model : DeepLatentModel
+        The model being loaded.
+    attributes : object
+        The file's ``attributes`` document.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from latentmodels import VAE
+    >>> record = {"input_shape_": [4], "history_": [{"loss": 1.0}], "best_epoch_": 0,
+    ...           "n_epochs_": 1, "stopped_early_": False, "seed_": 0}
+    >>> check_attributes(VAE(2), record)["input_shape_"]
+    [4]
+    >>> try:
+    ...     check_attributes(VAE(2), {**record, "input_shape_": [50000, 50000]})
+    ... except io.ModelFileError as error:
+    ...     print(str(error)[:56])
+    VAE file field 'input_shape_': [50000, 50000] means 2500
+    """
     if not isinstance(attributes, dict):
         raise fail(model, "attributes", f"must be a JSON object, got {type(attributes).__name__}")
     for name in ("input_shape_", "history_", "best_epoch_", "n_epochs_", "stopped_early_",
@@ -118,7 +171,25 @@ def check_attributes(model: DeepLatentModel, attributes: Any) -> dict[str, Any]:
 
 
 def check_tensor_names(model: DeepLatentModel, tensors: Mapping[str, torch.Tensor]) -> None:
-    """Every tensor of the file is a network weight (``module.``) or model state (``extra.``)."""
+    """Every tensor of the file is a network weight (``module.``) or model state (``extra.``).
+
+    Parameters
+    ----------
+    model : DeepLatentModel
+        The model being loaded.
+    tensors : mapping of str to torch.Tensor
+        The file's tensors.
+
+    Examples
+    --------
+    >>> from latentmodels import VAE
+    >>> check_tensor_names(VAE(2), {"module.w": torch.zeros(1)})
+    >>> try:
+    ...     check_tensor_names(VAE(2), {"hook": torch.zeros(1)})
+    ... except io.ModelFileError as error:
+    ...     print(error)
+    VAE file field 'tensors': unknown tensors ['hook']
+    """
     stray = sorted(k for k in tensors if not k.startswith(("module.", "extra.")))
     if stray:
         raise fail(model, "tensors", f"unknown tensors {stray[:5]}")
@@ -127,7 +198,29 @@ def check_tensor_names(model: DeepLatentModel, tensors: Mapping[str, torch.Tenso
 def check_weights(model: DeepLatentModel, weights: Mapping[str, torch.Tensor]) -> None:
     """The file's network weights match, name for name, the shapes and dtypes of the
     network these settings build (a skeleton on the ``meta`` device: nothing allocated),
-    and are finite."""
+    and are finite.
+
+    Parameters
+    ----------
+    model : DeepLatentModel
+        The model being loaded, its ``input_shape_`` (and class labels) already set.
+    weights : mapping of str to torch.Tensor
+        The file's network weights, without their ``module.`` prefix.
+
+    Examples
+    --------
+    >>> from latentmodels import Autoencoder
+    >>> model = Autoencoder(2, hidden_dims=(4,))
+    >>> model._set_input_shape((3,))
+    >>> weights = model._build_module().state_dict()
+    >>> check_weights(model, weights)
+    >>> model._set_input_shape((5000, 5000))
+    >>> try:
+    ...     check_weights(model, weights)
+    ... except io.ModelFileError as error:
+    ...     print("refused:", "25000000" in str(error))
+    refused: True
+    """
     try:
         with torch.device("meta"):
             skeleton = model._build_module()
@@ -157,7 +250,29 @@ def extra_array(
     shape: tuple[int | None, ...],
 ) -> np.ndarray:
     """A model-state tensor ``extra.<name>``: float, of ``shape`` (None: any size on that
-    axis), finite; returned as a NumPy array."""
+    axis), finite; returned as a NumPy array.
+
+    Parameters
+    ----------
+    model : DeepLatentModel
+        The model being loaded.
+    tensors : mapping of str to torch.Tensor
+        The file's model-state tensors, without their ``extra.`` prefix.
+    name : str
+        The one to check.
+    shape : tuple of int or None
+        Its expected shape.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> from latentmodels import Autoencoder
+    >>> extra_array(Autoencoder(2), {"code_mean": torch.zeros(2)}, "code_mean", (2,)).shape
+    (2,)
+    """
     tensor = tensors.get(name)
     if tensor is None:
         raise fail(model, f"extra.{name}", "is missing")
@@ -175,7 +290,32 @@ def extra_array(
 
 
 def check_classes(model: DeepLatentModel, classes: Any, *, at_least: int = 1) -> np.ndarray:
-    """Class labels recorded in a file: a sorted list of distinct numbers or strings."""
+    """Class labels recorded in a file: a sorted list of distinct numbers or strings.
+
+    Parameters
+    ----------
+    model : DeepLatentModel
+        The model being loaded.
+    classes : object
+        The file's ``classes_``.
+    at_least : int, default=1
+        The fewest classes the model can have.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> from latentmodels import ConditionalVAE
+    >>> check_classes(ConditionalVAE(2), [0, 1, 2]).tolist()
+    [0, 1, 2]
+    >>> try:
+    ...     check_classes(ConditionalVAE(2), [2, 1])
+    ... except io.ModelFileError as error:
+    ...     print(error)
+    ConditionalVAE file field 'classes_': must be sorted and distinct
+    """
     if (
         not isinstance(classes, list)
         or len(classes) < at_least
