@@ -45,6 +45,9 @@ _LAZY_MODULES = {
     "PoissonHMM": "latentmodels.hmm",
     "MultinomialHMM": "latentmodels.hmm",
 }
+# Plug-in modules to import before loading a class this library does not define (the
+# variable the HMM emission registry reads too).
+_PLUGINS_ENV = "LATENTMODELS_HMM_EMISSIONS"
 
 
 class LatentModel(TransformerMixin, BaseEstimator, ABC):
@@ -312,6 +315,9 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
         tensors, attributes = self._get_state()
         document = {
             "class": type(self).__name__,
+            # Which module defines the class: a fresh process loading a plug-in's model
+            # is told what to import (it is never imported from the file).
+            "module": type(self).__module__,
             "params": jsonable_params(self.get_params(deep=False)),
             "attributes": attributes,
         }
@@ -352,21 +358,44 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
         class_name = document.get("class")
         if class_name not in _REGISTRY and class_name in _LAZY_MODULES:
             importlib.import_module(_LAZY_MODULES[class_name])
-        target = _REGISTRY.get(class_name)
+        if class_name not in _REGISTRY and os.environ.get(_PLUGINS_ENV):
+            # Modules the user named in the environment (never a name from the file).
+            for module in filter(None, os.environ[_PLUGINS_ENV].replace(" ", "").split(",")):
+                importlib.import_module(module)
+        target = _REGISTRY.get(class_name) if isinstance(class_name, str) else None
         if target is None:
-            raise io.ModelFileError(f"{path} holds an unknown model class {class_name!r}")
+            raise io.ModelFileError(_unknown_class_message(path, class_name,
+                                                           document.get("module")))
         if not issubclass(target, cls):
             raise io.ModelFileError(
                 f"{path} holds a {class_name}, not a {cls.__name__}; "
                 f"load it with {class_name}.load or latentmodels.load"
             )
-        params = dict(document.get("params", {}))
+        params = document.get("params", {})
+        if not isinstance(params, dict):
+            raise io.ModelFileError(f"{path}: field 'params' must be a JSON object")
+        params = dict(params)
         for name in target._tuple_params:
             if isinstance(params.get(name), list):
                 params[name] = tuple(params[name])
-        model = target(**params)
+        try:
+            model = target(**params)
+        except TypeError as exc:  # a hyper-parameter the class does not have
+            raise io.ModelFileError(f"{path}: field 'params': {exc}") from exc
         model._set_state(tensors, document.get("attributes", {}))
         return model
+
+
+def _unknown_class_message(path: Any, class_name: Any, module: Any) -> str:
+    """Why a file's class cannot be loaded, and what to import when a plug-in defines it."""
+    message = f"{path} holds an unknown model class {class_name!r}"
+    if isinstance(module, str) and module.replace(".", "").replace("_", "").isalnum():
+        if not module.startswith("latentmodels."):
+            return (f"{message}, defined in the module {module!r}: import {module} before "
+                    f"loading (in Python: `import {module}`; on the command line, for an HMM "
+                    f"emission: {_PLUGINS_ENV}={module})")
+        return f"{message} (from {module}, which this version of latentmodels does not have)"
+    return message
 
 
 def jsonable_params(params: dict[str, Any]) -> dict[str, Any]:

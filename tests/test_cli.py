@@ -185,7 +185,7 @@ def test_out_naming_an_existing_file_is_one_line(tmp_path):
     blocker.write_text("not a folder")
     result = invoke("train", "vae", "--data", "mnist", "--out", blocker, "--limit", "64",
                     "--epochs", "1", "--quiet", "--no-report")
-    assert_bad_input(result, str(blocker), "File exists")
+    assert_bad_input(result, str(blocker), "is a file")
 
 
 def test_traverse_dims_outside_the_latent_space(run_dir, tmp_path):

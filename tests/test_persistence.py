@@ -13,6 +13,7 @@ import pytest
 import latentmodels
 from latentmodels import VAE, Autoencoder, ConditionalVAE, DenoisingAutoencoder
 from latentmodels._internal.io import FORMAT_VERSION, ModelFileError
+from tests.model_files import edit_document
 
 FAST = dict(hidden_dims=(32,), batch_size=64, verbose=0, random_state=0, epochs=1)
 
@@ -83,15 +84,7 @@ def test_wrong_model_class_is_refused(tmp_path, data):
 
 def _edit_document(path, edit) -> None:
     """Rewrite the JSON document in a model file's header with ``edit(document)``."""
-    raw = path.read_bytes()
-    (header_len,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + header_len])
-    document = json.loads(header["__metadata__"]["latentmodels"])
-    edit(document)
-    header["__metadata__"]["latentmodels"] = json.dumps(document)
-    new_header = json.dumps(header).encode()
-    new_header += b" " * (-len(new_header) % 8)
-    path.write_bytes(struct.pack("<Q", len(new_header)) + new_header + raw[8 + header_len :])
+    edit_document(path, edit)
 
 
 def _with_format_version(path, version) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .validation import check_choice, check_data, check_positive_int
+from .validation import check_affordable, check_choice, check_data, check_positive_int
 
 __all__ = ["METHODS", "interpolate", "latent_path"]
 
@@ -93,5 +93,7 @@ def interpolate(
             )
     pair = np.stack([check_data(start, "start", min_ndim=1), check_data(end, "end", min_ndim=1)])
     codes = model.transform(pair)
+    # Refused before anything is allocated when the decoded path cannot fit in memory.
+    check_affordable(steps, 8 * (pair[0].size + codes.shape[1]), "steps")
     path = latent_path(codes[0], codes[1], steps, method).astype(np.float32)
     return model.inverse_transform(path)

@@ -7,10 +7,13 @@ header ourselves and hands the tensor bytes to safetensors, so nothing is ever u
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import struct
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,12 @@ from safetensors.torch import save as _safetensors_save
 FORMAT_NAME = "latentmodels"
 FORMAT_VERSION = 1
 _METADATA_KEY = "latentmodels"
+_DIGEST_KEY = "digest"
+# The middle of a temporary file's name ".<name>.<pid>.<random>.tmp": the writer's id.
+_TEMP_WRITER = re.compile(r"^(\d+)\.[^.]+$")
+#: Temporary files of dead writers, or older than this (seconds) when their writer is not
+#: recorded, are removed by the next save of the same file.
+STALE_TEMP_AGE = 600.0
 
 
 class ModelFileError(ValueError):
@@ -64,7 +73,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                               dir=path.parent)
     try:
         # mkstemp creates 0600 files; give the result the permissions open() would.
         os.fchmod(fd, 0o666 & ~_current_umask())
@@ -78,6 +89,81 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files that killed saves of ``path`` left beside it.
+
+    A temporary file is stale when the process that wrote it is gone (its id is in the
+    name), or, for one whose writer cannot be told, when it is older than
+    :data:`STALE_TEMP_AGE` seconds. Files of a live writer are left alone.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file whose temporary siblings to look for.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / ".m.lm.999999999.abc.tmp").write_bytes(b"half")  # no such process
+    >>> [p.name for p in remove_stale_temporaries(folder / "m.lm")]
+    ['.m.lm.999999999.abc.tmp']
+    """
+    path = Path(path)
+    removed = []
+    try:
+        siblings = list(path.parent.glob(f".{glob_escape(path.name)}.*.tmp"))
+    except OSError:
+        return removed
+    now = time.time()
+    prefix = f".{path.name}."
+    for sibling in siblings:
+        middle = sibling.name[len(prefix) : -len(".tmp")]
+        match = _TEMP_WRITER.match(middle)
+        try:
+            if match is not None:
+                pid = int(match[1])
+                stale = pid != os.getpid() and not _process_alive(pid)
+            elif "." not in middle:  # written before temporary names carried the writer's id
+                stale = now - sibling.stat().st_mtime > STALE_TEMP_AGE
+            else:  # the temporary file of another name that starts like this one
+                continue
+            if stale:
+                sibling.unlink()
+                removed.append(sibling)
+        except OSError:  # raced with another cleaner, or not ours to remove
+            continue
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with the glob wildcards ``*?[`` escaped.
+
+    Examples
+    --------
+    >>> glob_escape("a[1]*.lm")
+    'a[[]1][*].lm'
+    """
+    return re.sub(r"([*?[])", r"[\1]", name)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # exists (another user's), or cannot be told: keep its file
+    return True
 
 
 def _current_umask() -> int:
@@ -173,6 +259,7 @@ def write_tensor_file(
     """
     header = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **to_jsonable(document)}
     contiguous = {name: t.detach().cpu().contiguous() for name, t in tensors.items()}
+    header[_DIGEST_KEY] = content_digest(contiguous, header)
     payload = _safetensors_save(contiguous, metadata={_METADATA_KEY: json.dumps(header)})
     return atomic_write_bytes(path, payload)
 
@@ -252,7 +339,50 @@ def read_tensor_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str,
         tensors = _safetensors_load(data)
     except Exception as exc:  # safetensors raises its own error types
         raise ModelFileError(f"{path} is truncated or corrupt: {exc}") from exc
+    recorded = document.pop(_DIGEST_KEY, None)
+    if recorded is not None and recorded != content_digest(tensors, document):
+        raise ModelFileError(
+            f"{path}: field 'digest': the file's contents do not match the digest it records "
+            "(the file is corrupt or was edited); it was not loaded"
+        )
     return document, tensors
+
+
+def content_digest(tensors: Mapping[str, torch.Tensor], document: Mapping[str, Any]) -> str:
+    """SHA-256 of a model file's content: each tensor's name, dtype, shape and bytes, and
+    the JSON document (without its own digest).
+
+    Files record it, so a flipped byte or an edited value is refused on loading rather
+    than read as a different model.
+
+    Parameters
+    ----------
+    tensors : mapping of str to torch.Tensor
+        The file's arrays.
+    document : mapping
+        The file's JSON document.
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+
+    Examples
+    --------
+    >>> a = content_digest({"w": torch.zeros(2)}, {"n": 1})
+    >>> a == content_digest({"w": torch.zeros(2)}, {"n": 1}), len(a)
+    (True, 64)
+    >>> a == content_digest({"w": torch.ones(2)}, {"n": 1})
+    False
+    """
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        tensor = tensors[name].detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{list(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    rest = {k: v for k, v in document.items() if k != _DIGEST_KEY}
+    digest.update(json.dumps(to_jsonable(rest), sort_keys=True, allow_nan=True).encode())
+    return digest.hexdigest()
 
 
 def _foreign_format(data: bytes) -> str | None:

@@ -113,6 +113,11 @@ def _one_line(exc: BaseException) -> str:
     """The first line of an error's message, with the file named for OS errors."""
     if isinstance(exc, MemoryError):
         return "not enough memory for this request; ask for fewer samples or steps"
+    if isinstance(exc, FileExistsError) and exc.filename and Path(exc.filename).is_file():
+        return (f"{exc.filename} is a file, where a folder is needed (pass a new folder, or "
+                "an existing one)")
+    if isinstance(exc, NotADirectoryError) and exc.filename:
+        return f"{exc.filename}: part of this path is a file, not a folder"
     if isinstance(exc, OSError) and exc.strerror and exc.filename and not isinstance(
             exc, FileNotFoundError):
         return f"{exc.filename}: {exc.strerror}"

@@ -12,6 +12,7 @@ text file with one document per line (``.txt``, ``.txt.gz``), or a corpus name:
 
 from __future__ import annotations
 
+import math
 import time
 from enum import Enum
 from pathlib import Path
@@ -120,6 +121,10 @@ def train_lda(
             if n_iter < 1:
                 raise cli.BadInput(f"--n-iter must be >= 1, got {n_iter}")
             params["max_iter"] = n_iter
+        for flag, value in (("--min-df", min_df), ("--max-df", max_df)):
+            if not math.isfinite(value) or value < 0:
+                raise cli.BadInput(f"{flag} must be a finite number >= 0 (a count, or a "
+                                   f"fraction of the documents), got {value}")
         corpus_options = {
             "min_df": int(min_df) if min_df >= 1 else min_df,
             "max_df": int(max_df) if max_df > 1 else max_df,

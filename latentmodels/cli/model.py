@@ -41,6 +41,7 @@ def encode(
     with clean_errors():
         check_out(out, (".npy",))
         estimator = load_model_argument(model)
+        _refuse_sequence_and_topic_models(estimator, "encode")
         X, y = load_data(data, limit)
         labels = labels_for(estimator, y, data)
         codes = estimator.transform(X) if labels is None else estimator.transform(X, y=labels)
@@ -133,19 +134,60 @@ def _run_info_of(model_path: Path, estimator: Any) -> dict[str, Any]:
     return info
 
 
+def _family(estimator: Any) -> str:
+    """"hmm", "lda" or "array" (the models whose data are arrays of samples).
+
+    Read from the loaded modules: a model of a family whose module was never imported
+    cannot belong to it, and importing the HMM or LDA kernels for a VAE would be slow."""
+    import sys
+
+    hmm, lda = sys.modules.get("latentmodels.hmm.base"), sys.modules.get("latentmodels.lda.model")
+    if hmm is not None and isinstance(estimator, hmm.BaseHMM):
+        return "hmm"
+    return "lda" if lda is not None and isinstance(estimator, lda.LDA) else "array"
+
+
+def _refuse_sequence_and_topic_models(estimator: Any, verb: str) -> None:
+    """One clear line for a verb that reads arrays of samples, given an HMM or an LDA."""
+    family = _family(estimator)
+    if family == "hmm":
+        raise BadInput(f"{verb} works on models of arrays (autoencoders, VAEs, GANs); for an "
+                       "HMM use `latentmodels decode MODEL --data SERIES.csv --out states.csv` "
+                       "(states and state posteriors of each step)")
+    if family == "lda":
+        raise BadInput(f"{verb} works on models of arrays (autoencoders, VAEs, GANs); for an "
+                       "LDA use `latentmodels transform MODEL --data TEXTS --out topics.csv` "
+                       "(each document's topic proportions)")
+
+
 def sample(
     model: ModelPath,
-    out: Annotated[Path, typer.Option(help="samples.png (a grid) or samples.npy (the array).")],
+    out: Annotated[Path, typer.Option(
+        help="samples.png (a grid) or samples.npy (the array); for an HMM samples.npy or "
+             "samples.csv (state and observation of each step); for an LDA samples.txt "
+             "(one document per line) or samples.npy (word counts).")],
     n: Annotated[int, typer.Option("-n", "--n-samples", help="How many samples.")] = 64,
     label: Annotated[int | None, typer.Option(help="Class to generate (cvae only).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Draw new samples from a model; save a PNG grid or a .npy array."""
     with clean_errors():
-        suffix = check_out(out, (".png", ".npy"))
+        suffix = out.suffix.lower()
         estimator = load_model_argument(model)
         if n < 1:
             raise BadInput(f"-n must be >= 1, got {n}")
+        family = _family(estimator)
+        if family != "array":
+            if label is not None:
+                raise BadInput(f"--label needs a conditional model (cvae); this is a "
+                               f"{type(estimator).__name__}")
+            if family == "hmm":
+                recorded = (_run_info_of(model, estimator).get("data") or {}).get("columns")
+                _sample_sequence(estimator, n, out, seed, recorded)
+            else:
+                _sample_documents(estimator, n, out, seed)
+            return
+        check_out(out, (".png", ".npy"))
         from ..plots import is_conditional
 
         conditional = is_conditional(estimator)
@@ -166,6 +208,55 @@ def sample(
         stdout().print(f"Wrote samples of shape {np.shape(samples)} to [bold]{out}[/bold]")
 
 
+def _sample_sequence(
+    estimator: Any, n: int, out: Path, seed: int, columns: Any = None
+) -> None:
+    """An HMM's sample: one sequence of ``n`` steps, as .npy observations or a .csv (with
+    the training data's column names when its run recorded them)."""
+    import csv
+
+    suffix = check_out(out, (".npy", ".csv"))
+    X, states = estimator.sample(n, random_state=seed)
+    X = np.asarray(X)
+    if not (isinstance(columns, list) and len(columns) == X.shape[1]
+            and all(isinstance(c, str) for c in columns)):
+        columns = [f"x{j}" for j in range(X.shape[1])]
+    if suffix == ".npy":
+        save_npy(out, X)
+    else:
+        buffer = _stdlib_io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["step", "state", *columns])
+        for step, (state, row) in enumerate(zip(states.tolist(), X.tolist(), strict=True)):
+            writer.writerow([step, state, *(f"{v:.6g}" for v in row)])
+        from .._internal.io import atomic_write_bytes
+
+        atomic_write_bytes(out, buffer.getvalue().encode("utf-8"))
+    stdout().print(f"Wrote a sequence of {len(X):,} steps ({X.shape[1]} feature"
+                   f"{'s' if X.shape[1] != 1 else ''}) to [bold]{out}[/bold]")
+
+
+def _sample_documents(estimator: Any, n: int, out: Path, seed: int) -> None:
+    """An LDA's sample: ``n`` generated documents, as text lines or a word-count array."""
+    from .._internal.validation import check_affordable
+
+    suffix = check_out(out, (".txt", ".npy"))
+    if suffix == ".txt":
+        if estimator.vocabulary_ is None:
+            raise BadInput("this LDA has no vocabulary (it was fitted on counts); write "
+                           "word counts with --out samples.npy")
+        documents = estimator.sample(n, as_text=True, random_state=seed)
+        from .._internal.io import atomic_write_text
+
+        atomic_write_text(out, "".join(f"{document}\n" for document in documents))
+    else:
+        check_affordable(n, 8 * int(estimator.n_features_in_), "-n")
+        counts = estimator.sample(n, random_state=seed)
+        save_npy(out, np.asarray(counts.toarray(), dtype=np.int64))
+    stdout().print(f"Wrote {n:,} generated document{'s' if n != 1 else ''} to "
+                   f"[bold]{out}[/bold]")
+
+
 def reconstruct(
     model: ModelPath,
     data: DataOption,
@@ -178,6 +269,7 @@ def reconstruct(
     with clean_errors():
         suffix = check_out(out, (".png", ".npy"))
         estimator = load_model_argument(model)
+        _refuse_sequence_and_topic_models(estimator, "reconstruct")
         X, y = load_data(data)
         if not 0 <= start < len(X):
             raise BadInput(f"--start {start} is outside the data ({len(X)} samples)")
@@ -214,12 +306,22 @@ def interpolate(
     with clean_errors():
         suffix = check_out(out, (".png", ".npy"))
         estimator = load_model_argument(model)
+        _refuse_sequence_and_topic_models(estimator, "interpolate")
+        if steps < 2:
+            raise BadInput(f"--steps must be >= 2, got {steps}")
+        from .._internal.validation import check_affordable
+
+        # Refused before any work when the strip (or the picture) cannot fit in memory.
+        per_step = 4 * (int(getattr(estimator, "n_features_in_", 1))
+                        + int(getattr(estimator, "latent_dim", 1)))
+        try:
+            check_affordable(steps, per_step * (3 if suffix == ".png" else 1), "--steps")
+        except ValueError as exc:
+            raise BadInput(str(exc)) from None
         X, y = load_data(data)
         for flag, index in (("--start", start), ("--end", end)):
             if not 0 <= index < len(X):
                 raise BadInput(f"{flag} {index} is outside the data ({len(X)} samples)")
-        if steps < 2:
-            raise BadInput(f"--steps must be >= 2, got {steps}")
         method = "spherical" if spherical else "linear"
         labels = labels_for(estimator, y, data)
         if suffix == ".png":

@@ -19,7 +19,6 @@ import inspect
 import math
 import numbers
 import os
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,7 +43,7 @@ from .._internal.validation import (
     check_size_sequence,
 )
 from ..base import LatentModel
-from . import training
+from . import _file, training
 from .nn.blocks import ARCHITECTURES
 
 DEFAULT_HIDDEN = {"mlp": (512,), "conv": (32, 64)}
@@ -419,11 +418,18 @@ class DeepLatentModel(LatentModel):
         seed = self._seed_for_fit(resume)
         device = training.resolve_device(self.device)
         if isinstance(X, DataLoader):
-            first = next(iter(X))
+            try:
+                first = next(iter(X))
+            except StopIteration:
+                raise ValueError("X: the DataLoader yields no batches (is its dataset "
+                                 "empty?)") from None
+            if not isinstance(first, (torch.Tensor, list, tuple)) or len(first) == 0:
+                raise TypeError(f"X: the DataLoader must yield tensors or tuples of tensors, "
+                                f"its first batch is a {type(first).__name__}")
             first_x = first if isinstance(first, torch.Tensor) else first[0]
-            self._set_input_shape(tuple(first_x.shape[1:]))
+            self._set_input_shape(check_data(first_x, "X (batch 0 of the DataLoader)").shape[1:])
             n_samples = len(X.dataset) if hasattr(X.dataset, "__len__") else -1
-            train_batches: Any = training.LoaderBatches(X, device)
+            train_batches: Any = training.LoaderBatches(X, device, check=self._check_batch)
             val_batches = None
             tensors = None
         else:
@@ -457,6 +463,19 @@ class DeepLatentModel(LatentModel):
         if tensors is not None:
             self._after_fit(tensors[0], tensors[1] if len(tensors) > 1 else None)
         return self
+
+    def _check_batch(self, x: Any, where: str) -> torch.Tensor:
+        """One batch of a DataLoader given to ``fit``, checked as an array would be."""
+        name = f"X ({where})"
+        array = check_data(x, name)
+        if array.shape[1:] != self.input_shape_:
+            raise ValueError(f"{name} holds samples of shape {array.shape[1:]}, but the first "
+                             f"batch's were {self.input_shape_}; all samples need one shape")
+        try:
+            self._check_fit_data(array)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (in {where})") from None
+        return torch.from_numpy(array)
 
     def _set_input_shape(self, shape: Sequence[int]) -> None:
         self.input_shape_ = tuple(int(s) for s in shape)
@@ -556,6 +575,10 @@ class DeepLatentModel(LatentModel):
         return tensors, attributes
 
     def _set_state(self, tensors: dict[str, torch.Tensor], attributes: dict[str, Any]) -> None:
+        # Nothing from the file is trusted: see latentmodels.deep._file.
+        _file.check_hyperparameters(self)
+        attributes = _file.check_attributes(self, attributes)
+        _file.check_tensor_names(self, tensors)
         self._set_input_shape(attributes["input_shape_"])
         self.history_ = attributes["history_"]
         self.best_epoch_ = attributes["best_epoch_"]
@@ -566,24 +589,11 @@ class DeepLatentModel(LatentModel):
             {k[len("extra.") :]: v for k, v in tensors.items() if k.startswith("extra.")},
             attributes,
         )
-        module = self._build_module()
         state = {k[len("module.") :]: v for k, v in tensors.items() if k.startswith("module.")}
-        try:
-            module.load_state_dict(state)
-        except RuntimeError as exc:
-            raise io.ModelFileError(
-                f"the saved weights do not fit a {type(self).__name__} with these settings: {exc}"
-            ) from exc
-        try:
-            device = training.resolve_device(self.device)
-        except ValueError:
-            # Saved on a GPU, loaded where there is none: the weights work on the CPU.
-            warnings.warn(f"{type(self).__name__} was saved with device={self.device!r}, which "
-                          "is not available here; it is loaded on the CPU (device='cpu')",
-                          UserWarning, stacklevel=3)
-            self.device = "cpu"
-            device = torch.device("cpu")
-        module.to(device)
+        _file.check_weights(self, state)
+        module = self._build_module()
+        module.load_state_dict(state)
+        module.to(training.resolve_device(self.device))
         module.eval()
         self.module_ = module
 

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._internal import io
 from .._internal.validation import check_data
+from . import _file
 
 
 class ClassConditional:
@@ -113,10 +114,11 @@ class ClassConditional:
 
     def _set_extra_state(self, tensors: dict[str, torch.Tensor], attributes: dict) -> None:
         super()._set_extra_state(tensors, attributes)  # type: ignore[misc]
-        self.classes_ = np.asarray(attributes["classes_"])
+        self.classes_ = _file.check_classes(self, attributes.get("classes_"))  # type: ignore[arg-type]
         if "class_prior_" in attributes:
             prior = np.asarray(attributes["class_prior_"], dtype=np.float64)
-            if prior.shape != self.classes_.shape:
-                raise io.ModelFileError(f"class_prior_ has shape {prior.shape}, but there are "
-                                 f"{len(self.classes_)} classes")
+            if (prior.shape != self.classes_.shape or not np.isfinite(prior).all()
+                    or (prior < 0).any()):
+                raise io.ModelFileError(f"class_prior_ must hold {len(self.classes_)} "
+                                        "non-negative finite numbers, one per class")
             self.class_prior_ = prior

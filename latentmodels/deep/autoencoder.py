@@ -19,6 +19,7 @@ from torch import nn
 
 from .._internal.validation import check_number
 from .._internal.validation import check_random_state as _seed
+from . import _file
 from ._base import TRAINING_CONSTRAINTS, LossTrainedModel, hyperparameters
 from .corruption import CORRUPTIONS, corrupt_tensor
 from .nn.blocks import Decoder, Encoder
@@ -170,9 +171,14 @@ validation_fraction, patience, random_state, device, checkpoint_dir, checkpoint_
         }, {}
 
     def _set_extra_state(self, tensors, attributes) -> None:
-        if "code_mean" in tensors:
-            self.code_mean_ = tensors["code_mean"].numpy()
-            self.code_covariance_ = tensors["code_covariance"].numpy()
+        if "code_mean" in tensors or "code_covariance" in tensors:
+            d = self.latent_dim
+            mean = _file.extra_array(self, tensors, "code_mean", (d,))
+            covariance = _file.extra_array(self, tensors, "code_covariance", (d, d))
+            if not np.allclose(covariance, covariance.T) or np.linalg.eigvalsh(covariance)[0] < 0:
+                raise _file.fail(self, "extra.code_covariance",
+                                 "is not a covariance matrix (symmetric, positive semi-definite)")
+            self.code_mean_, self.code_covariance_ = mean, covariance
 
 
 @hyperparameters

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._internal.validation import check_data
-from . import training
+from . import _file, training
 from ._base import hyperparameters, non_negative, positive, positive_int
 from .vae import VARIATIONAL_CONSTRAINTS, VariationalModel
 
@@ -236,10 +236,19 @@ validation_fraction, patience, random_state, device, checkpoint_dir, checkpoint_
         return tensors, {"classes_": self.classes_.tolist(), "debias_index": self._debias_index}
 
     def _set_extra_state(self, tensors, attributes) -> None:
-        self.classes_ = np.asarray(attributes["classes_"])
-        self._debias_index = int(attributes["debias_index"])
+        self.classes_ = _file.check_classes(self, attributes.get("classes_"), at_least=2)
+        index = attributes.get("debias_index")
+        if not isinstance(index, int) or isinstance(index, bool) or not (
+            0 <= index < len(self.classes_)
+        ):
+            raise _file.fail(self, "debias_index", f"must index classes_ (0 to "
+                                                   f"{len(self.classes_) - 1}), got {index!r}")
+        self._debias_index = index
         if "sampling_weights" in tensors:
-            self.sampling_weights_ = tensors["sampling_weights"].numpy()
+            weights = _file.extra_array(self, tensors, "sampling_weights", (None,))
+            if (weights < 0).any():
+                raise _file.fail(self, "extra.sampling_weights", "holds negative weights")
+            self.sampling_weights_ = weights
 
 
 class _LatentReweighting(training.TrainingCallback):

@@ -29,7 +29,7 @@ from torch import nn
 from .._internal.geometry import latent_path
 from .._internal.validation import check_choice, check_data, check_number, check_positive_int
 from .._internal.validation import check_random_state as _seed
-from . import training
+from . import _file, training
 from ._base import (
     COMMON_CONSTRAINTS,
     DeepLatentModel,
@@ -417,8 +417,18 @@ class GAN(DeepLatentModel):
         return tensors, {"progress_epochs": self.progress_epochs_.tolist()}
 
     def _set_extra_state(self, tensors: Mapping[str, torch.Tensor], attributes: dict) -> None:
-        self.progress_samples_ = tensors["progress_samples"].numpy()
-        self.progress_epochs_ = np.asarray(attributes["progress_epochs"], dtype=np.int64)
+        samples = _file.extra_array(self, tensors, "progress_samples",
+                                    (None, None, *self.input_shape_))
+        epochs = attributes.get("progress_epochs")
+        if not isinstance(epochs, list) or len(epochs) != len(samples) or not all(
+            isinstance(e, int) and not isinstance(e, bool) and 0 <= e <= self.n_epochs_
+            for e in epochs
+        ):
+            raise _file.fail(self, "progress_epochs", f"must list the epoch (0 to "
+                                                      f"{self.n_epochs_}) of each of the "
+                                                      f"{len(samples)} snapshots")
+        self.progress_samples_ = samples
+        self.progress_epochs_ = np.asarray(epochs, dtype=np.int64)
 
     def _build_module(self) -> nn.Module:
         shape = self.input_shape_

@@ -49,8 +49,14 @@ LR_SCHEDULES = ("constant", "cosine", "plateau")
 CHECKPOINT_NAME = "checkpoint.safetensors"
 
 
+#: Training has diverged when a loss exceeds its starting scale (the first loss, at least 1)
+#: this many times over: no run that learns goes from 1e3 to 1e9.
+DIVERGENCE_FACTOR = 1e6
+
+
 class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or infinite; the model is left unfitted.
+    """The loss became NaN or infinite, or exploded (more than :data:`DIVERGENCE_FACTOR`
+    times its starting scale); the model is left unfitted.
 
     The message names the epoch and step, the learning rate(s) and what to try.
 
@@ -487,7 +493,14 @@ class TensorBatches:
 
 
 class LoaderBatches:
-    """Minibatches from a user's ``DataLoader``; batches are moved to the training device.
+    """Minibatches from a user's ``DataLoader``; batches are checked and moved to the
+    training device.
+
+    Each batch's data goes through ``check`` (the model's checks on arrays: dtype, finite
+    values, the fitted shape, a likelihood's value range), so a loader is held to the same
+    standard as an array. Under ``torchrun`` the loader is rebuilt with a
+    ``DistributedSampler`` so that each process trains on its own share (see
+    :func:`shard_loader`).
 
     Parameters
     ----------
@@ -495,6 +508,9 @@ class LoaderBatches:
         Yields tensors or tuples of tensors.
     device : torch.device
         The training device.
+    check : callable, optional
+        ``check(x, where)`` returns the batch's data tensor, checked (raising
+        ``ValueError``/``TypeError`` otherwise); ``where`` names the batch in messages.
 
     Examples
     --------
@@ -506,18 +522,106 @@ class LoaderBatches:
     [4, 2]
     """
 
-    def __init__(self, loader: DataLoader, device: torch.device) -> None:
+    def __init__(
+        self,
+        loader: DataLoader,
+        device: torch.device,
+        check: Callable[[torch.Tensor, str], torch.Tensor] | None = None,
+    ) -> None:
         self.loader = loader
         self.device = device
+        self.check = check
+        self._epochs = 0
+        self._sharded: DataLoader | None = None
 
     def __len__(self) -> int:
-        return len(self.loader)
+        return len(self._sharded if self._sharded is not None else self.loader)
 
     def epoch(self, generator: torch.Generator | None) -> Iterator[list[torch.Tensor]]:
-        for batch in self.loader:
+        loader = self.loader
+        rank, world = distributed_info()
+        if world > 1:
+            if self._sharded is None:
+                self._sharded = shard_loader(self.loader, rank, world)
+            loader = self._sharded
+            sampler = loader.sampler
+            if hasattr(sampler, "set_epoch"):
+                sampler.set_epoch(self._epochs)  # a new shuffle each epoch, equal on all ranks
+        self._epochs += 1
+        for index, batch in enumerate(loader):
             if isinstance(batch, torch.Tensor):
                 batch = [batch]
+            elif not isinstance(batch, (list, tuple)) or not batch:
+                raise TypeError(f"X: the DataLoader must yield tensors or tuples of tensors, "
+                                f"batch {index} is a {type(batch).__name__}")
+            batch = list(batch)
+            if self.check is not None:
+                batch[0] = self.check(batch[0], f"batch {index} of the DataLoader")
             yield [torch.as_tensor(t).to(self.device, non_blocking=True) for t in batch]
+
+
+def shard_loader(loader: DataLoader, rank: int, world_size: int) -> DataLoader:
+    """``loader`` rebuilt so that process ``rank`` of ``world_size`` reads its own share
+    (a ``DistributedSampler``; shuffled when the loader was).
+
+    A loader already sharded by a ``DistributedSampler`` is returned as it is. One whose
+    samples cannot be shared out this way (an ``IterableDataset``, a custom batch sampler)
+    is refused: the user must shard it.
+
+    Parameters
+    ----------
+    loader : torch.utils.data.DataLoader
+        The user's loader.
+    rank, world_size : int
+        This process and the number of processes.
+
+    Returns
+    -------
+    torch.utils.data.DataLoader
+
+    Raises
+    ------
+    ValueError
+        A loader that cannot be re-wrapped.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch.utils.data import DataLoader, TensorDataset
+    >>> loader = DataLoader(TensorDataset(torch.arange(6.0)), batch_size=2)
+    >>> [float(b[0].sum()) for b in shard_loader(loader, 1, 2)]
+    [4.0, 5.0]
+    """
+    from torch.utils.data import (
+        BatchSampler,
+        DistributedSampler,
+        IterableDataset,
+        RandomSampler,
+        SequentialSampler,
+    )
+
+    if isinstance(loader.sampler, DistributedSampler):
+        return loader
+    how = ("give each process its own share (a DistributedSampler, or a dataset that reads "
+           "only this process's part: torch.distributed.get_rank())")
+    if isinstance(loader.dataset, IterableDataset):
+        raise ValueError(f"X: a DataLoader over an IterableDataset cannot be sharded across "
+                         f"the {world_size} processes of this run; {how}")
+    if loader.batch_size is None or type(loader.batch_sampler) is not BatchSampler or not (
+        isinstance(loader.sampler, (RandomSampler, SequentialSampler))
+    ):
+        raise ValueError(f"X: a DataLoader with a custom sampler or batch sampler cannot be "
+                         f"sharded across the {world_size} processes of this run; {how}")
+    sampler = DistributedSampler(
+        loader.dataset, num_replicas=world_size, rank=rank,
+        shuffle=isinstance(loader.sampler, RandomSampler), drop_last=loader.drop_last,
+    )
+    return DataLoader(
+        loader.dataset, batch_size=loader.batch_size, sampler=sampler,
+        num_workers=loader.num_workers, collate_fn=loader.collate_fn,
+        pin_memory=loader.pin_memory, drop_last=loader.drop_last,
+        worker_init_fn=loader.worker_init_fn, timeout=loader.timeout,
+    )
 
 
 def split_validation(
@@ -639,6 +743,9 @@ class Trainer:
         self.device = resolve_device(config.device)
         self.rank, self.world_size = distributed_info()
         self._rates: dict[str, float] | None = None
+        # The first training loss (its magnitude, at least 1): the scale an exploding loss
+        # is measured against.
+        self._loss_scale: float | None = None
 
     # -- checkpoints --------------------------------------------------------------------
     @property
@@ -816,6 +923,8 @@ class Trainer:
                 shuffle_generator.set_state(tensors["rng.shuffle"])
                 noise_generator.set_state(tensors["rng.noise"])
                 history = list(document["history"])
+                if history and math.isfinite(history[0].get("loss", math.nan)):
+                    self._loss_scale = max(abs(history[0]["loss"]), 1.0)
                 best_loss = document["best_loss"]
                 best_epoch = document["best_epoch"]
                 bad_epochs = document["bad_epochs"]
@@ -988,6 +1097,12 @@ class Trainer:
                 finite = finite and all(math.isfinite(v) for v in metric_values.values())
             if not finite:
                 raise TrainingDivergedError(self._divergence_message(epoch, step))
+            if training:
+                if self._loss_scale is None:
+                    self._loss_scale = max(abs(loss_value), 1.0)
+                elif abs(loss_value) > DIVERGENCE_FACTOR * self._loss_scale:
+                    raise TrainingDivergedError(
+                        self._divergence_message(epoch, step, exploded=loss_value))
             if training and not step_mode:
                 optimizer = optimizers[_SINGLE]
                 optimizer.zero_grad(set_to_none=True)
@@ -1027,8 +1142,11 @@ class Trainer:
             past = bool(flag.item())
         return past
 
-    def _divergence_message(self, epoch: int, step: int | None) -> str:
-        return _divergence_message(epoch, step, self.config, self._rates)
+    def _divergence_message(
+        self, epoch: int, step: int | None, exploded: float | None = None
+    ) -> str:
+        return _divergence_message(epoch, step, self.config, self._rates,
+                                   exploded=exploded, scale=self._loss_scale)
 
 
 def _divergence_message(
@@ -1036,17 +1154,24 @@ def _divergence_message(
     step: int | None,
     config: TrainingConfig,
     rates: Mapping[str, float] | None = None,
+    *,
+    exploded: float | None = None,
+    scale: float | None = None,
 ) -> str:
     where = f"epoch {epoch}" + (f", step {step}" if step is not None else "")
+    what = "is NaN or infinite"
+    if exploded is not None:
+        what = (f"reached {exploded:.3g}, more than {DIVERGENCE_FACTOR:.0e} times its "
+                f"starting scale ({scale:.3g})")
     if rates:
         listed = ", ".join(f"{name}={lr}" for name, lr in rates.items())
         return (
-            f"training diverged at {where}: a loss is NaN or infinite. Likely causes: the "
+            f"training diverged at {where}: a loss {what}. Likely causes: the "
             f"learning rates ({listed}) are too high, or X has extreme values. "
             "Try smaller learning rates or scaling X."
         )
     return (
-        f"training diverged at {where}: the loss is NaN or infinite. Likely causes: "
+        f"training diverged at {where}: the loss {what}. Likely causes: "
         f"learning_rate={config.learning_rate} is too high, or X has extreme values. "
         "Try a smaller learning_rate, grad_clip=1.0, or scaling X."
     )

@@ -48,7 +48,7 @@ from .._internal.validation import (
     check_random_state,
 )
 from ..base import LatentModel
-from . import _kernels, _resume
+from . import _file, _kernels, _resume
 
 if TYPE_CHECKING:
     from .emissions import Emission
@@ -1620,8 +1620,7 @@ class BaseHMM(LatentModel):
         return tensors, attributes
 
     def _set_state(self, tensors: dict[str, torch.Tensor], attributes: dict[str, Any]) -> None:
-        for name, tensor in tensors.items():
-            setattr(self, name, tensor.numpy().astype(np.float64))
+        _file.restore(self, tensors, attributes)  # every array and count checked
         self.n_features_ = int(attributes.get("n_features_", 0))
         self._emission.load_attributes(attributes)
         monitor = _own_monitor(self.tol, self.n_iter, self.verbose)

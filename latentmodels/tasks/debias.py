@@ -76,7 +76,8 @@ def biased_subset(
     """Indices of a training set where one class is rare within one group.
 
     Samples of class ``positive`` in the ``rare`` group are cut down to ``keep_fraction`` of
-    their number (at least one is kept); all other samples are kept.
+    their number (at least one is kept when ``keep_fraction > 0``; none when it is 0); all
+    other samples are kept.
 
     Parameters
     ----------
@@ -113,7 +114,10 @@ def biased_subset(
         raise ValueError(f"no sample is both of class {positive!r} and in the rare group; "
                          "there is nothing to cut down (check positive and rare)")
     rng = np.random.default_rng(random_state)
-    kept_rare = rng.choice(cut, size=max(1, int(round(keep_fraction * len(cut)))), replace=False)
+    # Any share above 0 keeps at least one sample; 0 keeps none (the class is then absent
+    # from the group, which is what was asked).
+    n_kept = 0 if keep_fraction == 0 else max(1, int(round(keep_fraction * len(cut))))
+    kept_rare = rng.choice(cut, size=n_kept, replace=False)
     return np.sort(np.r_[np.flatnonzero(~((labels == positive) & rare)), kept_rare])
 
 
