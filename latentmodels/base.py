@@ -356,6 +356,8 @@ class LatentModel(TransformerMixin, BaseEstimator, ABC):
         """
         document, tensors = io.read_tensor_file(path)
         class_name = document.get("class")
+        if not isinstance(class_name, str):
+            raise io.ModelFileError(f"{path} names no model class (class: {class_name!r})")
         if class_name not in _REGISTRY and class_name in _LAZY_MODULES:
             importlib.import_module(_LAZY_MODULES[class_name])
         if class_name not in _REGISTRY and os.environ.get(_PLUGINS_ENV):

@@ -3,8 +3,6 @@ decoding, sampling from the fitted covariance, persistence and clear errors."""
 
 from __future__ import annotations
 
-import json
-import struct
 import subprocess
 import sys
 
@@ -17,6 +15,7 @@ import latentmodels
 from latentmodels import PCA, FactorAnalysis, ProbabilisticPCA
 from latentmodels._internal.io import ModelFileError
 from latentmodels.base import _LAZY_MODULES, LatentModel
+from tests.model_files import forge_digest, join, split
 
 FACTORIES = {
     "PCA": lambda: PCA(n_components=3),
@@ -123,15 +122,12 @@ def test_reloaded_model_gives_identical_outputs(tmp_path, mnist_small, name):
 
 
 def _rewrite_header(path, edit):
-    raw = path.read_bytes()
-    (length,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + length])
-    document = json.loads(header["__metadata__"]["latentmodels"])
+    """Edit a saved file's header and document, re-forging the digest as a deliberate editor
+    would, so that the structural checks (not the digest) must catch the edit."""
+    header, document, body = split(path.read_bytes())
     edit(header, document)
-    header["__metadata__"]["latentmodels"] = json.dumps(document)
-    blob = json.dumps(header).encode()
-    blob += b" " * (-len(blob) % 8)
-    path.write_bytes(struct.pack("<Q", len(blob)) + blob + raw[8 + length :])
+    forge_digest(header, document, body)
+    path.write_bytes(join(header, document, body))
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,7 @@ def _answers(model) -> list[np.ndarray]:
     """What the model says about a probe: its scores, latent codes and samples."""
     X, y = _probe(model)
     if name_of(model) in HMMS:
-        return [np.asarray(model.score_samples(X)), model.predict_proba(X),
+        return [np.asarray(model.score_sequences(X)), model.predict_proba(X),
                 np.asarray(model.sample(4, random_state=0)[0])]
     with_y = (X, y) if y is not None else (X,)
     answers = [model.sample(3, random_state=0)]
