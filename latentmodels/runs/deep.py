@@ -11,7 +11,14 @@ import numpy as np
 
 from ..plots import is_conditional
 from ..report import write_report
-from ..rundir import MODEL_FILE, held_out_split, recorded_source, run_header, write_run
+from ..rundir import (
+    MODEL_FILE,
+    data_checksum,
+    held_out_split,
+    recorded_source,
+    run_header,
+    write_run,
+)
 from .defaults import DEFAULT_TEST_FRACTION, IWAE_SAMPLES, SPLIT_SEED
 
 __all__ = ["DEFAULT_TEST_FRACTION", "IWAE_SAMPLES", "SPLIT_SEED", "evaluate_held_out",
@@ -152,6 +159,7 @@ def fit_deep_run(
             "labelled": y is not None,
             "test_fraction": test_fraction,
             "split_seed": SPLIT_SEED,
+            "checksum": data_checksum(X, y),
         },
         "metrics": metrics,
     }
