@@ -106,3 +106,23 @@ def test_duplicate_samples_still_leave_the_query_out(ae, mnist_small):
     distances, indices = nearest_neighbors(ae, data, data, k=1)
     np.testing.assert_array_equal(indices[:, 0], np.r_[np.arange(10, 20), np.arange(10)])
     np.testing.assert_allclose(distances, 0, atol=1e-6)
+
+
+def test_tsne_map_embeds_once_and_shows_progress(ae, mnist_small, tmp_path, monkeypatch,
+                                                 capsys):
+    from sklearn.manifold import TSNE
+
+    X, y = mnist_small
+    sizes = []
+    original = TSNE.fit_transform
+
+    def counted(self, data, *args, **kwargs):
+        sizes.append(len(data))
+        return original(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(TSNE, "fit_transform", counted)
+    points = latent_map(ae, X[:80], y[:80], method="tsne", path=tmp_path / "map.png",
+                        max_points=50, verbose=1)
+    assert sizes == [80]  # all codes once; the drawn 50 are a subset, not embedded again
+    assert points.shape == (80, 2) and (tmp_path / "map.png").is_file()
+    assert "t-SNE of 80 codes" in capsys.readouterr().err

@@ -47,14 +47,15 @@ def latent_map(
     random_state: int | None = 0,
     path: str | os.PathLike | None = None,
     max_points: int = 2000,
+    verbose: int = 0,
 ) -> np.ndarray:
     """2-D embedding of the codes ``transform(X)``, one row per sample of ``X``.
 
     ``method``: ``"pca"`` (a 2-D latent space is returned unchanged), ``"tsne"``
     (scikit-learn) or ``"umap"`` (needs umap-learn). ``y`` holds labels: needed by
     conditional models, and used to colour the plot. With ``path`` the map is also drawn
-    with :func:`latentmodels.plots.plot_latent_map` (at most ``max_points`` samples; for
-    t-SNE/UMAP it embeds that subset again) and written as a PNG.
+    with :func:`latentmodels.plots.plot_latent_map` (at most ``max_points`` samples, a subset
+    of the embedding computed once) and written as a PNG.
 
     Parameters
     ----------
@@ -72,6 +73,8 @@ def latent_map(
         Also draw the map and write it there as a PNG.
     max_points : int, default=2000
         Most samples drawn.
+    verbose : int, default=0
+        1 shows a spinner with the elapsed time while t-SNE or UMAP runs.
 
     Returns
     -------
@@ -100,10 +103,12 @@ def latent_map(
             )
     if len(data) < 3:
         raise ValueError(f"X: a latent map needs at least 3 samples, got {len(data)}")
-    points, _ = embed_2d(_codes(model, data, labels, "X"), method, random_state)
+    embedding = embed_2d(_codes(model, data, labels, "X"), method, random_state,
+                         progress=verbose > 0)
+    points = embedding[0]
     if path is not None:
         plot_latent_map(model, data, labels, method=method, max_points=max_points,
-                        random_state=random_state, path=path)
+                        random_state=random_state, path=path, embedding=embedding)
     return np.asarray(points, dtype=np.float64)
 
 
