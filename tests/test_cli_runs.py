@@ -259,3 +259,30 @@ def test_lda_small_corpus_adapts_min_df_or_warns(tmp_path):
     # the old fixed default of 5 keeps a handful of words: the run says so
     assert f"kept only {kept} of" in result.stderr and "--min-df 5" in result.stderr
     assert json.loads((tmp_path / "cut" / "run.json").read_text())["warnings"]
+
+
+def test_iwae_scoring_shows_progress_and_gives_the_same_numbers(capsys):
+    from latentmodels import VAE
+
+    X, _ = datasets.load_mnist()
+    vae = VAE(latent_dim=2, epochs=1, verbose=0, random_state=0).fit(X[:64])
+    quiet = vae.log_likelihood(X[:300], n_importance=200)
+    capsys.readouterr()
+    shown = vae.log_likelihood(X[:300], n_importance=200, verbose=1)
+    np.testing.assert_array_equal(quiet, shown)
+    err = capsys.readouterr().err
+    assert "IWAE bound, 200 samples" in err and "4/4" in err  # batches of 81 samples
+
+
+def test_time_left_never_exceeds_max_time():
+    import time
+    import types
+
+    from latentmodels.deep.training import time_left_column
+
+    task = types.SimpleNamespace(finished=False, time_remaining=1800.0)
+    capped = str(time_left_column(time.perf_counter() + 30.4).render(task))
+    assert capped.startswith("-0:00:30") and "max-time" in capped
+    assert str(time_left_column(None).render(task)) == "-0:30:00"
+    short = types.SimpleNamespace(finished=False, time_remaining=5.0)
+    assert str(time_left_column(time.perf_counter() + 30.4).render(short)) == "-0:00:05"
