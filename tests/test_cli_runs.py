@@ -286,3 +286,39 @@ def test_time_left_never_exceeds_max_time():
     assert str(time_left_column(None).render(task)) == "-0:30:00"
     short = types.SimpleNamespace(finished=False, time_remaining=5.0)
     assert str(time_left_column(time.perf_counter() + 30.4).render(short)) == "-0:00:05"
+
+
+def _parsed(argv: list[str]):
+    """The context the real ``train <family>`` command makes of a recorded command."""
+    import typer
+
+    assert argv[:2] == ["latentmodels", "train"]
+    group = typer.main.get_command(app).commands["train"]
+    command = group.commands[argv[2]]
+    return command.make_context(argv[2], list(argv[3:]))
+
+
+@pytest.mark.parametrize("family", ["hmm", "lda"])
+def test_demo_sub_run_commands_name_every_option(tmp_path, family):
+    from latentmodels.cli import _common
+    from latentmodels.cli.demo import DEMO_THREADS, demo_hmm_command, demo_lda_command
+
+    argv = (demo_hmm_command(tmp_path) if family == "hmm"
+            else demo_lda_command(tmp_path, DEMO_THREADS))
+    ctx = _parsed(argv)
+    complete = {w for w in _common.recorded_command(ctx) if w.startswith("--")}
+    written = {w for w in argv if w.startswith("--")}
+    assert complete == written
+    if family == "lda":
+        assert ctx.params["threads"] == DEMO_THREADS and ctx.params["min_df"] == "5"
+
+
+def test_the_demo_hmm_command_repeats_the_demo_hmm(tmp_path):
+    from latentmodels.cli.demo import _demo_hmm
+
+    info = _demo_hmm(tmp_path / "hmm")
+    result = invoke("rerun", tmp_path / "hmm", "--out", tmp_path / "again")
+    assert result.exit_code == 0, result.output
+    again = json.loads((tmp_path / "again" / "run.json").read_text())
+    for name in ("n_states", "log_likelihood", "bic", "em_iterations"):
+        assert again["metrics"][name] == info["metrics"][name], name

@@ -135,7 +135,8 @@ def train_lda(
             "max_features": max_features,
             "stop_words": None if stop_words == StopWords.none else stop_words.value,
         }
-        effective: dict[str, Any] = {"threads": threads, "min_df": min_df_value}
+        effective: dict[str, Any] = {"threads": threads, "min_df": min_df_value,
+                                     "label_field": texts.label_field}
         defaults = LDA(**params).get_params()
         if method is None:
             effective["method"] = defaults["method"]
