@@ -119,7 +119,7 @@ def shown_warnings(replacements: dict[str, str] | None = None) -> Iterator[None]
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", UserWarning)
         try:
             yield
         finally:
