@@ -322,3 +322,16 @@ def test_the_demo_hmm_command_repeats_the_demo_hmm(tmp_path):
     again = json.loads((tmp_path / "again" / "run.json").read_text())
     for name in ("n_states", "log_likelihood", "bic", "em_iterations"):
         assert again["metrics"][name] == info["metrics"][name], name
+
+
+def test_fashion_mnist_from_local_files(tmp_path, monkeypatch):
+    from tests.test_datasets import make_idx_split
+
+    make_idx_split(tmp_path / "data" / "fashion-mnist", "train", 30, seed=4)
+    monkeypatch.setenv("LATENTMODELS_DATA", str(tmp_path / "data"))
+    out = tmp_path / "run"
+    result = invoke("train", "ae", "--data", "fashion-mnist", "--out", out, "--epochs", 1,
+                    "--quiet", "--no-report")
+    assert result.exit_code == 0, result.output
+    info = json.loads((out / "run.json").read_text())
+    assert info["data"]["n_samples"] == 30 and info["data"]["sample_shape"] == [28, 28]
