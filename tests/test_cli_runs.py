@@ -204,7 +204,7 @@ def test_image_folder_keeps_size_and_colour_and_batch_is_reduced(colour_pngs, tm
     info = json.loads((out / "run.json").read_text())
     assert info["data"]["sample_shape"] == [3, 40, 32]
     # 50 images: 40 after the test split, 36 after validation; batch 128 becomes 36
-    assert "--batch-size 128 is more than the 36 samples" in result.stderr
+    assert "--batch-size 128 is more than the 36 samples" in result.stdout
     assert info["model"]["params"]["batch_size"] == 36
 
 

@@ -216,7 +216,7 @@ def fitting_batch_size(batch_size: int, n_samples: int, *fractions: float) -> in
             n_fit -= min(max(int(round(n_fit * fraction)), 1), n_fit - 1)
     if batch_size <= n_fit:
         return batch_size
-    Console(stderr=True, highlight=False).print(
+    stdout().print(  # a note, not an error: stderr stays for what went wrong
         f"[yellow]Note:[/yellow] --batch-size {batch_size} is more than the {n_fit} samples "
         f"left for fitting; using batches of {n_fit}.")
     return max(n_fit, 1)
