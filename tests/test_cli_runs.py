@@ -335,3 +335,17 @@ def test_fashion_mnist_from_local_files(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     info = json.loads((out / "run.json").read_text())
     assert info["data"]["n_samples"] == 30 and info["data"]["sample_shape"] == [28, 28]
+
+
+def test_shown_warnings_prints_user_warnings_once_and_passes_others_on(capsys):
+    import warnings
+
+    from latentmodels.cli._common import shown_warnings
+
+    with pytest.warns(RuntimeWarning, match="numeric"):  # passed on, not swallowed
+        with shown_warnings({"min_df=": "--min-df "}):
+            for _ in range(3):
+                warnings.warn("few words (min_df=5)", UserWarning, stacklevel=1)
+            warnings.warn("numeric trouble", RuntimeWarning, stacklevel=1)
+    err = capsys.readouterr().err
+    assert err.count("Warning: few words (--min-df 5)") == 1

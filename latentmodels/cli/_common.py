@@ -118,24 +118,29 @@ def shown_warnings(replacements: dict[str, str] | None = None) -> Iterator[None]
     """
     import warnings
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        try:
-            yield
-        finally:
-            console = Console(stderr=True, highlight=False, soft_wrap=True)
-            seen: set[str] = set()
-            for record in caught:
-                if not issubclass(record.category, UserWarning):
-                    warnings.showwarning(record.message, record.category, record.filename,
-                                         record.lineno)
-                    continue
-                text = str(record.message)
-                for old, new in (replacements or {}).items():
-                    text = text.replace(old, new)
-                if text not in seen:
-                    seen.add(text)
-                    console.print(f"[bold yellow]Warning:[/bold yellow] {escape(text)}")
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always", UserWarning)
+            try:
+                yield
+            finally:
+                caught = list(recorded)
+    finally:
+        # Outside catch_warnings: inside it, showwarning would record instead of showing.
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        seen: set[str] = set()
+        for record in caught:
+            if not issubclass(record.category, UserWarning):
+                warnings.showwarning(record.message, record.category, record.filename,
+                                     record.lineno)
+                continue
+            text = str(record.message)
+            for old, new in (replacements or {}).items():
+                text = text.replace(old, new)
+            if text not in seen:
+                seen.add(text)
+                console.print(f"[bold yellow]Warning:[/bold yellow] {escape(text)}")
 
 
 def _one_line(exc: BaseException) -> str:
