@@ -69,3 +69,29 @@ def test_defaults_that_differ_by_model_are_left_to_the_model(kind, name):
     # VAEs learn at 2e-3 with 16 latent dimensions, autoencoders at 1e-3 with 32: the command
     # passes nothing, so each model uses its own default.
     assert _train_command(kind)[name].default is None
+
+
+@pytest.mark.parametrize("kind", sorted(DEEP))
+def test_help_defaults_are_each_models_declared_defaults(kind):
+    shown = train.DEEP_MODEL_DEFAULTS[kind]
+    for name, value in shown.items():
+        if name == "likelihood" and kind in ("ae", "dae"):
+            loss = parameter_default(DEEP[kind], "reconstruction_loss")
+            assert value == {"bce": "bernoulli", "mse": "gaussian"}[loss]
+        else:
+            assert value == parameter_default(DEEP[kind], name), name
+    # every option the command shows a model default for is in the table
+    options = _train_command(kind)
+    assert {n for n in train._SHOWN_DEFAULTS if n in options} == set(shown)
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+@pytest.mark.parametrize(
+    "name", ["latent_dim", "epochs", "batch_size", "lr_g", "lr_d", "ema_decay"]
+)
+def test_gan_defaults_are_the_gans(conditional, name):
+    from latentmodels import ConditionalGAN
+
+    options = _train_command("cgan" if conditional else "gan")
+    assert options[name].default == parameter_default(ConditionalGAN if conditional else GAN,
+                                                      name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -551,8 +552,44 @@ def test_load_dataset_idx_folder_and_image_folder(tmp_path, image_tree):
     X, y = datasets.load_dataset(tmp_path / "idx")  # only a test split: it is used
     assert X.shape == (4, 28, 28) and y.tolist() == [0, 1, 2, 3]
 
-    X, y = datasets.load_dataset(image_tree, size=(7, 7), flatten=True)
+    with pytest.warns(UserWarning, match="resized 4 of 4"):
+        X, y = datasets.load_dataset(image_tree, size=(7, 7), grayscale=True, flatten=True)
     assert X.shape == (4, 49) and y.tolist() == [0, 0, 1, 1]
+    with pytest.warns(UserWarning, match="resized"):
+        X, _ = datasets.load_dataset(image_tree, size=(7, 7))  # colour images keep colour
+    assert X.shape == (4, 3, 7, 7)
+
+
+def test_load_dataset_keeps_image_size_and_colour(tmp_path):
+    # 40x32 colour PNGs used to become 28x28 grey without a word
+    for i, colour in enumerate([(255, 0, 0), (0, 0, 255), (0, 255, 0)]):
+        _png(tmp_path / "pngs" / f"{i}.png", (32, 40), colour)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no resizing, so no warning
+        X, y = datasets.load_dataset(tmp_path / "pngs")
+    assert X.shape == (3, 3, 40, 32) and y.tolist() == [0, 0, 0]
+    np.testing.assert_allclose(X[1, 2], 1.0)  # blue stays blue
+    np.testing.assert_allclose(X[1, :2], 0.0)
+
+
+def test_load_dataset_grey_images_stay_single_channel(tmp_path):
+    for i in range(2):
+        _png(tmp_path / "grey" / f"{i}.png", (9, 5), 50 * i, mode="L")
+    X, _ = datasets.load_dataset(tmp_path / "grey")
+    assert X.shape == (2, 5, 9)
+    np.testing.assert_allclose(X[1], 50 / 255, atol=1e-6)
+
+
+def test_image_folder_two_or_three_values(image_tree):
+    X3, y3, names = datasets.load_image_folder(image_tree, size=(6, 6))
+    X2, y2 = datasets.load_image_folder(image_tree, size=(6, 6), return_class_names=False)
+    np.testing.assert_array_equal(X2, X3)
+    assert y2.tolist() == y3.tolist() == [0, 0, 1, 1] and names == ["bird", "cat"]
+
+
+def test_image_folder_mixed_sizes_need_a_size(image_tree):
+    with pytest.raises(ValueError, match="--image-size"):
+        datasets.load_dataset(image_tree)
 
 
 def test_load_dataset_unreadable_file(tmp_path):

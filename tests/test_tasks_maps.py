@@ -77,3 +77,52 @@ def test_bad_input_is_refused(ae, mnist_small):
         nearest_neighbors(ae, X[:2], X[:50], k=60)
     with pytest.raises(TypeError, match="transform"):
         nearest_neighbors(object(), X[:2], X[:50])
+
+
+def test_neighbours_within_one_set_leave_each_query_out(ae, mnist_small):
+    X, _ = mnist_small
+    distances, indices = nearest_neighbors(ae, X[:60], k=3)
+    assert indices.shape == (60, 3)
+    assert not (indices == np.arange(60)[:, None]).any()
+    assert (distances > 0).all()
+    # the same neighbours as the second to fourth of a search that keeps the query itself
+    d_all, i_all = nearest_neighbors(ae, X[:60], X[:60].copy(), k=4)
+    np.testing.assert_array_equal(i_all[:, 0], np.arange(60))
+    np.testing.assert_array_equal(indices, i_all[:, 1:])
+    np.testing.assert_allclose(distances, d_all[:, 1:])
+    # the very same array passed twice is the same set
+    data = X[:60]
+    _, same = nearest_neighbors(ae, data, data, k=3)
+    np.testing.assert_array_equal(same, indices)
+    with pytest.raises(ValueError, match="besides each query itself"):
+        nearest_neighbors(ae, X[:5], k=5)
+    with pytest.raises(ValueError, match="exclude_self"):
+        nearest_neighbors(ae, X[:5], X[:9], k=2, exclude_self=True)
+
+
+def test_duplicate_samples_still_leave_the_query_out(ae, mnist_small):
+    X, _ = mnist_small
+    data = np.concatenate([X[:10], X[:10]])
+    distances, indices = nearest_neighbors(ae, data, data, k=1)
+    np.testing.assert_array_equal(indices[:, 0], np.r_[np.arange(10, 20), np.arange(10)])
+    np.testing.assert_allclose(distances, 0, atol=1e-6)
+
+
+def test_tsne_map_embeds_once_and_shows_progress(ae, mnist_small, tmp_path, monkeypatch,
+                                                 capsys):
+    from sklearn.manifold import TSNE
+
+    X, y = mnist_small
+    sizes = []
+    original = TSNE.fit_transform
+
+    def counted(self, data, *args, **kwargs):
+        sizes.append(len(data))
+        return original(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(TSNE, "fit_transform", counted)
+    points = latent_map(ae, X[:80], y[:80], method="tsne", path=tmp_path / "map.png",
+                        max_points=50, verbose=1)
+    assert sizes == [80]  # all codes once; the drawn 50 are a subset, not embedded again
+    assert points.shape == (80, 2) and (tmp_path / "map.png").is_file()
+    assert "t-SNE of 80 codes" in capsys.readouterr().err

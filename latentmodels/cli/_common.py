@@ -109,6 +109,40 @@ def clean_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+@contextlib.contextmanager
+def shown_warnings(replacements: dict[str, str] | None = None) -> Iterator[None]:
+    """Show the ``UserWarning``s raised meanwhile as one yellow ``Warning:`` line each.
+
+    ``replacements`` rewrite library words into option names (``min_df=`` -> ``--min-df ``).
+    Other warnings pass through unchanged.
+    """
+    import warnings
+
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always", UserWarning)
+            try:
+                yield
+            finally:
+                caught = list(recorded)
+    finally:
+        # Outside catch_warnings: inside it, showwarning would record instead of showing.
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        seen: set[str] = set()
+        for record in caught:
+            if not issubclass(record.category, UserWarning):
+                warnings.showwarning(record.message, record.category, record.filename,
+                                     record.lineno)
+                continue
+            text = str(record.message)
+            for old, new in (replacements or {}).items():
+                text = text.replace(old, new)
+            if text not in seen:
+                seen.add(text)
+                console.print(f"[bold yellow]Warning:[/bold yellow] {escape(text)}")
+
+
 def _one_line(exc: BaseException) -> str:
     """The first line of an error's message, with the file named for OS errors."""
     if isinstance(exc, MemoryError):
@@ -125,19 +159,77 @@ def _one_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def load_data(source: str, limit: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def load_data(
+    source: str, limit: int | None = None, *, image_size: str | None = None,
+    grayscale: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``--data`` (with ``--limit``, ``--image-size``, ``--grayscale``) as ``(X, y)``.
+
+    Image folders keep their size and colour unless the options ask otherwise.
+    """
     from ..datasets import load_dataset
 
+    options: dict[str, Any] = {}
+    if image_size is not None:
+        options["size"] = parse_image_size(image_size)
+    if grayscale:
+        options["grayscale"] = True
+    if options and not Path(source).expanduser().is_dir():
+        flags = " and ".join(f for f, on in (("--image-size", image_size is not None),
+                                             ("--grayscale", grayscale)) if on)
+        raise BadInput(f"{flags} apply only to a folder of images, not --data {source}")
     try:
-        X, y = load_dataset(source)
+        X, y = load_dataset(source, **options)
     except (ValueError, FileNotFoundError) as exc:
         text = str(exc).replace("name_or_path: ", "")
+        text = text.replace("pass size= to resize them all", "pass --image-size to resize them")
+        text = text.replace("call load_fashion_mnist(download=True) to download",
+                            "download (Python: load_fashion_mnist(download=True))")
+        text = text.replace("or pass path= a folder holding them",
+                            "or pass --data FOLDER holding them (or an .npz with images and "
+                            "labels)")
         raise BadInput(f"--data {source}: {text}") from exc
+    except TypeError as exc:  # an option the loader of this source does not take
+        raise BadInput(f"--image-size/--grayscale do not apply to --data {source}") from exc
     if limit is not None:
         if limit < 1:
             raise BadInput(f"--limit must be >= 1, got {limit}")
         X, y = X[:limit], None if y is None else y[:limit]
     return X, y
+
+
+def parse_image_size(text: str) -> tuple[int, int]:
+    """``--image-size 28x28`` (HEIGHTxWIDTH, or one number for a square) as a pair."""
+    parts = text.lower().replace("*", "x").split("x")
+    try:
+        values = tuple(int(part) for part in parts)
+    except ValueError:
+        values = ()
+    if len(values) == 1:
+        values = (values[0], values[0])
+    if len(values) != 2 or min(values) < 1:
+        raise BadInput(f"--image-size must be HEIGHTxWIDTH with positive numbers, e.g. 28x28, "
+                       f"got {text!r}")
+    return values  # type: ignore[return-value]
+
+
+def fitting_batch_size(batch_size: int, n_samples: int, *fractions: float) -> int:
+    """``--batch-size``, reduced with a notice when the data left for fitting is smaller.
+
+    ``fractions`` are the shares held out one after the other (test, then validation).
+    """
+    if batch_size < 1:
+        raise BadInput(f"--batch-size must be >= 1, got {batch_size}")
+    n_fit = n_samples
+    for fraction in fractions:
+        if 0 < fraction < 1 and n_fit > 1:
+            n_fit -= min(max(int(round(n_fit * fraction)), 1), n_fit - 1)
+    if batch_size <= n_fit:
+        return batch_size
+    stdout().print(  # a note, not an error: stderr stays for what went wrong
+        f"[yellow]Note:[/yellow] --batch-size {batch_size} is more than the {n_fit} samples "
+        f"left for fitting; using batches of {n_fit}.")
+    return max(n_fit, 1)
 
 
 def load_model_argument(path: Path) -> Any:
@@ -314,4 +406,50 @@ ModelPath = Annotated[Path, typer.Argument(help="A saved model (.lm) or a run di
 
 
 DataOption = Annotated[str, typer.Option(
-    help="mnist | fashion-mnist | digits, or a path (.npz, .npy, .csv, IDX, image folder).")]
+    help="mnist | digits | fashion-mnist (needs its files; the error says how), or a path "
+         "(.npz, .npy, .csv, IDX, image folder).")]
+
+
+def recorded_command(ctx: typer.Context, effective: dict[str, Any] | None = None) -> list[str]:
+    """The running command with every option at its effective value, so it repeats the run.
+
+    ``effective`` replaces values the command resolved itself (a thread count, a model's own
+    default in place of None). Flags are written as flags (``--report``/``--no-report``).
+    """
+    effective = effective or {}
+    words = ["latentmodels", *ctx.command_path.split()[1:]]
+    for param in ctx.command.params:
+        if param.name == "help" or param.name is None:
+            continue
+        value = effective.get(param.name, ctx.params.get(param.name))
+        if isinstance(value, Enum):
+            value = value.value
+        names = [opt for opt in param.opts if opt.startswith("--")] or list(param.opts)
+        if getattr(param, "is_flag", False):
+            negative = [opt for opt in param.secondary_opts if opt.startswith("--")]
+            if value:
+                words.append(names[0])
+            elif negative:
+                words.append(negative[0])
+            continue
+        if value is None:
+            continue
+        if param.name == "data" and isinstance(value, str) and Path(value).expanduser().exists():
+            value = str(Path(value).expanduser().resolve())  # rerun from any folder
+        if not param.opts[0].startswith("-"):  # a positional argument
+            words.append(str(value))
+            continue
+        for item in (value if isinstance(value, (list, tuple)) else [value]):
+            words += [names[0], str(getattr(item, "value", item))]
+    return words
+
+
+def resolved_threads(threads: int | None) -> int:
+    """``--threads``, or the torch thread count it leaves in place, so run.json records it."""
+    if threads is not None:
+        if threads < 1:
+            raise BadInput(f"--threads must be >= 1, got {threads}")
+        return threads
+    import torch
+
+    return torch.get_num_threads()

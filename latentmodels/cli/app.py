@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import demo, explore, gan, lda, model, tasks
+from . import demo, explore, gan, lda, model, rerun, tasks
 from .train import train_app
 
 __all__ = ["app", "main"]
@@ -30,7 +30,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
+    # Plain help: rich's option table cuts long option names at 80 columns.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -57,6 +58,7 @@ app.add_typer(train_app)
 lda.register(app)
 tasks.register(app)
 explore.register(app)
+rerun.register(app)
 
 
 def main() -> None:

@@ -11,10 +11,16 @@ from typing import Annotated, Any
 
 import typer
 
-from ..runs.defaults import DEFAULT_TEST_FRACTION, HMM_N_ITER, HMM_TOL, IWAE_SAMPLES
+from ..runs.defaults import (
+    DEFAULT_TEST_FRACTION,
+    HMM_MAX_STATES,
+    HMM_N_ITER,
+    HMM_TOL,
+    IWAE_SAMPLES,
+)
 from ._common import DEMO_THREADS, BadInput, clean_errors, cpu_threads, load_data, print_run, stdout
 
-__all__ = ["register"]
+__all__ = ["demo_hmm_command", "demo_lda_command", "register"]
 
 DEMO_EPOCHS = 30
 
@@ -47,6 +53,9 @@ DEMO_LDA_TOPICS = 20
 
 
 DEMO_LDA_TITLE = "Topic model: 20 Newsgroups posts"
+
+
+DEMO_LDA_TEST_FRACTION = 0.1
 
 
 def demo(
@@ -160,9 +169,34 @@ def _demo_hmm(out: Path) -> dict[str, Any]:
     series = load_series("geyser", list(DEMO_HMM_COLUMNS))
     template = GaussianHMM(covariance_type="diag", n_iter=HMM_N_ITER, tol=HMM_TOL,
                            random_state=0)
-    command = ["latentmodels", "train", "hmm", "--data", "geyser", "--columns",
-               ",".join(DEMO_HMM_COLUMNS), "--states", "auto", "--seed", "0", "--out", str(out)]
-    return fit_hmm_run(series, template, None, out=out, command=command, report=True)
+    return fit_hmm_run(series, template, None, out=out, command=demo_hmm_command(out),
+                       report=True)
+
+
+def demo_hmm_command(out: Path) -> list[str]:
+    """The ``train hmm`` command that repeats the demo's HMM (every option that matters)."""
+    import torch
+
+    return ["latentmodels", "train", "hmm", "--data", "geyser", "--out", str(out),
+            "--columns", ",".join(DEMO_HMM_COLUMNS), "--states", "auto", "--max-states",
+            str(HMM_MAX_STATES), "--covariance-type", "diag", "--emission", "gaussian",
+            "--n-iter", str(HMM_N_ITER), "--seed", "0", "--threads",
+            str(torch.get_num_threads())]
+
+
+def demo_lda_command(out: Path, threads: int) -> list[str]:
+    """The ``train lda`` command that repeats the demo's topic model (every option that
+    matters, the thread count included: the Gibbs sampler's result depends on it)."""
+    from ..lda.model import LDA
+    from ..runs.lda import DEFAULT_CORPUS_OPTIONS
+
+    options = DEFAULT_CORPUS_OPTIONS
+    return ["latentmodels", "train", "lda", "--data", "newsgroups", "--out", str(out),
+            "--topics", str(DEMO_LDA_TOPICS), "--text-field", "text", "--label-field",
+            "newsgroup", "--method", LDA().method, "--min-df", str(options["min_df"]),
+            "--max-df", str(options["max_df"]), "--stop-words", str(options["stop_words"]),
+            "--test-fraction", str(DEMO_LDA_TEST_FRACTION), "--seed", "0", "--threads",
+            str(threads)]
 
 
 def _demo_lda(out: Path, threads: int) -> dict[str, Any]:
@@ -171,11 +205,10 @@ def _demo_lda(out: Path, threads: int) -> dict[str, Any]:
     from ..lda.model import LDA
     from ..runs.lda import fit_lda_run
 
-    command = ["latentmodels", "train", "lda", "--data", "newsgroups", "--topics",
-               str(DEMO_LDA_TOPICS), "--seed", "0", "--out", str(out)]
     return fit_lda_run(load_texts("newsgroups"),
                        LDA(DEMO_LDA_TOPICS, random_state=0, n_jobs=threads), out=out,
-                       command=command, report=True)
+                       command=demo_lda_command(out, threads),
+                       test_fraction=DEMO_LDA_TEST_FRACTION, report=True)
 
 
 def register(app: typer.Typer) -> None:

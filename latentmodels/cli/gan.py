@@ -36,8 +36,8 @@ def _gan_command(conditional: bool):
     """The ``train gan`` / ``train cgan`` command."""
 
     def command(
-        data: Annotated[str, typer.Option(
-            help="mnist | fashion-mnist | digits, or a path (.npz, .npy, IDX, image folder).")],
+        ctx: typer.Context,
+        data: cli.DataOption,
         out: Annotated[Path, typer.Option(help="Run directory to write.")],
         latent_dim: Annotated[int, typer.Option(help="Size of the noise vector.")] = 64,
         architecture: Annotated[GanArchitecture, typer.Option(
@@ -47,12 +47,19 @@ def _gan_command(conditional: bool):
         epochs: Annotated[int, typer.Option(help="Maximum passes over the data.")] = 20,
         max_time: Annotated[float | None, typer.Option(
             help="Stop training after this many seconds (checked every batch).")] = None,
-        batch_size: Annotated[int, typer.Option(help="Samples per batch.")] = 64,
+        batch_size: Annotated[int, typer.Option(
+            help="Samples per batch (reduced, with a notice, when the data is smaller).")] = 64,
         lr_g: Annotated[float, typer.Option(help="Generator learning rate.")] = 2e-4,
         lr_d: Annotated[float, typer.Option(help="Discriminator learning rate.")] = 2e-4,
         ema_decay: Annotated[float, typer.Option(
             help="Decay of the generator weights' moving average used for sampling (0: "
                  "off).")] = 0.999,
+        image_size: Annotated[str | None, typer.Option(
+            help="Image folders: resize to HEIGHTxWIDTH, e.g. 28x28. Default: keep the size.")
+        ] = None,
+        grayscale: Annotated[bool, typer.Option(
+            "--grayscale", help="Image folders: convert to grey. Default: keep the colour.")
+        ] = False,
         seed: Annotated[int, typer.Option(help="Random seed (equal seeds: equal runs on CPU).")
                         ] = 0,
         test_fraction: Annotated[float, typer.Option(
@@ -65,13 +72,16 @@ def _gan_command(conditional: bool):
         resume: Annotated[bool, typer.Option(
             help="Continue a killed run from OUT/checkpoints (same options).")] = False,
         device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:1, ...")] = "auto",
-        threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
+        threads: Annotated[int | None, typer.Option(
+            help="torch CPU threads. Default: torch's own count (recorded in run.json).")] = None,
         report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
         limit: Annotated[int | None, typer.Option(help="Use only the first N samples.",
                                                   hidden=True)] = None,
     ) -> None:
-        with cli.clean_errors(), cli.cpu_threads(threads):
+        with cli.clean_errors():
+            threads = cli.resolved_threads(threads)
+        with cli.clean_errors(), cli.cpu_threads(threads), cli.shown_warnings():
             from ..deep.gan import GAN, ConditionalGAN
 
             started = time.perf_counter()
@@ -84,9 +94,13 @@ def _gan_command(conditional: bool):
             if not 0 <= ema_decay < 1:
                 raise cli.BadInput(f"--ema-decay must be in [0, 1), got {ema_decay}")
             checkpoints = checkpoint_every > 0 or resume
+            X, y = cli.load_data(data, limit, image_size=image_size, grayscale=grayscale)
+            if conditional and y is None:
+                raise cli.BadInput(f"--data {data} has no labels; a cgan needs labelled data")
             params: dict[str, Any] = dict(
                 latent_dim=latent_dim, architecture=architecture.value, loss=loss.value,
-                epochs=epochs, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d,
+                epochs=epochs, batch_size=cli.fitting_batch_size(batch_size, len(X), test_fraction),
+                lr_g=lr_g, lr_d=lr_d,
                 ema_decay=ema_decay or None, random_state=seed, device=device,
                 checkpoint_dir=str(out / "checkpoints") if checkpoints else None,
                 checkpoint_every=max(checkpoint_every, 1), verbose=0 if quiet else 1,
@@ -94,13 +108,7 @@ def _gan_command(conditional: bool):
             if max_time is not None:
                 params["max_time"] = max_time
             estimator = (ConditionalGAN if conditional else GAN)(**params)
-            X, y = cli.load_data(data, limit)
-            if conditional and y is None:
-                raise cli.BadInput(f"--data {data} has no labels; a cgan needs labelled data")
-            name = "cgan" if conditional else "gan"
-            command = ["latentmodels", "train", name, "--data", data, "--out", str(out),
-                       "--latent-dim", str(latent_dim), "--loss", loss.value, "--epochs",
-                       str(epochs), "--seed", str(seed)]
+            command = cli.recorded_command(ctx, {"threads": threads})
             from ..runs.gan import fit_gan_run
 
             info = fit_gan_run(estimator, X, y, out=out, source=data, command=command,

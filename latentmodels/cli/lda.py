@@ -72,6 +72,7 @@ def _load_texts(data: str, text_field: str, label_field: str | None,
 
 
 def train_lda(
+    ctx: typer.Context,
     data: TextDataOption,
     out: Annotated[Path, typer.Option(help="Run directory to write.")],
     topics: Annotated[int, typer.Option(help="Number of topics K.")] = 20,
@@ -82,8 +83,9 @@ def train_lda(
              "model's.")] = None,
     n_iter: Annotated[int | None, typer.Option(
         help="Passes (vb) or sweeps (gibbs). Default: the model's.")] = None,
-    min_df: Annotated[float, typer.Option(
-        help="Drop words in fewer documents than this (a count, or a fraction below 1).")] = 5,
+    min_df: Annotated[str, typer.Option(
+        help="Drop words in fewer documents than this (a count, or a fraction below 1); "
+             "auto: 1 % of the training documents, from 1 up to 5.")] = "auto",
     max_df: Annotated[float, typer.Option(
         help="Drop words in more documents than this (a fraction up to 1, or a count).")
     ] = 0.5,
@@ -94,7 +96,8 @@ def train_lda(
     test_fraction: Annotated[float, typer.Option(
         help="Share of the documents held out for perplexity (fixed split).")] = 0.1,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    threads: Annotated[int | None, typer.Option(help="CPU threads (default: all).")] = None,
+    threads: Annotated[int | None, typer.Option(
+        help="CPU threads. Default: all (the count is recorded in run.json).")] = None,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
     limit: Annotated[int | None, typer.Option(help="Use only the first N documents.")] = None,
 ) -> None:
@@ -109,7 +112,11 @@ def train_lda(
         started = time.perf_counter()
         if topics < 1:
             raise cli.BadInput(f"--topics must be >= 1, got {topics}")
-        if threads is not None and threads < 1:
+        if threads is None:
+            import numba
+
+            threads = int(numba.config.NUMBA_NUM_THREADS)
+        if threads < 1:
             raise cli.BadInput(f"--threads must be >= 1, got {threads}")
         if not 0 <= test_fraction < 1:
             raise cli.BadInput(f"--test-fraction must be in [0, 1), got {test_fraction}")
@@ -121,25 +128,30 @@ def train_lda(
             if n_iter < 1:
                 raise cli.BadInput(f"--n-iter must be >= 1, got {n_iter}")
             params["max_iter"] = n_iter
-        for flag, value in (("--min-df", min_df), ("--max-df", max_df)):
-            if not math.isfinite(value) or value < 0:
-                raise cli.BadInput(f"{flag} must be a finite number >= 0 (a count, or a "
-                                   f"fraction of the documents), got {value}")
+        if not math.isfinite(max_df) or max_df < 0:
+            raise cli.BadInput("--max-df must be a finite number >= 0 (a count, or a "
+                               f"fraction of the documents), got {max_df}")
+        texts = _load_texts(data, text_field, label_field, limit)
+        min_df_value = _parse_min_df(min_df, len(texts.texts), test_fraction)
         corpus_options = {
-            "min_df": int(min_df) if min_df >= 1 else min_df,
+            "min_df": min_df_value,
             "max_df": int(max_df) if max_df > 1 else max_df,
             "max_features": max_features,
             "stop_words": None if stop_words == StopWords.none else stop_words.value,
         }
-        texts = _load_texts(data, text_field, label_field, limit)
-        command = ["latentmodels", "train", "lda", "--data", data, "--text-field", text_field,
-                   "--topics", str(topics), "--seed", str(seed), "--out", str(out)]
-        if method is not None:
-            command += ["--method", method.value]
+        effective: dict[str, Any] = {"threads": threads, "min_df": min_df_value,
+                                     "label_field": texts.label_field}
+        defaults = LDA(**params).get_params()
+        if method is None:
+            effective["method"] = defaults["method"]
+        if n_iter is None and defaults["max_iter"] is not None:
+            effective["n_iter"] = defaults["max_iter"]
+        command = cli.recorded_command(ctx, effective)
         try:
-            info = fit_lda_run(texts, LDA(**params), out=out, command=command,
-                               corpus_options=corpus_options, test_fraction=test_fraction,
-                               seed=seed, limit=limit, report=report)
+            with cli.shown_warnings({"min_df=": "--min-df ", "Lower min_df": "Lower --min-df"}):
+                info = fit_lda_run(texts, LDA(**params), out=out, command=command,
+                                   corpus_options=corpus_options, test_fraction=test_fraction,
+                                   seed=seed, limit=limit, report=report)
         except ValueError as exc:
             text = str(exc)
             if text.startswith("texts: no word is left"):
@@ -149,6 +161,25 @@ def train_lda(
         cli.print_run(out, info, report, time.perf_counter() - started)
         _print_topics(info["topics"]["top_words"], info["topics"]["share"],
                       info["topics"]["npmi"])
+
+
+def _parse_min_df(text: str, n_documents: int, test_fraction: float) -> int | float:
+    """``--min-df``: auto, a count of documents, or a fraction below 1."""
+    from ..rundir import held_out_split
+    from ..runs.lda import auto_min_df
+
+    if text.strip().lower() == "auto":
+        if not 0 <= test_fraction < 1:
+            raise cli.BadInput(f"--test-fraction must be in [0, 1), got {test_fraction}")
+        return auto_min_df(len(held_out_split(n_documents, test_fraction)[0]))
+    try:
+        value = float(text)
+    except ValueError:
+        raise cli.BadInput(f"--min-df must be auto, a count or a fraction, got {text!r}"
+                           ) from None
+    if not (value > 0 and math.isfinite(value)):
+        raise cli.BadInput(f"--min-df must be a finite number > 0, got {text}")
+    return int(value) if value >= 1 else value
 
 
 def _print_topics(top_words: list[list[str]], share: Any, npmi: Any = None) -> None:

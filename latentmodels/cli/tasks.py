@@ -91,7 +91,7 @@ def map_command(
         estimator, X, y, source = _model_and_data(model, data, limit)
         labels = cli.labels_for(estimator, y, source)
         points = latent_map(estimator, X, y, method=method, path=out,
-                            max_points=len(X))
+                            max_points=len(X), verbose=1)
         cli.stdout().print(f"Wrote a {method} latent map of {len(points):,} samples to "
                          f"[bold]{out}[/bold]")
         if neighbors_out is not None:

@@ -9,7 +9,10 @@ Every sub-command writes ``model.lm``, ``run.json`` and ``report.html`` into ``-
 
 from __future__ import annotations
 
+import copy
+import inspect
 import time
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -116,96 +119,177 @@ _DEEP_SUMMARY = {
     ModelKind.cvae: "Train a conditional VAE on labelled data (generates a chosen class).",
 }
 
+#: Defaults that differ between the deep models, shown in each command's help. They are the
+#: estimators' declared defaults (tests/test_cli_declarations.py compares them); the command
+#: passes nothing for these, so the model applies its own. Written here because reading the
+#: estimators would import torch and slow ``--help`` down.
+DEEP_MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "ae": {"latent_dim": 32, "learning_rate": 1e-3, "likelihood": "gaussian"},
+    "dae": {"latent_dim": 32, "learning_rate": 1e-3, "likelihood": "gaussian",
+            "corruption": "gaussian", "noise_level": 0.3},
+    "vae": {"latent_dim": 16, "learning_rate": 2e-3, "likelihood": "bernoulli", "beta": 1.0,
+            "kl_warmup_epochs": 0},
+    "cvae": {"latent_dim": 16, "learning_rate": 2e-3, "likelihood": "bernoulli", "beta": 1.0,
+             "kl_warmup_epochs": 0},
+}
 
-def _deep_command(kind: ModelKind) -> Callable[..., None]:
-    """The ``train ae|dae|vae|cvae`` command: the deep models share their options."""
+#: Options that only some deep models have; every other option belongs to all of them.
+_ONLY_FOR = {
+    "beta": {"vae", "cvae"},
+    "kl_warmup_epochs": {"vae", "cvae"},
+    "iwae_samples": {"vae", "cvae"},
+    "corruption": {"dae"},
+    "noise_level": {"dae"},
+}
 
-    def command(
-        data: Annotated[str, typer.Option(
-            help="mnist | fashion-mnist | digits, or a path (.npz, .npy, .csv, IDX, image "
-                 "folder).")],
-        out: OutOption,
-        latent_dim: Annotated[int | None, typer.Option(
-            help="Size of the latent code. Default: the model's.")] = None,
-        epochs: Annotated[int, typer.Option(help="Maximum training epochs.")] = 30,
-        batch_size: Annotated[int, typer.Option(help="Samples per batch.")] = 128,
-        learning_rate: Annotated[float | None, typer.Option(
-            help="Adam learning rate. Default: the model's.")] = None,
-        architecture: Annotated[Architecture, typer.Option(help="mlp or conv.")
-                                ] = Architecture.mlp,
-        hidden_dims: Annotated[str | None, typer.Option(
-            help="Hidden sizes, e.g. 512,256 (channels for conv). Default: the model's.")
-        ] = None,
-        likelihood: Annotated[Likelihood | None, typer.Option(
-            help="bernoulli (data in [0,1]) or gaussian; for ae/dae: bce or mse loss.")] = None,
-        beta: Annotated[float | None, typer.Option(help="KL weight (vae, cvae).")] = None,
-        kl_warmup_epochs: Annotated[int | None, typer.Option(
-            help="Epochs to ramp the KL weight up (vae, cvae).")] = None,
-        corruption: Annotated[Corruption | None, typer.Option(help="Noise (dae).")] = None,
-        noise_level: Annotated[float | None, typer.Option(help="Noise strength (dae).")
-                               ] = None,
-        seed: SeedOption = 0,
-        validation_fraction: Annotated[float, typer.Option(
-            help="Share of the training data held out for early stopping.")] = 0.1,
-        patience: Annotated[int, typer.Option(help="Early-stopping patience in epochs.")] = 10,
-        test_fraction: Annotated[float, typer.Option(
-            help="Share of the data held out for test metrics (fixed split).")
-        ] = DEFAULT_TEST_FRACTION,
-        checkpoint_every: Annotated[int, typer.Option(
-            help="Checkpoint into OUT/checkpoints every N epochs (0: off).")] = 5,
-        resume: Annotated[bool, typer.Option(
-            help="Continue a killed run from OUT/checkpoints (same options).")] = False,
-        iwae_samples: Annotated[int, typer.Option(
-            help="Importance samples for the test NLL of VAEs (0: skip).")] = IWAE_SAMPLES,
-        device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:1, ...")] = "auto",
-        threads: ThreadsOption = None,
-        report: ReportOption = True,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-        limit: Annotated[int | None, typer.Option(help="Use only the first N samples.",
-                                                  hidden=True)] = None,
-    ) -> None:
-        with clean_errors(), cpu_threads(threads):
+
+def _deep_options(
+    ctx: typer.Context,
+    data: Annotated[str, typer.Option(
+        help="mnist | digits | fashion-mnist (see its download note), or a path (.npz, .npy, "
+             ".csv, IDX, image folder).")],
+    out: OutOption,
+    latent_dim: Annotated[int | None, typer.Option(help="Size of the latent code.")] = None,
+    epochs: Annotated[int, typer.Option(help="Maximum training epochs.")] = 30,
+    batch_size: Annotated[int, typer.Option(
+        help="Samples per batch (reduced, with a notice, when the data is smaller).")] = 128,
+    learning_rate: Annotated[float | None, typer.Option(help="Adam learning rate.")] = None,
+    architecture: Annotated[Architecture, typer.Option(help="mlp or conv.")
+                            ] = Architecture.mlp,
+    hidden_dims: Annotated[str | None, typer.Option(
+        help="Hidden sizes, e.g. 512,256 (channels for conv). Default: the model's.")
+    ] = None,
+    likelihood: Annotated[Likelihood | None, typer.Option(
+        help="bernoulli (data in [0,1]) or gaussian; for ae/dae: bce or mse loss.")] = None,
+    beta: Annotated[float | None, typer.Option(help="KL weight.")] = None,
+    kl_warmup_epochs: Annotated[int | None, typer.Option(
+        help="Epochs to ramp the KL weight up.")] = None,
+    corruption: Annotated[Corruption | None, typer.Option(help="Noise added to inputs.")
+                          ] = None,
+    noise_level: Annotated[float | None, typer.Option(help="Noise strength.")] = None,
+    image_size: Annotated[str | None, typer.Option(
+        help="Image folders: resize to HEIGHTxWIDTH, e.g. 28x28. Default: keep the size.")
+    ] = None,
+    grayscale: Annotated[bool, typer.Option(
+        "--grayscale", help="Image folders: convert to grey. Default: keep the colour.")
+    ] = False,
+    seed: SeedOption = 0,
+    validation_fraction: Annotated[float, typer.Option(
+        help="Share of the training data held out for early stopping.")] = 0.1,
+    patience: Annotated[int, typer.Option(help="Early-stopping patience in epochs.")] = 10,
+    test_fraction: Annotated[float, typer.Option(
+        help="Share of the data held out for test metrics (fixed split).")
+    ] = DEFAULT_TEST_FRACTION,
+    checkpoint_every: Annotated[int, typer.Option(
+        help="Checkpoint into OUT/checkpoints every N epochs (0: off).")] = 5,
+    resume: Annotated[bool, typer.Option(
+        help="Continue a killed run from OUT/checkpoints (same options).")] = False,
+    iwae_samples: Annotated[int, typer.Option(
+        help="Importance samples for the test NLL (0: skip).")] = IWAE_SAMPLES,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:1, ...")] = "auto",
+    threads: ThreadsOption = None,
+    report: ReportOption = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    limit: Annotated[int | None, typer.Option(help="Use only the first N samples.",
+                                              hidden=True)] = None,
+) -> None:
+    """Every option of the deep ``train`` commands; each command shows only its own."""
+
+
+def _train_deep(kind: ModelKind, ctx: typer.Context, options: dict[str, Any]) -> None:
+    o = {name: options.get(name, default)
+         for name, default in _DEEP_OPTION_DEFAULTS.items()}
+    out: Path = o["out"]
+    with clean_errors():
+        threads = cli.resolved_threads(o["threads"])
+        with cpu_threads(threads), cli.shown_warnings():
             started = time.perf_counter()
-            if checkpoint_every < 0:
-                raise BadInput(f"--checkpoint-every must be >= 0, got {checkpoint_every}")
-            if iwae_samples < 0:
+            if o["checkpoint_every"] < 0:
+                raise BadInput(f"--checkpoint-every must be >= 0, got {o['checkpoint_every']}")
+            if o["iwae_samples"] < 0:
                 raise BadInput(f"--iwae-samples must be >= 0 (0 skips the IWAE NLL), got "
-                               f"{iwae_samples}")
-            checkpoints = checkpoint_every > 0 or resume
+                               f"{o['iwae_samples']}")
+            checkpoints = o["checkpoint_every"] > 0 or o["resume"]
+            X, y = cli.load_data(o["data"], o["limit"], image_size=o["image_size"],
+                                 grayscale=o["grayscale"])
+            if kind == ModelKind.cvae and y is None:
+                raise BadInput(f"--data {o['data']} has no labels; a cvae needs labelled data")
+            batch_size = cli.fitting_batch_size(o["batch_size"], len(X), o["test_fraction"],
+                                                o["validation_fraction"])
             estimator = build_deep_model(
                 kind,
-                latent_dim=latent_dim,
-                architecture=architecture.value,
-                hidden_dims=cli.parse_hidden(hidden_dims),
-                epochs=epochs,
+                latent_dim=o["latent_dim"],
+                architecture=o["architecture"].value,
+                hidden_dims=cli.parse_hidden(o["hidden_dims"]),
+                epochs=o["epochs"],
                 batch_size=batch_size,
-                learning_rate=learning_rate,
-                validation_fraction=validation_fraction,
-                patience=patience,
-                random_state=seed,
-                device=device,
+                learning_rate=o["learning_rate"],
+                validation_fraction=o["validation_fraction"],
+                patience=o["patience"],
+                random_state=o["seed"],
+                device=o["device"],
                 checkpoint_dir=str(out / "checkpoints") if checkpoints else None,
-                checkpoint_every=max(checkpoint_every, 1),
-                verbose=0 if quiet else 1,
-                likelihood=likelihood,
-                beta=beta,
-                kl_warmup_epochs=kl_warmup_epochs,
-                corruption=corruption,
-                noise_level=noise_level,
+                checkpoint_every=max(o["checkpoint_every"], 1),
+                verbose=0 if o["quiet"] else 1,
+                likelihood=o["likelihood"],
+                beta=o["beta"],
+                kl_warmup_epochs=o["kl_warmup_epochs"],
+                corruption=o["corruption"],
+                noise_level=o["noise_level"],
             )
-            X, y = cli.load_data(data, limit)
-            if kind == ModelKind.cvae and y is None:
-                raise BadInput(f"--data {data} has no labels; a cvae needs labelled data")
-            command = ["latentmodels", "train", kind.value, "--data", data, "--out", str(out),
-                       "--latent-dim", str(latent_dim), "--epochs", str(epochs),
-                       "--seed", str(seed)]
+            params = estimator.get_params(deep=False)
+            effective: dict[str, Any] = {
+                "threads": threads, "batch_size": o["batch_size"],
+                "latent_dim": params["latent_dim"], "learning_rate": params["learning_rate"],
+            }
+            if "hidden_dims" in params and params["hidden_dims"] is not None:
+                effective["hidden_dims"] = ",".join(str(h) for h in params["hidden_dims"])
+            if "likelihood" in params:
+                effective["likelihood"] = params["likelihood"]
+            elif "reconstruction_loss" in params:
+                effective["likelihood"] = ("bernoulli" if params["reconstruction_loss"] == "bce"
+                                           else "gaussian")
+            for name in ("beta", "kl_warmup_epochs", "corruption", "noise_level"):
+                if name in params and name in options:
+                    effective[name] = params[name]
+            command = cli.recorded_command(ctx, effective)
             from ..runs.deep import fit_deep_run
 
-            info = fit_deep_run(estimator, X, y, out=out, source=data, limit=limit,
-                                  test_fraction=test_fraction, command=command, resume=resume,
-                                  iwae=iwae_samples, report=report)
-            cli.print_run(out, info, report, time.perf_counter() - started)
+            info = fit_deep_run(estimator, X, y, out=out, source=o["data"], limit=o["limit"],
+                                test_fraction=o["test_fraction"], command=command,
+                                resume=o["resume"], iwae=o["iwae_samples"], report=o["report"])
+            cli.print_run(out, info, o["report"], time.perf_counter() - started)
 
+
+_DEEP_SIGNATURE = inspect.signature(_deep_options, eval_str=True)
+_DEEP_OPTION_DEFAULTS = {
+    name: (None if parameter.default is inspect.Parameter.empty else parameter.default)
+    for name, parameter in _DEEP_SIGNATURE.parameters.items() if name != "ctx"
+}
+# Options whose help also names the defaults (the estimators' own).
+_SHOWN_DEFAULTS = ("latent_dim", "learning_rate", "likelihood", "beta", "kl_warmup_epochs",
+                   "corruption", "noise_level")
+
+
+def _deep_command(kind: ModelKind) -> Callable[..., None]:
+    """The ``train ae|dae|vae|cvae`` command: the shared options, less other models' ones."""
+    defaults = DEEP_MODEL_DEFAULTS[kind.value]
+    parameters = []
+    for name, parameter in _DEEP_SIGNATURE.parameters.items():
+        if kind.value not in _ONLY_FOR.get(name, {kind.value}):
+            continue
+        if name in _SHOWN_DEFAULTS:
+            base, info = typing.get_args(parameter.annotation)
+            info = copy.copy(info)
+            info.show_default = str(defaults[name])
+            parameter = parameter.replace(annotation=Annotated[base, info])
+        parameters.append(parameter)
+
+    def command(ctx: typer.Context, **options: Any) -> None:
+        _train_deep(kind, ctx, options)
+
+    command.__signature__ = _DEEP_SIGNATURE.replace(parameters=parameters)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in parameters}
     command.__doc__ = (f"{_DEEP_SUMMARY[kind]}\n\n"
                        f"latentmodels train {kind.value} --data mnist --out runs/{kind.value}")
     return command
@@ -217,10 +301,11 @@ for _kind in ModelKind:
 
 @train_app.command(name="hmm")
 def train_hmm(
+    ctx: typer.Context,
     data: Annotated[str, typer.Option(help="A .csv with a header row, or geyser (bundled).")],
     out: OutOption,
-    columns: Annotated[str | None, typer.Option(
-        help="CSV columns to model, comma-separated (e.g. waiting,duration).")] = None,
+    columns: Annotated[str, typer.Option(
+        help="CSV columns to model, comma-separated (e.g. waiting,duration).")],
     states: Annotated[str, typer.Option(
         help="Number of hidden states, or auto (lowest BIC over 1..--max-states).")] = "auto",
     max_states: Annotated[int, typer.Option(help="Largest number of states auto tries.")
@@ -249,25 +334,15 @@ def train_hmm(
 
     latentmodels train hmm --data geyser --columns waiting,duration --states auto --out runs/hmm
     """
-    with clean_errors(), cpu_threads(threads):
-        started = time.perf_counter()
-        command = ["latentmodels", "train", "hmm", "--data", data, "--columns", str(columns),
-                   "--states", states, "--seed", str(seed), "--out", str(out)]
-        for flag, on in (("--log-returns", log_returns), ("--categorical", categorical)):
-            if on:
-                command.append(flag)
-        if covariance_type is not None:
-            command += ["--covariance-type", covariance_type.value]
-        if emission is not None:
-            command += ["--emission", emission]
-        for item in option or []:
-            command += ["--option", item]
-        if lengths_column is not None:
-            command += ["--lengths-column", lengths_column]
-        info = train_hmm_run(
-            data=data, out=out, columns=columns, states=states, max_states=max_states,
-            covariance_type=covariance_type, log_returns=log_returns, categorical=categorical,
-            lengths_column=lengths_column, n_iter=n_iter, seed=seed, report=report,
-            command=command, emission=emission, options=option,
-        )
-        cli.print_run(out, info, report, time.perf_counter() - started)
+    with clean_errors():
+        threads = cli.resolved_threads(threads)
+        with cpu_threads(threads), cli.shown_warnings():
+            started = time.perf_counter()
+            command = cli.recorded_command(ctx, {"threads": threads})
+            info = train_hmm_run(
+                data=data, out=out, columns=columns, states=states, max_states=max_states,
+                covariance_type=covariance_type, log_returns=log_returns,
+                categorical=categorical, lengths_column=lengths_column, n_iter=n_iter,
+                seed=seed, report=report, command=command, emission=emission, options=option,
+            )
+            cli.print_run(out, info, report, time.perf_counter() - started)

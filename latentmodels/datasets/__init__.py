@@ -622,12 +622,12 @@ def load_fashion_mnist(
         return _load_idx_pair(*files, flatten=flatten, as_float=as_float)
 
     prefix = _SPLIT_PREFIX[split]
-    searched = "\n".join(f"  - {folder} ({why})" for why, folder in locations)
+    searched = "; ".join(f"{folder} ({why})" for why, folder in locations)
     env_unset = path is None and not os.environ.get("LATENTMODELS_DATA")
     env_note = " ($LATENTMODELS_DATA is not set)" if env_unset else ""
     raise FileNotFoundError(
         f"Fashion-MNIST {split} files ({prefix}-images-idx3-ubyte[.gz], "
-        f"{prefix}-labels-idx1-ubyte[.gz]) not found. Searched:\n{searched}\n"
+        f"{prefix}-labels-idx1-ubyte[.gz]) are not on this machine; searched: {searched}. "
         f"Get them with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or call "
         f"load_fashion_mnist(download=True) to download them from {_FASHION_MNIST_URL} into "
         f"{download_folder}, or pass path= a folder holding them{env_note}."
@@ -727,8 +727,9 @@ def load_image_folder(
     path: str | os.PathLike,
     *,
     size: tuple[int, int] | None = (28, 28),
-    grayscale: bool = True,
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    grayscale: bool | None = True,
+    return_class_names: bool = True,
+) -> Any:
     """Load a folder of images, one subfolder per class (``path/<class>/<image>``).
 
     Class names are the subfolder names, sorted; ``y[i]`` indexes into them. Subfolders are
@@ -743,11 +744,15 @@ def load_image_folder(
     path : str or os.PathLike
         The folder.
     size : tuple of int or None, default=(28, 28)
-        ``(height, width)`` every image is resized to (bilinear, antialiased); None keeps the
-        original size, which must then be the same for all images.
-    grayscale : bool, default=True
+        ``(height, width)`` every image is resized to (bilinear, antialiased), with a
+        ``UserWarning`` saying how many images changed size; None keeps the original size,
+        which must then be the same for all images. (:func:`load_dataset` keeps the size.)
+    grayscale : bool or None, default=True
         ``X`` of shape ``(n, H, W)`` when True, ``(n, 3, H, W)`` RGB (channels first, as
-        torch expects) when False.
+        torch expects) when False; None keeps the colour: grey when every image is
+        single-channel, RGB otherwise. (:func:`load_dataset` keeps the colour.)
+    return_class_names : bool, default=True
+        Return ``(X, y, class_names)``; False returns ``(X, y)`` like the other loaders.
 
     Returns
     -------
@@ -756,7 +761,7 @@ def load_image_folder(
     y : numpy.ndarray
         Class indices, int64.
     class_names : list of str
-        The class of each index.
+        The class of each index (only with ``return_class_names=True``).
 
     Raises
     ------
@@ -773,9 +778,12 @@ def load_image_folder(
     >>> for name in ("cat", "dog"):
     ...     (root / name).mkdir()
     ...     Image.new("L", (40, 30), 255).save(root / name / "a.png")
-    >>> X, y, names = load_image_folder(root, size=(16, 16))
+    >>> X, y, names = load_image_folder(root, size=None)
     >>> X.shape, y.tolist(), names
-    ((2, 16, 16), [0, 1], ['cat', 'dog'])
+    ((2, 30, 40), [0, 1], ['cat', 'dog'])
+    >>> X, y = load_image_folder(root, size=None, return_class_names=False)
+    >>> X.shape
+    (2, 30, 40)
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -804,7 +812,10 @@ def load_image_folder(
         classes = [(path.resolve().name or str(path), loose)]
 
     n_images = sum(len(files) for _, files in classes)
+    if grayscale is None:
+        grayscale = all(_is_single_channel(file) for _, files in classes for file in files)
     mode = "L" if grayscale else "RGB"
+    resized: list[tuple[int, int]] = []
     X: np.ndarray | None = None
     y = np.empty(n_images, dtype=np.int64)
     index = 0
@@ -814,6 +825,7 @@ def load_image_folder(
                 with Image.open(file) as image:
                     image = image.convert(mode)
                     if target is not None and image.size != (target[1], target[0]):
+                        resized.append(image.size)
                         image = image.resize((target[1], target[0]), Image.Resampling.BILINEAR)
                     pixels = np.asarray(image, dtype=np.uint8)
             except (UnidentifiedImageError, OSError, ValueError) as exc:
@@ -825,14 +837,33 @@ def load_image_folder(
             elif pixels.shape != X.shape[1:]:
                 raise ValueError(
                     f"{file} has shape {pixels.shape}, other images {X.shape[1:]}; pass size= "
-                    "to resize them all"
+                    "to resize them all (command line: --image-size HEIGHTxWIDTH)"
                 )
             X[index] = pixels
             y[index] = label
             index += 1
     assert X is not None
     X /= np.float32(255.0)
-    return X, y, [name for name, _ in classes]
+    if resized:
+        width, height = resized[0]
+        warnings.warn(
+            f"{path}: resized {len(resized)} of {n_images} image(s) to {target[0]}x{target[1]} "
+            f"(height x width; e.g. one was {height}x{width}); pass size=None to keep the size",
+            stacklevel=2,
+        )
+    names = [name for name, _ in classes]
+    return (X, y, names) if return_class_names else (X, y)
+
+
+def _is_single_channel(file: Path) -> bool:
+    """Whether an image file holds grey levels only (its mode, read without decoding)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(file) as image:
+            return image.mode in ("1", "L", "I", "I;16", "F")
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ValueError(f"cannot read image {file}: {exc}") from exc
 
 
 def _load_csv(
@@ -931,7 +962,8 @@ def load_dataset(
       ``*labels*idx1*`` file beside it, if any, gives ``y``
     * a folder holding ``train-images-idx3-ubyte[.gz]``/``...labels...`` -> the IDX pair
       (kwarg ``split``); any other folder -> :func:`load_image_folder` (kwargs ``size``,
-      ``grayscale``; class names are dropped)
+      ``grayscale``; class names are dropped). Images keep their size and colour unless
+      ``size=(H, W)`` or ``grayscale=True`` asks otherwise.
 
     Every path form accepts ``flatten``; all but image folders and CSVs accept ``as_float``
     (uint8 data are scaled to [0, 1]). Raises ``ValueError`` for an unknown name (listing the
@@ -1002,10 +1034,10 @@ def load_dataset(
             )
             return load_fashion_mnist(path, **options)
         options = _pop_options(
-            kwargs, {"size": (28, 28), "grayscale": True, "flatten": False}, "an image folder"
+            kwargs, {"size": None, "grayscale": None, "flatten": False}, "an image folder"
         )
         flatten = options.pop("flatten")
-        X, y, _ = load_image_folder(path, **options)
+        X, y = load_image_folder(path, **options, return_class_names=False)
         return (X.reshape(X.shape[0], -1) if flatten else X), y
 
     suffix = path.suffix.lower()

@@ -942,7 +942,8 @@ class Trainer:
 
         stopped_early = False
         deadline = None if config.max_time is None else time.perf_counter() + config.max_time
-        progress = _Progress(config.verbose if self.rank == 0 else 0, config.epochs, len(train))
+        progress = _Progress(config.verbose if self.rank == 0 else 0, config.epochs, len(train),
+                             deadline=deadline)
         callbacks = self.callbacks
         step_callbacks = [
             c for c in callbacks if type(c).on_step_end is not TrainingCallback.on_step_end
@@ -1180,8 +1181,10 @@ def _divergence_message(
 class _Progress:
     """A rich progress bar with the live loss; silent when ``verbose`` is 0."""
 
-    def __init__(self, verbose: int, epochs: int, batches_per_epoch: int) -> None:
+    def __init__(self, verbose: int, epochs: int, batches_per_epoch: int,
+                 deadline: float | None = None) -> None:
         self.verbose = verbose
+        self.deadline = deadline
         self.total = epochs * batches_per_epoch
         self.batches_per_epoch = batches_per_epoch
         self._bar = None
@@ -1197,7 +1200,6 @@ class _Progress:
                 Progress,
                 TextColumn,
                 TimeElapsedColumn,
-                TimeRemainingColumn,
             )
 
             self._bar = Progress(
@@ -1206,7 +1208,7 @@ class _Progress:
                 MofNCompleteColumn(),
                 TextColumn("loss {task.fields[loss]}"),
                 TimeElapsedColumn(),
-                TimeRemainingColumn(),
+                time_left_column(self.deadline),
                 console=Console(stderr=True),
                 transient=False,
             )
@@ -1246,6 +1248,55 @@ class _Progress:
                 f"(epoch {done})",
             )
         self._steps = 0
+
+
+def time_left_column(deadline: float | None = None) -> Any:
+    """A rich progress column with the time left, never beyond ``deadline`` (``max_time``).
+
+    The estimate from the steps' pace is capped by the deadline (a ``time.perf_counter()``
+    value), so a run stopped by ``max_time=30`` does not announce minutes to go.
+
+    Parameters
+    ----------
+    deadline : float, optional
+        When training stops whatever the progress.
+
+    Returns
+    -------
+    rich.progress.ProgressColumn
+
+    Examples
+    --------
+    >>> import time, types
+    >>> column = time_left_column(time.perf_counter() + 30.4)  # 30 s left, give or take
+    >>> task = types.SimpleNamespace(finished=False, time_remaining=600.0)
+    >>> str(column.render(task))
+    '-0:00:30 (max-time)'
+    >>> str(time_left_column().render(task))
+    '-0:10:00'
+    """
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class TimeLeftColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            if task.finished:
+                return Text("-0:00:00", style="progress.remaining")
+            left = task.time_remaining
+            capped = False
+            if deadline is not None:
+                until_deadline = max(deadline - time.perf_counter(), 0.0)
+                if left is None or left > until_deadline:
+                    left, capped = until_deadline, True
+            if left is None:
+                return Text("-:--:--", style="progress.remaining")
+            minutes, seconds = divmod(int(math.ceil(left - 0.5)), 60)
+            hours, minutes = divmod(minutes, 60)
+            suffix = " (max-time)" if capped else ""
+            return Text(f"-{hours}:{minutes:02d}:{seconds:02d}{suffix}",
+                        style="progress.remaining")
+
+    return TimeLeftColumn()
 
 
 @contextmanager

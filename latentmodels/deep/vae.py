@@ -7,7 +7,9 @@ free bits) and ConditionalVAE (generate a chosen class).
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -355,7 +357,8 @@ class VAE(VariationalModel):
         the last checkpoint in ``checkpoint_dir``. ``y`` is ignored."""
         return self._fit(X, None, resume=resume)
 
-    def _iwae(self, X: np.ndarray, C: np.ndarray | None, n_importance: int, seed: int):
+    def _iwae(self, X: np.ndarray, C: np.ndarray | None, n_importance: int, seed: int,
+              verbose: int = 0):
         net = self.module_
         generator = torch.Generator(device=self._device).manual_seed(seed)
         k = n_importance
@@ -376,20 +379,28 @@ class VAE(VariationalModel):
             return torch.logsumexp(log_w, dim=0) - math.log(k)
 
         batch = max(1, 16384 // k)
-        if C is None:
-            return self._map_batches(log_px, X, batch_size=batch)
-        return self._map_batches(log_px, X, C, batch_size=batch)
+        with _batch_progress(f"IWAE bound, {k} samples", -(-len(X) // batch), verbose) as step:
+
+            def counted(*tensors: torch.Tensor) -> torch.Tensor:
+                result = log_px(*tensors)
+                step()
+                return result
+
+            if C is None:
+                return self._map_batches(counted, X, batch_size=batch)
+            return self._map_batches(counted, X, C, batch_size=batch)
 
     def log_likelihood(
-        self, X: Any, *, n_importance: int = 100, random_state: int = 0
+        self, X: Any, *, n_importance: int = 100, random_state: int = 0, verbose: int = 0
     ) -> np.ndarray:
         """Importance-weighted estimate of log p(x) per sample, in nats (Burda et al.).
 
         A tighter bound than the ELBO that approaches log p(x) as ``n_importance`` grows;
-        the negative mean is the usual "test NLL". Computed in batches of whole samples.
+        the negative mean is the usual "test NLL". Computed in batches of whole samples;
+        ``verbose=1`` shows a progress bar over them on stderr.
         """
         check_positive_int(n_importance, "n_importance")
-        return self._iwae(self._check_X(X), None, n_importance, _seed(random_state))
+        return self._iwae(self._check_X(X), None, n_importance, _seed(random_state), verbose)
 
 
 class ConditionalVAE(ClassConditional, VAE):
@@ -493,12 +504,14 @@ verbose
         return float(np.mean(self.score_samples(X, y)))
 
     def log_likelihood(
-        self, X: Any, y: Any = None, *, n_importance: int = 100, random_state: int = 0
+        self, X: Any, y: Any = None, *, n_importance: int = 100, random_state: int = 0,
+        verbose: int = 0,
     ) -> np.ndarray:
         """IWAE estimate of log p(x | y) per sample, in nats (``y`` required)."""
         check_positive_int(n_importance, "n_importance")
         X = self._check_X(X)
-        return self._iwae(X, self._one_hot(y, len(X)), n_importance, _seed(random_state))
+        return self._iwae(X, self._one_hot(y, len(X)), n_importance, _seed(random_state),
+                          verbose)
 
     def interpolate(
         self, start: Any, end: Any, steps: int = 10, *, y: Any = None, method: str = "linear"
@@ -550,3 +563,20 @@ class _FixedLabel:
 
     def inverse_transform(self, Z: Any) -> np.ndarray:
         return self.model.inverse_transform(Z, self.label)
+
+
+@contextlib.contextmanager
+def _batch_progress(description: str, total: int, verbose: int) -> Iterator[Callable[[], None]]:
+    """A progress bar over ``total`` batches on stderr when ``verbose``; yields ``step()``."""
+    if not verbose or total < 2:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from .training import time_left_column
+
+    with Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(),
+                  time_left_column(), console=Console(stderr=True)) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda: bar.advance(task)

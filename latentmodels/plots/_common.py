@@ -21,11 +21,12 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io as _stdlib_io
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -946,10 +947,13 @@ def plot_manifold(
 
 
 # -- latent map --------------------------------------------------------------------------------
-def embed_2d(codes: np.ndarray, method: str, random_state: int | None) -> tuple[np.ndarray, str]:
+def embed_2d(codes: np.ndarray, method: str, random_state: int | None, *,
+             progress: bool = False) -> tuple[np.ndarray, str]:
     """Two coordinates per latent code, for drawing, and how they were made.
 
     A 1-D space gets a random vertical jitter; a 2-D space is kept as is for ``"pca"``.
+    With ``progress``, t-SNE and UMAP (which take minutes on many codes) show a spinner
+    and the elapsed time on stderr.
 
     Parameters
     ----------
@@ -959,6 +963,8 @@ def embed_2d(codes: np.ndarray, method: str, random_state: int | None) -> tuple[
         The embedding of spaces above 2-D.
     random_state : int or None
         Seed of the embedding (and of the jitter).
+    progress : bool, default=False
+        Show that a t-SNE or UMAP embedding is running.
 
     Returns
     -------
@@ -990,7 +996,8 @@ def embed_2d(codes: np.ndarray, method: str, random_state: int | None) -> tuple[
 
         perplexity = float(min(30.0, max(2.0, (len(codes) - 1) / 3)))
         tsne = TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=random_state)
-        return tsne.fit_transform(codes), "t-SNE of the codes"
+        with _working(f"t-SNE of {len(codes):,} codes", progress):
+            return tsne.fit_transform(codes), "t-SNE of the codes"
     try:
         import umap  # type: ignore[import-not-found]
     except ImportError as exc:
@@ -999,7 +1006,23 @@ def embed_2d(codes: np.ndarray, method: str, random_state: int | None) -> tuple[
             "`.venv/bin/pip install -e '.[umap]'` (or `make umap`); from PyPI, "
             "`pip install 'latentmodels[umap]'`; or use method='pca' or 'tsne'"
         ) from exc
-    return umap.UMAP(random_state=random_state).fit_transform(codes), "UMAP of the codes"
+    with _working(f"UMAP of {len(codes):,} codes", progress):
+        return umap.UMAP(random_state=random_state).fit_transform(codes), "UMAP of the codes"
+
+
+@contextlib.contextmanager
+def _working(description: str, enabled: bool) -> Iterator[None]:
+    """A spinner with the elapsed time on stderr while a step without steps to count runs."""
+    if not enabled:
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn(description), TimeElapsedColumn(),
+                  console=Console(stderr=True)) as bar:
+        bar.add_task(description, total=None)
+        yield
 
 
 def plot_latent_map(
@@ -1013,6 +1036,8 @@ def plot_latent_map(
     random_state: int | None = 0,
     path: str | os.PathLike | None = None,
     dpi: int = DEFAULT_DPI,
+    embedding: tuple[np.ndarray, str] | None = None,
+    progress: bool = False,
 ) -> Figure:
     """Scatter ``model.transform(X)`` in 2-D, coloured by the labels ``y`` when given.
 
@@ -1039,6 +1064,12 @@ def plot_latent_map(
         Also write the figure there as a PNG.
     dpi : int, default=100
         Resolution of the PNG.
+    embedding : (numpy.ndarray, str), optional
+        The 2-D points of all of ``X`` and their axis label, as :func:`embed_2d` returns
+        them, when already computed: the drawn subset is taken from them and nothing is
+        embedded again.
+    progress : bool, default=False
+        Show that a t-SNE or UMAP embedding is running.
 
     Returns
     -------
@@ -1064,14 +1095,22 @@ def plot_latent_map(
                              f"got shape {labels.shape}")
     if len(data) < 3:
         raise ValueError(f"X: a latent map needs at least 3 samples, got {len(data)}")
+    if embedding is not None and np.shape(embedding[0]) != (len(data), 2):
+        raise ValueError(f"embedding: expected points of shape ({len(data)}, 2), got "
+                         f"{np.shape(embedding[0])}")
+    keep = None
     if len(data) > max_points:
         keep = np.sort(np.random.default_rng(random_state).choice(len(data), max_points, False))
         data = data[keep]
         labels = None if labels is None else labels[keep]
-    codes = np.asarray(_encode(model, data, labels), dtype=np.float64)
-    if codes.ndim != 2:
-        raise ValueError(f"model.transform returned shape {codes.shape}; expected 2-D codes")
-    points, caption = embed_2d(codes, method, random_state)
+    if embedding is not None:
+        points = np.asarray(embedding[0])
+        points, caption = (points if keep is None else points[keep]), embedding[1]
+    else:
+        codes = np.asarray(_encode(model, data, labels), dtype=np.float64)
+        if codes.ndim != 2:
+            raise ValueError(f"model.transform returned shape {codes.shape}; expected 2-D codes")
+        points, caption = embed_2d(codes, method, random_state, progress=progress)
     fig = Figure(figsize=(6.4, 5.4), layout="constrained")
     ax = fig.subplots()
     if labels is None:

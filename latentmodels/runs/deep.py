@@ -11,14 +11,22 @@ import numpy as np
 
 from ..plots import is_conditional
 from ..report import write_report
-from ..rundir import MODEL_FILE, held_out_split, recorded_source, run_header, write_run
+from ..rundir import (
+    MODEL_FILE,
+    data_checksum,
+    held_out_split,
+    recorded_source,
+    run_header,
+    write_run,
+)
 from .defaults import DEFAULT_TEST_FRACTION, IWAE_SAMPLES, SPLIT_SEED
 
 __all__ = ["DEFAULT_TEST_FRACTION", "IWAE_SAMPLES", "SPLIT_SEED", "evaluate_held_out",
            "fit_deep_run"]
 
 
-def evaluate_held_out(model: Any, X_test: np.ndarray, y_test: np.ndarray | None, iwae: int) -> dict:
+def evaluate_held_out(model: Any, X_test: np.ndarray, y_test: np.ndarray | None, iwae: int,
+                      verbose: int = 0) -> dict:
     """Held-out metrics: ELBO and IWAE NLL for VAEs, reconstruction error otherwise.
 
     Parameters
@@ -31,6 +39,8 @@ def evaluate_held_out(model: Any, X_test: np.ndarray, y_test: np.ndarray | None,
         Held-out labels, passed to conditional models.
     iwae : int
         Importance samples of the IWAE bound; 0 skips it.
+    verbose : int, default=0
+        1 shows a progress bar while the IWAE bound is computed.
 
     Returns
     -------
@@ -53,7 +63,8 @@ def evaluate_held_out(model: Any, X_test: np.ndarray, y_test: np.ndarray | None,
     if callable(getattr(model, "log_likelihood", None)):
         metrics = {"test_elbo": float(np.mean(model.score_samples(X_test, **extra)))}
         if iwae > 0:
-            log_px = model.log_likelihood(X_test, **extra, n_importance=iwae)
+            shown = {"verbose": verbose} if verbose else {}
+            log_px = model.log_likelihood(X_test, **extra, n_importance=iwae, **shown)
             metrics["test_nll_iwae"] = float(-np.mean(log_px))
             metrics["iwae_samples"] = iwae
         return metrics
@@ -138,7 +149,8 @@ def fit_deep_run(
             metrics["val_loss"] = float(history[best]["val_loss"])
         metrics["best_epoch"] = best + 1
         metrics["epochs_run"] = len(history)
-    metrics.update(evaluate_held_out(model, X_test, y_test, iwae))
+    metrics.update(evaluate_held_out(model, X_test, y_test, iwae,
+                                     verbose=int(getattr(model, "verbose", 0) or 0)))
     metrics.update({"train_seconds": round(seconds, 2), "n_train": len(X_train),
                     "n_test": len(X_test)})
     model.save(out / MODEL_FILE)
@@ -152,6 +164,7 @@ def fit_deep_run(
             "labelled": y is not None,
             "test_fraction": test_fraction,
             "split_seed": SPLIT_SEED,
+            "checksum": data_checksum(X, y),
         },
         "metrics": metrics,
     }

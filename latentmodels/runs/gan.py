@@ -12,7 +12,14 @@ import numpy as np
 from ..deep.gan import ConditionalGAN
 from ..metrics import FeatureClassifier, sample_quality
 from ..report import write_report
-from ..rundir import MODEL_FILE, held_out_split, recorded_source, run_header, write_run
+from ..rundir import (
+    MODEL_FILE,
+    data_checksum,
+    held_out_split,
+    recorded_source,
+    run_header,
+    write_run,
+)
 from .defaults import JUDGE_FILE, QUALITY_SAMPLES, SPLIT_SEED
 
 __all__ = ["JUDGE_FILE", "QUALITY_SAMPLES", "fit_gan_run"]
@@ -123,7 +130,8 @@ def fit_gan_run(
         **run_header(command, model),
         "data": {"source": recorded_source(source), "limit": limit, "n_samples": len(X),
                  "sample_shape": list(X.shape[1:]), "labelled": y is not None,
-                 "test_fraction": test_fraction, "split_seed": SPLIT_SEED},
+                 "test_fraction": test_fraction, "split_seed": SPLIT_SEED,
+                 "checksum": data_checksum(X, y)},
         "metrics": metrics,
     }
     if quality is not None:

@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ..datasets.series import series_spec
 from ..hmm import select_n_states
 from ..report import write_report
-from ..rundir import MODEL_FILE, run_header, write_run
+from ..rundir import MODEL_FILE, data_checksum, run_header, write_run
 from .defaults import HMM_MAX_STATES, HMM_N_ITER, HMM_TOL
 
 __all__ = ["HMM_MAX_STATES", "HMM_N_ITER", "HMM_TOL", "fit_hmm_run"]
@@ -101,7 +101,7 @@ def fit_hmm_run(
     model.save(out / MODEL_FILE)
     info: dict[str, Any] = {
         **run_header(command, model),
-        "data": series_spec(series),
+        "data": {**series_spec(series), "checksum": data_checksum(X, lengths)},
         "metrics": metrics,
     }
     if selection is not None:

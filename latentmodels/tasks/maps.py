@@ -47,14 +47,15 @@ def latent_map(
     random_state: int | None = 0,
     path: str | os.PathLike | None = None,
     max_points: int = 2000,
+    verbose: int = 0,
 ) -> np.ndarray:
     """2-D embedding of the codes ``transform(X)``, one row per sample of ``X``.
 
     ``method``: ``"pca"`` (a 2-D latent space is returned unchanged), ``"tsne"``
     (scikit-learn) or ``"umap"`` (needs umap-learn). ``y`` holds labels: needed by
     conditional models, and used to colour the plot. With ``path`` the map is also drawn
-    with :func:`latentmodels.plots.plot_latent_map` (at most ``max_points`` samples; for
-    t-SNE/UMAP it embeds that subset again) and written as a PNG.
+    with :func:`latentmodels.plots.plot_latent_map` (at most ``max_points`` samples, a subset
+    of the embedding computed once) and written as a PNG.
 
     Parameters
     ----------
@@ -72,6 +73,8 @@ def latent_map(
         Also draw the map and write it there as a PNG.
     max_points : int, default=2000
         Most samples drawn.
+    verbose : int, default=0
+        1 shows a spinner with the elapsed time while t-SNE or UMAP runs.
 
     Returns
     -------
@@ -100,22 +103,25 @@ def latent_map(
             )
     if len(data) < 3:
         raise ValueError(f"X: a latent map needs at least 3 samples, got {len(data)}")
-    points, _ = embed_2d(_codes(model, data, labels, "X"), method, random_state)
+    embedding = embed_2d(_codes(model, data, labels, "X"), method, random_state,
+                         progress=verbose > 0)
+    points = embedding[0]
     if path is not None:
         plot_latent_map(model, data, labels, method=method, max_points=max_points,
-                        random_state=random_state, path=path)
+                        random_state=random_state, path=path, embedding=embedding)
     return np.asarray(points, dtype=np.float64)
 
 
 def nearest_neighbors(
     model: Any,
     X_query: Any,
-    X_reference: Any,
+    X_reference: Any = None,
     k: int = 5,
     *,
     metric: str = "euclidean",
     y_query: Any = None,
     y_reference: Any = None,
+    exclude_self: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` reference samples closest to each query in latent space.
 
@@ -124,18 +130,27 @@ def nearest_neighbors(
     metric scikit-learn's ``NearestNeighbors`` knows (``"euclidean"``, ``"cosine"``, ...).
     ``y_query``/``y_reference`` are needed only by conditional models.
 
+    Querying a set against itself (``X_reference`` omitted, or the very same array passed
+    twice) leaves each query out of its own neighbours, as scikit-learn's ``kneighbors()``
+    without ``X`` does: otherwise every query would be its own first neighbour at distance 0.
+
     Parameters
     ----------
     model : object
         A fitted model with ``transform``.
-    X_query, X_reference : array-like
-        The queries and the samples searched.
+    X_query : array-like
+        The queries.
+    X_reference : array-like, optional
+        The samples searched; ``X_query`` itself by default.
     k : int, default=5
         Neighbours per query.
     metric : str, default="euclidean"
         A metric of scikit-learn's ``NearestNeighbors``.
     y_query, y_reference : array-like, optional
         Labels, for conditional models.
+    exclude_self : bool, optional
+        Leave query ``i`` out of its own neighbours (then ``X_reference`` must be the queries).
+        Default: True exactly when the queries are searched against themselves.
 
     Returns
     -------
@@ -151,10 +166,18 @@ def nearest_neighbors(
     >>> distances, indices = nearest_neighbors(pca, X[:2], X[100:300], k=3)
     >>> indices.shape, bool((distances[:, :-1] <= distances[:, 1:]).all())
     ((2, 3), True)
+    >>> _, indices = nearest_neighbors(pca, X[:50], k=3)  # within X[:50], self left out
+    >>> bool((indices != np.arange(50)[:, None]).all())
+    True
     """
     from sklearn.neighbors import NearestNeighbors
 
     require_methods(model, "nearest_neighbors", "transform")
+    same_set = X_reference is None or X_reference is X_query
+    if exclude_self is None:
+        exclude_self = same_set
+    if X_reference is None:
+        X_reference, y_reference = X_query, y_query
     queries = check_data(X_query, "X_query")
     reference = check_data(X_reference, "X_reference")
     if int(np.prod(queries.shape[1:])) != int(np.prod(reference.shape[1:])):
@@ -163,11 +186,25 @@ def nearest_neighbors(
             f"{reference.shape[1:]}"
         )
     check_positive_int(k, "k")
-    if k > len(reference):
-        raise ValueError(f"k: {k} neighbours asked for, X_reference has only {len(reference)}")
-    index = NearestNeighbors(n_neighbors=k, metric=metric)
-    index.fit(_codes(model, reference, y_reference, "X_reference"))
-    distances, indices = index.kneighbors(_codes(model, queries, y_query, "X_query"))
+    if exclude_self and len(queries) != len(reference):
+        raise ValueError("exclude_self: the queries must be the reference samples (same "
+                         f"length), got {len(queries)} queries and {len(reference)} references")
+    available = len(reference) - (1 if exclude_self else 0)
+    if k > available:
+        raise ValueError(f"k: {k} neighbours asked for, X_reference has only {available}"
+                         + (" besides each query itself" if exclude_self else ""))
+    index = NearestNeighbors(n_neighbors=k + (1 if exclude_self else 0), metric=metric)
+    reference_codes = _codes(model, reference, y_reference, "X_reference")
+    index.fit(reference_codes)
+    query_codes = reference_codes if same_set else _codes(model, queries, y_query, "X_query")
+    distances, indices = index.kneighbors(query_codes)
+    if exclude_self:
+        # Drop each query's own index; with exact duplicates it may not come first.
+        own = indices == np.arange(len(indices))[:, None]
+        own[~own.any(axis=1), -1] = True
+        keep = ~own
+        distances = distances[keep].reshape(len(indices), k)
+        indices = indices[keep].reshape(len(indices), k)
     return distances, indices
 
 
