@@ -581,8 +581,10 @@ def test_load_dataset_grey_images_stay_single_channel(tmp_path):
 
 
 def test_image_folder_two_or_three_values(image_tree):
-    X3, y3, names = datasets.load_image_folder(image_tree, size=(6, 6))
-    X2, y2 = datasets.load_image_folder(image_tree, size=(6, 6), return_class_names=False)
+    with pytest.warns(UserWarning, match="resized 4 of 4"):
+        X3, y3, names = datasets.load_image_folder(image_tree, size=(6, 6))
+    with pytest.warns(UserWarning, match="resized 4 of 4"):
+        X2, y2 = datasets.load_image_folder(image_tree, size=(6, 6), return_class_names=False)
     np.testing.assert_array_equal(X2, X3)
     assert y2.tolist() == y3.tolist() == [0, 0, 1, 1] and names == ["bird", "cat"]
 

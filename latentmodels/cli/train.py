@@ -197,49 +197,50 @@ def _deep_options(
 
 
 def _train_deep(kind: ModelKind, ctx: typer.Context, options: dict[str, Any]) -> None:
-    o = {name: options.get(name, default)
+    chosen = {name: options.get(name, default)
          for name, default in _DEEP_OPTION_DEFAULTS.items()}
-    out: Path = o["out"]
+    out: Path = chosen["out"]
     with clean_errors():
-        threads = cli.resolved_threads(o["threads"])
+        threads = cli.resolved_threads(chosen["threads"])
         with cpu_threads(threads), cli.shown_warnings():
             started = time.perf_counter()
-            if o["checkpoint_every"] < 0:
-                raise BadInput(f"--checkpoint-every must be >= 0, got {o['checkpoint_every']}")
-            if o["iwae_samples"] < 0:
+            if chosen["checkpoint_every"] < 0:
+                raise BadInput(f"--checkpoint-every must be >= 0, got {chosen['checkpoint_every']}")
+            if chosen["iwae_samples"] < 0:
                 raise BadInput(f"--iwae-samples must be >= 0 (0 skips the IWAE NLL), got "
-                               f"{o['iwae_samples']}")
-            checkpoints = o["checkpoint_every"] > 0 or o["resume"]
-            X, y = cli.load_data(o["data"], o["limit"], image_size=o["image_size"],
-                                 grayscale=o["grayscale"])
+                               f"{chosen['iwae_samples']}")
+            checkpoints = chosen["checkpoint_every"] > 0 or chosen["resume"]
+            X, y = cli.load_data(chosen["data"], chosen["limit"], image_size=chosen["image_size"],
+                                 grayscale=chosen["grayscale"])
             if kind == ModelKind.cvae and y is None:
-                raise BadInput(f"--data {o['data']} has no labels; a cvae needs labelled data")
-            batch_size = cli.fitting_batch_size(o["batch_size"], len(X), o["test_fraction"],
-                                                o["validation_fraction"])
+                raise BadInput(f"--data {chosen['data']} has no labels; a cvae needs labelled data")
+            batch_size = cli.fitting_batch_size(chosen["batch_size"], len(X),
+                                                chosen["test_fraction"],
+                                                chosen["validation_fraction"])
             estimator = build_deep_model(
                 kind,
-                latent_dim=o["latent_dim"],
-                architecture=o["architecture"].value,
-                hidden_dims=cli.parse_hidden(o["hidden_dims"]),
-                epochs=o["epochs"],
+                latent_dim=chosen["latent_dim"],
+                architecture=chosen["architecture"].value,
+                hidden_dims=cli.parse_hidden(chosen["hidden_dims"]),
+                epochs=chosen["epochs"],
                 batch_size=batch_size,
-                learning_rate=o["learning_rate"],
-                validation_fraction=o["validation_fraction"],
-                patience=o["patience"],
-                random_state=o["seed"],
-                device=o["device"],
+                learning_rate=chosen["learning_rate"],
+                validation_fraction=chosen["validation_fraction"],
+                patience=chosen["patience"],
+                random_state=chosen["seed"],
+                device=chosen["device"],
                 checkpoint_dir=str(out / "checkpoints") if checkpoints else None,
-                checkpoint_every=max(o["checkpoint_every"], 1),
-                verbose=0 if o["quiet"] else 1,
-                likelihood=o["likelihood"],
-                beta=o["beta"],
-                kl_warmup_epochs=o["kl_warmup_epochs"],
-                corruption=o["corruption"],
-                noise_level=o["noise_level"],
+                checkpoint_every=max(chosen["checkpoint_every"], 1),
+                verbose=0 if chosen["quiet"] else 1,
+                likelihood=chosen["likelihood"],
+                beta=chosen["beta"],
+                kl_warmup_epochs=chosen["kl_warmup_epochs"],
+                corruption=chosen["corruption"],
+                noise_level=chosen["noise_level"],
             )
             params = estimator.get_params(deep=False)
             effective: dict[str, Any] = {
-                "threads": threads, "batch_size": o["batch_size"],
+                "threads": threads, "batch_size": chosen["batch_size"],
                 "latent_dim": params["latent_dim"], "learning_rate": params["learning_rate"],
             }
             if "hidden_dims" in params and params["hidden_dims"] is not None:
@@ -255,10 +256,11 @@ def _train_deep(kind: ModelKind, ctx: typer.Context, options: dict[str, Any]) ->
             command = cli.recorded_command(ctx, effective)
             from ..runs.deep import fit_deep_run
 
-            info = fit_deep_run(estimator, X, y, out=out, source=o["data"], limit=o["limit"],
-                                test_fraction=o["test_fraction"], command=command,
-                                resume=o["resume"], iwae=o["iwae_samples"], report=o["report"])
-            cli.print_run(out, info, o["report"], time.perf_counter() - started)
+            info = fit_deep_run(estimator, X, y, out=out, source=chosen["data"],
+                                limit=chosen["limit"], test_fraction=chosen["test_fraction"],
+                                command=command, resume=chosen["resume"],
+                                iwae=chosen["iwae_samples"], report=chosen["report"])
+            cli.print_run(out, info, chosen["report"], time.perf_counter() - started)
 
 
 _DEEP_SIGNATURE = inspect.signature(_deep_options, eval_str=True)
