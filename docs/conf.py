@@ -23,7 +23,11 @@ sys.path.insert(0, str(DOCS))
 import latentmodels  # noqa: E402
 from _api_reference import write_api_reference  # noqa: E402
 from _cli_reference import write_cli_reference  # noqa: E402
-from _gallery_scraper import figure_scraper  # noqa: E402
+
+# Generated pages: written here, before Sphinx looks for source files, so a fresh clone
+# builds in one pass. The API index lists every public name; the CLI page every verb's --help.
+write_api_reference(DOCS / "generated" / "api.rst")
+write_cli_reference(DOCS / "generated" / "cli.md")
 
 project = "latentmodels"
 author = "the latentmodels developers"
@@ -51,7 +55,7 @@ myst_enable_extensions = ["colon_fence"]
 # API reference: one page per public name, generated from the numpy-style docstrings.
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"members": True, "inherited-members": False, "show-inheritance": True}
+autodoc_default_options = {"members": True, "inherited-members": True, "show-inheritance": True}
 autodoc_typehints = "none"  # numpydoc prints the types from the docstring
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
@@ -67,7 +71,7 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "matplotlib_animations": False,
-    "image_scrapers": ("matplotlib", figure_scraper),
+    "image_scrapers": ("matplotlib", "_gallery_scraper"),
     "reset_modules": ("matplotlib",),
     "min_reported_time": 1,
     "show_memory": False,
@@ -86,14 +90,18 @@ html_theme_options = {
 html_show_sourcelink = False
 html_copy_source = False
 # MathJax would come from a CDN; nothing here needs LaTeX rendering.
-mathjax_path = ""
+mathjax_path = "no-mathjax.js"  # never fetched: no page has math
+
+
+def skip_foreign_member(app, what, name, obj, skip, options):
+    """Leave out members scikit-learn defines (``set_*_request``, ``score`` of mixins): their
+    docstrings point into scikit-learn's own site, which is not bundled here."""
+    module = getattr(obj, "__module__", None) or ""
+    qualname = getattr(obj, "__qualname__", "")
+    if module.startswith("sklearn") or "RequestMethod" in qualname:
+        return True
+    return None
 
 
 def setup(app):
-    """Write the API index and the CLI reference (every verb's --help) before reading."""
-
-    def generate(app):
-        write_api_reference(DOCS / "generated" / "api.rst")
-        write_cli_reference(DOCS / "generated" / "cli.md")
-
-    app.connect("builder-inited", generate, priority=100)  # before autosummary
+    app.connect("autodoc-skip-member", skip_foreign_member)
