@@ -65,6 +65,10 @@ def all_entries() -> list[str]:
     return entries
 
 
+def _is_listed_callable(obj, seen) -> bool:
+    return (inspect.isclass(obj) or inspect.isfunction(obj)) and obj in seen
+
+
 def _block(title: str, intro: str, names: list[str], current_module: str) -> list[str]:
     lines = [title, "-" * len(title), ""]
     if intro:
@@ -84,8 +88,8 @@ def write_api_reference(target: Path) -> None:
     seen = {getattr(latentmodels, name) for name in top_level_names()}
     for title, (module_name, intro) in MODULES.items():
         module = importlib.import_module(module_name)
-        names = [n for n in public_names(module_name) if getattr(module, n) not in seen
-                 or not (inspect.isclass(getattr(module, n)) or inspect.isfunction(getattr(module, n)))]
+        names = [n for n in public_names(module_name)
+                 if not _is_listed_callable(getattr(module, n), seen)]
         if names:
             lines += _block(title, intro, names, module_name)
     text = "\n".join(lines)

@@ -6,16 +6,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import click
 import typer
 from typer.testing import CliRunner
 
 
-def _commands(group: click.Command, path: tuple[str, ...] = ()):
-    yield path, group
-    if isinstance(group, click.Group):
-        for name in group.list_commands(click.Context(group)):
-            yield from _commands(group.get_command(click.Context(group), name), (*path, name))
+def _commands(command, path: tuple[str, ...] = ()):
+    """Every command under ``command``, depth first; duck-typed because recent Typer ships
+    its own copy of click, whose groups are not ``click.Group`` instances."""
+    yield path, command
+    if hasattr(command, "list_commands"):
+        context = command.context_class(command)
+        for name in command.list_commands(context):
+            yield from _commands(command.get_command(context, name), (*path, name))
 
 
 def write_cli_reference(target: Path) -> None:
@@ -26,7 +28,10 @@ def write_cli_reference(target: Path) -> None:
     lines = ["# Command-line reference", "",
              "Every verb of `latentmodels` with its `--help` screen, generated from the CLI at "
              "build time.", ""]
-    for path, _command in _commands(root):
+    commands = list(_commands(root))
+    if len(commands) < 2:
+        raise RuntimeError("found no sub-commands in the latentmodels CLI")
+    for path, _command in commands:
         if not path:
             continue
         result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80", "NO_COLOR": "1"},

@@ -22,7 +22,7 @@ def figure_scraper(block, block_vars, gallery_conf, **kwargs):
                if isinstance(value, Figure) and id(value) not in shown
                and getattr(value.canvas, "manager", None) is None]
     image_paths = []
-    for figure, image_path in zip(figures, block_vars["image_path_iterator"]):
+    for figure, image_path in zip(figures, block_vars["image_path_iterator"], strict=False):
         figure.savefig(image_path, dpi=90)
         shown.add(id(figure))
         image_paths.append(image_path)

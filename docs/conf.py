@@ -20,9 +20,10 @@ DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 sys.path.insert(0, str(DOCS))
 
-import latentmodels  # noqa: E402
 from _api_reference import write_api_reference  # noqa: E402
 from _cli_reference import write_cli_reference  # noqa: E402
+
+import latentmodels  # noqa: E402
 
 # Generated pages: written here, before Sphinx looks for source files, so a fresh clone
 # builds in one pass. The API index lists every public name; the CLI page every verb's --help.
@@ -75,6 +76,7 @@ sphinx_gallery_conf = {
     "reset_modules": ("matplotlib",),
     "min_reported_time": 1,
     "show_memory": False,
+    "write_computation_times": False,  # its page loads DataTables from a CDN
     "first_notebook_cell": None,
     "plot_gallery": os.environ.get("LATENTMODELS_DOCS_GALLERY", "True"),
 }

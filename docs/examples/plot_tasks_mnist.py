@@ -11,8 +11,8 @@ import numpy as np
 
 from latentmodels import AnomalyDetector, DenoisingAutoencoder, datasets
 from latentmodels.deep.corruption import corrupt
-from latentmodels.tasks.anomaly import plot_score_histogram
 from latentmodels.plots import plot_latent_map
+from latentmodels.tasks.anomaly import plot_score_histogram
 from latentmodels.tasks.denoise import denoise, evaluate_denoising, plot_denoising
 from latentmodels.tasks.features import format_probe_table, linear_probe
 
