@@ -46,7 +46,8 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "generated/README*", "examples/README.txt", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip", "auto_examples/*.md5",
-                    "auto_examples/*.codeobj.json"]
+                    "auto_examples/*.codeobj.json",
+                    "sg_execution_times.rst", "auto_examples/sg_execution_times.rst"]
 templates_path = ["_templates"]
 
 # MyST: heading anchors so README-style links (#your-own-data) resolve; $...$ stays literal.
