@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # instead of resolving a multi-GB CUDA build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test lint bench clean install umap
+.PHONY: demo test lint bench clean install umap docs
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,10 +34,17 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/python -m ruff check latentmodels tests benchmarks scripts
 
+# The documentation site: user guide, API reference, executed example gallery; offline.
+# Open docs/_build/html/index.html from disk. -W: a warning (broken link, failing example) fails.
+docs: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo "Open docs/_build/html/index.html"
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/vae_mnist.py
 	$(BIN)/python benchmarks/hmm_vs_hmmlearn.py
 	$(BIN)/python benchmarks/hmm_fsdd.py
 
 clean:
-	rm -rf $(VENV) runs build *.egg-info
+	rm -rf $(VENV) runs build *.egg-info docs/_build docs/generated docs/auto_examples

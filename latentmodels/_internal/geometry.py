@@ -76,7 +76,7 @@ def interpolate(
 
     Returns
     -------
-    numpy.ndarray of shape (steps, *sample_shape)
+    numpy.ndarray of shape ``(steps, *sample_shape)``
         The decoded path.
 
     Examples

@@ -272,7 +272,7 @@ class GAN(DeepLatentModel):
         Generator, discriminator, the generator's EMA copy and the step counters.
     progress_samples_ : ndarray
         Generated samples of 8 fixed codes, recorded about 8 times during training and at
-        the end: shape (n_snapshots, 8, *sample shape).
+        the end: shape ``(n_snapshots, 8, *sample_shape)``.
     progress_epochs_ : ndarray of int
         The epoch before which each snapshot was taken (the last: epochs run).
     input_shape_, history_, n_epochs_, stopped_early_, seed_

@@ -112,7 +112,7 @@ class _LinearGaussianModel(LatentModel):
 
         Returns
         -------
-        numpy.ndarray of shape (n_samples, n_components_)
+        numpy.ndarray of shape ``(n_samples, n_components_)``
             The codes.
 
         Examples
@@ -130,7 +130,7 @@ class _LinearGaussianModel(LatentModel):
 
         Parameters
         ----------
-        Z : array-like of shape (n_samples, n_components_)
+        Z : array-like of shape ``(n_samples, n_components_)``
             Latent codes.
 
         Returns
@@ -438,7 +438,7 @@ class ProbabilisticPCA(_LinearGaussianModel):
 
         Returns
         -------
-        numpy.ndarray of shape (n_samples, n_components_)
+        numpy.ndarray of shape ``(n_samples, n_components_)``
             The codes.
 
         Examples

@@ -110,12 +110,12 @@ def document_completion_perplexity(
 
     Each held-out document d's tokens are split at random (:func:`split_documents`) into an
     observed half ``o_d`` and an evaluated half ``e_d``. Topic proportions are inferred from
-    the observed half with the topics held fixed, by the fixed point
+    the observed half with the topics held fixed, by the fixed point::
 
         theta_dk = (alpha_k + sum_{w in o_d} n_dw theta_dk phi_kw / sum_l theta_dl phi_lw)
                    / (sum_k alpha_k + |o_d|),
 
-    and the evaluated half is scored with them:
+    and the evaluated half is scored with them::
 
         log-likelihood = sum_d sum_{w in e_d} n_dw log sum_k theta_dk phi_kw,
         nats per token = -log-likelihood / sum_d |e_d|,

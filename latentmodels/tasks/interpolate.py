@@ -41,7 +41,7 @@ def traverse(
 
     Returns
     -------
-    numpy.ndarray of shape (len(dims), len(values), *sample_shape)
+    numpy.ndarray of shape ``(len(dims), len(values), *sample_shape)``
         The decoded traversals.
 
     Examples
