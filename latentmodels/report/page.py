@@ -47,6 +47,7 @@ from .sections.deep import (
     samples_section,
     traversal_section,
 )
+from .sections.factors import factor_control_section
 from .sections.gan import GAN_SECTIONS
 from .sections.hmm import hmm_section
 from .sections.lda import LDA_SECTIONS, is_lda, prepare_inputs
@@ -73,6 +74,7 @@ SECTIONS: list[SectionBuilder] = [
     hmm_section,
     *LDA_SECTIONS,
     *TASK_SECTIONS,
+    factor_control_section,
 ]
 
 
