@@ -83,3 +83,17 @@ def test_train_linear_refuses_bad_input_in_one_line(tmp_path):
                             "--out", tmp_path / "c"), "--test-fraction")
     assert_bad_input(invoke("train", "pca", "--data", "no-such-set", "--out", tmp_path / "d"),
                      "--data no-such-set")
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_linear_help_fits_80_columns_and_shows_only_its_own_options(family):
+    from tests.test_cli_runs import help_at, option_names
+
+    text = help_at(80, "train", family)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "--report / --no-report" in text
+    names = option_names(text)
+    assert {"--data", "--out", "--components", "--seed", "--threads", "--test-fraction"} <= names
+    assert ("--whiten" in names) == (family == "pca")
+    assert ("--max-iter" in names) == (family == "fa")
+    assert "--epochs" not in names and "--limit" not in names  # --limit is hidden
