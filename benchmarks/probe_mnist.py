@@ -1,7 +1,7 @@
 """Latent codes as features with few labels: a linear probe on MNIST / Fashion-MNIST.
 
 A fixed stratified 80/20 split. The models (latentmodels VAE and Autoencoder, 16-D latent)
-and a PCA with the same number of components are fitted on the training images WITHOUT
+and latentmodels.PCA with the same number of components are fitted on the training images WITHOUT
 labels; a logistic regression is then trained on 100, 1,000 or all training labels (a
 class-stratified draw, repeated over ``--repeats`` seeds and averaged) and tested on the test
 split. Raw pixels are the third feature set. Runs :func:`latentmodels.tasks.features.linear_probe`.
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
-from latentmodels import VAE, Autoencoder, datasets
+from latentmodels import PCA, VAE, Autoencoder, datasets
 from latentmodels.tasks.features import linear_probe
 
 
@@ -59,7 +59,9 @@ def main() -> None:
                                    random_state=args.seed)
     common = {"latent_dim": args.latent_dim, "architecture": args.architecture,
               "epochs": args.epochs, "verbose": 0, "random_state": args.seed}
-    models = {"VAE": VAE(**common), "AE": Autoencoder(**common)}
+    models = {"VAE": VAE(**common), "AE": Autoencoder(**common),
+              # The linear baseline, fitted and probed through the same contract.
+              "PCA": PCA(args.latent_dim, random_state=args.seed)}
     for model in models.values():
         model.fit(X[train])
     print(f"{args.data}: {len(train)} train / {len(test)} test; {args.architecture} models "
@@ -71,7 +73,7 @@ def main() -> None:
     table: dict[tuple[str, int], list[float]] = {}
     for repeat in range(args.repeats):
         for model_name, model in models.items():
-            sets = ("latent", "pca", "pixels") if model_name == "VAE" else ("latent",)
+            sets = ("latent", "pixels") if model_name == "VAE" else ("latent",)
             result = linear_probe(model, X[train], y[train], X_test=X[test], y_test=y[test],
                                   n_labels=counts, feature_sets=sets,
                                   random_state=args.seed + repeat)
@@ -83,7 +85,7 @@ def main() -> None:
     names = list(dict.fromkeys(name for name, _ in table))
     labels = list(dict.fromkeys(n for _, n in table))
     dims = {"VAE latent": args.latent_dim, "AE latent": args.latent_dim,
-            "pca": args.latent_dim, "pixels": int(np.prod(X.shape[1:]))}
+            "PCA latent": args.latent_dim, "pixels": int(np.prod(X.shape[1:]))}
     print(f"\nTest accuracy of logistic regression ({args.data}; mean ± std over "
           f"{args.repeats} label draws; chance {100 * chance:.1f} %)\n")
     print("| labels | " + " | ".join(f"{n} ({dims[n]}-D)" for n in names) + " |")

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import demo, explore, gan, lda, model, rerun, tasks
+from . import demo, explore, factors, gan, lda, linear, model, rerun, tasks
 from .train import train_app
 
 __all__ = ["app", "main"]
@@ -54,9 +54,11 @@ model.register(app)
 demo.register(app)
 lda.register_train(train_app)
 gan.register_train(train_app)
+linear.register_train(train_app)
 app.add_typer(train_app)
 lda.register(app)
 tasks.register(app)
+factors.register(app)
 explore.register(app)
 rerun.register(app)
 

@@ -47,9 +47,11 @@ from .sections.deep import (
     samples_section,
     traversal_section,
 )
+from .sections.factors import factor_control_section
 from .sections.gan import GAN_SECTIONS
 from .sections.hmm import hmm_section
 from .sections.lda import LDA_SECTIONS, is_lda, prepare_inputs
+from .sections.linear import explained_variance_section
 from .sections.summary import parameters_section, summary_section, training_section
 from .sections.tasks import TASK_SECTIONS
 
@@ -61,6 +63,7 @@ SECTIONS: list[SectionBuilder] = [
     summary_section,
     parameters_section,
     training_section,
+    explained_variance_section,
     reconstructions_section,
     samples_section,
     *GAN_SECTIONS,
@@ -71,6 +74,7 @@ SECTIONS: list[SectionBuilder] = [
     hmm_section,
     *LDA_SECTIONS,
     *TASK_SECTIONS,
+    factor_control_section,
 ]
 
 
