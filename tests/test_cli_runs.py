@@ -349,3 +349,16 @@ def test_shown_warnings_prints_user_warnings_once_and_passes_others_on(capsys):
             warnings.warn("numeric trouble", RuntimeWarning, stacklevel=1)
     err = capsys.readouterr().err
     assert err.count("Warning: few words (--min-df 5)") == 1
+
+
+def test_python_dash_m_records_the_same_command(tmp_path):
+    """``python -m latentmodels`` records ``latentmodels train ...``, so rerun works."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    subprocess.run([sys.executable, "-m", "latentmodels", "train", "hmm", "--data", "geyser",
+                    "--columns", "waiting,duration", "--states", "2", "--no-report", "--out",
+                    str(out)], check=True, capture_output=True)
+    command = json.loads((out / "run.json").read_text())["command"]
+    assert command.startswith("latentmodels train hmm --data geyser ")

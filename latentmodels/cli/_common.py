@@ -417,7 +417,13 @@ def recorded_command(ctx: typer.Context, effective: dict[str, Any] | None = None
     default in place of None). Flags are written as flags (``--report``/``--no-report``).
     """
     effective = effective or {}
-    words = ["latentmodels", *ctx.command_path.split()[1:]]
+    # The sub-command names below the root, whatever started the program
+    # (``latentmodels``, ``python -m latentmodels``, a test runner).
+    names, level = [], ctx
+    while level.parent is not None:
+        names.append(level.info_name)
+        level = level.parent
+    words = ["latentmodels", *reversed(names)]
     for param in ctx.command.params:
         if param.name == "help" or param.name is None:
             continue
