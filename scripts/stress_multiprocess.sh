@@ -9,7 +9,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
 python=${PYTHON:-.venv/bin/python}
-tests=(tests/test_distributed.py tests/test_hmm_distributed.py tests/test_lda_distributed.py)
+tests=(tests/test_distributed.py tests/test_hmm_distributed.py tests/test_lda_distributed.py
+       "tests/test_hmm_resume.py::test_under_torchrun_rank_0_writes_and_every_rank_resumes_exactly"
+       "tests/test_reliability.py::test_under_torchrun_each_process_trains_on_its_own_share_of_a_loader")
 spinners=()
 if [[ "${2:-}" == "--busy" ]]; then
     for _ in $(seq "$(nproc)"); do

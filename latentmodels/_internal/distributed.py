@@ -8,6 +8,7 @@ unchanged under ``torchrun --nproc_per_node=N``.
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 
 import numpy as np
@@ -64,6 +65,9 @@ def _destroy_own_group() -> None:
     # interpreter finalises, tearing those threads down aborts the process with
     # "terminate called without an active exception". Destroying it first exits cleanly.
     if is_active():
+        # Objects in reference cycles (a DistributedDataParallel wrapper and its reducer)
+        # can keep the group's threads alive past destroy; free them first.
+        gc.collect()
         dist.destroy_process_group()
 
 
