@@ -124,13 +124,24 @@ def _check_results(estimator) -> tuple[list[str], list[str]]:
             [r["check_name"] for r in results if r["status"] == "failed"])
 
 
+def _same_input_tags(reference_class, name):
+    """hmmlearn's class, declaring the input tags ours declare, so that the checks feed both
+    the same data (non-negative integers for symbol and count models; hmmlearn declares
+    no tags, so by default it would get real numbers that neither model accepts)."""
+    ours = getattr(latentmodels, name)(**TINY_HMM)
+    tags = ours.__sklearn_tags__()
+    return type(name, (reference_class,), {"__sklearn_tags__": lambda self: tags})
+
+
 @pytest.fixture(scope="module")
 def hmmlearn_results():
-    """hmmlearn's own classes in the same run: GaussianHMM (the issue's yardstick) and the
-    counterpart of each of ours."""
+    """hmmlearn's own classes in the same run: GaussianHMM as it is (the issue's yardstick)
+    and the counterpart of each of ours, given the same data."""
     hmm = pytest.importorskip("hmmlearn.hmm")
-    results = {name: _check_results(getattr(hmm, name)(**TINY_HMM)) for name in HMM_NAMES}
-    assert results["GaussianHMM"][1]  # the comparison measures something
+    results = {name: _check_results(_same_input_tags(getattr(hmm, name), name)(**TINY_HMM))
+               for name in HMM_NAMES}
+    results["yardstick"] = _check_results(hmm.GaussianHMM(**TINY_HMM))
+    assert results["yardstick"][1]  # the comparison measures something
     return results
 
 
@@ -142,16 +153,19 @@ def our_hmm_results():
 HMM_NAMES = ["GaussianHMM", "GMMHMM", "CategoricalHMM", "MultinomialHMM", "PoissonHMM"]
 # Checks ours fail and hmmlearn's counterpart passes, each for a deliberate reason.
 DELIBERATE = {
-    ("PoissonHMM", "check_fit2d_1sample"): (
-        "the check fits on fractional floats; our PoissonHMM refuses non-integer counts with "
-        "a clear error (hmmlearn's fits them as if they were counts)"),
+    ("CategoricalHMM", "check_transformer_general"): (
+        "a symbol model takes one column and declares 1-D input (one_d_array); scikit-learn's "
+        "transformer checks then unpack X.shape as (n_samples, n_features) and fail inside "
+        "the check itself; hmmlearn's CategoricalHMM has no transform, so never runs them"),
+    ("CategoricalHMM", "check_transformer_data_not_an_array"): (
+        "the same 1-D unpacking inside scikit-learn's transformer check"),
 }
 
 
 @pytest.mark.parametrize("name", HMM_NAMES)
 def test_hmms_fail_no_check_that_hmmlearn_passes(name, hmmlearn_results, our_hmm_results):
-    """Among the checks hmmlearn's counterpart also runs, ours fail none that it passes
-    (except the deliberate differences above)."""
+    """Given the same data, ours fail no check that hmmlearn's counterpart passes (except
+    the deliberate differences above)."""
     reference_ran, reference_failed = hmmlearn_results[name]
     _, failed = our_hmm_results[name]
     only_ours = {check for check in failed if check in set(reference_ran)} - set(reference_failed)
@@ -159,18 +173,39 @@ def test_hmms_fail_no_check_that_hmmlearn_passes(name, hmmlearn_results, our_hmm
     assert not only_ours, f"{name} fails checks hmmlearn's {name} passes: {sorted(only_ours)}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fit(X, lengths) takes scikit-learn's y as sequence lengths (hmmlearn's API), so every "
-    "check that fits with y fails; ours also run the transformer checks (hmmlearn's HMMs "
-    "have no transform), which fail for that same reason: 3-4 more in all. Closing this "
-    "needs a decision on the HMM API, not tags; remove the mark when it passes."))
 @pytest.mark.parametrize("name", HMM_NAMES)
 def test_hmms_fail_no_more_checks_than_hmmlearn(name, hmmlearn_results, our_hmm_results):
-    _, reference_failed = hmmlearn_results["GaussianHMM"]
+    """The issue's bar: no more failed checks than hmmlearn's GaussianHMM, and no more than
+    hmmlearn's own counterpart given the same data."""
+    _, yardstick_failed = hmmlearn_results["yardstick"]
+    _, counterpart_failed = hmmlearn_results[name]
     _, failed = our_hmm_results[name]
-    assert len(failed) <= len(reference_failed), (
-        f"{name} fails {len(failed)} checks, hmmlearn's GaussianHMM {len(reference_failed)}; "
-        f"only ours: {sorted(set(failed) - set(reference_failed))}")
+    assert len(failed) <= min(len(yardstick_failed), len(counterpart_failed)), (
+        f"{name} fails {len(failed)} checks, hmmlearn's GaussianHMM {len(yardstick_failed)}, "
+        f"its {name} {len(counterpart_failed)}; only ours: "
+        f"{sorted(set(failed) - set(yardstick_failed))}")
+
+
+@pytest.mark.parametrize("name", ["GaussianHMM", "PoissonHMM"])
+def test_hmm_takes_scikit_learns_y_as_a_label_not_as_lengths(name):
+    """scikit-learn's tools pass y where hmmlearn's API has lengths: a vector with one entry
+    per row is a label per row, which an unsupervised model ignores, so a Pipeline with a
+    classifier after the HMM fits; real lengths still split the sequences."""
+    X, y = _data(name)
+    with_labels = _model(name).fit(X, y)
+    plain = _model(name).fit(X)
+    np.testing.assert_array_equal(with_labels.transmat_, plain.transmat_)
+    assert with_labels.score(X, y) == plain.score(X)
+    pipe = make_pipeline(_model(name), LogisticRegression()).fit(X, y)
+    assert pipe.predict(X).shape == (60,)
+    # lengths that split the rows still mean sequences, and wrong ones are still refused
+    split = _model(name).fit(X, [30, 30])
+    assert split.score(X, [30, 30]) != plain.score(X)
+    with pytest.raises(ValueError, match="lengths must sum"):
+        _model(name).fit(X, [30, 20])
+    # one row per sequence (all ones) is valid lengths, not a label vector
+    ones = _model(name).fit(X, np.ones(60, dtype=int))
+    assert ones.score(X, np.ones(60, dtype=int)) != plain.score(X)
 
 
 # -- Pipeline, GridSearchCV, clone and seeds, for every estimator ----------------------------
@@ -224,7 +259,7 @@ def test_every_public_estimator_is_covered():
     assert public == set(ALL)
 
 
-@pytest.mark.parametrize("name", [n for n in ALL if n not in HMMS])
+@pytest.mark.parametrize("name", ALL)
 def test_pipeline_feeds_the_latent_space_to_a_classifier(name):
     X, y = _data(name)
     pipe = make_pipeline(_model(name), LogisticRegression())
@@ -243,8 +278,7 @@ def test_pipeline_feeds_the_latent_space_to_a_classifier(name):
 
 @pytest.mark.parametrize("name", sorted(HMMS))
 def test_hmm_pipeline_without_labels(name):
-    """hmmlearn's API takes sequence lengths where scikit-learn passes y, so an HMM joins
-    unsupervised pipelines (fit(X), no labels)."""
+    """An HMM joins unsupervised pipelines too (fit(X), no labels)."""
     X, _ = _data(name)
     pipe = make_pipeline(_model(name), PCA(1)).fit(X)
     posteriors = pipe[0].transform(X)
@@ -257,7 +291,7 @@ def test_grid_search_tries_each_setting_and_refits(name):
     X, y = _data(name)
     key = "n_components" if name in HMMS | LINEAR or name == "LDA" else "latent_dim"
     search = GridSearchCV(_model(name), {key: [1, 2]}, cv=2)
-    search.fit(X) if name in HMMS else search.fit(X, y)
+    search.fit(X, y)
     scores = search.cv_results_["mean_test_score"]
     assert scores.shape == (2,) and np.isfinite(scores).all()
     assert search.best_params_ == {key: [1, 2][int(np.argmax(scores))]}

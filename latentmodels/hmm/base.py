@@ -141,6 +141,25 @@ def _as_sequences(X: Any) -> list | None:
     return None
 
 
+def _is_target_vector(lengths: Any, n_samples: int) -> bool:
+    """Whether ``lengths`` is scikit-learn's per-row target ``y`` rather than sequence
+    lengths: one entry per row of ``X`` (``Pipeline``, ``cross_val_score`` and
+    ``GridSearchCV`` pass ``y`` where hmmlearn's API has ``lengths``). Such a vector can
+    only be valid lengths if every entry is 1; anything else is a label per row, which an
+    unsupervised model ignores, as scikit-learn's unsupervised estimators do."""
+    if isinstance(lengths, torch.Tensor) or lengths is None:
+        return False
+    try:
+        arr = np.asarray(lengths)
+    except (TypeError, ValueError):
+        return False
+    if arr.ndim not in (1, 2) or arr.shape[0] != n_samples or n_samples == 0:
+        return False
+    if arr.ndim == 1 and arr.dtype.kind in "iuf" and np.all(arr == 1):
+        return False  # n sequences of one step each: valid lengths
+    return True
+
+
 def _check_lengths(lengths: Any, n_samples: int) -> np.ndarray:
     if isinstance(lengths, torch.Tensor):
         lengths = lengths.detach().cpu().numpy()
@@ -472,6 +491,14 @@ class BaseHMM(LatentModel):
     def __sklearn_is_fitted__(self) -> bool:
         return self._is_fitted()
 
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's tags, with the input tags the emission declares."""
+        tags = super().__sklearn_tags__()
+        emission_class = getattr(type(self), "_emission_class", None)
+        if emission_class is not None:
+            emission_class.declare_input_tags(tags.input_tags)
+        return tags
+
     # ------------------------------------------------------------------- emission
     @property
     def _emission(self) -> Emission:
@@ -562,6 +589,8 @@ class BaseHMM(LatentModel):
             lens = np.array([len(p) for p in parts], dtype=np.int64)
         else:
             data = self._emission.check_X(X, "X")
+            if _is_target_vector(lengths, len(data)):
+                lengths = None  # scikit-learn's y, not sequence lengths: one sequence
             lens = (
                 np.array([len(data)], dtype=np.int64)
                 if lengths is None

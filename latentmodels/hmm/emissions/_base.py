@@ -172,6 +172,25 @@ class Emission:
     def __init__(self, model: BaseHMM) -> None:
         self.model = model
 
+    @classmethod
+    def declare_input_tags(cls, input_tags: Any) -> None:
+        """Set scikit-learn's input tags for this kind of data, so that its tools (and its
+        estimator checks) give symbol and count models non-negative integers, and a symbol
+        model one column.
+
+        Examples
+        --------
+        >>> from latentmodels.hmm import CategoricalHMM
+        >>> tags = CategoricalHMM().__sklearn_tags__().input_tags
+        >>> tags.categorical, tags.positive_only, tags.one_d_array
+        (True, True, True)
+        """
+        if cls.data in ("symbols", "counts"):
+            input_tags.categorical = True
+            input_tags.positive_only = True
+        if cls.data == "symbols":
+            input_tags.one_d_array = True
+
     # ---------------------------------------------------------------------- helpers
     @property
     def n_components(self) -> int:
