@@ -103,8 +103,13 @@ def test_learning_decay_out_of_range_is_refused():
 
 
 def test_partial_fit_with_gibbs_is_refused():
-    with pytest.raises(ValueError, match=r"^method must be 'vb' for partial_fit"):
+    """partial_fit does not exist for Gibbs (scikit-learn's available_if), and the error
+    carries the reason."""
+    assert not hasattr(LDA(2, method="gibbs"), "partial_fit")
+    assert hasattr(LDA(2, method="vb"), "partial_fit")
+    with pytest.raises(AttributeError) as info:
         LDA(2, method="gibbs").partial_fit(np.ones((3, 4)))
+    assert "partial_fit needs method='vb'" in str(info.value.__cause__)
 
 
 def test_inverse_transform_with_wrong_width_is_refused(small_model):

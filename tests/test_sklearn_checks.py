@@ -58,36 +58,6 @@ def deep_and_topic_models():
     ]
 
 
-# Collapsed Gibbs sampling gives every token a topic, so LDA(method="gibbs").fit needs
-# integer counts and refuses fractional values with a clear error; these checks fit on
-# fractional floats (scikit-learn has no "integer counts only" tag). method="vb", the
-# same estimator with fractional weights allowed, passes every check.
-_GIBBS_NEEDS_INTEGER_COUNTS = (
-    "LDA(method='gibbs').fit needs integer counts (one topic per token); the check fits "
-    "on fractional floats. LDA(method='vb') accepts them and passes this check."
-)
-_GIBBS_FITTING_CHECKS = [
-    "check_fit_score_takes_y", "check_estimators_overwrite_params",
-    "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
-    "check_readonly_memmap_input", "check_n_features_in_after_fitting",
-    "check_estimators_dtypes", "check_dtype_object", "check_pipeline_consistency",
-    "check_estimators_nan_inf", "check_estimator_sparse_tag", "check_estimator_sparse_array",
-    "check_estimator_sparse_matrix", "check_estimators_pickle",
-    "check_f_contiguous_array_estimator", "check_transformer_data_not_an_array",
-    "check_transformer_general", "check_transformer_preserve_dtypes",
-    "check_transformer_n_iter", "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance", "check_fit2d_1sample", "check_fit2d_1feature",
-    "check_dict_unchanged", "check_fit_idempotent", "check_fit_check_is_fitted",
-    "check_n_features_in", "check_fit2d_predict1d",
-]
-
-
-def expected_failures(estimator) -> dict[str, str]:
-    if isinstance(estimator, LDA) and estimator.method == "gibbs":
-        return dict.fromkeys(_GIBBS_FITTING_CHECKS, _GIBBS_NEEDS_INTEGER_COUNTS)
-    return {}
-
-
 @pytest.fixture(autouse=True, scope="module")
 def one_thread():
     # Tiny networks on a shared machine: thread hand-offs cost more than they save.
@@ -97,15 +67,17 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-@parametrize_with_checks(deep_and_topic_models(), expected_failed_checks=expected_failures)
+@parametrize_with_checks(deep_and_topic_models())
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
 
-def test_the_gibbs_exemptions_are_all_about_fractional_counts():
-    """Each exempted check fails only for fractional counts: on LDA(method='vb') every
-    one of them passes (the parametrized test above), and Gibbs refuses fractions with
-    the message that names the way out."""
+def test_gibbs_lda_declares_integer_input_and_refuses_fractions():
+    """Gibbs sampling gives every token a topic, so LDA(method='gibbs') declares integer
+    input (scikit-learn's categorical tag: its checks then feed it counts, and pass) and
+    refuses fractional counts with the message that names the way out."""
+    assert LDA(2, method="gibbs").__sklearn_tags__().input_tags.categorical
+    assert not LDA(2, method="vb").__sklearn_tags__().input_tags.categorical
     X = np.random.default_rng(0).random((10, 4)) * 3
     with pytest.raises(ValueError, match="integer word counts.*method='vb' accepts fractional"):
         LDA(2, method="gibbs", max_iter=5, random_state=0).fit(X)

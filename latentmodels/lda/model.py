@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from scipy.special import digamma, gammaln, polygamma
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._internal import io
@@ -62,6 +63,18 @@ def _allreduce(*arrays: np.ndarray) -> list[np.ndarray]:
 def _broadcast(array: np.ndarray) -> np.ndarray:
     """Rank 0's copy of ``array`` on every process, so all ranks start from one point."""
     return broadcast_arrays({"array": array})["array"]
+
+
+def _minibatch_updates_are_variational(model: LDA) -> bool:
+    """``partial_fit`` exists only for ``method="vb"``; the reason travels with the
+    AttributeError scikit-learn's ``available_if`` raises otherwise."""
+    if isinstance(model.method, str) and model.method == "gibbs":
+        # (an invalid method falls through, so that partial_fit's checks name it)
+        raise AttributeError(
+            f"partial_fit needs method='vb' (minibatch updates are variational), got "
+            f"{model.method!r}: use LDA(method='vb', ...)"
+        )
+    return True
 
 
 @contextmanager
@@ -258,6 +271,8 @@ class LDA(LatentModel):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True  # word counts
         tags.input_tags.sparse = True  # CSR/CSC/COO matrices and arrays
+        # Gibbs sampling gives each token a topic, so it takes integer counts only
+        tags.input_tags.categorical = self.method == "gibbs"
         return tags
 
     def _check_parameters(self) -> None:
@@ -478,11 +493,13 @@ class LDA(LatentModel):
             bool(self.verbose) and distributed_info()[0] == 0, total, label, start=start
         )
 
+    @available_if(_minibatch_updates_are_variational)
     def partial_fit(self, X: Any, y: Any = None) -> LDA:
         """One online VB update from a minibatch ``X`` (streams corpora larger than memory).
 
         The first call sets up the model (vocabulary from a TextCorpus); statistics are scaled
-        to ``total_samples`` documents. Requires ``method="vb"``.
+        to ``total_samples`` documents. Exists only with ``method="vb"`` (scikit-learn's
+        ``available_if``: ``hasattr(LDA(method="gibbs"), "partial_fit")`` is False).
 
         Parameters
         ----------
@@ -506,11 +523,6 @@ class LDA(LatentModel):
         3
         """
         self._check_parameters()
-        if self.method != "vb":
-            raise ValueError(
-                f"method must be 'vb' for partial_fit (minibatch updates are variational), got "
-                f"{self.method!r}: use LDA(method='vb', ...)"
-            )
         if not hasattr(self, "components_"):
             counts = self._start(X)
             self._init_lambda(counts)
