@@ -93,7 +93,11 @@ def train_hmm_run(
     n_states = parse_states(states)
     checkpoints = cli.checkpoint_settings(out, checkpoint_every, resume)
     template, spec = hmm_template(emission, categorical, covariance_type, options, n_iter, seed)
-    template.set_params(**checkpoints)
+    if checkpoints["checkpoint_dir"] is not None:
+        if "checkpoint_dir" not in template.get_params(deep=False):
+            raise BadInput(f"--checkpoint-every/--resume: {type(template).__name__} cannot "
+                           "checkpoint (its class takes no checkpoint_dir)")
+        template.set_params(**checkpoints)
     symbols = spec.data == "symbols"
     if symbols and log_returns:
         raise BadInput("--log-returns does not apply to --categorical data")
