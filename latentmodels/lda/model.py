@@ -495,7 +495,9 @@ class LDA(LatentModel):
         """One online VB update from a minibatch ``X`` (streams corpora larger than memory).
 
         The first call sets up the model (vocabulary from a TextCorpus); statistics are scaled
-        to ``total_samples`` documents. Requires ``method="vb"``.
+        to ``total_samples`` documents. Requires ``method="vb"``. To survive a kill, save
+        after each call and, on restart, :meth:`load` and continue with the next minibatch:
+        the model ends identical to one never reloaded.
 
         Parameters
         ----------
@@ -534,6 +536,10 @@ class LDA(LatentModel):
             gamma = self._initial_gamma(counts)
             self._online_step(counts, gamma, n_threads, float(self.total_samples))
         self._sync_components()
+        # The next call rebuilds its state from components_, exactly as a model saved and
+        # loaded between calls does: a partial_fit loop may save after each call and, after
+        # a kill, load and continue to the same result.
+        self._online = None
         return self
 
     def _init_lambda(self, counts: sp.csr_matrix | None = None) -> None:
