@@ -44,6 +44,7 @@ from .._internal.progress import FitProgress
 from .._internal.validation import (
     check_affordable,
     check_choice,
+    check_data,
     check_positive_int,
     check_random_state,
 )
@@ -999,9 +1000,8 @@ class BaseHMM(LatentModel):
                 f"Z must be state ids (n,) or posteriors (n, {self.n_components}), "
                 f"got shape {Z.shape}"
             )
-        if not np.all(np.isfinite(Z)):
-            raise ValueError("Z contains NaN or infinite values")
-        return Z.astype(np.float64) @ means
+        # posteriors: numbers, real and finite, each refusal naming Z
+        return check_data(Z, "Z", dtype=np.float64) @ means
 
     @_serial_blas
     def sample(

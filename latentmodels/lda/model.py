@@ -35,7 +35,7 @@ from .._internal.distributed import (
     ensure_process_group,
 )
 from .._internal.progress import FitProgress
-from .._internal.validation import check_positive_int, check_random_state
+from .._internal.validation import check_data, check_positive_int, check_random_state
 from ..base import LatentModel, jsonable_params
 from . import _file, _kernels, _params
 from ._data import shard_bounds, to_counts
@@ -1009,7 +1009,7 @@ class LDA(LatentModel):
         check_is_fitted(self, "components_")
         if isinstance(Z, torch.Tensor):
             Z = Z.detach().cpu().numpy()
-        Z = np.asarray(Z, dtype=np.float64)
+        Z = check_data(Z, "Z", min_ndim=1, dtype=np.float64, allow_empty=True)
         if Z.ndim == 1:
             Z = Z[None, :]
         if Z.ndim != 2 or Z.shape[1] != self.n_components:
