@@ -14,6 +14,14 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
+
+def torchrun_command() -> list[str]:
+    """torchrun next to this Python, or its module form."""
+    torchrun = Path(sys.executable).with_name("torchrun")
+    return [str(torchrun)] if torchrun.exists() else [sys.executable, "-m",
+                                                      "torch.distributed.run"]
+
+
 SCRIPT = textwrap.dedent(
     """
     import os, sys
@@ -40,10 +48,7 @@ SCRIPT = textwrap.dedent(
 def test_two_process_ddp_training_matches_across_ranks(tmp_path, mnist_small):
     np.save(tmp_path / "X.npy", mnist_small[0][:512])
     (tmp_path / "train.py").write_text(SCRIPT)
-    torchrun = Path(sys.executable).with_name("torchrun")
-    command = (
-        [str(torchrun)] if torchrun.exists() else [sys.executable, "-m", "torch.distributed.run"]
-    )
+    command = torchrun_command()
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
         [
@@ -99,10 +104,7 @@ def test_two_process_gan_training_keeps_both_players_identical_across_ranks(tmp_
     """Several optimisers under torchrun: gradients are averaged inside each update, so the
     generator, the discriminator and the EMA copy stay equal on every rank."""
     (tmp_path / "train.py").write_text(GAN_SCRIPT)
-    torchrun = Path(sys.executable).with_name("torchrun")
-    command = (
-        [str(torchrun)] if torchrun.exists() else [sys.executable, "-m", "torch.distributed.run"]
-    )
+    command = torchrun_command()
     result = subprocess.run(
         [*command, "--standalone", "--nproc_per_node=2", str(tmp_path / "train.py"),
          str(tmp_path)],
@@ -147,10 +149,7 @@ def test_a_loss_diverging_on_one_rank_stops_every_rank_with_the_same_error(tmp_p
     """Rank 1 alone sees exploding data; without agreement rank 0 would wait forever in the
     gradient all-reduce. Both must stop with TrainingDivergedError at the same step."""
     (tmp_path / "train.py").write_text(DIVERGE_SCRIPT)
-    torchrun = Path(sys.executable).with_name("torchrun")
-    command = (
-        [str(torchrun)] if torchrun.exists() else [sys.executable, "-m", "torch.distributed.run"]
-    )
+    command = torchrun_command()
     process = subprocess.Popen(
         [*command, "--standalone", "--nproc_per_node=2", str(tmp_path / "train.py"),
          str(tmp_path)],
