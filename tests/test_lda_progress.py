@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from latentmodels.lda import _progress
+from latentmodels._internal import progress as _progress
 from latentmodels.lda.model import LDA
 
 X = np.random.default_rng(0).poisson(1.0, (30, 20))
@@ -28,6 +28,6 @@ def test_a_quick_or_quiet_fit_draws_no_bar(monkeypatch, capsys):
     monkeypatch.setattr(_progress, "SHOW_AFTER_S", 60.0)  # (a cold numba cache is slow)
     LDA(2, max_iter=3, verbose=1, random_state=0).fit(X)
     assert "Gibbs sweeps" not in capsys.readouterr().err  # done before the threshold
-    with _progress.FitProgress(False, 3, "quiet") as progress:
+    with _progress.FitProgress(False, 3, "quiet", title="LDA") as progress:
         progress.update(3)
     assert capsys.readouterr().err == ""

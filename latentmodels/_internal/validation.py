@@ -101,6 +101,11 @@ def check_data(
                             ensure_min_features=0, input_name=name)
     except TypeError as exc:
         raise TypeError(f"{name} must hold numbers: {exc}") from exc
+    except ValueError as exc:
+        if X.dtype != object:
+            raise
+        # an object array with a string in it: numpy's message names no argument
+        raise TypeError(f"{name} must hold numbers: {exc}") from exc
     if array.shape[0] == 0 and not allow_empty:
         raise ValueError(f"{name} is empty: found array with 0 sample(s) (shape={array.shape}) "
                          "while a minimum of 1 is required.")

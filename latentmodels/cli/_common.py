@@ -268,6 +268,30 @@ def check_out(path: Path, allowed: tuple[str, ...]) -> str:
     return suffix
 
 
+#: ``--resume``, the same on every ``train`` verb that checkpoints.
+ResumeOption = Annotated[bool, typer.Option(
+    help="Continue a killed run from OUT/checkpoints (same options).")]
+
+
+def checkpoint_settings(out: Path, every: int, resume: bool) -> dict[str, Any]:
+    """An estimator's ``checkpoint_dir`` and ``checkpoint_every`` for ``--checkpoint-every``
+    (0: off; the estimator's default interval then stays) and ``--resume``: checkpoints go
+    into ``OUT/checkpoints``.
+
+    Examples
+    --------
+    >>> checkpoint_settings(Path("run"), 3, False)
+    {'checkpoint_dir': 'run/checkpoints', 'checkpoint_every': 3}
+    >>> checkpoint_settings(Path("run"), 0, False)
+    {'checkpoint_dir': None}
+    """
+    if every < 0:
+        raise BadInput(f"--checkpoint-every must be >= 0, got {every}")
+    if every == 0 and not resume:
+        return {"checkpoint_dir": None}
+    return {"checkpoint_dir": str(out / "checkpoints"), "checkpoint_every": max(every, 1)}
+
+
 def parse_hidden(text: str | None) -> tuple[int, ...] | None:
     if text is None:
         return None

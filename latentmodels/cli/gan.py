@@ -69,8 +69,7 @@ def _gan_command(conditional: bool):
                  "classifier trained on the training split (labelled 28x28 images).")] = True,
         checkpoint_every: Annotated[int, typer.Option(
             help="Checkpoint into OUT/checkpoints every N epochs (0: off).")] = 5,
-        resume: Annotated[bool, typer.Option(
-            help="Continue a killed run from OUT/checkpoints (same options).")] = False,
+        resume: cli.ResumeOption = False,
         device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:1, ...")] = "auto",
         threads: Annotated[int | None, typer.Option(
             help="torch CPU threads. Default: torch's own count (recorded in run.json).")] = None,
@@ -85,15 +84,13 @@ def _gan_command(conditional: bool):
             from ..deep.gan import GAN, ConditionalGAN
 
             started = time.perf_counter()
-            if checkpoint_every < 0:
-                raise cli.BadInput(f"--checkpoint-every must be >= 0, got {checkpoint_every}")
+            checkpoints = cli.checkpoint_settings(out, checkpoint_every, resume)
             if not 0 <= test_fraction < 1:
                 raise cli.BadInput(f"--test-fraction must be in [0, 1), got {test_fraction}")
             if max_time is not None and max_time <= 0:
                 raise cli.BadInput(f"--max-time must be > 0 seconds, got {max_time}")
             if not 0 <= ema_decay < 1:
                 raise cli.BadInput(f"--ema-decay must be in [0, 1), got {ema_decay}")
-            checkpoints = checkpoint_every > 0 or resume
             X, y = cli.load_data(data, limit, image_size=image_size, grayscale=grayscale)
             if conditional and y is None:
                 raise cli.BadInput(f"--data {data} has no labels; a cgan needs labelled data")
@@ -102,8 +99,7 @@ def _gan_command(conditional: bool):
                 epochs=epochs, batch_size=cli.fitting_batch_size(batch_size, len(X), test_fraction),
                 lr_g=lr_g, lr_d=lr_d,
                 ema_decay=ema_decay or None, random_state=seed, device=device,
-                checkpoint_dir=str(out / "checkpoints") if checkpoints else None,
-                checkpoint_every=max(checkpoint_every, 1), verbose=0 if quiet else 1,
+                **checkpoints, verbose=0 if quiet else 1,
             )
             if max_time is not None:
                 params["max_time"] = max_time

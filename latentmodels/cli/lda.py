@@ -96,6 +96,9 @@ def train_lda(
     test_fraction: Annotated[float, typer.Option(
         help="Share of the documents held out for perplexity (fixed split).")] = 0.1,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    checkpoint_every: Annotated[int, typer.Option(
+        help="Checkpoint into OUT/checkpoints every N passes or sweeps (0: off).")] = 0,
+    resume: cli.ResumeOption = False,
     threads: Annotated[int | None, typer.Option(
         help="CPU threads. Default: all (the count is recorded in run.json).")] = None,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
@@ -121,7 +124,8 @@ def train_lda(
         if not 0 <= test_fraction < 1:
             raise cli.BadInput(f"--test-fraction must be in [0, 1), got {test_fraction}")
         params: dict[str, Any] = {"n_components": topics, "random_state": seed,
-                                  "n_jobs": threads}
+                                  "n_jobs": threads,
+                                  **cli.checkpoint_settings(out, checkpoint_every, resume)}
         if method is not None:
             params["method"] = method.value
         if n_iter is not None:
@@ -151,7 +155,7 @@ def train_lda(
             with cli.shown_warnings({"min_df=": "--min-df ", "Lower min_df": "Lower --min-df"}):
                 info = fit_lda_run(texts, LDA(**params), out=out, command=command,
                                    corpus_options=corpus_options, test_fraction=test_fraction,
-                                   seed=seed, limit=limit, report=report)
+                                   seed=seed, limit=limit, report=report, resume=resume)
         except ValueError as exc:
             text = str(exc)
             if text.startswith("texts: no word is left"):

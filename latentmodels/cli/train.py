@@ -33,6 +33,7 @@ from ._common import (
     CovarianceType,
     Likelihood,
     ModelKind,
+    ResumeOption,
     clean_errors,
     cpu_threads,
     hmm_template,
@@ -86,10 +87,17 @@ def train_hmm_run(
     covariance_type: CovarianceType | None, log_returns: bool, categorical: bool,
     lengths_column: str | None, n_iter: int, seed: int, report: bool, command: list[str],
     emission: str | None = None, options: list[str] | None = None,
+    checkpoint_every: int = 0, resume: bool = False,
 ) -> dict[str, Any]:
     names = parse_columns(columns)
     n_states = parse_states(states)
+    checkpoints = cli.checkpoint_settings(out, checkpoint_every, resume)
     template, spec = hmm_template(emission, categorical, covariance_type, options, n_iter, seed)
+    if checkpoints["checkpoint_dir"] is not None:
+        if "checkpoint_dir" not in template.get_params(deep=False):
+            raise BadInput(f"--checkpoint-every/--resume: {type(template).__name__} cannot "
+                           "checkpoint (its class takes no checkpoint_dir)")
+        template.set_params(**checkpoints)
     symbols = spec.data == "symbols"
     if symbols and log_returns:
         raise BadInput("--log-returns does not apply to --categorical data")
@@ -98,7 +106,7 @@ def train_hmm_run(
     from ..runs.hmm import fit_hmm_run
 
     return fit_hmm_run(series, template, n_states, out=out, command=command,
-                       max_states=max_states, report=report)
+                       max_states=max_states, report=report, resume=resume)
 
 
 train_app = typer.Typer(
@@ -182,8 +190,7 @@ def _deep_options(
     ] = DEFAULT_TEST_FRACTION,
     checkpoint_every: Annotated[int, typer.Option(
         help="Checkpoint into OUT/checkpoints every N epochs (0: off).")] = 5,
-    resume: Annotated[bool, typer.Option(
-        help="Continue a killed run from OUT/checkpoints (same options).")] = False,
+    resume: ResumeOption = False,
     iwae_samples: Annotated[int, typer.Option(
         help="Importance samples for the test NLL (0: skip).")] = IWAE_SAMPLES,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:1, ...")] = "auto",
@@ -204,12 +211,11 @@ def _train_deep(kind: ModelKind, ctx: typer.Context, options: dict[str, Any]) ->
         threads = cli.resolved_threads(chosen["threads"])
         with cpu_threads(threads), cli.shown_warnings():
             started = time.perf_counter()
-            if chosen["checkpoint_every"] < 0:
-                raise BadInput(f"--checkpoint-every must be >= 0, got {chosen['checkpoint_every']}")
+            checkpoints = cli.checkpoint_settings(out, chosen["checkpoint_every"],
+                                                  chosen["resume"])
             if chosen["iwae_samples"] < 0:
                 raise BadInput(f"--iwae-samples must be >= 0 (0 skips the IWAE NLL), got "
                                f"{chosen['iwae_samples']}")
-            checkpoints = chosen["checkpoint_every"] > 0 or chosen["resume"]
             X, y = cli.load_data(chosen["data"], chosen["limit"], image_size=chosen["image_size"],
                                  grayscale=chosen["grayscale"])
             if kind == ModelKind.cvae and y is None:
@@ -229,8 +235,7 @@ def _train_deep(kind: ModelKind, ctx: typer.Context, options: dict[str, Any]) ->
                 patience=chosen["patience"],
                 random_state=chosen["seed"],
                 device=chosen["device"],
-                checkpoint_dir=str(out / "checkpoints") if checkpoints else None,
-                checkpoint_every=max(chosen["checkpoint_every"], 1),
+                **checkpoints,
                 verbose=0 if chosen["quiet"] else 1,
                 likelihood=chosen["likelihood"],
                 beta=chosen["beta"],
@@ -329,6 +334,9 @@ def train_hmm(
         help="Column whose runs of equal values mark separate sequences.")] = None,
     n_iter: Annotated[int, typer.Option(help="Maximum EM iterations.")] = HMM_N_ITER,
     seed: SeedOption = 0,
+    checkpoint_every: Annotated[int, typer.Option(
+        help="Checkpoint into OUT/checkpoints every N EM iterations (0: off).")] = 0,
+    resume: ResumeOption = False,
     threads: ThreadsOption = None,
     report: ReportOption = True,
 ) -> None:
@@ -346,5 +354,6 @@ def train_hmm(
                 covariance_type=covariance_type, log_returns=log_returns,
                 categorical=categorical, lengths_column=lengths_column, n_iter=n_iter,
                 seed=seed, report=report, command=command, emission=emission, options=option,
+                checkpoint_every=checkpoint_every, resume=resume,
             )
             cli.print_run(out, info, report, time.perf_counter() - started)

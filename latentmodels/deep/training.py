@@ -1096,14 +1096,21 @@ class Trainer:
             if step_mode:
                 # A step function has already updated; any NaN it reports means trouble.
                 finite = finite and all(math.isfinite(v) for v in metric_values.values())
-            if not finite:
-                raise TrainingDivergedError(self._divergence_message(epoch, step))
-            if training:
+            # (code, loss, scale): code 1 a non-finite loss, 2 an exploded one.
+            diverged = (1.0, math.nan, math.nan) if not finite else None
+            if training and finite:
                 if self._loss_scale is None:
                     self._loss_scale = max(abs(loss_value), 1.0)
                 elif abs(loss_value) > DIVERGENCE_FACTOR * self._loss_scale:
-                    raise TrainingDivergedError(
-                        self._divergence_message(epoch, step, exploded=loss_value))
+                    diverged = (2.0, loss_value, self._loss_scale)
+            if self.world_size == 1:
+                if diverged is not None:
+                    raise TrainingDivergedError(self._divergence_message(
+                        epoch, step, exploded=loss_value if diverged[0] == 2.0 else None))
+            elif training:
+                self._stop_together(diverged, epoch, step)
+            # (Under torchrun, evaluation has no per-step all-reduce: a NaN reaches every
+            # rank through the epoch's sums and stops them all at the epoch's end.)
             if training and not step_mode:
                 optimizer = optimizers[_SINGLE]
                 optimizer.zero_grad(set_to_none=True)
@@ -1133,6 +1140,35 @@ class Trainer:
         values = packed.tolist()
         total_count = max(values[-1], 1.0)
         return {name: values[i] / total_count for i, name in enumerate(names)}
+
+    def _stop_together(
+        self, diverged: tuple[float, float, float] | None, epoch: int, step: int
+    ) -> None:
+        """Raise :class:`TrainingDivergedError` on every process when any one diverged.
+
+        A rank that stopped alone would leave the others waiting forever in the next
+        gradient all-reduce, so the ranks agree on it first (one tiny all-reduce a step).
+        """
+        rank = dist.get_rank()
+        table = torch.zeros(self.world_size, 3, dtype=torch.float64)
+        if diverged is not None:
+            table[rank] = torch.tensor(diverged, dtype=torch.float64)
+        reduce_device = self.device if self.device.type == "cuda" else torch.device("cpu")
+        table = table.to(reduce_device)
+        dist.all_reduce(table)
+        table = table.cpu()
+        stopped = [r for r in range(self.world_size) if table[r, 0] != 0]
+        if not stopped:
+            return
+        first = rank if rank in stopped else stopped[0]
+        code, loss, scale = table[first].tolist()
+        message = _divergence_message(
+            epoch, step, self.config, self._rates,
+            exploded=loss if code == 2.0 else None, scale=scale,
+        )
+        if first != rank:
+            message = f"{message} (rank {first} diverged; every rank stopped)"
+        raise TrainingDivergedError(message)
 
     def _past(self, deadline: float) -> bool:
         """Whether the time limit is reached: on any process, for all of them."""

@@ -44,6 +44,7 @@ from .._internal.progress import FitProgress
 from .._internal.validation import (
     check_affordable,
     check_choice,
+    check_data,
     check_positive_int,
     check_random_state,
 )
@@ -1028,9 +1029,8 @@ class BaseHMM(LatentModel):
                 f"Z must be state ids (n,) or posteriors (n, {self.n_components}), "
                 f"got shape {Z.shape}"
             )
-        if not np.all(np.isfinite(Z)):
-            raise ValueError("Z contains NaN or infinite values")
-        return Z.astype(np.float64) @ means
+        # posteriors: numbers, real and finite, each refusal naming Z
+        return check_data(Z, "Z", dtype=np.float64) @ means
 
     @_serial_blas
     def sample(
@@ -1297,18 +1297,7 @@ class BaseHMM(LatentModel):
         >>> bool((a.means_ == b.means_).all()), b.monitor_.history == a.monitor_.history
         (True, True)
         """
-        if not isinstance(resume, (bool, np.bool_)):
-            raise TypeError(f"resume must be True or False, got {resume!r}")
-        self._validate_params()
-        checkpoint_dir = getattr(self, "checkpoint_dir", None)
-        if getattr(self, "checkpoint_every", None) is not None and checkpoint_dir is None:
-            raise ValueError("checkpoint_every needs checkpoint_dir (where to write)")
-        if resume and checkpoint_dir is None:
-            raise ValueError("resume: resume=True needs checkpoint_dir to be set")
-        if checkpoint_dir is not None and os.path.exists(checkpoint_dir) \
-                and not os.path.isdir(checkpoint_dir):
-            raise ValueError(f"checkpoint_dir: {os.fspath(checkpoint_dir)} exists and is not a "
-                             "folder; pass a folder (it is created if missing)")
+        checkpoint_dir = self._check_checkpoint_options(resume)
         ensure_process_group("cpu")  # under torchrun, every rank joins before its E-step
         data, offsets = self._prepare(X, lengths, fitting=True)
         if self.n_components > len(data):
@@ -1378,6 +1367,22 @@ class BaseHMM(LatentModel):
         vars(monitor).update(best[2])
         self.n_iter_ = monitor.iter
         return self
+
+    def _check_checkpoint_options(self, resume: Any) -> str | os.PathLike | None:
+        """Validate the hyper-parameters and ``resume``; returns ``checkpoint_dir``."""
+        if not isinstance(resume, (bool, np.bool_)):
+            raise TypeError(f"resume must be True or False, got {resume!r}")
+        self._validate_params()
+        checkpoint_dir = getattr(self, "checkpoint_dir", None)
+        if getattr(self, "checkpoint_every", None) is not None and checkpoint_dir is None:
+            raise ValueError("checkpoint_every needs checkpoint_dir (where to write)")
+        if resume and checkpoint_dir is None:
+            raise ValueError("resume: resume=True needs checkpoint_dir to be set")
+        if checkpoint_dir is not None and os.path.exists(checkpoint_dir) \
+                and not os.path.isdir(checkpoint_dir):
+            raise ValueError(f"checkpoint_dir: {os.fspath(checkpoint_dir)} exists and is not a "
+                             "folder; pass a folder (it is created if missing)")
+        return checkpoint_dir
 
     def _fit_progress(self, start: int) -> FitProgress:
         """The progress bar of a fit: ``n_iter`` steps per initialisation, drawn by rank 0
@@ -1544,7 +1549,9 @@ class BaseHMM(LatentModel):
         """One EM step on this batch (E-step then M-step); initialises on the first call.
 
         For exact full-data EM over batches that do not fit in memory, use
-        :meth:`fit_batches` (or :meth:`accumulate` per batch, then :meth:`m_step`).
+        :meth:`fit_batches` (or :meth:`accumulate` per batch, then :meth:`m_step`). To
+        survive a kill, save after each call and, on restart, load and continue: the model
+        ends identical to one never reloaded.
 
         Parameters
         ----------
@@ -1576,17 +1583,24 @@ class BaseHMM(LatentModel):
         return self
 
     @_serial_blas
-    def fit_batches(self, batches: Iterable | Callable[[], Iterable]) -> BaseHMM:
+    def fit_batches(
+        self, batches: Iterable | Callable[[], Iterable], *, resume: bool = False
+    ) -> BaseHMM:
         """Baum-Welch over data streamed in batches: each EM iteration makes one pass.
 
         Memory holds one batch at a time, yet the result equals :meth:`fit` on all data
-        (given the same initial parameters; initialisation uses the first batch).
+        (given the same initial parameters; initialisation uses the first batch). With
+        ``checkpoint_dir`` set it checkpoints as :meth:`fit` does; the checkpoint's data
+        digest covers the first batch only (the others are not read twice).
 
         Parameters
         ----------
         batches : iterable or callable
             A re-iterable (a list, or an object whose ``__iter__`` restarts) or a function
             returning a fresh iterator; each item is ``X`` or ``(X, lengths)``.
+        resume : bool, default=False
+            Continue from the last checkpoint in ``checkpoint_dir`` (start afresh if there
+            is none); the result is exactly that of an uninterrupted run.
 
         Returns
         -------
@@ -1604,7 +1618,7 @@ class BaseHMM(LatentModel):
         >>> len(hmm.monitor_.history)
         3
         """
-        self._validate_params()
+        checkpoint_dir = self._check_checkpoint_options(resume)
         ensure_process_group("cpu")  # under torchrun, every rank joins before its E-step
 
         def items():
@@ -1612,7 +1626,9 @@ class BaseHMM(LatentModel):
             for item in source:
                 yield item if isinstance(item, tuple) else (item, None)
 
-        if not self._is_fitted() or self.init_params:
+        monitor = self._fit_monitor()
+        checkpoints = restored = None
+        if not self._is_fitted() or self.init_params or checkpoint_dir is not None:
             first_X, first_lengths = next(iter(items()))
             data, offsets = self._prepare(first_X, first_lengths, fitting=True)
             if self.n_components > len(data):
@@ -1622,8 +1638,22 @@ class BaseHMM(LatentModel):
                 )
             self._emission.set_n_features(data)
             seed = _seed(self.random_state)
-            self._initialize(data, offsets, np.random.default_rng(seed))
+            if checkpoint_dir is not None:
+                given = {
+                    n: getattr(self, n)
+                    for n in ("startprob_", "transmat_", *self._emission_names())
+                    if hasattr(self, n)
+                }
+                checkpoints = _resume.FitCheckpoints(self, data, offsets, seed, given, monitor)
+                restored = checkpoints.load() if resume else None
+                seed = checkpoints.seed
+            if not self._is_fitted() or self.init_params:
+                self._initialize(data, offsets, np.random.default_rng(seed))
         self._check_parameters()
+        first, done = 0, False
+        if restored is not None:
+            checkpoints.apply(restored, monitor)
+            first, done = restored.iterations, restored.done
 
         def accumulate(stats):
             for batch_X, batch_lengths in items():
@@ -1631,10 +1661,14 @@ class BaseHMM(LatentModel):
                 self._emission.check_against_model(data)
                 self._e_step(data, offsets, stats)
 
-        monitor = self._fit_monitor()
-        with self._fit_progress(0) as progress:
-            self._run_em(accumulate, monitor, after=lambda iteration, last: progress.update(
-                iteration + 1, f"objective {monitor.history[-1]:.6g}"))
+        def after(iteration: int, last: bool) -> None:
+            progress.update(iteration + 1, f"objective {monitor.history[-1]:.6g}")
+            if checkpoints is not None:
+                checkpoints.save(0, iteration, last, monitor, None)
+
+        with self._fit_progress(first) as progress:
+            if not done:
+                self._run_em(accumulate, monitor, first=first, after=after)
         self.n_iter_ = self.monitor_.iter
         return self
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,12 +19,16 @@ def select_n_states(
     lengths: Any = None,
     n_states: Iterable[int] = range(1, 7),
     criterion: str = "bic",
+    *,
+    resume: bool = False,
 ) -> tuple[BaseHMM, dict[int, float]]:
     """Fit ``model`` (a template, left untouched) for each number of states and keep the
     one with the lowest criterion (``"bic"`` or ``"aic"``).
 
     Returns ``(best_model, scores)`` where ``scores`` maps each number of states to its
-    criterion value.
+    criterion value. With the template's ``checkpoint_dir`` set, each candidate writes its
+    checkpoints into its own sub-folder ``states-<k>``, and ``resume=True`` continues a
+    killed selection (finished candidates are read back, the interrupted one continues).
 
     Example:
         >>> import numpy as np
@@ -43,8 +48,12 @@ def select_n_states(
         raise ValueError("n_states must contain at least one number of states")
     scores: dict[int, float] = {}
     best: BaseHMM | None = None
+    folder = model.checkpoint_dir
     for k in candidates:
-        fitted = clone(model).set_params(n_components=k).fit(X, lengths)
+        candidate = clone(model).set_params(n_components=k)
+        if folder is not None:
+            candidate.set_params(checkpoint_dir=os.path.join(folder, f"states-{k}"))
+        fitted = candidate.fit(X, lengths, resume=resume)
         value = fitted.bic(X, lengths) if criterion == "bic" else fitted.aic(X, lengths)
         scores[k] = float(value)
         if best is None or value < scores[best.n_components] or not np.isfinite(

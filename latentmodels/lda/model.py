@@ -28,23 +28,29 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._internal import io
+from .._internal.checkpoints import Checkpointer, array_digest, expect, expect_floats
 from .._internal.distributed import (
     allreduce_arrays,
     broadcast_arrays,
     distributed_info,
     ensure_process_group,
 )
-from .._internal.validation import check_positive_int, check_random_state
+from .._internal.progress import FitProgress
+from .._internal.validation import check_data, check_positive_int, check_random_state
 from ..base import LatentModel, jsonable_params
-from . import _checkpoint, _file, _kernels, _params
+from . import _file, _kernels, _params
 from ._data import shard_bounds, to_counts
-from ._progress import FitProgress
 from .text import TextCorpus
 
 # VB sums its statistics in this many shards at least (see _estep).
 _STATISTICS_SHARDS = 8
 
 _DEFAULT_ITER = {"batch": 30, "online": 10, "gibbs": 200}
+
+#: Hyper-parameters that may change between a killed fit and its resume.
+_RESUMABLE_CHANGES = frozenset({"verbose", "checkpoint_dir", "checkpoint_every", "n_jobs"})
+#: Checkpoint every this many iterations when ``checkpoint_every`` is None.
+_DEFAULT_CHECKPOINT_EVERY = 10
 
 
 # -- small helpers ---------------------------------------------------------------------
@@ -416,24 +422,30 @@ class LDA(LatentModel):
     # -- checkpoints -------------------------------------------------------------------
     def _make_checkpointer(
         self, counts: sp.csr_matrix, n_threads: int, resume: bool
-    ) -> _checkpoint.Checkpointer | None:
+    ) -> Checkpointer | None:
         """Set up checkpoint writing; with ``resume``, load the state to continue from."""
         self._resume_from = None
         if self.checkpoint_dir is None:
             return None
         rank, world = distributed_info()
-        every = self.checkpoint_every or _checkpoint.DEFAULT_EVERY
+        every = self.checkpoint_every or _DEFAULT_CHECKPOINT_EVERY
         params = jsonable_params(self.get_params(deep=False))
         signature = {
-            k: v for k, v in params.items() if k not in _checkpoint.RESUMABLE_CHANGES
+            k: v for k, v in params.items() if k not in _RESUMABLE_CHANGES
         }
 
-        def make() -> _checkpoint.Checkpointer:
+        def make() -> Checkpointer:
             signature.update(
                 seed=int(self._seed), n_threads=int(n_threads), world_size=int(world),
-                data=_checkpoint.data_digest(counts),
+                data=array_digest(
+                    np.array(counts.shape), counts.indptr, counts.indices, counts.data
+                ),
             )
-            return _checkpoint.Checkpointer(self.checkpoint_dir, every, signature, rank)
+            # Each rank keeps its own documents' state, so its own file.
+            stem = "lda_checkpoint" if rank == 0 else f"lda_checkpoint.rank{rank}"
+            return Checkpointer(
+                self.checkpoint_dir, every, signature, kind="lda-checkpoint", stem=stem
+            )
 
         checkpointer = make()
         if not resume:
@@ -474,12 +486,12 @@ class LDA(LatentModel):
         if loaded is None:
             return None
         iteration, arrays, extra = loaded
-        self.bound_ = _checkpoint.expect_floats(extra, "bound")
+        self.bound_ = expect_floats(extra, "bound")
         n_batch = extra.get("n_batch_iter")
         if isinstance(n_batch, bool) or not isinstance(n_batch, int) or n_batch < 0:
             raise io.ModelFileError("resume: checkpoint field 'n_batch_iter' is not a count")
         self.n_batch_iter_ = n_batch
-        alpha = _checkpoint.expect(
+        alpha = expect(
             arrays, "doc_topic_prior", (self.n_components,), np.float64
         )
         if not (alpha > 0).all():
@@ -490,7 +502,8 @@ class LDA(LatentModel):
 
     def _progress(self, total: int, label: str, start: int) -> FitProgress:
         return FitProgress(
-            bool(self.verbose) and distributed_info()[0] == 0, total, label, start=start
+            bool(self.verbose) and distributed_info()[0] == 0, total, label, title="LDA",
+            start=start,
         )
 
     @available_if(_minibatch_updates_are_variational)
@@ -499,7 +512,9 @@ class LDA(LatentModel):
 
         The first call sets up the model (vocabulary from a TextCorpus); statistics are scaled
         to ``total_samples`` documents. Exists only with ``method="vb"`` (scikit-learn's
-        ``available_if``: ``hasattr(LDA(method="gibbs"), "partial_fit")`` is False).
+        ``available_if``: ``hasattr(LDA(method="gibbs"), "partial_fit")`` is False). To
+        survive a kill, save after each call and, on restart, :meth:`load` and continue with
+        the next minibatch: the model ends identical to one never reloaded.
 
         Parameters
         ----------
@@ -533,6 +548,10 @@ class LDA(LatentModel):
             gamma = self._initial_gamma(counts)
             self._online_step(counts, gamma, n_threads, float(self.total_samples))
         self._sync_components()
+        # The next call rebuilds its state from components_, exactly as a model saved and
+        # loaded between calls does: a partial_fit loop may save after each call and, after
+        # a kill, load and continue to the same result.
+        self._online = None
         return self
 
     def _init_lambda(self, counts: sp.csr_matrix | None = None) -> None:
@@ -643,8 +662,8 @@ class LDA(LatentModel):
             first, arrays, extra = restored
             first += 1
             k, v = self.n_components, self.n_features_in_
-            lam = _checkpoint.expect(arrays, "components", (k, v), np.float64)
-            gamma = _checkpoint.expect(arrays, "gamma", gamma.shape, np.float64)
+            lam = expect(arrays, "components", (k, v), np.float64)
+            gamma = expect(arrays, "gamma", gamma.shape, np.float64)
             if not ((lam > 0).all() and (gamma > 0).all()):
                 raise io.ModelFileError("resume: checkpoint topics and gamma must be > 0")
             # the M-step leaves a transposed (Fortran-ordered) array; sums over it must
@@ -750,10 +769,10 @@ class LDA(LatentModel):
             first, arrays, extra = restored
             first += 1
             k, v = self.n_components, self.n_features_in_
-            gamma = _checkpoint.expect(arrays, "gamma", gamma.shape, np.float64)
+            gamma = expect(arrays, "gamma", gamma.shape, np.float64)
             state = {
-                "M": _checkpoint.expect(arrays, "M", (v, k), np.float64),
-                "topic_sum": _checkpoint.expect(arrays, "topic_sum", (k,), np.float64),
+                "M": expect(arrays, "M", (v, k), np.float64),
+                "topic_sum": expect(arrays, "topic_sum", (k,), np.float64),
             }
             for name in ("scale", "offset"):
                 value = extra.get(name)
@@ -844,12 +863,12 @@ class LDA(LatentModel):
             alpha = self.doc_topic_prior_
             # only the token topics are stored: the counts are rebuilt from them, so they
             # cannot disagree with each other, and every topic id is checked first
-            z = _checkpoint.expect(arrays, "z", words.shape, np.int32)
+            z = expect(arrays, "z", words.shape, np.int32)
             if z.size and (z.min() < 0 or z.max() >= k):
                 raise io.ModelFileError(f"resume: checkpoint field 'z' has topics outside [0, {k})")
-            rng_state = _checkpoint.expect(arrays, "rng_state", (n_shards,), np.int64)
+            rng_state = expect(arrays, "rng_state", (n_shards,), np.int64)
             rng_state = rng_state.view(np.uint64)
-            average = _checkpoint.expect(arrays, "average", (v, k), np.float64)
+            average = expect(arrays, "average", (v, k), np.float64)
             ndk = np.zeros((len(lengths), k), dtype=np.int32)
             np.add.at(ndk, (doc_of, z), 1)
         nwk = np.zeros((v, k), dtype=np.int64)
@@ -1002,7 +1021,7 @@ class LDA(LatentModel):
         check_is_fitted(self, "components_")
         if isinstance(Z, torch.Tensor):
             Z = Z.detach().cpu().numpy()
-        Z = np.asarray(Z, dtype=np.float64)
+        Z = check_data(Z, "Z", min_ndim=1, dtype=np.float64, allow_empty=True)
         if Z.ndim == 1:
             Z = Z[None, :]
         if Z.ndim != 2 or Z.shape[1] != self.n_components:

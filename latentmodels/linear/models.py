@@ -22,7 +22,12 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._internal import io
-from .._internal.validation import check_affordable, check_number, check_positive_int
+from .._internal.validation import (
+    check_affordable,
+    check_data,
+    check_number,
+    check_positive_int,
+)
 from ..base import LatentModel
 
 # Learned arrays copied from the scikit-learn estimator into a file, per estimator class.
@@ -58,6 +63,7 @@ class _LinearGaussianModel(LatentModel):
     # -- input -------------------------------------------------------------------------
     def _rows(self, X: Any, *, reset: bool) -> np.ndarray:
         """Validate ``X`` (any number of axes) and flatten each sample to a row."""
+        check_data(X, "X", dtype=np.float64)  # our messages, naming X, for every refusal
         array = check_array(X, allow_nd=True, dtype=[np.float64, np.float32], input_name="X")
         if reset:
             self.input_shape_ = tuple(int(s) for s in array.shape[1:])
@@ -147,6 +153,9 @@ class _LinearGaussianModel(LatentModel):
         (3, 28, 28)
         """
         check_is_fitted(self)
+        if check_data(Z, "Z", dtype=np.float64).ndim != 2:
+            raise ValueError(f"Z must have shape (n_samples, {self.n_components_}), got "
+                             f"shape {np.shape(Z)}")
         codes = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
         if codes.shape[1] != self.n_components_:
             raise ValueError(f"Z has {codes.shape[1]} columns, but {type(self).__name__} has "

@@ -28,6 +28,7 @@ def fit_hmm_run(
     command: list[str],
     max_states: int = HMM_MAX_STATES,
     report: bool = True,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Fit an HMM on ``series``, save ``model.lm`` and ``run.json`` into ``out``, write the report.
 
@@ -49,6 +50,8 @@ def fit_hmm_run(
         Largest number of states tried by BIC.
     report : bool, default=True
         Also write ``report.html``.
+    resume : bool, default=False
+        Continue from the checkpoints in the template's ``checkpoint_dir``.
 
     Returns
     -------
@@ -78,12 +81,13 @@ def fit_hmm_run(
             if max_states < 1:
                 raise ValueError(f"--max-states must be >= 1, got {max_states}")
             candidates = range(1, min(max_states, n_obs) + 1)
-            model, scores = select_n_states(template, X, lengths, n_states=candidates)
+            model, scores = select_n_states(template, X, lengths, n_states=candidates,
+                                            resume=resume)
             selection = {"criterion": "bic", "scores": {str(k): v for k, v in scores.items()}}
         else:
             if n_states > n_obs:
                 raise ValueError(f"--states {n_states} is more than the {n_obs} observations")
-            model = template.set_params(n_components=n_states).fit(X, lengths)
+            model = template.set_params(n_components=n_states).fit(X, lengths, resume=resume)
     seconds = time.perf_counter() - started
     loglik = float(model.score(X, lengths))
     metrics: dict[str, Any] = {

@@ -118,6 +118,7 @@ def fit_lda_run(
     seed: int = 0,
     limit: int | None = None,
     report: bool = True,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Tokenise, split, fit and score an LDA, save ``model.lm`` and ``run.json``, write the report.
 
@@ -148,6 +149,8 @@ def fit_lda_run(
         The number of documents ``data`` was cut to, recorded.
     report : bool, default=True
         Also write ``report.html``.
+    resume : bool, default=False
+        Continue from the checkpoints in the model's ``checkpoint_dir``.
 
     Returns
     -------
@@ -182,7 +185,7 @@ def fit_lda_run(
     test = TextCorpus.from_texts(_pick(data.texts, test_idx), vocabulary=train.vocabulary)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    model.fit(train)
+    model.fit(train, resume=resume)
     seconds = time.perf_counter() - started
     summary = topic_summary(model, train)
     metrics: dict[str, Any] = {}
