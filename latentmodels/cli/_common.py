@@ -185,6 +185,9 @@ def load_data(
         text = text.replace("pass size= to resize them all", "pass --image-size to resize them")
         text = text.replace("call load_fashion_mnist(download=True) to download",
                             "download (Python: load_fashion_mnist(download=True))")
+        text = text.replace("Call load_olivetti_faces(download=True) to download them",
+                            "Download them once (Python: load_olivetti_faces(download=True))")
+        text = text.replace("or pass path= an .npz file", "or pass --data an .npz file")
         text = text.replace("or pass path= a folder holding them",
                             "or pass --data FOLDER holding them (or an .npz with images and "
                             "labels)")
@@ -430,8 +433,8 @@ ModelPath = Annotated[Path, typer.Argument(help="A saved model (.lm) or a run di
 
 
 DataOption = Annotated[str, typer.Option(
-    help="mnist | digits | fashion-mnist (needs its files; the error says how), or a path "
-         "(.npz, .npy, .csv, IDX, image folder).")]
+    help="mnist | digits | fashion-mnist | faces (the last two need their files; the error "
+         "says how), or a path (.npz, .npy, .csv, IDX, image folder).")]
 
 
 def recorded_command(ctx: typer.Context, effective: dict[str, Any] | None = None) -> list[str]:

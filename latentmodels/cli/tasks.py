@@ -27,8 +27,8 @@ __all__ = ["register"]
 
 ModelArgument = Annotated[Path, typer.Argument(help="A saved model (.lm) or a run directory.")]
 DataOption = Annotated[str | None, typer.Option(
-    help="mnist | fashion-mnist | digits, or a path. Default: the held-out split of the run "
-         "the model came from.")]
+    help="mnist | fashion-mnist | digits | faces, or a path. Default: the held-out split of "
+         "the run the model came from.")]
 LimitOption = Annotated[int | None, typer.Option(help="Use only the first N samples.")]
 ThreadsOption = Annotated[int, typer.Option(help="CPU threads for torch and BLAS.")]
 

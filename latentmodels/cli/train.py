@@ -154,8 +154,8 @@ _ONLY_FOR = {
 def _deep_options(
     ctx: typer.Context,
     data: Annotated[str, typer.Option(
-        help="mnist | digits | fashion-mnist (see its download note), or a path (.npz, .npy, "
-             ".csv, IDX, image folder).")],
+        help="mnist | digits | fashion-mnist | faces (see their download notes), or a path "
+             "(.npz, .npy, .csv, IDX, image folder).")],
     out: OutOption,
     latent_dim: Annotated[int | None, typer.Option(help="Size of the latent code.")] = None,
     epochs: Annotated[int, typer.Option(help="Maximum training epochs.")] = 30,

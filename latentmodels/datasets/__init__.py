@@ -51,11 +51,14 @@ __all__ = [
     "load_image_folder",
     "load_mnist",
     "load_npz",
+    "load_olivetti_faces",
 ]
 
 #: Names :func:`load_dataset` understands (``"fashion_mnist"`` is accepted as an alias).
-DATASET_NAMES: tuple[str, ...] = ("mnist", "fashion-mnist", "digits")
-_ALIASES = {"fashion_mnist": "fashion-mnist", "fashionmnist": "fashion-mnist"}
+DATASET_NAMES: tuple[str, ...] = ("mnist", "fashion-mnist", "digits", "faces")
+_ALIASES = {"fashion_mnist": "fashion-mnist", "fashionmnist": "fashion-mnist",
+            "olivetti": "faces", "olivetti-faces": "faces", "olivetti_faces": "faces"}
+_FACES_FILE = "olivetti_faces.npz"
 
 FASHION_MNIST_CLASS_NAMES: tuple[str, ...] = (
     "T-shirt/top",
@@ -634,6 +637,105 @@ def load_fashion_mnist(
     )
 
 
+def _faces_locations(cache_dir: str | os.PathLike | None) -> list[tuple[str, Path]]:
+    """The files searched for the Olivetti faces when no ``path`` is given, in order."""
+    locations: list[tuple[str, Path]] = []
+    env = os.environ.get("LATENTMODELS_DATA")
+    if env:
+        locations.append(("$LATENTMODELS_DATA", Path(env).expanduser() / _FACES_FILE))
+    shared = find_shared_data(_FACES_FILE)
+    if shared is not None:
+        locations.append(("shared data folder", shared))
+    root = _default_cache_dir() if cache_dir is None else _as_path(cache_dir, "cache_dir")
+    locations.append(("cache", root / _FACES_FILE))
+    return locations
+
+
+def _fetch_faces(destination: Path) -> Path:
+    """Download the faces with scikit-learn's fetcher and keep them as a uint8 ``.npz``."""
+    from sklearn.datasets import fetch_olivetti_faces
+
+    try:
+        bunch = fetch_olivetti_faces(data_home=str(destination.parent / "scikit_learn_data"))
+    except OSError as exc:  # urllib's errors are OSErrors
+        raise OSError(f"could not download the Olivetti faces: {exc}") from exc
+    images = np.clip(np.rint(np.asarray(bunch.images) * 255), 0, 255).astype(np.uint8)
+    buffer = _stdlib_io.BytesIO()
+    np.savez_compressed(buffer, images=images, labels=np.asarray(bunch.target, np.int64))
+    return atomic_write_bytes(destination, buffer.getvalue())
+
+
+def load_olivetti_faces(
+    path: str | os.PathLike | None = None,
+    *,
+    flatten: bool = False,
+    download: bool = False,
+    cache_dir: str | os.PathLike | None = None,
+    as_float: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load the Olivetti faces: 400 grey 64x64 photos, 10 each of 40 people (AT&T
+    Laboratories Cambridge), with the person as label.
+
+    Where it looks: ``path`` if given (an ``.npz`` with ``images`` and ``labels``);
+    otherwise ``$LATENTMODELS_DATA/olivetti_faces.npz``, the project's shared data folder
+    (see :func:`find_shared_data`), then ``<cache_dir>/olivetti_faces.npz`` with
+    ``cache_dir`` defaulting to ``~/.cache/latentmodels``. With ``download=True`` a missing
+    file is fetched with :func:`sklearn.datasets.fetch_olivetti_faces` and kept there.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        An ``.npz`` file; the places above by default.
+    flatten : bool, default=False
+        ``X`` of shape ``(400, 4096)`` instead of ``(400, 64, 64)``.
+    download : bool, default=False
+        Fetch the photos (about 1.5 MB) when no copy is found.
+    cache_dir : str or os.PathLike, optional
+        Where a download goes; ``~/.cache/latentmodels`` by default.
+    as_float : bool, default=True
+        Float32 in [0, 1] when True, uint8 0-255 when False.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The photos.
+    y : numpy.ndarray
+        The person, 0-39, int64.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming every place searched when the photos are absent and ``download`` is False.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> file = pathlib.Path(tempfile.mkdtemp()) / "faces.npz"
+    >>> np.savez(file, images=np.zeros((2, 64, 64), np.uint8), labels=np.array([3, 3]))
+    >>> X, y = load_olivetti_faces(file)
+    >>> X.shape, y.tolist()
+    ((2, 64, 64), [3, 3])
+    """
+    if path is not None:
+        locations = [("path", _as_path(path, "path"))]
+    else:
+        locations = _faces_locations(cache_dir)
+    found = next((file for _, file in locations if file.is_file()), None)
+    if found is None and download:
+        found = _fetch_faces(locations[-1][1])
+    if found is None:
+        searched = "; ".join(f"{file} ({why})" for why, file in locations)
+        raise FileNotFoundError(
+            f"the Olivetti faces are not on this machine; searched: {searched}. Call "
+            f"load_olivetti_faces(download=True) to download them with scikit-learn, or pass "
+            f"path= an .npz file holding 'images' and 'labels'."
+        )
+    X, y = load_npz(found, as_float=as_float)
+    if y is None:
+        raise ValueError(f"path: {found} has no 'labels' (or 'y') array")
+    return (X.reshape(X.shape[0], -1) if flatten else X), y
+
+
 # --------------------------------------------------------------------------------------------
 # npz, image folders, csv
 
@@ -953,6 +1055,7 @@ def load_dataset(
     * ``"mnist"`` -> :func:`load_mnist` (kwargs ``flatten``, ``as_float``)
     * ``"fashion-mnist"`` / ``"fashion_mnist"`` -> :func:`load_fashion_mnist` (its kwargs)
     * ``"digits"`` -> :func:`load_digits` (kwarg ``flatten``)
+    * ``"faces"`` / ``"olivetti"`` -> :func:`load_olivetti_faces` (its kwargs)
 
     Paths:
 
@@ -1002,6 +1105,8 @@ def load_dataset(
             return load_digits(**_pop_options(kwargs, {"flatten": False}, key))
         if key == "fashion-mnist":
             return load_fashion_mnist(**kwargs)
+        if key == "faces":
+            return load_olivetti_faces(**kwargs)
 
     path = check_regular_file(name_or_path, "name_or_path")
     if not path.exists():
