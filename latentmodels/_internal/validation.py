@@ -17,6 +17,9 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils import check_array
 
+#: The largest count or symbol accepted: every integer up to it is exact in float64.
+MAX_EXACT_INTEGER = 2**53
+
 
 def check_data(
     X: Any,
@@ -343,3 +346,44 @@ def check_affordable(count: Any, bytes_each: int, name: str) -> int:
             f"this machine's memory ({memory / 2**30:,.1f} GiB); ask for fewer"
         )
     return count
+
+
+def check_squares_finite(array: np.ndarray, name: str) -> np.ndarray:
+    """Refuse float values so large that squaring them (summed over a sample) overflows.
+
+    Likelihoods of Gaussian-type models square the data; a finite value such as ``1e300``
+    would make them ``-inf`` or end EM in non-finite parameters, so it is refused here with
+    a message naming the argument. The limit keeps a factor of 10**6 of headroom for the
+    divisions by small variances that follow.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        Validated, finite data (integer arrays pass unchecked).
+    name : str
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``array``.
+
+    Examples
+    --------
+    >>> check_squares_finite(np.array([[1.0, 2.0]]), "X").shape
+    (1, 2)
+    >>> check_squares_finite(np.array([[1e300, 2.0]]), "X")
+    Traceback (most recent call last):
+    ...
+    ValueError: X holds values up to 1e+300, too large to square in float64 (at most ...
+    """
+    if not np.issubdtype(array.dtype, np.floating) or array.size == 0:
+        return array
+    per_sample = max(math.prod(array.shape[1:]), 1)
+    limit = math.sqrt(float(np.finfo(array.dtype).max) / per_sample) * 1e-6
+    largest = float(np.abs(array).max())
+    if largest > limit:
+        raise ValueError(f"{name} holds values up to {largest:.3g}, too large to square in "
+                         f"{array.dtype} (at most {limit:.3g} with {per_sample} values per "
+                         "sample); rescale it")
+    return array

@@ -370,6 +370,12 @@ class DeepLatentModel(LatentModel):
         if self.hidden_dims is not None:
             check_size_sequence(self.hidden_dims, "hidden_dims")
         training.resolve_device(self.device)
+        # Each latent unit costs weights to and from the widest layer (encoder heads, decoder
+        # input), each held four times (value, gradient, two optimiser moments), plus a
+        # batch of activations: refuse a latent_dim that cannot fit before torch allocates.
+        batch = self.batch_size if isinstance(self.batch_size, int) else 256
+        per_unit = 4 * 4 * (3 * max(self._hidden, default=1) + batch)
+        check_affordable(self.latent_dim, per_unit, "latent_dim")
 
     def _training_config(self, seed: int, n_samples: int) -> training.TrainingConfig:
         params = self.get_params(deep=False)

@@ -161,6 +161,36 @@ def _is_target_vector(lengths: Any, n_samples: int) -> bool:
     return True
 
 
+#: Declared constraint of a prior: a number or an array of numbers (checked by _check_prior).
+PRIOR_CONSTRAINT = [Real, "array-like"]
+
+
+def _check_prior(value: Any, name: str, rule: str) -> None:
+    """Refuse a prior hyper-parameter that is not finite numbers of the sign ``rule`` asks
+    (see ``Emission.prior_rules``); the message names it."""
+    kind, _, none = rule.partition("|")
+    if value is None and none:
+        return
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}") from exc
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if kind == "nonnegative_diagonal" and array.ndim >= 2:
+        array = np.diagonal(array, axis1=-2, axis2=-1)  # off-diagonal entries may be < 0
+    if kind in ("nonnegative", "nonnegative_diagonal") and np.any(array < 0):
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+
+
+def _broadcasts(value: Any, shape: tuple[int, ...]) -> bool:
+    try:
+        np.broadcast_shapes(np.shape(value), shape)
+    except ValueError:
+        return False
+    return np.ndim(value) <= len(shape)
+
+
 def _check_lengths(lengths: Any, n_samples: int) -> np.ndarray:
     if isinstance(lengths, torch.Tensor):
         lengths = lengths.detach().cpu().numpy()
@@ -557,10 +587,14 @@ class BaseHMM(LatentModel):
                     f"{name} contains unknown letters {''.join(bad_letters)!r}; "
                     f"allowed: {allowed!r}"
                 )
+        # transmat_ alone needs n_components**2 floats: refuse what cannot fit before numpy tries
+        check_affordable(self.n_components, 8 * (self.n_components + 2), "n_components")
         self._prior_array(self.startprob_prior, "startprob_prior", (self.n_components,))
         self._prior_array(
             self.transmat_prior, "transmat_prior", (self.n_components, self.n_components)
         )
+        for name, rule in self._emission.prior_rules().items():
+            _check_prior(getattr(self, name), name, rule)
         self._checked_params = current
 
     @staticmethod
@@ -618,6 +652,11 @@ class BaseHMM(LatentModel):
                 raise ValueError(f"{name} must sum to 1 along its last axis ({what}: {sums})")
             setattr(self, name, value)
         self._emission.check()
+        for name, shape in self._emission.prior_shapes().items():
+            value = getattr(self, name)
+            if value is not None and not _broadcasts(value, shape):
+                raise ValueError(f"{name} must be a number or broadcast to shape {shape}, got "
+                                 f"shape {np.shape(value)}")
 
     def _needs_init(self, code: str, attribute: str) -> bool:
         return code in self.init_params or not hasattr(self, attribute)

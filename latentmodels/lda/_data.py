@@ -9,7 +9,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils import check_array
 
-from .._internal.validation import check_data
+from .._internal.validation import MAX_EXACT_INTEGER, check_data
 from .text import TextCorpus, Vocabulary
 
 
@@ -87,6 +87,9 @@ def check_counts(
                 f"{name} contains negative counts (smallest {data.min():g}); counts must be "
                 ">= 0 (Negative values in data are not counts)"
             )
+        if data.max() > MAX_EXACT_INTEGER:  # sums of such counts lose their integers
+            raise ValueError(f"{name} contains counts up to {data.max():.3g}; at most "
+                             f"{MAX_EXACT_INTEGER} (2**53) is accepted")
         fractional = data != np.rint(data) if integer else None
         if fractional is not None and fractional.any():
             raise ValueError(

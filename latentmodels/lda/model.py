@@ -36,7 +36,12 @@ from .._internal.distributed import (
     ensure_process_group,
 )
 from .._internal.progress import FitProgress
-from .._internal.validation import check_data, check_positive_int, check_random_state
+from .._internal.validation import (
+    check_affordable,
+    check_data,
+    check_positive_int,
+    check_random_state,
+)
 from ..base import LatentModel, jsonable_params
 from . import _file, _kernels, _params
 from ._data import shard_bounds, to_counts
@@ -355,6 +360,8 @@ class LDA(LatentModel):
         if _allreduce(np.array([counts.sum()]))[0][0] <= 0:
             raise ValueError("X has no tokens: every document is empty")
         self.n_features_in_ = counts.shape[1]
+        # topics x words and documents x topics, a few copies each: refuse before allocating
+        check_affordable(self.n_components, 8 * 4 * (sum(counts.shape) + 1), "n_components")
         alpha, eta = self._resolve_priors()
         self.doc_topic_prior_ = alpha
         self.topic_word_prior_ = float(eta)
@@ -1068,7 +1075,9 @@ class LDA(LatentModel):
         [7.0, 7.0, 7.0]
         """
         check_is_fitted(self, "components_")
-        n_samples = check_positive_int(n_samples, "n_samples")
+        # each document is a dense row of counts, copied a few times on the way to sparse
+        n_samples = check_affordable(
+            n_samples, 8 * (3 * self.n_features_in_ + self.n_components + 1), "n_samples")
         if doc_length is not None:
             check_positive_int(doc_length, "doc_length", minimum=0)
         if as_text and self.vocabulary_ is None:

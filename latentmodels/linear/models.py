@@ -13,6 +13,7 @@ row (in nats, for the flattened row).
 from __future__ import annotations
 
 import copy
+import numbers
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,6 +28,7 @@ from .._internal.validation import (
     check_data,
     check_number,
     check_positive_int,
+    check_squares_finite,
 )
 from ..base import LatentModel
 
@@ -71,7 +73,8 @@ class _LinearGaussianModel(LatentModel):
             raise ValueError(f"X has samples of shape {tuple(array.shape[1:])}, but "
                              f"{type(self).__name__} was fitted on shape {self.input_shape_}")
         rows = array.reshape(len(array), -1)
-        return validate_data(self, rows, reset=reset, dtype=[np.float64, np.float32])
+        rows = validate_data(self, rows, reset=reset, dtype=[np.float64, np.float32])
+        return check_squares_finite(rows, "X")  # log-likelihoods square the data
 
     def _as_samples(self, rows: np.ndarray) -> np.ndarray:
         return rows.reshape((len(rows), *self.input_shape_))
@@ -100,6 +103,10 @@ class _LinearGaussianModel(LatentModel):
         3
         """
         rows = self._rows(X, reset=True)
+        size = self.n_components
+        if isinstance(size, numbers.Integral) and not isinstance(size, bool) and size > 0:
+            # components x features and samples x components, a few copies each
+            check_affordable(size, 8 * 4 * (sum(rows.shape) + 1), "n_components")
         estimator = self._make_estimator().fit(rows)
         # C order, as a reloaded model has it: BLAS sums in an order that follows the layout.
         for name in _SAVED_ARRAYS[type(estimator).__name__]:

@@ -24,7 +24,7 @@ from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from ..._internal.validation import check_data
+from ..._internal.validation import MAX_EXACT_INTEGER, check_data, check_squares_finite
 
 if TYPE_CHECKING:
     from ..base import BaseHMM
@@ -386,6 +386,37 @@ class Emission:
         [0.0, 8.0]
         """
         raise NotImplementedError
+
+    def prior_rules(self) -> dict[str, str]:
+        """What each prior hyper-parameter accepts, checked with the other hyper-parameters:
+        ``"real"`` (finite numbers), ``"nonnegative"``, ``"nonnegative_diagonal"`` (a matrix
+        prior whose diagonal must be >= 0), each followed by ``"|none"`` when None means no
+        prior. None by default.
+
+        Examples
+        --------
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> PoissonEmission(PoissonHMM(2)).prior_rules()["lambdas_prior"]
+        'nonnegative'
+        """
+        return {}
+
+    def prior_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The shape each prior hyper-parameter must broadcast to, once the parameters are
+        set; the engine refuses others with a message naming the prior. None by default.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentmodels.hmm import PoissonHMM
+        >>> from latentmodels.hmm.emissions import PoissonEmission
+        >>> hmm = PoissonHMM(2)
+        >>> hmm.lambdas_ = np.array([[1.0], [5.0]])
+        >>> PoissonEmission(hmm).prior_shapes()
+        {'lambdas_prior': (2, 1), 'lambdas_weight': (2, 1)}
+        """
+        return {}
 
     def check(self) -> None:
         """Validate (possibly hand-set) parameters before use; ``ValueError`` naming the
@@ -801,7 +832,7 @@ def check_real(X: Any, name: str) -> np.ndarray:
     data = check_data(X, name, min_ndim=2, dtype=np.float64)
     if data.ndim != 2:
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {data.shape}")
-    return data
+    return check_squares_finite(data, name)
 
 
 def check_counts(X: Any, name: str, *, single_column: bool) -> np.ndarray:
@@ -838,8 +869,12 @@ def check_counts(X: Any, name: str, *, single_column: bool) -> np.ndarray:
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {data.shape}")
     if np.any(data != np.round(data)):
         raise ValueError(f"{name} must hold integers (symbols or counts)")
+    what = "symbols" if single_column else "counts"
     if np.any(data < 0):
-        what = "symbols" if single_column else "counts"
         raise ValueError(f"{name} contains negative {what} (min {data.min():g})")
+    # Above 2**53 a float64 no longer holds every integer, and the int64 cast below would wrap.
+    if data.size and data.max() > MAX_EXACT_INTEGER:
+        raise ValueError(f"{name} contains {what} up to {data.max():.3g}; at most "
+                         f"{MAX_EXACT_INTEGER} (2**53) is accepted")
     return data.astype(np.int64)
 

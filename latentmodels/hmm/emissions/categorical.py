@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
+from ..._internal.validation import check_affordable
 from .. import _kernels
-from ..base import BaseHMM
+from ..base import PRIOR_CONSTRAINT, BaseHMM
 from ._base import Emission, Param, check_counts, kmeans
 from ._registry import register_emission
 
@@ -76,6 +77,9 @@ class CategoricalEmission(Emission):
         elif hasattr(m, "emissionprob_") and "e" not in m.init_params:
             m.n_features_ = int(np.shape(m.emissionprob_)[1])
         else:
+            # the alphabet is as large as the largest symbol: refuse one that cannot fit
+            check_affordable(top + 1, 8 * (self.n_components + 1),
+                             "the alphabet size (largest symbol in X + 1)")
             m.n_features_ = top + 1
         if top >= m.n_features_:
             raise ValueError(
@@ -108,6 +112,12 @@ class CategoricalEmission(Emission):
                 emission = emission + 1.0
             m.emissionprob_ = emission / emission.sum(axis=1, keepdims=True)
         return labels
+
+    def prior_rules(self):
+        return {"emissionprob_prior": "nonnegative"}
+
+    def prior_shapes(self):
+        return {"emissionprob_prior": (self.n_components, self.n_features())}
 
     def check(self):
         m = self.model
@@ -222,6 +232,7 @@ class CategoricalHMM(BaseHMM):
     _emission_class = CategoricalEmission
     _parameter_constraints = {
         **BaseHMM._parameter_constraints,
+        "emissionprob_prior": PRIOR_CONSTRAINT,
         "n_features": [None, Interval(Integral, 1, None, closed="left")],
     }
 

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..._internal.validation import check_choice
 from .. import _gaussian
-from ..base import BaseHMM
+from ..base import PRIOR_CONSTRAINT, BaseHMM
 from ._base import Emission, FeaturesMixin, Param, kmeans
 from ._registry import register_emission
 
@@ -112,6 +112,18 @@ class GaussianEmission(Emission):
                 raise ValueError("covars_ must be symmetric")
             if np.any(np.linalg.eigvalsh(cov)[..., 0] <= 0):
                 raise ValueError("covars_ must be positive definite")
+
+    def prior_rules(self):
+        matrices = self.model.covariance_type in ("full", "tied")
+        return {"means_prior": "real", "means_weight": "nonnegative",
+                "covars_prior": "nonnegative_diagonal" if matrices else "nonnegative",
+                "covars_weight": "nonnegative"}
+
+    def prior_shapes(self):
+        m, K, D = self.model, self.n_components, self.n_features()
+        per_value = {"spherical": (K, D), "diag": (K, D), "full": (K, D, D),
+                     "tied": (D, D)}[m.covariance_type]
+        return {"means_prior": (K, D), "means_weight": (K,), "covars_prior": per_value}
 
     def log_likelihood(self, X):
         m = self.model
@@ -234,6 +246,8 @@ class GaussianHMM(FeaturesMixin, BaseHMM):
         **BaseHMM._parameter_constraints,
         "covariance_type": [StrOptions(set(_gaussian.COVARIANCE_TYPES))],
         "min_covar": [Interval(Real, 0, None, closed="left")],
+        **dict.fromkeys(("means_prior", "means_weight", "covars_prior", "covars_weight"),
+                        PRIOR_CONSTRAINT),
     }
 
     def __init__(

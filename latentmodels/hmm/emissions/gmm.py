@@ -10,8 +10,9 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..._internal.validation import check_affordable
 from .. import _gaussian
-from ..base import BaseHMM
+from ..base import PRIOR_CONSTRAINT, BaseHMM
 from ._base import Emission, FeaturesMixin, Param, kmeans
 from ._registry import register_emission
 from .gaussian import design_for
@@ -56,6 +57,24 @@ class GMMEmission(Emission):
         elif m.covariance_type == "full":
             cov = cov.reshape(K * M, D, D)
         return means, cov
+
+    def set_n_features(self, X):
+        super().set_n_features(X)
+        m = self.model
+        # responsibilities and parameters per component: refuse an n_mix that cannot fit
+        per_mix = 8 * self.n_components * (len(X) + (X.shape[1] + 2) ** 2)
+        check_affordable(m.n_mix, per_mix, "n_mix")
+
+    def prior_rules(self):
+        matrices = self.model.covariance_type in ("full", "tied")
+        return {"weights_prior": "nonnegative", "means_prior": "real",
+                "means_weight": "nonnegative",
+                "covars_prior": ("nonnegative_diagonal" if matrices else "nonnegative") + "|none",
+                "covars_weight": "nonnegative|none"}
+
+    def prior_shapes(self):
+        K, M, D = self.n_components, self.model.n_mix, self.n_features()
+        return {"weights_prior": (K, M), "means_prior": (K, M, D), "means_weight": (K, M)}
 
     def _priors(self):
         m = self.model
@@ -293,6 +312,8 @@ class GMMHMM(FeaturesMixin, BaseHMM):
         "n_mix": [Interval(Integral, 1, None, closed="left")],
         "covariance_type": [StrOptions(set(_gaussian.COVARIANCE_TYPES))],
         "min_covar": [Interval(Real, 0, None, closed="left")],
+        **dict.fromkeys(("weights_prior", "means_prior", "means_weight"), PRIOR_CONSTRAINT),
+        **dict.fromkeys(("covars_prior", "covars_weight"), [None, *PRIOR_CONSTRAINT]),
     }
 
     def __init__(

@@ -17,7 +17,7 @@ from scipy.stats import binom
 from sklearn.utils._param_validation import Interval
 
 from ..._internal.io import ModelFileError
-from ..base import BaseHMM
+from ..base import PRIOR_CONSTRAINT, BaseHMM
 from ._base import Emission, FeaturesMixin, Param, check_counts, kmeans
 from ._registry import register_emission
 
@@ -102,6 +102,12 @@ class MultinomialEmission(Emission):
             counts += 1.0
             self.model.emissionprob_ = counts / counts.sum(axis=1, keepdims=True)
         return labels
+
+    def prior_rules(self):
+        return {"emissionprob_prior": "nonnegative"}
+
+    def prior_shapes(self):
+        return {"emissionprob_prior": (self.n_components, self.n_features())}
 
     def check(self):
         m = self.model
@@ -228,6 +234,7 @@ class MultinomialHMM(FeaturesMixin, BaseHMM):
     _emission_class = MultinomialEmission
     _parameter_constraints = {
         **BaseHMM._parameter_constraints,
+        "emissionprob_prior": PRIOR_CONSTRAINT,
         "n_trials": [None, Interval(Integral, 1, None, closed="left"), "array-like"],
     }
 

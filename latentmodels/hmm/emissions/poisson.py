@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln
 
-from ..base import BaseHMM
+from ..base import PRIOR_CONSTRAINT, BaseHMM
 from ._base import Emission, FeaturesMixin, Param, check_counts, kmeans
 from ._registry import register_emission
 
@@ -71,6 +71,13 @@ class PoissonEmission(Emission):
         if self.updates("l"):
             stats["post"] += posteriors.sum(axis=0)
             stats["obs"] += posteriors.T @ X.astype(np.float64)
+
+    def prior_rules(self):
+        return {"lambdas_prior": "nonnegative", "lambdas_weight": "nonnegative"}
+
+    def prior_shapes(self):
+        shape = (self.n_components, self.n_features())
+        return {"lambdas_prior": shape, "lambdas_weight": shape}
 
     def _gamma_prior(self) -> tuple[np.ndarray, np.ndarray]:
         m, shape = self.model, np.shape(self.model.lambdas_)
@@ -145,6 +152,10 @@ class PoissonHMM(FeaturesMixin, BaseHMM):
     """
 
     _emission_class = PoissonEmission
+    _parameter_constraints = {
+        **BaseHMM._parameter_constraints,
+        **dict.fromkeys(("lambdas_prior", "lambdas_weight"), PRIOR_CONSTRAINT),
+    }
 
     def __init__(
         self,
