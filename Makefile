@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # instead of resolving a multi-GB CUDA build.
 TORCH_PIN ?= torch==2.13.0
 
-.PHONY: demo test lint bench clean install umap docs
+.PHONY: demo test lint bench clean install umap docs boundscheck
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check latentmodels tests benchmarks scripts
+
+# Every compiled kernel's tests with numba bounds checking on, kernels run serially (numba
+# does not check inside parallel loops): an out-of-range index raises instead of reading on.
+boundscheck: $(STAMP)
+	NUMBA_BOUNDSCHECK=1 NUMBA_CACHE_DIR=$$(mktemp -d) $(BIN)/python -m pytest -q -p no:cacheprovider \
+	    -p tests.numba_boundscheck tests/test_lda*.py tests/test_hmm*.py tests/test_bad_input_matrix.py
 
 # The documentation site: user guide, API reference, executed example gallery; offline.
 # Open docs/_build/html/index.html from disk. -W: a warning (broken link, failing example) fails.

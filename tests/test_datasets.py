@@ -479,7 +479,7 @@ def test_load_dataset_resolves_names(tmp_path):
     for name in ("fashion-mnist", "fashion_mnist"):
         X, y = datasets.load_dataset(name, path=tmp_path)
         assert X.shape == (5, 28, 28) and y.tolist() == [0, 1, 2, 3, 4]
-    assert datasets.DATASET_NAMES == ("mnist", "fashion-mnist", "digits")
+    assert datasets.DATASET_NAMES == ("mnist", "fashion-mnist", "digits", "faces")
 
 
 def test_load_dataset_unknown_name_lists_known_names():

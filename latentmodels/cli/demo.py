@@ -181,7 +181,7 @@ def demo_hmm_command(out: Path) -> list[str]:
             "--columns", ",".join(DEMO_HMM_COLUMNS), "--states", "auto", "--max-states",
             str(HMM_MAX_STATES), "--covariance-type", "diag", "--emission", "gaussian",
             "--n-iter", str(HMM_N_ITER), "--seed", "0", "--threads",
-            str(torch.get_num_threads()), "--report"]
+            str(torch.get_num_threads()), "--checkpoint-every", "0", "--no-resume", "--report"]
 
 
 def demo_lda_command(out: Path, threads: int) -> list[str]:
@@ -196,7 +196,7 @@ def demo_lda_command(out: Path, threads: int) -> list[str]:
             "newsgroup", "--method", LDA().method, "--min-df", str(options["min_df"]),
             "--max-df", str(options["max_df"]), "--stop-words", str(options["stop_words"]),
             "--test-fraction", str(DEMO_LDA_TEST_FRACTION), "--seed", "0", "--threads",
-            str(threads), "--report"]
+            str(threads), "--checkpoint-every", "0", "--no-resume", "--report"]
 
 
 def _demo_lda(out: Path, threads: int) -> dict[str, Any]:

@@ -374,7 +374,11 @@ class DeepLatentModel(LatentModel):
         # input), each held four times (value, gradient, two optimiser moments), plus a
         # batch of activations: refuse a latent_dim that cannot fit before torch allocates.
         batch = self.batch_size if isinstance(self.batch_size, int) else 256
-        per_unit = 4 * 4 * (3 * max(self._hidden, default=1) + batch)
+        if self.hidden_dims is not None:
+            widest = max((int(h) for h in self.hidden_dims), default=1)
+        else:  # the defaults of every architecture (a GAN's "auto" picks one at fit)
+            widest = max(max(dims, default=1) for dims in DEFAULT_HIDDEN.values())
+        per_unit = 4 * 4 * (3 * widest + batch)
         check_affordable(self.latent_dim, per_unit, "latent_dim")
 
     def _training_config(self, seed: int, n_samples: int) -> training.TrainingConfig:
