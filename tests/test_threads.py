@@ -160,3 +160,24 @@ def test_passive_waiting_is_set_on_import_unless_the_user_chose():
     env = {"KMP_BLOCKTIME": "200"}
     threads.prefer_passive_waiting(env)
     assert env == {"KMP_BLOCKTIME": "200", "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def test_hmm_fit_runs_on_the_requested_thread_count(monkeypatch):
+    import numpy as np
+
+    from latentmodels.hmm import GaussianHMM, base
+
+    seen = []
+    schedule = base._schedule
+
+    def spy(*args, **kwargs):
+        seen.append(numba.get_num_threads())
+        return schedule(*args, **kwargs)
+
+    monkeypatch.setattr(base, "_schedule", spy)
+    X = np.random.default_rng(0).normal(size=(200, 2))
+    before = numba.get_num_threads()
+    with cpu_threads(1):
+        GaussianHMM(2, n_iter=3, random_state=0).fit(X, [100, 100])
+    assert seen and set(seen) == {1}
+    assert numba.get_num_threads() == before
