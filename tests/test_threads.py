@@ -181,3 +181,19 @@ def test_hmm_fit_runs_on_the_requested_thread_count(monkeypatch):
         GaussianHMM(2, n_iter=3, random_state=0).fit(X, [100, 100])
     assert seen and set(seen) == {1}
     assert numba.get_num_threads() == before
+
+
+def test_free_cores_measures_the_machine_once_a_second_at_most(monkeypatch):
+    monkeypatch.setattr(threads, "_LAST_MEASURED", [])
+    calls = []
+
+    def measure(window, sample):
+        calls.append(window)
+        return 1.5
+
+    monkeypatch.setattr(threads, "_measure_free_cores", measure)
+    assert threads.free_cores() == 1.5 and threads.free_cores() == 1.5
+    assert len(calls) == 1
+    threads._LAST_MEASURED[0] = (threads._LAST_MEASURED[0][0] - 2.0, 1.5)  # a stale reading
+    threads.free_cores()
+    assert len(calls) == 2

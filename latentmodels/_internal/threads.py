@@ -78,13 +78,32 @@ def _cpu_times() -> tuple[float, float] | None:
     return idle, sum(values[:8])  # guest time is already counted in user
 
 
+# (monotonic time, free cores) of the last measurement: fits in a loop (a grid search, the
+# test suite) measure once a second at most, not 50 ms per fit
+_LAST_MEASURED: list[tuple[float, float | None]] = []
+_REMEASURE_AFTER_S = 1.0
+
+
 def free_cores(window: float = 0.05,
                sample: Callable[[], tuple[float, float] | None] = _cpu_times) -> float | None:
     """How many cores stood idle over ``window`` seconds (this process sleeps meanwhile).
 
     Falls back to the cores minus the 1-minute load average where ``/proc/stat`` is
-    missing; None when neither can be read.
+    missing; None when neither can be read. With the default ``sample``, a measurement
+    less than a second old is reused.
     """
+    cached = sample is _cpu_times
+    if cached and _LAST_MEASURED and \
+            time.monotonic() - _LAST_MEASURED[0][0] < _REMEASURE_AFTER_S:
+        return _LAST_MEASURED[0][1]
+    free = _measure_free_cores(window, sample)
+    if cached:
+        _LAST_MEASURED[:] = [(time.monotonic(), free)]
+    return free
+
+
+def _measure_free_cores(window: float,
+                        sample: Callable[[], tuple[float, float] | None]) -> float | None:
     before = sample()
     if before is not None:
         time.sleep(window)
