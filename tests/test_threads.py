@@ -197,3 +197,13 @@ def test_free_cores_measures_the_machine_once_a_second_at_most(monkeypatch):
     threads._LAST_MEASURED[0] = (threads._LAST_MEASURED[0][0] - 2.0, 1.5)  # a stale reading
     threads.free_cores()
     assert len(calls) == 2
+
+
+def test_a_plainly_losing_probe_ends_after_three_steps():
+    options = dict(window_steps=50, window_seconds=0.0, reprobe_seconds=1e9)
+    switcher, used = _fake_steps({1: 1.0, 2: 10.0}, options, 60)
+    # (``used``: the count in force after each step) warm-up + 50 timed steps at one
+    # thread; then the probe at two: a settling step and 3 timed steps, then back
+    assert used[:50] == [1] * 50
+    assert used[50:54] == [2] * 4 and set(used[54:]) == {1}
+    assert switcher.best == 1

@@ -257,7 +257,8 @@ class ThreadSwitcher:
     The first window at each count is spent probing; then the faster count runs, and every
     ``reprobe_seconds`` one window re-times the other, since other processes come and go.
     The first step, and ``settle_steps`` steps after every change, are not timed (compiled
-    code loads, new worker threads start).
+    code loads, new worker threads start). A window at a count that runs at less than half
+    the speed of another ends after 3 steps.
 
     Parameters
     ----------
@@ -334,7 +335,13 @@ class ThreadSwitcher:
             return
         self._window_steps += 1
         self._window_time += seconds
-        if self._window_steps < self.window_steps or self._window_time < self.window_seconds:
+        full = self._window_steps >= self.window_steps and self._window_time >= self.window_seconds
+        # a probe that is plainly losing (twice the best time per step, a few steps in)
+        # ends early: with spinning workers a bad count can cost 10x per step
+        known = [t for c, t in self.seconds_per_step.items() if c != self.current]
+        losing = bool(known) and self._window_steps >= 3 and \
+            self._window_time / self._window_steps > 2.0 * min(known)
+        if not (full or losing):
             return
         self.seconds_per_step[self.current] = self._window_time / self._window_steps
         self._window_steps = 0
