@@ -57,7 +57,13 @@ def prefer_passive_waiting(environ: dict | None = None) -> bool:
 
 
 def available_cores() -> int:
-    """Cores this process may run on (its affinity mask; the machine's count elsewhere)."""
+    """Cores this process may run on (its affinity mask; the machine's count elsewhere).
+
+    Examples
+    --------
+    >>> available_cores() >= 1
+    True
+    """
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # macOS, Windows
@@ -91,6 +97,14 @@ def free_cores(window: float = 0.05,
     Falls back to the cores minus the 1-minute load average where ``/proc/stat`` is
     missing; None when neither can be read. With the default ``sample``, a measurement
     less than a second old is reused.
+
+    Examples
+    --------
+    Two readings of (idle, total) time, 50 of 200 idle:
+
+    >>> readings = iter([(100.0, 1000.0), (150.0, 1200.0)])
+    >>> free_cores(0.0, lambda: next(readings)) == 0.25 * os.cpu_count()
+    True
     """
     cached = sample is _cpu_times
     if cached and _LAST_MEASURED and \
@@ -118,7 +132,17 @@ def _measure_free_cores(window: float,
 
 
 def check_n_jobs(n_jobs: object, name: str = "n_jobs") -> int | None:
-    """``n_jobs`` as an int (None, a positive count, or -1 for every core), else ValueError."""
+    """``n_jobs`` as an int (None, a positive count, or -1 for every core), else ValueError.
+
+    Examples
+    --------
+    >>> check_n_jobs(None), check_n_jobs(3)
+    (None, 3)
+    >>> check_n_jobs(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_jobs must be a positive number of threads, -1 or None, got 0
+    """
     if n_jobs is None:
         return None
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral):
@@ -173,7 +197,14 @@ def choose_threads(n_jobs: int | None = None, *, free: float | None = None,
 
 @contextlib.contextmanager
 def requested_threads(threads: int | None) -> Iterator[None]:
-    """Within the block, automatic thread choices use ``threads`` (the CLI's ``--threads``)."""
+    """Within the block, automatic thread choices use ``threads`` (the CLI's ``--threads``).
+
+    Examples
+    --------
+    >>> with requested_threads(1):
+    ...     choose_threads(None, free=2.0, available=2)
+    1
+    """
     token = _REQUESTED.set(check_n_jobs(threads, "threads"))
     try:
         yield
@@ -182,18 +213,47 @@ def requested_threads(threads: int | None) -> Iterator[None]:
 
 
 def explicit_threads(n_jobs: int | None = None) -> int | None:
-    """``n_jobs``, else the count of an enclosing :func:`requested_threads`; None = automatic."""
+    """``n_jobs``, else the count of an enclosing :func:`requested_threads`; None = automatic.
+
+    Examples
+    --------
+    >>> explicit_threads(None) is None, explicit_threads(2)
+    (True, 2)
+    >>> with requested_threads(1):
+    ...     explicit_threads(None)
+    1
+    """
     explicit = check_n_jobs(n_jobs)
     return _REQUESTED.get() if explicit is None else explicit
 
 
 def set_torch_threads(n: int) -> None:
+    """Use ``n`` torch threads, if torch is imported.
+
+    Examples
+    --------
+    >>> import torch
+    >>> with restored_threads():
+    ...     set_torch_threads(1)
+    ...     torch.get_num_threads()
+    1
+    """
     torch = sys.modules.get("torch")
     if torch is not None and torch.get_num_threads() != n:
         torch.set_num_threads(n)
 
 
 def set_numba_threads(n: int) -> None:
+    """Use ``n`` numba threads (at most numba's pool size), if numba is imported.
+
+    Examples
+    --------
+    >>> import numba
+    >>> with restored_threads():
+    ...     set_numba_threads(1)
+    ...     numba.get_num_threads()
+    1
+    """
     numba = sys.modules.get("numba")
     if numba is not None:
         n = max(1, min(n, numba.config.NUMBA_NUM_THREADS))
@@ -202,14 +262,33 @@ def set_numba_threads(n: int) -> None:
 
 
 def set_threads(n: int) -> None:
-    """Use ``n`` threads in torch and numba from now on (whichever are imported)."""
+    """Use ``n`` threads in torch and numba from now on (whichever are imported).
+
+    Examples
+    --------
+    >>> import torch
+    >>> with restored_threads():
+    ...     set_threads(1)
+    ...     torch.get_num_threads()
+    1
+    """
     set_torch_threads(n)
     set_numba_threads(n)
 
 
 @contextlib.contextmanager
 def restored_threads() -> Iterator[None]:
-    """Put back torch's and numba's thread counts, as they were, when the block ends."""
+    """Put back torch's and numba's thread counts, as they were, when the block ends.
+
+    Examples
+    --------
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with restored_threads():
+    ...     torch.set_num_threads(1)
+    >>> torch.get_num_threads() == before
+    True
+    """
     torch = sys.modules.get("torch")
     numba = sys.modules.get("numba")
     saved_torch = torch.get_num_threads() if torch is not None else None
@@ -309,25 +388,59 @@ class ThreadSwitcher:
 
     @property
     def active(self) -> bool:
-        """Whether there is anything to choose between."""
+        """Whether there is anything to choose between.
+
+        Examples
+        --------
+        >>> ThreadSwitcher([1], apply=print).active
+        1
+        False
+        """
         return len(self.counts) > 1
 
     @property
     def best(self) -> int:
-        """The count with the fastest step timed so far (the current one before any)."""
+        """The count with the fastest step timed so far (the current one before any).
+
+        Examples
+        --------
+        >>> ThreadSwitcher([2, 1], apply=lambda n: None).best
+        2
+        """
         if not self.seconds_per_step:
             return self.current
         return min(self.seconds_per_step, key=self.seconds_per_step.__getitem__)
 
     @contextlib.contextmanager
     def step(self) -> Iterator[None]:
-        """Time one step of the fit; between steps, the thread count may change."""
+        """Time one step of the fit; between steps, the thread count may change.
+
+        Examples
+        --------
+        >>> switcher = ThreadSwitcher([2, 1], apply=lambda n: None, window_steps=1,
+        ...                           window_seconds=0.0)
+        >>> for _ in range(2):
+        ...     with switcher.step():
+        ...         pass
+        >>> switcher.current  # the first step warms up, the second is timed: now try one
+        1
+        """
         started = self.clock()
         yield
         self.record(self.clock() - started)
 
     def record(self, seconds: float) -> None:
-        """Count one step that took ``seconds`` at the current thread count."""
+        """Count one step that took ``seconds`` at the current thread count.
+
+        Examples
+        --------
+        >>> switcher = ThreadSwitcher([2, 1], apply=lambda n: None, window_steps=1,
+        ...                           window_seconds=0.0, settle_steps=0)
+        >>> for seconds in (9.0, 1.0, 3.0, 1.0):  # warm-up, then 2 threads: 1 s, 1: 3 s
+        ...     switcher.record(seconds)
+        >>> switcher.seconds_per_step, switcher.current
+        ({2: 1.0, 1: 3.0}, 2)
+        """
         if not self.active:
             return
         if self._skip > 0:
