@@ -10,6 +10,7 @@ per step against the true model and the state-recovery accuracy after matching s
 
     python benchmarks/hmm_vs_hmmlearn.py                 # full run, 2 threads
     python benchmarks/hmm_vs_hmmlearn.py --threads 1 --repeats 1 --quick
+    python benchmarks/hmm_vs_hmmlearn.py --quick --cases diag --skip-accuracy --busy
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--skip-log", action="store_true", help="skip hmmlearn 'log' timing")
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--markdown", default=None, help="append the tables to this file")
+    parser.add_argument("--cases", default="diag,full,categorical", help="comma-separated")
+    parser.add_argument("--busy", action="store_true",
+                        help="run with one CPU-bound process per core beside (contention mode)")
     return parser.parse_args()
 
 
@@ -43,6 +47,7 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _contention import maybe_busy  # noqa: E402  (benchmarks/ is on sys.path)
 from hmmlearn import hmm as hl  # noqa: E402
 from scipy.optimize import linear_sum_assignment  # noqa: E402
 
@@ -201,7 +206,7 @@ def main(args: argparse.Namespace) -> None:
     n_seq = 10 if args.quick else 50
     rng = np.random.default_rng(20240611)
     speed_rows, acc_rows = [], []
-    for kind in ("diag", "full", "categorical"):
+    for kind in args.cases.split(","):
         truth = true_model(kind, rng)
         X, Z, lengths = draw(truth, n_seq, seed=1000)
         Xtest, Ztest, ltest = draw(truth, 10, seed=5000)
@@ -221,7 +226,9 @@ def main(args: argparse.Namespace) -> None:
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
         f"(shared; 1-min load average at the end {load:.2f}); threads={args.threads} "
         f"(numba {numba.__version__}, numba threads {numba.get_num_threads()}); "
-        f"{n_seq} x {LENGTH} steps; median of {args.repeats} interleaved repeats.",
+        f"{n_seq} x {LENGTH} steps; median of {args.repeats} interleaved repeats; "
+        f"{'busy: one spinning process per core beside' if args.busy else 'no spinners'}; "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}.",
         "",
         "| case | latentmodels s/iter | hmmlearn log s/iter | hmmlearn scaling s/iter | "
         "speed-up vs log | speed-up vs scaling | final loglik rel. diff (log / scaling) | "
@@ -266,4 +273,5 @@ def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    main(ARGS)
+    with maybe_busy(ARGS.busy):
+        main(ARGS)

@@ -16,6 +16,12 @@ its site-packages; a missing peer is skipped with a note. Example::
     python3 -m venv /tmp/ldapeers && /tmp/ldapeers/bin/pip install gensim tomotopy
     .venv/bin/python benchmarks/lda_vs_peers.py --threads 2 \\
         --peers-path /tmp/ldapeers/lib/python3.11/site-packages
+
+Contention mode (one CPU-bound process per core beside), latentmodels on its default
+(automatic) threads, a short run::
+
+    .venv/bin/python benchmarks/lda_vs_peers.py --corpora synthetic --quick \
+        --methods lm-vb,sklearn-batch --repeats 3 --auto-threads --busy
 """
 
 from __future__ import annotations
@@ -42,6 +48,12 @@ def parse_args(argv=None):
     parser.add_argument("--peers-path", default=None, help="site-packages holding the peers")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--json", default=None, help="write all results here")
+    parser.add_argument("--busy", action="store_true",
+                        help="run with one CPU-bound process per core beside (contention mode)")
+    parser.add_argument("--auto-threads", action="store_true",
+                        help="latentmodels on its default n_jobs=None (automatic thread policy)")
+    parser.add_argument("--quick", action="store_true",
+                        help="synthetic corpus of 1,000 train documents (a run of a minute)")
     return parser.parse_args(argv)
 
 
@@ -94,7 +106,8 @@ def newsgroups_corpus(path, k, seed=0):
 # -- methods: each returns (topic_word (K, V), doc_topic_prior, fit seconds) ------------------
 def run_lm(params):
     def run(c, threads):
-        model = LDA(c["k"], n_jobs=threads, random_state=0, **params)
+        n_jobs = None if ARGS is not None and ARGS.auto_threads else threads
+        model = LDA(c["k"], n_jobs=n_jobs, random_state=0, **params)
         start = time.perf_counter()
         model.fit(c["train"])
         return model.components_, model.doc_topic_prior_, time.perf_counter() - start
@@ -208,11 +221,13 @@ def main(args):
                 METHODS[m][1](warm, args.threads)
     load = os.getloadavg()
     print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
-          f"threads {args.threads}", flush=True)
+          f"threads {args.threads}{' (latentmodels: automatic)' if args.auto_threads else ''}; "
+          f"{'busy: one spinning process per core beside' if args.busy else 'no spinners'}; "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}", flush=True)
     results = []
     for name in [c.strip() for c in args.corpora.split(",") if c.strip()]:
         if name == "synthetic":
-            c = synthetic_corpus()
+            c = synthetic_corpus(n_train=1000, n_test=200) if args.quick else synthetic_corpus()
         elif name in ("20ng20", "20ng50"):
             c = newsgroups_corpus(Path(args.data) / "20newsgroups_train.jsonl.gz", int(name[4:]))
         else:
@@ -263,4 +278,7 @@ def print_table(results):
 
 
 if __name__ == "__main__":
-    main(ARGS)
+    from _contention import maybe_busy  # benchmarks/ is on sys.path
+
+    with maybe_busy(ARGS.busy):
+        main(ARGS)

@@ -13,6 +13,7 @@ many epochs as fit in the reference's 10-epoch training time; test NLL compared.
 
     python benchmarks/vae_mnist.py                 # full run, ~3-4 minutes on 2 cores
     python benchmarks/vae_mnist.py --repeats 1 --epochs 2   # a quick smoke run
+    python benchmarks/vae_mnist.py --busy --part1-only     # one CPU-bound process per core beside
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import statistics
 import time
@@ -27,6 +29,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from _contention import load_average, maybe_busy  # benchmarks/ is on sys.path
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -119,8 +122,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=str, default=None, help="also write results here")
+    parser.add_argument("--busy", action="store_true",
+                        help="run with one CPU-bound process per core beside (contention mode)")
+    parser.add_argument("--part1-only", action="store_true", help="skip the same-wall-clock part")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    with maybe_busy(args.busy):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
 
     X, _ = datasets.load_mnist(flatten=True)
     order = np.random.default_rng(0).permutation(len(X))
@@ -128,7 +139,10 @@ def main() -> None:
     X_test = torch.from_numpy(X[order[6400:]])
     n_train = len(X_train)
 
-    print(f"torch {torch.__version__}, {args.threads} threads, {platform.processor() or 'cpu'}")
+    print(f"torch {torch.__version__}, {args.threads} threads, {platform.processor() or 'cpu'}, "
+          f"{'busy: one spinning process per core beside' if args.busy else 'no spinners'}, "
+          f"load average {load_average()}, OMP_WAIT_POLICY="
+          f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}")
     print(f"part 1: same model, {args.epochs} epochs, batch 128, {args.repeats} alternating runs")
     ref_times, lib_times, ref_nlls, lib_nlls = [], [], [], []
     for repeat in range(args.repeats):
@@ -155,7 +169,14 @@ def main() -> None:
         "library_nll": statistics.mean(lib_nlls),
     }
     print(f"  median speed-up {part1['speedup_median']:.2f}x; mean test NLL reference "
-          f"{part1['reference_nll']:.2f}, latentmodels {part1['library_nll']:.2f} nats")
+          f"{part1['reference_nll']:.2f}, latentmodels {part1['library_nll']:.2f} nats; median "
+          f"seconds reference {statistics.median(ref_times):.2f}, latentmodels "
+          f"{statistics.median(lib_times):.2f}; load average {load_average()}")
+    if args.part1_only:
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as handle:
+                json.dump({"part1": part1, "args": vars(args)}, handle, indent=2)
+        return
 
     budget = statistics.median(ref_times)
     probe = VAE(epochs=1, verbose=0, random_state=0, device="cpu")

@@ -18,6 +18,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ._internal.threads import prefer_passive_waiting as _prefer_passive_waiting
+
+# Idle OpenMP workers (torch, numba) must sleep rather than spin on cores other processes
+# need; the runtimes read this once, when torch or numba is first imported.
+_prefer_passive_waiting()
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it (relative to this package)

@@ -309,22 +309,22 @@ def parse_hidden(text: str | None) -> tuple[int, ...] | None:
 
 @contextlib.contextmanager
 def cpu_threads(threads: int | None) -> Iterator[None]:
-    """Use ``threads`` CPU threads in torch and in the BLAS/OpenMP pools (t-SNE) meanwhile."""
+    """Use ``threads`` CPU threads in torch, numba and the BLAS/OpenMP pools (t-SNE) meanwhile.
+
+    None leaves the choice to the library's thread policy (free cores, adapted during a fit).
+    """
     if threads is None:
         yield
         return
-    import torch
     from threadpoolctl import threadpool_limits
+
+    from .._internal.threads import requested_threads, restored_threads, set_threads
 
     if threads < 1:
         raise BadInput(f"--threads must be >= 1, got {threads}")
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with threadpool_limits(threads):
-            yield
-    finally:
-        torch.set_num_threads(previous)
+    with restored_threads(), requested_threads(threads), threadpool_limits(threads):
+        set_threads(threads)
+        yield
 
 
 def print_run(out: Path, info: dict[str, Any], report: bool, seconds: float) -> None:
@@ -478,7 +478,8 @@ def recorded_command(ctx: typer.Context, effective: dict[str, Any] | None = None
 
 
 def resolved_threads(threads: int | None) -> int:
-    """``--threads``, or the torch thread count it leaves in place, so run.json records it."""
+    """``--threads``, or else the most torch threads the automatic policy may use (torch's
+    count), so run.json records a number."""
     if threads is not None:
         if threads < 1:
             raise BadInput(f"--threads must be >= 1, got {threads}")

@@ -79,8 +79,8 @@ def _gan_command(conditional: bool):
                                                   hidden=True)] = None,
     ) -> None:
         with cli.clean_errors():
-            threads = cli.resolved_threads(threads)
-        with cli.clean_errors(), cli.cpu_threads(threads), cli.shown_warnings():
+            requested, threads = threads, cli.resolved_threads(threads)
+        with cli.clean_errors(), cli.cpu_threads(requested), cli.shown_warnings():
             from ..deep.gan import GAN, ConditionalGAN
 
             started = time.perf_counter()

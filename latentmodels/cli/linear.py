@@ -40,8 +40,8 @@ def _train_linear(ctx: typer.Context, make_model: Any, *, data: str, out: Path,
                   grayscale: bool, threads: int | None, report: bool,
                   limit: int | None) -> None:
     with cli.clean_errors():
-        threads = cli.resolved_threads(threads)
-        with cli.cpu_threads(threads), cli.shown_warnings():
+        requested, threads = threads, cli.resolved_threads(threads)
+        with cli.cpu_threads(requested), cli.shown_warnings():
             started = time.perf_counter()
             if components < 1:
                 raise cli.BadInput(f"--components must be >= 1, got {components}")

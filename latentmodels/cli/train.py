@@ -209,7 +209,7 @@ def _train_deep(kind: ModelKind, ctx: typer.Context, options: dict[str, Any]) ->
     out: Path = chosen["out"]
     with clean_errors():
         threads = cli.resolved_threads(chosen["threads"])
-        with cpu_threads(threads), cli.shown_warnings():
+        with cpu_threads(chosen["threads"]), cli.shown_warnings():
             started = time.perf_counter()
             checkpoints = cli.checkpoint_settings(out, chosen["checkpoint_every"],
                                                   chosen["resume"])
@@ -345,8 +345,8 @@ def train_hmm(
     latentmodels train hmm --data geyser --columns waiting,duration --states auto --out runs/hmm
     """
     with clean_errors():
-        threads = cli.resolved_threads(threads)
-        with cpu_threads(threads), cli.shown_warnings():
+        requested, threads = threads, cli.resolved_threads(threads)
+        with cpu_threads(requested), cli.shown_warnings():
             started = time.perf_counter()
             command = cli.recorded_command(ctx, {"threads": threads})
             info = train_hmm_run(

@@ -256,7 +256,9 @@ class GAN(DeepLatentModel):
         Stop training once this many seconds have passed (checked after every batch), even
         if fewer than ``epochs`` passes were made: a compute budget.
     random_state : int or None
-        Seed for initialisation, shuffling and noise: equal seeds give identical runs on CPU.
+        Seed for initialisation, shuffling and noise: equal seeds give identical runs on CPU
+        at a fixed thread count (``torch.set_num_threads(1)`` or ``--threads``; the automatic
+        thread policy may change the count during a fit, see the README).
     device : str
         "auto" (CUDA when present), "cpu", "cuda", "cuda:1", ...
     checkpoint_dir : str or None

@@ -38,7 +38,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
-from .._internal import io
+from .._internal import io, threads
 from .._internal.distributed import distributed_info, ensure_process_group
 
 LossOutput = torch.Tensor | tuple[torch.Tensor, Mapping[str, torch.Tensor]]
@@ -743,6 +743,7 @@ class Trainer:
         self.device = resolve_device(config.device)
         self.rank, self.world_size = distributed_info()
         self._rates: dict[str, float] | None = None
+        self._switcher: threads.ThreadSwitcher | None = None
         # The first training loss (its magnitude, at least 1): the scale an exploding loss
         # is measured against.
         self._loss_scale: float | None = None
@@ -887,7 +888,29 @@ class Trainer:
 
         The trainer's callbacks (:class:`TrainingCallback`) run at the points their hooks
         name; their state is checkpointed with the rest and restored on resume.
+
+        On CPU the thread count follows :mod:`latentmodels._internal.threads`: the count
+        set by ``--threads`` if any, else switching between one thread and torch's current
+        count, whichever trains faster (torch's count is put back afterwards).
         """
+        with threads.restored_threads():
+            self._switcher = None
+            if self.device.type == "cpu":
+                self._switcher = threads.fit_switcher(None, ceiling=torch.get_num_threads())
+            try:
+                return self._fit(module, loss_fn, train, val, resume=resume)
+            finally:
+                self._switcher = None
+
+    def _fit(
+        self,
+        module: nn.Module,
+        loss_fn: LossFn | StepFunction,
+        train: TensorBatches | LoaderBatches,
+        val: TensorBatches | LoaderBatches | None,
+        *,
+        resume: bool,
+    ) -> TrainingResult:
         config = self.config
         module.to(self.device)
         updaters: dict[str, Updater] | None = None
@@ -1076,6 +1099,8 @@ class Trainer:
         clip = self.config.grad_clip
         totals: dict[str, float] = {}
         count = 0
+        switcher = self._switcher if training else None
+        step_started = time.perf_counter()
         for step, batch in enumerate(batches.epoch(shuffle_generator)):
             if step_mode and training:
                 loss, metrics = loss_fn(
@@ -1127,6 +1152,10 @@ class Trainer:
                 progress.advance(loss_value)
             for callback in step_callbacks:
                 callback.on_step_end(epoch, step, loss_value)
+            if switcher is not None:
+                now = time.perf_counter()
+                switcher.record(now - step_started)  # may change the thread count
+                step_started = now
             # Processes must agree on when to stop, so under torchrun only whole epochs count.
             if deadline is not None and self.world_size == 1 and time.perf_counter() >= deadline:
                 break

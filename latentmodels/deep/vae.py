@@ -283,7 +283,9 @@ class VAE(VariationalModel):
     patience : int or None
         Epochs without validation improvement before stopping; the best weights are kept.
     random_state : int or None
-        Seed for initialisation, shuffling and noise: equal seeds give identical runs on CPU.
+        Seed for initialisation, shuffling and noise: equal seeds give identical runs on CPU
+        at a fixed thread count (``torch.set_num_threads(1)`` or ``--threads``; the automatic
+        thread policy may change the count during a fit, see the README).
     device : str
         "auto" (CUDA when present), "cpu", "cuda", "cuda:1", ...
     checkpoint_dir : str or None

@@ -34,6 +34,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from .._internal import threads
 from .._internal.distributed import (
     allreduce_arrays,
     broadcast_arrays,
@@ -303,7 +304,8 @@ class _ThreadTuner:
     def __init__(self) -> None:
         self.count = 0
         self.seconds = {False: math.inf, True: math.inf}
-        self.active = numba.get_num_threads() > 1
+        # an explicit count (--threads) is used as given
+        self.active = numba.get_num_threads() > 1 and threads.explicit_threads() is None
 
     def _serial_now(self) -> bool:
         n = self.count
@@ -325,6 +327,22 @@ class _ThreadTuner:
         if self.count >= 2:
             self.seconds[serial] = time.perf_counter() - started
         self.count += 1
+
+
+def _requested_threads(method):
+    """Run ``method`` on the thread count the CLI's ``--threads`` asked for, if any (numba's
+    count is put back afterwards); without one, :class:`_ThreadTuner` picks per iteration."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        requested = threads.explicit_threads()
+        if requested is None:
+            return method(self, *args, **kwargs)
+        with threads.restored_threads():
+            threads.set_numba_threads(requested)
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 _BLAS_STATE = threading.local()
@@ -1288,6 +1306,7 @@ class BaseHMM(LatentModel):
         self._restore_arrays(arrays)
 
     @_serial_blas
+    @_requested_threads
     def fit(self, X: Any, lengths: Any = None, *, resume: bool = False) -> BaseHMM:
         """Estimate the parameters with Baum-Welch EM; returns ``self``.
 

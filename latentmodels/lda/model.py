@@ -16,7 +16,7 @@ import math
 import os
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, ClassVar, TextIO
 
 import numba
@@ -27,7 +27,7 @@ from scipy.special import digamma, gammaln, polygamma
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from .._internal import io
+from .._internal import io, threads
 from .._internal.checkpoints import Checkpointer, array_digest, expect, expect_floats
 from .._internal.distributed import (
     allreduce_arrays,
@@ -90,14 +90,17 @@ def _minibatch_updates_are_variational(model: LDA) -> bool:
 
 @contextmanager
 def _threads(n_jobs: int | None):
-    """Run numba kernels on ``n_jobs`` threads (all cores by default), then restore."""
-    previous = numba.get_num_threads()
-    wanted = numba.config.NUMBA_NUM_THREADS if n_jobs is None else n_jobs
-    numba.set_num_threads(max(1, min(int(wanted), numba.config.NUMBA_NUM_THREADS)))
-    try:
+    """Lay the work out for ``n_jobs`` threads (all cores numba sees by default) and yield
+    that count; the threads actually running may be fewer (see ``LDA._timed_step``).
+
+    The layout (shards) depends on this count only, never on the load, so results do not
+    change when the thread policy runs fewer threads on a busy machine. Restores numba's
+    count afterwards."""
+    explicit = threads.explicit_threads(n_jobs)
+    wanted = numba.config.NUMBA_NUM_THREADS if explicit is None else explicit
+    with threads.restored_threads():
+        numba.set_num_threads(max(1, min(int(wanted), numba.config.NUMBA_NUM_THREADS)))
         yield numba.get_num_threads()
-    finally:
-        numba.set_num_threads(previous)
 
 
 def _inverse_digamma(y: np.ndarray) -> np.ndarray:
@@ -178,7 +181,10 @@ class LDA(LatentModel):
         Re-estimate ``doc_topic_prior`` (Minka's fixed point) during fit, keeping it
         symmetric if it was given as a number.
     n_jobs : int or None, default=None
-        Threads for the compiled kernels (``None``: all cores numba sees).
+        Threads for the compiled kernels. ``None`` (automatic): the work is laid out for
+        all cores numba sees (or the CLI's ``--threads``), and each iteration runs on one
+        thread or on all of them, whichever was faster when last timed, so a busy machine
+        costs little; results do not depend on that choice.
     random_state : int, numpy Generator, RandomState or None, default=None
         Seed of the fit.
     verbose : int, default=0
@@ -413,6 +419,10 @@ class LDA(LatentModel):
             raise ValueError("resume: resume=True needs checkpoint_dir to be set")
         with _threads(self.n_jobs) as n_threads:
             self._checkpointer = self._make_checkpointer(counts, n_threads, resume)
+            # per iteration: run the faster of 1 and n_threads threads (automatic mode only)
+            self._thread_switcher = threads.fit_switcher(
+                self.n_jobs, ceiling=n_threads, apply=threads.set_numba_threads,
+                window_steps=1, window_seconds=0.0, reprobe_seconds=3.0, settle_steps=0)
             try:
                 if self.method == "gibbs":
                     self._fit_gibbs(counts, n_threads)
@@ -422,6 +432,7 @@ class LDA(LatentModel):
                     self._fit_vb_online(counts, n_threads)
             finally:
                 self._checkpointer, self._resume_from = None, None
+                self._thread_switcher = None
         if not np.isfinite(self.components_).all():
             raise FloatingPointError("LDA fit produced non-finite topics; check the input")
         return self
@@ -658,6 +669,11 @@ class LDA(LatentModel):
         prior = self.doc_topic_prior
         return prior is None or (not isinstance(prior, str) and np.ndim(prior) == 0)
 
+    def _timed_step(self) -> AbstractContextManager:
+        """Time one E-step (or sweep) for the thread switcher of the fit in progress."""
+        switcher = getattr(self, "_thread_switcher", None)
+        return switcher.step() if switcher is not None else nullcontext()
+
     def _fit_vb_batch(self, counts: sp.csr_matrix, n_threads: int) -> None:
         self._init_lambda(counts)
         gamma = self._initial_gamma(counts)
@@ -688,9 +704,10 @@ class LDA(LatentModel):
             for it in range(first, n_iter):
                 started = time.perf_counter()
                 lam_t = np.ascontiguousarray(self.components_.T)
-                bounds, sstats = self._estep(
-                    counts, gamma, _exp_elog_beta(lam_t), n_threads, True, keep_better=it > 0
-                )
+                with self._timed_step():
+                    bounds, sstats = self._estep(
+                        counts, gamma, _exp_elog_beta(lam_t), n_threads, True, keep_better=it > 0
+                    )
                 doc_bound, sstats = _allreduce(np.array([bounds.sum()]), sstats)
                 # bound of (gamma, lambda) before the M-step: never decreases from pass to pass
                 bound = float(doc_bound[0]) + self._topic_term_bound(self.components_)
@@ -808,7 +825,8 @@ class LDA(LatentModel):
                 for batch in np.array_split(order, n_steps):
                     batch = np.sort(batch)
                     g = gamma[batch]
-                    bounds = self._online_step(counts[batch], g, n_threads, corpus_size)
+                    with self._timed_step():
+                        bounds = self._online_step(counts[batch], g, n_threads, corpus_size)
                     total_bound += float(bounds.sum())
                     gamma[batch] = g
                 if self.optimize_priors:
@@ -888,10 +906,11 @@ class LDA(LatentModel):
             for it in range(first, n_iter):
                 started = time.perf_counter()
                 nonzeros = _kernels.spread_counts(nwk, nwk_local, nk_local)
-                _kernels.gibbs_sweep(
-                    words, doc_ptr, z, ndk, nwk_local, nk_local, alpha, eta, shards, rng_state,
-                    False, _kernels.prefer_sparse(k, nonzeros),
-                )
+                with self._timed_step():
+                    _kernels.gibbs_sweep(
+                        words, doc_ptr, z, ndk, nwk_local, nk_local, alpha, eta, shards,
+                        rng_state, False, _kernels.prefer_sparse(k, nonzeros),
+                    )
                 # AD-LDA merge: every shard changed only its own tokens' counts
                 nwk += _allreduce(_kernels.shard_delta(nwk, nwk_local))[0].astype(np.int64)
                 if self.optimize_priors and it >= n_iter // 4 and it % 5 == 0:
