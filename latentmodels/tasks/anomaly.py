@@ -253,8 +253,8 @@ class LocalPixelModel(BaseEstimator):
         Examples
         --------
         >>> import numpy as np
-        >>> background = LocalPixelModel((2, 2)).fit(np.zeros((5, 4)))
-        >>> bool(background.log_likelihood(np.zeros((1, 4)))[0] > -0.01)
+        >>> background = LocalPixelModel((2, 2)).fit(np.zeros((50, 4)))  # always blank
+        >>> bool(background.log_likelihood(np.zeros((1, 4)))[0] > -0.05)  # nearly certain
         True
         """
         check_is_fitted(self, "table_")
