@@ -154,9 +154,14 @@ def reconstruction_scores(model: Any, X: Any) -> np.ndarray:
 
 
 def _bernoulli_log_likelihood(X: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-    """Per-sample Bernoulli (cross-entropy) log-likelihood of values in [0, 1]."""
-    p = np.clip(probabilities, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR)
-    return np.einsum("ij,ij->i", X, np.log(p)) + np.einsum("ij,ij->i", 1.0 - X, np.log1p(-p))
+    """Per-sample Bernoulli (cross-entropy) log-likelihood of values in [0, 1], in nats."""
+    # float32 logarithms (twice as fast as float64 here), float64 sums.
+    p = np.clip(np.asarray(probabilities, dtype=np.float32), _PROBABILITY_FLOOR,
+                1.0 - _PROBABILITY_FLOOR)
+    log_on, log_off = np.log(p), np.log1p(-p)
+    values = np.asarray(X, dtype=np.float32)
+    return ((values * (log_on - log_off)).sum(1, dtype=np.float64)
+            + log_off.sum(1, dtype=np.float64))
 
 
 def _image_grid(sample_shape: tuple[int, ...]) -> tuple[int, int]:
@@ -454,8 +459,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             distances, _ = self.neighbors_.kneighbors(None if training else codes)
             return -distances.mean(axis=1)
         if part == "likelihood_ratio":
-            flat = X.reshape(len(X), -1).astype(np.float64)
-            rebuilt = np.asarray(model.inverse_transform(model.transform(X)), dtype=np.float64)
+            flat = X.reshape(len(X), -1)
+            rebuilt = np.asarray(model.inverse_transform(model.transform(X)), dtype=np.float32)
             fit_to_model = _bernoulli_log_likelihood(flat, rebuilt.reshape(len(X), -1))
             return fit_to_model - self.background_.log_likelihood(flat)
         return sample_scores(model, X, **params)
