@@ -248,3 +248,10 @@ def test_local_pixel_model_prefers_the_strokes_it_was_fitted_on(bars):
     assert values[~is_anomaly].mean() > values[is_anomaly].mean()
     blank = np.zeros((1, 64))
     assert background.log_likelihood(blank)[0] > values.max()  # simple images score high
+
+
+def test_likelihood_ratio_refuses_new_data_outside_unit_range(bars):
+    normal, test, _ = bars
+    detector = AnomalyDetector(PCA(6)).fit(normal)
+    with pytest.raises(ValueError, match=r"X: .*\[0, 1\]"):
+        detector.score_samples(test * 3.0)

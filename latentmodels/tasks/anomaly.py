@@ -448,19 +448,27 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return ("latent_knn", "likelihood_ratio" if in_unit_range else "reconstruction")
 
     def _part_scores(self, part: str, model: Any, X: np.ndarray, training: bool,
-                     **params: Any) -> np.ndarray:
-        """One score of ``X``; ``training`` leaves each sample out of its own neighbours."""
+                     codes: dict[str, np.ndarray], **params: Any) -> np.ndarray:
+        """One score of ``X``; ``training`` leaves each sample out of its own neighbours.
+        ``codes`` caches ``model.transform(X)`` across the parts of one call."""
         if part == "iwae":
             return model.log_likelihood(X, n_importance=self.n_importance, **params)
         if part == "reconstruction":
             return reconstruction_scores(model, X)
+        if part in ("latent_knn", "likelihood_ratio") and "Z" not in codes:
+            codes["Z"] = np.asarray(model.transform(X))
         if part == "latent_knn":
-            codes = np.asarray(model.transform(X), dtype=np.float64).reshape(len(X), -1)
-            distances, _ = self.neighbors_.kneighbors(None if training else codes)
+            Z = codes["Z"].reshape(len(X), -1).astype(np.float64)
+            distances, _ = self.neighbors_.kneighbors(None if training else Z)
             return -distances.mean(axis=1)
         if part == "likelihood_ratio":
             flat = X.reshape(len(X), -1)
-            rebuilt = np.asarray(model.inverse_transform(model.transform(X)), dtype=np.float32)
+            if not training and (flat.min() < 0.0 or flat.max() > 1.0):
+                raise ValueError(
+                    f"X: score={self.score!r} compares Bernoulli likelihoods and needs values "
+                    f"in [0, 1] as in training, got [{flat.min():.3g}, {flat.max():.3g}]"
+                )
+            rebuilt = np.asarray(model.inverse_transform(codes["Z"]), dtype=np.float32)
             fit_to_model = _bernoulli_log_likelihood(flat, rebuilt.reshape(len(X), -1))
             return fit_to_model - self.background_.log_likelihood(flat)
         return sample_scores(model, X, **params)
@@ -495,8 +503,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     def _raw_scores(self, model: Any, X: Any, training: bool = False,
                     **params: Any) -> np.ndarray:
         parts = {}
+        codes: dict[str, np.ndarray] = {}
         for part in self.parts_:
-            values = np.asarray(self._part_scores(part, model, X, training, **params),
+            values = np.asarray(self._part_scores(part, model, X, training, codes, **params),
                                 dtype=np.float64)
             if values.ndim != 1:
                 raise ValueError(f"model scores must be one number per sample, got "
