@@ -27,9 +27,9 @@ model = DenoisingAutoencoder(latent_dim=8, corruption="masking", epochs=3, verbo
 latent = plot_latent_map(model, X[2000:], y[2000:], method="pca")
 
 # %%
-# Anomaly detection: the detector learns the score threshold from digits without zeros;
-# held-out zeros should score lower than the other digits.
-detector = AnomalyDetector(model, contamination=0.05, score="reconstruction").fit(normal)
+# Anomaly detection: the detector learns the codes, a background pixel model and the score
+# threshold from digits without zeros; held-out zeros should score lower than the others.
+detector = AnomalyDetector(model, contamination=0.05).fit(normal)
 is_zero = y[2000:] == 0
 print(detector.evaluate(X[2000:], is_zero))
 scores = plot_score_histogram(detector.score_samples(X[2000:]),

@@ -138,8 +138,10 @@ def anomaly_command(
         help="Folder for anomaly_scores.csv, anomaly_scores.png and anomaly_extremes.png.")],
     data: DataOption = None,
     score: Annotated[str, typer.Option(
-        help="default (the model's score_samples) | iwae (VAEs) | reconstruction.")
-    ] = "default",
+        help="auto (latent kNN + likelihood ratio; HMM, LDA, GAN: likelihood) | likelihood "
+             "(the model's score_samples) | iwae (VAEs) | reconstruction | latent_knn | "
+             "likelihood_ratio.")
+    ] = "auto",
     contamination: Annotated[float, typer.Option(
         help="Share of the data to flag, in (0, 0.5].")] = 0.05,
     anomaly_class: Annotated[int | None, typer.Option(
