@@ -23,8 +23,9 @@ denoiser = DenoisingAutoencoder(corruption="gaussian", noise_level=0.5, **settin
 
 for name, model in (("autoencoder", plain), ("denoising autoencoder", denoiser)):
     result = evaluate_denoising(model, test, kind="gaussian", level=0.5)
+    gain = result["psnr_denoised"] - result["psnr_noisy"]
     print(f"{name:>22}: PSNR noisy {result['psnr_noisy']:.1f} dB -> denoised "
-          f"{result['psnr_denoised']:.1f} dB (gain {result['psnr_denoised'] - result['psnr_noisy']:+.1f} dB)")
+          f"{result['psnr_denoised']:.1f} dB (gain {gain:+.1f} dB)")
 
 # %%
 # Rows, top to bottom: the noisy input, each model's output, and the clean digit.
