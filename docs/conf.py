@@ -86,7 +86,7 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "matplotlib_animations": False,
-    "image_scrapers": ("matplotlib", "_gallery_scraper"),
+    "image_scrapers": ("_gallery_scraper", "matplotlib"),  # this order: see _gallery_scraper
     "reset_modules": ("matplotlib",),
     "min_reported_time": 1,
     "show_memory": False,
