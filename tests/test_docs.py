@@ -83,6 +83,9 @@ def test_docs_build_without_warnings_and_show_every_example(tmp_path):
     for example in examples:
         page = (out / "auto_examples" / f"{example.stem}.html").read_text(encoding="utf-8")
         assert page.count(f"sphx_glr_{example.stem}_0") >= 1, f"{example.name} drew no picture"
+        pictures = [image.read_bytes()
+                    for image in (out / "_images").glob(f"sphx_glr_{example.stem}_[0-9]*.png")]
+        assert len(set(pictures)) == len(pictures), f"{example.name} shows a picture twice"
     reference = _api_reference_module()
     api_index = (out / "generated" / "api.html").read_text(encoding="utf-8")
     entries = reference.all_entries()

@@ -2,10 +2,10 @@
 Denoising digits: an autoencoder against a denoising autoencoder
 ================================================================
 
-Both models see the same 4,000 clean training digits; the denoising autoencoder also adds
+Both models see the same 3,000 clean training digits; the denoising autoencoder also adds
 Gaussian noise to every batch and learns to undo it. On held-out digits with the same kind
 of noise, each model's reconstruction is compared with the clean digit by PSNR (higher is
-better). Ten epochs keep this to seconds; with the defaults (``epochs=30``, early
+better). Five epochs keep this to seconds; with the defaults (``epochs=30``, early
 stopping, all 8,000 digits) both reconstruct far more sharply and the gap between them
 widens.
 """
@@ -16,8 +16,8 @@ from latentmodels.plots import as_images, display_range, grid_figure
 from latentmodels.tasks.denoise import denoise, evaluate_denoising
 
 X, y = datasets.load_mnist()
-train, test = X[:4000], X[4000:4500]
-settings = dict(latent_dim=16, epochs=10, verbose=0, random_state=0)
+train, test = X[:3000], X[4000:4500]
+settings = dict(latent_dim=16, epochs=5, verbose=0, random_state=0)
 plain = Autoencoder(**settings).fit(train)
 denoiser = DenoisingAutoencoder(corruption="gaussian", noise_level=0.5, **settings).fit(train)
 

@@ -45,9 +45,9 @@ for state in range(2):
     print(f"state {state}:", " ".join(alphabet[i].replace(" ", "_") for i in top))
 
 # %%
-# Each letter's probability under the two states: ``a e i o u``, ``y`` and the space
-# belong to one state, the consonants to the other. ``h`` joins the vowels: it mostly
-# follows a consonant (*th*, *sh*, *ch*), which is what the vowel state does.
+# Each letter's probability under the two states: ``a e i o u`` and the space belong to
+# one state, the consonants to the other. ``h`` leans to the vowel state: it mostly follows
+# a consonant (*th*, *sh*, *ch*), which is where the vowel state usually comes.
 fig, ax = plt.subplots(figsize=(9, 3.2))
 positions = np.arange(len(alphabet))
 for offset, state in ((-0.2, vowel_state), (0.2, 1 - vowel_state)):
