@@ -16,8 +16,10 @@ from pathlib import Path
 # One thread per numeric library unless the caller says otherwise: the gallery's models are
 # tiny, and on a shared machine OpenMP threads spinning for a busy core made the build
 # several times slower (t-SNE of 500 codes: 33 s of CPU with two threads, 2.6 s with one).
-# Set before numpy, torch or scikit-learn load, which read it once.
+# Set before numpy, torch, numba or scikit-learn load, which read them once. numba's own
+# count matters too: LDA sets it, and with numba's OpenMP layer that also sets torch's.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import matplotlib  # noqa: E402
 
