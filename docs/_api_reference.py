@@ -73,8 +73,8 @@ def _block(title: str, intro: str, names: list[str], current_module: str) -> lis
     lines = [title, "-" * len(title), ""]
     if intro:
         lines += [intro, ""]
-    lines += [f".. currentmodule:: {current_module}", "", ".. autosummary::", "   :toctree: .",
-              ""]
+    # a module target, so that :mod:`latentmodels.metrics` in a docstring links here
+    lines += [f".. module:: {current_module}", "", ".. autosummary::", "   :toctree: .", ""]
     lines += [f"   {name}" for name in names]
     return lines + [""]
 

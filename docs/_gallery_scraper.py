@@ -17,10 +17,17 @@ _SHOWN_KEY = "_latentmodels_shown_figures"
 def figure_scraper(block, block_vars, gallery_conf, **kwargs):
     example_globals = block_vars["example_globals"]
     shown = example_globals.setdefault(_SHOWN_KEY, set())
-    # pyplot's own figures are the matplotlib scraper's; a canvas manager marks them
-    figures = [value for value in example_globals.values()
-               if isinstance(value, Figure) and id(value) not in shown
-               and getattr(value.canvas, "manager", None) is None]
+    # pyplot's figures (a canvas manager marks them) are the matplotlib scraper's, which runs
+    # after this one and closes them; marking them shown keeps a later block from saving
+    # them again once closing has removed their manager.
+    figures = []
+    for value in example_globals.values():
+        if not isinstance(value, Figure) or id(value) in shown:
+            continue
+        if getattr(value.canvas, "manager", None) is not None:
+            shown.add(id(value))
+        else:
+            figures.append(value)
     image_paths = []
     for figure, image_path in zip(figures, block_vars["image_path_iterator"], strict=False):
         figure.savefig(image_path, dpi=90)

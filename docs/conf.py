@@ -8,11 +8,20 @@ HTML opens from disk.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
 
-import matplotlib
+# One thread per numeric library unless the caller says otherwise: the gallery's models are
+# tiny, and on a shared machine OpenMP threads spinning for a busy core made the build
+# several times slower (t-SNE of 500 codes: 33 s of CPU with two threads, 2.6 s with one).
+# Set before numpy, torch, numba or scikit-learn load, which read them once. numba's own
+# count matters too: LDA sets it, and with numba's OpenMP layer that also sets torch's.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")  # gallery scripts draw without a display
 
@@ -20,7 +29,7 @@ DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 sys.path.insert(0, str(DOCS))
 
-from _api_reference import write_api_reference  # noqa: E402
+from _api_reference import all_entries, write_api_reference  # noqa: E402
 from _cli_reference import write_cli_reference  # noqa: E402
 
 import latentmodels  # noqa: E402
@@ -63,6 +72,12 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
+# Every cross-reference must resolve: a broken one fails the -W build. The exceptions are
+# scikit-learn's and the standard library's base classes named in "Bases:" lines: without
+# network access there is no intersphinx inventory to link them to.
+nitpicky = True
+nitpick_ignore_regex = [("py:class", r"sklearn\.base\.\w+"), ("py:class", r"abc\.ABC")]
+
 # Example gallery: every script runs at build time; a failing script fails the build.
 sphinx_gallery_conf = {
     "examples_dirs": "examples",
@@ -73,7 +88,7 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "matplotlib_animations": False,
-    "image_scrapers": ("matplotlib", "_gallery_scraper"),
+    "image_scrapers": ("_gallery_scraper", "matplotlib"),  # this order: see _gallery_scraper
     "reset_modules": ("matplotlib",),
     "min_reported_time": 1,
     "show_memory": False,
@@ -106,5 +121,34 @@ def skip_foreign_member(app, what, name, obj, skip, options):
     return None
 
 
+def _documented_classes() -> set[type]:
+    classes = set()
+    for entry in all_entries():
+        module_name, _, name = entry.rpartition(".")
+        obj = getattr(importlib.import_module(module_name), name)
+        if isinstance(obj, type):
+            classes.add(obj)
+    return classes
+
+
+DOCUMENTED_CLASSES = _documented_classes()
+
+
+def public_bases(app, name, obj, options, bases):
+    """Show only bases a reader can click: a private base of the library (``_base.DeepLatentModel``)
+    is replaced by the nearest documented class above it, or left out."""
+    shown: list[type] = []
+    for base in bases:
+        module = getattr(base, "__module__", "")
+        if base in DOCUMENTED_CLASSES or not module.startswith("latentmodels"):
+            candidates = [base]
+        else:
+            candidates = [ancestor for ancestor in base.__mro__[1:]
+                          if ancestor in DOCUMENTED_CLASSES][:1]
+        shown += [candidate for candidate in candidates if candidate not in shown]
+    bases[:] = shown or [object]
+
+
 def setup(app):
     app.connect("autodoc-skip-member", skip_foreign_member)
+    app.connect("autodoc-process-bases", public_bases)

@@ -32,6 +32,20 @@ def _api_reference_module():
     return _api_reference
 
 
+def _cli_verbs() -> list[tuple[str, ...]]:
+    """Every command path of the Typer application (``("train", "pca")``, ``("edit",)``)."""
+    import typer
+
+    from latentmodels.cli.app import app
+
+    sys.path.insert(0, str(DOCS))
+    try:
+        import _cli_reference
+    finally:
+        sys.path.remove(str(DOCS))
+    return [path for path, _ in _cli_reference._commands(typer.main.get_command(app)) if path]
+
+
 def test_api_reference_lists_every_public_name(tmp_path):
     import latentmodels
 
@@ -54,7 +68,10 @@ def test_api_reference_lists_every_public_name(tmp_path):
 def test_docs_build_without_warnings_and_show_every_example(tmp_path):
     out = tmp_path / "html"
     result = subprocess.run(
+        # run_stale_examples: run every example, not only those changed since the last
+        # build in this checkout (sphinx-gallery keeps their results in docs/auto_examples)
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+         "-D", "sphinx_gallery_conf.run_stale_examples=1",
          "-d", str(tmp_path / "doctrees"), str(DOCS), str(out)],
         capture_output=True, text=True, timeout=900, cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"},
@@ -62,17 +79,30 @@ def test_docs_build_without_warnings_and_show_every_example(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     assert (out / "index.html").is_file()
     examples = sorted((DOCS / "examples").glob("plot_*.py"))
-    assert len(examples) >= 5
+    assert len(examples) >= 12
     for example in examples:
         page = (out / "auto_examples" / f"{example.stem}.html").read_text(encoding="utf-8")
         assert page.count(f"sphx_glr_{example.stem}_0") >= 1, f"{example.name} drew no picture"
-    import latentmodels
-
-    for name in latentmodels._PUBLIC:
-        assert (out / "generated" / f"latentmodels.{name}.html").is_file(), name
+        pictures = [image.read_bytes()
+                    for image in (out / "_images").glob(f"sphx_glr_{example.stem}_[0-9]*.png")]
+        assert len(set(pictures)) == len(pictures), f"{example.name} shows a picture twice"
+    reference = _api_reference_module()
+    api_index = (out / "generated" / "api.html").read_text(encoding="utf-8")
+    entries = reference.all_entries()
+    assert len(entries) > 100  # the top-level names and every public sub-package's names
+    for entry in entries:  # every public name has its own page, linked from the index
+        assert (out / "generated" / f"{entry}.html").is_file(), entry
+        assert f'href="{entry}.html' in api_index, entry
+    verbs = [" ".join(path) for path in _cli_verbs()]
+    assert {"train pca", "train ppca", "train fa", "edit", "erase", "explore",
+            "rerun"} <= set(verbs)
     cli_page = (out / "generated" / "cli.html").read_text(encoding="utf-8")
-    for verb in ("train", "encode", "sample", "topics", "anomaly", "explore", "rerun"):
-        assert f"latentmodels {verb}" in cli_page
+    guide_page = (out / "guide" / "cli.html").read_text(encoding="utf-8")
+    guide_code = {re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", code)).strip()
+                  for code in re.findall(r"<code[^>]*>(.*?)</code>", guide_page, flags=re.S)}
+    for verb in verbs:  # each verb's --help in the reference, and a row in the guide's table
+        assert f"Usage: latentmodels {verb} " in cli_page, verb
+        assert verb in guide_code, f"the CLI guide does not name `{verb}`"
     # nothing is fetched when a page opens: no remote scripts, stylesheets or fonts
     remote_asset = re.compile(r'<(?:script|link|img)[^>]*(?:src|href)="(?:https?:)?//')
     for html in out.rglob("*.html"):

@@ -1,6 +1,6 @@
 """
-Tasks on one model: latent map, anomaly detection, denoising, features
-======================================================================
+Tasks on one model: latent maps, anomaly detection, denoising, features
+=======================================================================
 
 Train a denoising autoencoder on digits other than zero, then use it four ways: a map of
 the codes, zeros flagged as anomalies, masked digits restored, and its codes as features
@@ -27,11 +27,18 @@ model = DenoisingAutoencoder(latent_dim=8, corruption="masking", epochs=3, verbo
 latent = plot_latent_map(model, X[2000:], y[2000:], method="pca")
 
 # %%
+# The same codes through t-SNE (500 of them, to keep it quick), which keeps neighbours
+# together and so separates the digits more clearly; distances between clusters mean little.
+latent_tsne = plot_latent_map(model, X[2000:], y[2000:], method="tsne", max_points=500)
+
+# %%
 # Anomaly detection: the detector learns the codes, a background pixel model and the score
 # threshold from digits without zeros; held-out zeros should score lower than the others.
 detector = AnomalyDetector(model, contamination=0.05).fit(normal)
 is_zero = y[2000:] == 0
-print(detector.evaluate(X[2000:], is_zero))
+evaluation = detector.evaluate(X[2000:], is_zero)
+print({key: round(value, 3) if isinstance(value, float) else value
+       for key, value in evaluation.items()})
 scores = plot_score_histogram(detector.score_samples(X[2000:]),
                               np.where(is_zero, "zero", "other digit"))
 

@@ -4,7 +4,7 @@ VAE on MNIST: samples, interpolation and a traversal
 
 Fit a variational autoencoder on 2,000 of the bundled digits, then decode samples from the
 prior, a path between two digits and a traversal of each latent dimension. Three epochs keep
-this to seconds; the default ``epochs=50`` with early stopping gives crisp digits.
+this to seconds; the default ``epochs=30`` with early stopping gives crisp digits.
 """
 
 from latentmodels import VAE, datasets

@@ -72,7 +72,7 @@ class DebiasingVAE(VariationalModel):
     ``fit(X, y)`` trains the encoder to classify ``y`` and, on the samples of
     ``debias_class`` (default: the last class, the "positive" one), to be a VAE encoder.
     With ``debias=True`` each epoch resamples the training set: samples of
-    ``debias_class`` are drawn in proportion to :func:`latent_sampling_weights` of their
+    ``debias_class`` are drawn in proportion to ``latent_sampling_weights`` of their
     latent means (``n_bins``, ``alpha``), the other classes uniformly, keeping the class
     shares of the data. ``debias=False`` trains the same network without resampling, the
     baseline to compare against.
@@ -91,7 +91,7 @@ class DebiasingVAE(VariationalModel):
     debias_class : label or None
         The class whose rare kinds are up-weighted; None: the last of the sorted classes.
     n_bins : int
-        Histogram bins per latent dimension for :func:`latent_sampling_weights` (>= 2).
+        Histogram bins per latent dimension for ``latent_sampling_weights`` (>= 2).
     alpha : float
         Smoothing of the weights (> 0); large values tend to uniform sampling.
     vae_weight : float

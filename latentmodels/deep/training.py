@@ -55,7 +55,7 @@ DIVERGENCE_FACTOR = 1e6
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or infinite, or exploded (more than :data:`DIVERGENCE_FACTOR`
+    """The loss became NaN or infinite, or exploded (more than ``DIVERGENCE_FACTOR``, 1e6,
     times its starting scale); the model is left unfitted.
 
     The message names the epoch and step, the learning rate(s) and what to try.

@@ -422,7 +422,7 @@ def _dirichlet_log_prior(prob: np.ndarray, prior: np.ndarray) -> float:
 class BaseHMM(LatentModel):
     """Hidden Markov model with a pluggable emission distribution.
 
-    The emission is an :class:`~latentmodels.hmm.emissions.Emission` named by the class
+    The emission is an :class:`~latentmodels.hmm.Emission` named by the class
     attribute ``_emission_class``: it declares its learned parameters and computes the
     per-state log-likelihood, initialisation, sufficient statistics, the M-step and
     sampling. Everything else (EM, restarts, priors, decoding, sampling, streaming,

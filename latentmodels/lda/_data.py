@@ -111,7 +111,7 @@ def to_counts(
     Parameters
     ----------
     X : TextCorpus, list of str or count matrix
-        A :class:`TextCorpus` (its words are matched to ``vocabulary`` by name), raw
+        A :class:`~latentmodels.TextCorpus` (its words are matched to ``vocabulary`` by name), raw
         strings (tokenised with ``vocabulary``'s rules) or counts whose columns must be the
         model's words.
     vocabulary : Vocabulary or None

@@ -956,7 +956,7 @@ class LDA(LatentModel):
     # -- the contract ------------------------------------------------------------------
     @property
     def topic_word_(self) -> np.ndarray:
-        """Topic-word distributions: rows of :attr:`components_` normalised, shape (K, V).
+        """Topic-word distributions: rows of ``components_`` normalised, shape (K, V).
 
         Examples
         --------

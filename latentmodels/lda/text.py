@@ -2,10 +2,10 @@
 
 :class:`Vocabulary` holds the words and the tokenisation rules, so a fitted topic model can
 save it (as JSON) and turn new raw text into counts exactly as at training time. Words
-unknown to the vocabulary are dropped and counted, never an error. :class:`TextCorpus`
+unknown to the vocabulary are dropped and counted, never an error. :class:`~latentmodels.TextCorpus`
 reads a list of strings, a one-document-per-line file, or JSON lines with a text field,
 and keeps both the sparse counts and the token order (for sliding-window coherence).
-Token patterns are limited to a safe subset (:func:`check_token_pattern`), so that no
+Token patterns are limited to a safe subset (``check_token_pattern``), so that no
 pattern, from a user or from a saved file, can make tokenising hang.
 
 Examples
@@ -181,7 +181,7 @@ class Vocabulary:
     lowercase : bool, default=True
         Lower-case text before tokenising.
     token_pattern : str, default=DEFAULT_TOKEN_PATTERN
-        Regular expression matching one token; must pass :func:`check_token_pattern`.
+        Regular expression matching one token; must pass ``check_token_pattern``.
     stop_words : "english", iterable of str or None, default="english"
         Words dropped after tokenising.
     min_length : int, default=2
@@ -329,7 +329,7 @@ class Vocabulary:
         ValueError
             Naming the field (``vocabulary.<field>``) that has the wrong type or value: words
             must be unique non-empty strings, lowercase a bool, token_pattern a safe pattern
-            (:func:`check_token_pattern`), stop_words strings, min_length an int >= 0.
+            (``check_token_pattern``), stop_words strings, min_length an int >= 0.
 
         Examples
         --------

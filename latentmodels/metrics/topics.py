@@ -214,7 +214,7 @@ def coherence(
 
     Co-occurrence is counted over *units*: whole documents (``window=None``) or every
     sliding window of ``window`` consecutive tokens (a document shorter than the window is
-    one unit; needs a :class:`TextCorpus`, which keeps token order). With ``N`` units,
+    one unit; needs a :class:`~latentmodels.TextCorpus`, which keeps token order). With ``N`` units,
     ``D(w)`` units containing w and ``D(w, v)`` units containing both, for a topic's top
     words ``w_1..w_n`` (most probable first):
 

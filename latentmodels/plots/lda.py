@@ -251,7 +251,7 @@ def plot_topic_coherence(
     Parameters
     ----------
     values : array-like of shape (n_topics,)
-        Each topic's coherence (e.g. from :func:`latentmodels.metrics.coherence`).
+        Each topic's coherence (e.g. from :func:`~latentmodels.metrics.topics.coherence`).
     top_words : sequence of sequences of str, optional
         Each topic's top words, used as bar labels.
     measure : str, default="NPMI"

@@ -180,7 +180,7 @@ def debias_experiment(
     :class:`~latentmodels.DebiasingVAE`.
 
     The task is "is this a ``positive``?". ``rule`` (``"slant"`` or ``"ink"``, see
-    :data:`RULES`) splits the positive class at its median into a rare and a common group;
+    ``RULES``) splits the positive class at its median into a rare and a common group;
     a seeded split holds out ``test_fraction`` of the data untouched, and the training part
     keeps only ``keep_fraction`` of the rare positives. Both models share ``model_params``
     and ``random_state``; they differ only in ``debias``.

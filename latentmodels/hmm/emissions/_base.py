@@ -1,7 +1,7 @@
-"""The emission interface: :class:`Emission`, its declared :class:`Param` s, and shared helpers.
+"""The emission interface: :class:`Emission`, its declared ``Param`` s, and shared helpers.
 
 An :class:`Emission` says how one hidden state emits an observation: its learned parameters
-(declared as :class:`Param`), the per-state log-likelihood, initialisation from data, the
+(declared as ``Param``), the per-state log-likelihood, initialisation from data, the
 expected sufficient statistics of the E-step (``new_stats`` / ``accumulate``, pomegranate's
 *summarize*), the M-step from those sums (*from summaries*), sampling and the per-state means.
 The EM engine (:class:`~latentmodels.hmm.BaseHMM`) knows nothing about any one emission: it
@@ -126,8 +126,8 @@ class Param:
 class Emission:
     """Emission distribution of a hidden Markov model, bound to its estimator.
 
-    Subclasses declare ``parameters`` (a tuple of :class:`Param`) and ``data`` (one of
-    :data:`DATA_KINDS`) and implement :meth:`initialize`, :meth:`log_likelihood`,
+    Subclasses declare ``parameters`` (a tuple of ``Param``) and ``data`` (one of
+    ``DATA_KINDS``) and implement :meth:`initialize`, :meth:`log_likelihood`,
     :meth:`new_stats`, :meth:`accumulate`, :meth:`m_step`, :meth:`sample` and
     :meth:`means`; the other methods have defaults for real-valued (n_samples, n_features)
     data. Hyper-parameters and learned arrays stay attributes of the estimator
@@ -164,7 +164,7 @@ class Emission:
 
     #: The learned parameters, in ``params`` letter order.
     parameters: ClassVar[tuple[Param, ...]] = ()
-    #: What the emission observes (see :data:`DATA_KINDS`).
+    #: What the emission observes (see ``DATA_KINDS``).
     data: ClassVar[str] = "real"
     #: Added to the error raised when EM produces non-finite parameters.
     nonfinite_hint: ClassVar[str] = "the data may need rescaling"

@@ -104,8 +104,8 @@ class EmissionSpec:
 
     @property
     def hyperparameters(self) -> dict[str, Any]:
-        """Emission-specific ``__init__`` arguments (those :class:`BaseHMM` does not take)
-        and their defaults.
+        """Emission-specific ``__init__`` arguments (those :class:`~latentmodels.hmm.BaseHMM` does
+        not take) and their defaults.
 
         Examples
         --------

@@ -201,15 +201,16 @@ class CategoricalHMM(BaseHMM):
     n_components : int, default 1
         Number of hidden states.
     startprob_prior, transmat_prior : float or array-like, default 1.0
-        Dirichlet concentrations of the chain (see :class:`BaseHMM`).
+        Dirichlet concentrations of the chain (see :class:`~latentmodels.hmm.BaseHMM`).
     emissionprob_prior : float or array-like, default 1.0
         Dirichlet concentration on each state's emission row (keyword-only).
     n_features : int or None, default None
         Alphabet size; None infers max symbol + 1 (keyword-only).
     algorithm, random_state, n_iter, tol, verbose, implementation, n_init
-        As in :class:`BaseHMM`.
+        As in :class:`~latentmodels.hmm.BaseHMM`.
     checkpoint_dir, checkpoint_every
-        Checkpoints of ``fit`` and where they go, as in :class:`BaseHMM` (keyword-only).
+        Checkpoints of ``fit`` and where they go, as in :class:`~latentmodels.hmm.BaseHMM`
+        (keyword-only).
     params, init_params : str, default "ste"
         Letters ``s`` ``t`` ``e`` (emission probabilities).
 
@@ -217,7 +218,7 @@ class CategoricalHMM(BaseHMM):
     ----------
     emissionprob_ : numpy.ndarray of shape (n_components, n_features)
     startprob_, transmat_, monitor_
-        As in :class:`BaseHMM`.
+        As in :class:`~latentmodels.hmm.BaseHMM`.
 
     Examples
     --------

@@ -202,7 +202,7 @@ class GaussianHMM(FeaturesMixin, BaseHMM):
     min_covar : float, default 1e-3
         Floor on variances (eigenvalues for full/tied); keeps covariances positive definite.
     startprob_prior, transmat_prior : float or array-like, default 1.0
-        Dirichlet concentrations of the chain (see :class:`BaseHMM`).
+        Dirichlet concentrations of the chain (see :class:`~latentmodels.hmm.BaseHMM`).
     means_prior, means_weight : float or array-like, default 0
         Normal prior on the means: prior mean and its weight in pseudo-observations.
     covars_prior, covars_weight : float or array-like, default 1e-2 and 1
@@ -210,9 +210,10 @@ class GaussianHMM(FeaturesMixin, BaseHMM):
         covariances; a scalar ``covars_prior`` is added to each variance, i.e. it means
         ``covars_prior * I`` for full/tied.
     algorithm, random_state, n_iter, tol, verbose, implementation, n_init
-        As in :class:`BaseHMM`.
+        As in :class:`~latentmodels.hmm.BaseHMM`.
     checkpoint_dir, checkpoint_every
-        Checkpoints of ``fit`` and where they go, as in :class:`BaseHMM` (keyword-only).
+        Checkpoints of ``fit`` and where they go, as in :class:`~latentmodels.hmm.BaseHMM`
+        (keyword-only).
     params, init_params : str, default "stmc"
         Letters of what EM updates / initialisation sets: ``s`` ``t`` ``m`` (means) ``c``
         (covariances).

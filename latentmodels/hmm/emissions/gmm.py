@@ -270,7 +270,7 @@ class GMMHMM(FeaturesMixin, BaseHMM):
     min_covar : float, default 1e-3
         Floor on the covariances.
     startprob_prior, transmat_prior : float or array-like, default 1.0
-        Dirichlet concentrations of the chain (see :class:`BaseHMM`).
+        Dirichlet concentrations of the chain (see :class:`~latentmodels.hmm.BaseHMM`).
     weights_prior : float or array-like, default 1.0
         Dirichlet concentration on the mixture weights.
     means_prior, means_weight : float or array-like, default 0.0
@@ -280,9 +280,10 @@ class GMMHMM(FeaturesMixin, BaseHMM):
     covariance_type : {"diag", "full", "spherical", "tied"}, default "diag"
         In tied mode the mixture components of a state share one matrix.
     algorithm, random_state, n_iter, tol, verbose, implementation, n_init
-        As in :class:`BaseHMM`.
+        As in :class:`~latentmodels.hmm.BaseHMM`.
     checkpoint_dir, checkpoint_every
-        Checkpoints of ``fit`` and where they go, as in :class:`BaseHMM` (keyword-only).
+        Checkpoints of ``fit`` and where they go, as in :class:`~latentmodels.hmm.BaseHMM`
+        (keyword-only).
     params, init_params : str, default "stmcw"
         Letters ``s`` ``t`` ``m`` (means) ``c`` (covariances) ``w`` (weights).
 

@@ -200,13 +200,14 @@ class MultinomialHMM(FeaturesMixin, BaseHMM):
         against it. Sampling needs one number (or a fit whose rows all had the same total,
         recorded in ``n_trials_``).
     startprob_prior, transmat_prior : float or array-like, default 1.0
-        Dirichlet concentrations of the chain (see :class:`BaseHMM`).
+        Dirichlet concentrations of the chain (see :class:`~latentmodels.hmm.BaseHMM`).
     emissionprob_prior : float or array-like, default 1.0
         Dirichlet concentration on each state's outcome probabilities (keyword-only).
     algorithm, random_state, n_iter, tol, verbose, implementation, n_init
-        As in :class:`BaseHMM`.
+        As in :class:`~latentmodels.hmm.BaseHMM`.
     checkpoint_dir, checkpoint_every
-        Checkpoints of ``fit`` and where they go, as in :class:`BaseHMM` (keyword-only).
+        Checkpoints of ``fit`` and where they go, as in :class:`~latentmodels.hmm.BaseHMM`
+        (keyword-only).
     params, init_params : str, default "ste"
         Letters ``s`` ``t`` ``e`` (outcome probabilities).
 
@@ -216,7 +217,7 @@ class MultinomialHMM(FeaturesMixin, BaseHMM):
     n_trials_ : int or None
         The rows' common total in the last fit (None when they differed).
     startprob_, transmat_, n_features, monitor_
-        As in :class:`BaseHMM`.
+        As in :class:`~latentmodels.hmm.BaseHMM`.
 
     Examples
     --------

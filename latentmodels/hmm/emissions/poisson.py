@@ -122,14 +122,15 @@ class PoissonHMM(FeaturesMixin, BaseHMM):
     n_components : int, default 1
         Number of hidden states.
     startprob_prior, transmat_prior : float or array-like, default 1.0
-        Dirichlet concentrations of the chain (see :class:`BaseHMM`).
+        Dirichlet concentrations of the chain (see :class:`~latentmodels.hmm.BaseHMM`).
     lambdas_prior, lambdas_weight : float or array-like, default 0.0
         Gamma prior on the rates: the M-step is ``(lambdas_prior + sum gamma x) /
         (lambdas_weight + sum gamma)``.
     algorithm, random_state, n_iter, tol, verbose, implementation, n_init
-        As in :class:`BaseHMM`.
+        As in :class:`~latentmodels.hmm.BaseHMM`.
     checkpoint_dir, checkpoint_every
-        Checkpoints of ``fit`` and where they go, as in :class:`BaseHMM` (keyword-only).
+        Checkpoints of ``fit`` and where they go, as in :class:`~latentmodels.hmm.BaseHMM`
+        (keyword-only).
     params, init_params : str, default "stl"
         Letters ``s`` ``t`` ``l`` (rates).
 
