@@ -680,7 +680,7 @@ def load_olivetti_faces(
     otherwise ``$LATENTMODELS_DATA/olivetti_faces.npz``, the project's shared data folder
     (see :func:`find_shared_data`), then ``<cache_dir>/olivetti_faces.npz`` with
     ``cache_dir`` defaulting to ``~/.cache/latentmodels``. With ``download=True`` a missing
-    file is fetched with :func:`sklearn.datasets.fetch_olivetti_faces` and kept there.
+    file is fetched with scikit-learn's ``fetch_olivetti_faces`` and kept there.
 
     Parameters
     ----------

@@ -889,7 +889,7 @@ class Trainer:
         The trainer's callbacks (:class:`TrainingCallback`) run at the points their hooks
         name; their state is checkpointed with the rest and restored on resume.
 
-        On CPU the thread count follows :mod:`latentmodels._internal.threads`: the count
+        On CPU the thread count follows the thread policy (``_internal.threads``): the count
         set by ``--threads`` if any, else switching between one thread and torch's current
         count, whichever trains faster (torch's count is put back afterwards).
         """

@@ -358,8 +358,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         * ``"latent_knn"``: minus the mean distance from the sample's code
           (``transform``) to the ``n_neighbors`` nearest codes of the training data.
         * ``"likelihood_ratio"``: the Bernoulli log-likelihood of the sample under its
-          reconstruction minus that under a :class:`LocalPixelModel` fitted on the training
-          data (values in [0, 1]).
+          reconstruction minus that under a
+          :class:`~latentmodels.tasks.anomaly.LocalPixelModel` fitted on the training data
+          (values in [0, 1]).
     n_importance : int
         Importance samples for ``score="iwae"``.
     n_neighbors : int
