@@ -47,9 +47,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
     parser.add_argument("--hmm-max-length", type=float, default=1e7)
     parser.add_argument("--lda-max-docs", type=float, default=1e5)
-    parser.add_argument("--figures", default=str(ROOT / "benchmarks" / "figures"))
+    parser.add_argument("--figures", default=str(ROOT / "docs" / "figures"))
     parser.add_argument("--markdown", default=None, help="append the tables to this file")
     parser.add_argument("--json", default=None, help="write all measurements here")
+    parser.add_argument("--from-json", default=None,
+                        help="measure nothing: redraw plots and tables from a --json file")
     return parser.parse_args(argv)
 
 
@@ -256,7 +258,7 @@ WORKER = textwrap.dedent(
     per_iteration = (min(longs) - min(shorts)) / extra
     # bytes summed per EM iteration: the long fit's all-reduces beyond the short fit's
     iteration_bytes = (sum(calls[1 + extra]) - sum(calls[1])) / extra
-    reduce_seconds = float("nan")
+    reduce_seconds = None
     if world > 1:
         payload = torch.zeros(int(iteration_bytes) // 8, dtype=torch.float64)
         for _ in range(20):
@@ -299,6 +301,7 @@ def plot(name: str, panels: list[dict], folder: str) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2), dpi=80)
     for ax, panel in zip(np.atleast_1d(axes), panels, strict=True):
@@ -306,7 +309,14 @@ def plot(name: str, panels: list[dict], folder: str) -> str:
         ax.loglog(x, y, "o", color="C0")
         slope, intercept = np.polyfit(np.log(x), np.log(y), 1)
         ax.loglog(x, np.exp(intercept) * x ** slope, "-", color="C1",
-                  label=f"slope {slope:.2f} (last 3: {panel['tail_exponent']:.2f})")
+                  label=f"all points: slope {slope:.2f}")
+        tail_slope, tail_intercept = np.polyfit(np.log(x[-3:]), np.log(y[-3:]), 1)
+        ax.loglog(x[-3:], np.exp(tail_intercept) * x[-3:] ** tail_slope, "--", color="C3",
+                  label=f"largest 3: slope {tail_slope:.2f}")
+        if x[-1] / x[0] < 1e3:  # short ranges: label the measured sizes themselves
+            ax.set_xticks(x)
+            ax.set_xticklabels([f"{v:g}" for v in x])
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel(panel["x_label"])
         ax.set_ylabel(panel["y_label"])
         ax.set_title(panel["title"], fontsize=10)
@@ -339,8 +349,22 @@ def say(*parts) -> None:
 
 def main() -> None:
     args = ARGS
-    parts = set(args.parts.split(","))
     repeats = 1 if args.quick else args.repeats
+    if args.from_json:  # redraw the plots and the tables from an earlier run
+        saved = json.loads(Path(args.from_json).read_text())
+        report(saved["results"], saved["dist"], saved["footer"], args)
+        return
+    results, dist_rows = measure(args, repeats)
+    footer = (f"Load average (1, 5, 15 min) at the end: {load_average()}; threads "
+              f"{args.threads}; min of {repeats}.")
+    report(results, dist_rows, footer, args)
+    if args.json:
+        Path(args.json).write_text(json.dumps(
+            {"results": results, "dist": dist_rows, "footer": footer}, indent=1))
+
+
+def measure(args, repeats: int) -> tuple[dict[str, list[dict]], list[dict]]:
+    parts = set(args.parts.split(","))
     import torch
 
     torch.set_num_threads(args.threads)
@@ -348,7 +372,6 @@ def main() -> None:
         f"threads {args.threads}, min of {repeats}, torch {torch.__version__}")
     say(f"load average at start: {load_average()}")
     results: dict[str, list[dict]] = {}
-    lines: list[str] = []
 
     if "hmm" in parts:
         top = 1e4 if args.quick else args.hmm_max_length
@@ -428,14 +451,17 @@ def main() -> None:
             say(f"torchrun N={world} T={length:,d} K={k}: {r['per_iteration'] * 1e3:8.2f} ms per "
                 f"EM iteration; all-reduce calls (bytes) per fit by n_iter {r['calls']}; "
                 f"{r['iteration_bytes']:.0f} bytes per iteration; one all-reduce "
-                f"{r['allreduce_seconds'] * 1e6:.0f} us")
+                f"{(r['allreduce_seconds'] or 0) * 1e6:.0f} us")
         speedup = dist_rows[0]["per_iteration"] / dist_rows[1]["per_iteration"]
         say(f"speed-up 2 processes / 1: {speedup:.2f}x; formula bytes per iteration "
             f"8 (K^2 + 2K + 2KD + 1) = {hmm_stat_bytes(k)} (K={k}, D={HMM_FEATURES})")
         say(f"load average: {load_average()}")
 
-    lines.append(f"Load average (1, 5, 15 min) at the end: {load_average()}; threads "
-                 f"{args.threads}; min of {repeats}.\n")
+    return results, dist_rows
+
+
+def report(results: dict[str, list[dict]], dist_rows: list[dict], footer: str, args) -> None:
+    lines = [footer, ""]
     lines.append("| curve | sizes | exponent (all points) | exponent (largest 3) | "
                  "time at smallest / largest |")
     lines.append("|---|---|---|---|---|")
@@ -467,9 +493,6 @@ def main() -> None:
     if args.markdown:
         with open(args.markdown, "a") as f:
             f.write(table + "\n")
-    if args.json:
-        Path(args.json).write_text(json.dumps({"results": results, "dist": dist_rows},
-                                              indent=1))
 
 
 if __name__ == "__main__":
