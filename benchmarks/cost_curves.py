@@ -9,7 +9,9 @@ that set-up, validation and compilation drop out), min of ``--repeats`` runs eac
   ``fit(n_iter=1)``, divided by m (forward-backward, statistics, M-step).
 - LDA (batch VB): seconds per pass against documents (K=20) and against topics K (2,000
   documents); corpora drawn from a planted LDA (V=2,000, Poisson(100) document lengths,
-  alpha 0.1, eta 0.05). Measured: ``fit(max_iter=1+m)`` minus ``fit(max_iter=1)``, over m.
+  alpha 0.1, eta 0.05); against topics also with exactly 10 E-step updates per document
+  (no early stop), which separates the work per update from the number of updates.
+  Measured: ``fit(max_iter=1+m)`` minus ``fit(max_iter=1)``, over m.
 - VAE (default MLP, MNIST digits of ``load_mnist``): seconds per epoch against the number of
   digits (batch 128) and against the batch size (all 8,000 digits), no validation split.
   Measured: ``fit(epochs=3)`` minus ``fit(epochs=1)``, over 2.
@@ -22,9 +24,9 @@ The exponent is the least-squares slope of log(time) on log(size), over all poin
 the largest three (the asymptotic one, once fixed per-call costs no longer matter). Plots go
 to ``--figures`` (one PNG per family); ``--markdown`` appends the tables to a file.
 
-    python benchmarks/cost_curves.py                       # default run, about 8 minutes
+    python benchmarks/cost_curves.py                       # default run, about 10 minutes
     python benchmarks/cost_curves.py --quick               # smoke run, under a minute
-    python benchmarks/cost_curves.py --lda-max-docs 1e6     # LDA up to a million documents
+    python benchmarks/cost_curves.py --lda-max-docs 1e6 --hmm-single-max-length 1e7  # longer
     python benchmarks/cost_curves.py --parts hmm,dist      # a subset
 """
 
@@ -43,9 +45,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=1, help="torch, numba and BLAS threads")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per point (min)")
-    parser.add_argument("--parts", default="hmm,lda,vae,dist", help="comma-separated")
+    parser.add_argument("--parts", default="hmm,lda,lda-fixed,vae,dist",
+                        help="comma-separated")
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
     parser.add_argument("--hmm-max-length", type=float, default=1e7)
+    parser.add_argument("--hmm-single-max-length", type=float, default=1e6,
+                        help="longest single sequence (10^7 adds about 1.5 minutes)")
     parser.add_argument("--lda-max-docs", type=float, default=1e5)
     parser.add_argument("--figures", default=str(ROOT / "docs" / "figures"))
     parser.add_argument("--markdown", default=None, help="append the tables to this file")
@@ -188,15 +193,20 @@ def planted_corpus(n_docs: int, k: int, seed: int = 0, vocabulary: int = 2000,
     return counts
 
 
-def lda_pass_seconds(n_docs: int, k: int, repeats: int, corpus_topics: int = 20) -> float:
+def lda_pass_seconds(n_docs: int, k: int, repeats: int, corpus_topics: int = 20,
+                     inner_iterations: int | None = None) -> float:
+    """``inner_iterations``: run exactly this many E-step updates per document (no early
+    stop), so that the work per pass no longer depends on how fast documents converge."""
     from latentmodels.lda import LDA
 
     X = planted_corpus(n_docs, corpus_topics)
     extra = 2 if n_docs * k >= 4e6 else 3
+    fixed = ({} if inner_iterations is None else
+             {"max_doc_update_iter": inner_iterations, "mean_change_tol": 0.0})
 
     def run(max_iter):
         LDA(k, method="vb", max_iter=max_iter, tol=0.0, n_jobs=ARGS.threads,
-            random_state=0).fit(X)
+            random_state=0, **fixed).fit(X)
 
     run(1)
     return marginal(run, 1, 1 + extra, repeats)
@@ -380,8 +390,10 @@ def measure(args, repeats: int) -> tuple[dict[str, list[dict]], list[dict]]:
         for t in lengths:
             seconds.append(hmm_iteration_seconds(t, 8, repeats))
             say(f"HMM K=8 T={t:>9,d}: {seconds[-1] * 1e3:9.3f} ms per EM iteration")
+        single_top = 1e4 if args.quick else args.hmm_single_max_length
+        single_lengths = [t for t in lengths if t <= single_top * 1.01]
         single = []
-        for t in lengths:
+        for t in single_lengths:
             single.append(hmm_iteration_seconds(t, 8, repeats, piece=None))
             say(f"HMM K=8 one sequence T={t:>9,d}: {single[-1] * 1e3:9.3f} ms per EM iteration")
         states = [2, 4, 8, 16] if args.quick else [2, 4, 8, 16, 32, 64]
@@ -394,30 +406,33 @@ def measure(args, repeats: int) -> tuple[dict[str, list[dict]], list[dict]]:
             panel(f"GaussianHMM diag, K=8, {SEQUENCE_STEPS:,d}-step sequences",
                   "total steps T", "s per EM iteration", lengths, seconds),
             panel("GaussianHMM diag, K=8, one sequence", "sequence length T",
-                  "s per EM iteration", lengths, single),
+                  "s per EM iteration", single_lengths, single),
             panel(f"GaussianHMM diag, T={fixed_t:,d}", "states K", "s per EM iteration",
                   states, by_k),
         ]
         say(f"load average: {load_average()}")
 
-    if "lda" in parts:
-        top = 1e4 if args.quick else args.lda_max_docs
-        docs = geometric_sizes(1e3, top)
+    topics = [10, 20, 50, 100] if args.quick else [10, 20, 50, 100, 200, 500]
+    fixed_docs = 500 if args.quick else 2000
+    docs = geometric_sizes(1e3, 1e4 if args.quick else args.lda_max_docs)
+    for part, updates, label in (("lda", None, "LDA batch VB"),
+                                 ("lda-fixed", 10, "LDA VB, 10 updates per doc")):
+        if part not in parts:
+            continue
+        note = "" if updates is None else f", {updates} E-step updates per document"
         seconds = []
         for n in docs:
-            seconds.append(lda_pass_seconds(n, 20, repeats))
-            say(f"LDA K=20 documents={n:>9,d}: {seconds[-1]:8.4f} s per VB pass")
-        topics = [10, 20, 50, 100] if args.quick else [10, 20, 50, 100, 200, 500]
-        fixed_docs = 500 if args.quick else 2000
+            seconds.append(lda_pass_seconds(n, 20, repeats, inner_iterations=updates))
+            say(f"LDA K=20 documents={n:>9,d}{note}: {seconds[-1]:8.4f} s per VB pass")
         by_k = []
         for k in topics:
-            by_k.append(lda_pass_seconds(fixed_docs, k, repeats))
-            say(f"LDA documents={fixed_docs:,d} K={k:>3d}: {by_k[-1]:8.4f} s per VB pass")
-        results["lda"] = [
-            panel("LDA batch VB, K=20", "documents", "s per pass", docs, seconds),
-            panel(f"LDA batch VB, {fixed_docs:,d} documents", "topics K", "s per pass",
-                  topics, by_k),
-        ]
+            by_k.append(lda_pass_seconds(fixed_docs, k, repeats, inner_iterations=updates))
+            say(f"LDA documents={fixed_docs:,d} K={k:>3d}{note}: {by_k[-1]:8.4f} s per VB pass")
+        results.setdefault("lda", []).extend([
+            panel(f"{label}, K=20", "documents", "s per pass", docs, seconds),
+            panel(f"{label}, {fixed_docs:,d} documents", "topics K", "s per pass", topics,
+                  by_k),
+        ])
         say(f"load average: {load_average()}")
 
     if "vae" in parts:
