@@ -26,7 +26,7 @@ to ``--figures`` (one PNG per family); ``--markdown`` appends the tables to a fi
 
     python benchmarks/cost_curves.py                       # default run, about 10 minutes
     python benchmarks/cost_curves.py --quick               # smoke run, under a minute
-    python benchmarks/cost_curves.py --lda-max-docs 1e6 --hmm-single-max-length 1e7  # longer
+    python benchmarks/cost_curves.py --hmm-single-max-length 1e7 --lda-fixed-max-docs 1e5
     python benchmarks/cost_curves.py --parts hmm,dist      # a subset
 """
 
@@ -52,6 +52,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--hmm-single-max-length", type=float, default=1e6,
                         help="longest single sequence (10^7 adds about 1.5 minutes)")
     parser.add_argument("--lda-max-docs", type=float, default=1e5)
+    parser.add_argument("--lda-fixed-max-docs", type=float, default=3e4,
+                        help="documents sweep with fixed E-step updates stops here")
     parser.add_argument("--figures", default=str(ROOT / "docs" / "figures"))
     parser.add_argument("--markdown", default=None, help="append the tables to this file")
     parser.add_argument("--json", default=None, help="write all measurements here")
@@ -414,11 +416,12 @@ def measure(args, repeats: int) -> tuple[dict[str, list[dict]], list[dict]]:
 
     topics = [10, 20, 50, 100] if args.quick else [10, 20, 50, 100, 200, 500]
     fixed_docs = 500 if args.quick else 2000
-    docs = geometric_sizes(1e3, 1e4 if args.quick else args.lda_max_docs)
-    for part, updates, label in (("lda", None, "LDA batch VB"),
-                                 ("lda-fixed", 10, "LDA VB, 10 updates per doc")):
+    for part, updates, label, top in (
+            ("lda", None, "LDA batch VB", args.lda_max_docs),
+            ("lda-fixed", 10, "LDA VB, 10 updates per doc", args.lda_fixed_max_docs)):
         if part not in parts:
             continue
+        docs = geometric_sizes(1e3, 1e4 if args.quick else top)
         note = "" if updates is None else f", {updates} E-step updates per document"
         seconds = []
         for n in docs:
