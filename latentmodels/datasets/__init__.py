@@ -590,10 +590,7 @@ def load_fashion_mnist(
     if path is not None:
         path = _as_path(path, "path")
         if path.suffix.lower() == ".npz":
-            X, y = load_npz(path, as_float=as_float)
-            if y is None:
-                raise ValueError(f"path: {path} has no 'labels' (or 'y') array")
-            return (X.reshape(X.shape[0], -1) if flatten else X), y
+            return _labelled_npz(path, flatten=flatten, as_float=as_float)
         if path.exists() and not path.is_dir():
             raise ValueError(
                 f"path must be a folder holding the Fashion-MNIST IDX files or an .npz file, "
@@ -635,6 +632,14 @@ def load_fashion_mnist(
         f"load_fashion_mnist(download=True) to download them from {_FASHION_MNIST_URL} into "
         f"{download_folder}, or pass path= a folder holding them{env_note}."
     )
+
+
+def _labelled_npz(path: Path, *, flatten: bool, as_float: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A named dataset kept as an ``.npz``: it must hold labels."""
+    X, y = load_npz(path, as_float=as_float)
+    if y is None:
+        raise ValueError(f"path: {path} has no 'labels' (or 'y') array")
+    return (X.reshape(X.shape[0], -1) if flatten else X), y
 
 
 def _faces_locations(cache_dir: str | os.PathLike | None) -> list[tuple[str, Path]]:
@@ -730,10 +735,7 @@ def load_olivetti_faces(
             f"load_olivetti_faces(download=True) to download them with scikit-learn, or pass "
             f"path= an .npz file holding 'images' and 'labels'."
         )
-    X, y = load_npz(found, as_float=as_float)
-    if y is None:
-        raise ValueError(f"path: {found} has no 'labels' (or 'y') array")
-    return (X.reshape(X.shape[0], -1) if flatten else X), y
+    return _labelled_npz(found, flatten=flatten, as_float=as_float)
 
 
 # --------------------------------------------------------------------------------------------
