@@ -11,14 +11,8 @@ import numpy as np
 
 from ..plots import is_conditional
 from ..report import write_report
-from ..rundir import (
-    MODEL_FILE,
-    data_checksum,
-    held_out_split,
-    recorded_source,
-    run_header,
-    write_run,
-)
+from ..rundir import MODEL_FILE, run_header, write_run
+from ._arrays import data_record, split_arrays
 from .defaults import DEFAULT_TEST_FRACTION, IWAE_SAMPLES, SPLIT_SEED
 
 __all__ = ["DEFAULT_TEST_FRACTION", "IWAE_SAMPLES", "SPLIT_SEED", "evaluate_held_out",
@@ -128,14 +122,7 @@ def fit_deep_run(
     >>> sorted(info["metrics"])[:2], sorted(p.name for p in out.iterdir())
     (['best_epoch', 'epochs_run'], ['model.lm', 'run.json'])
     """
-    if not 0 <= test_fraction < 1:
-        raise ValueError(f"--test-fraction must be in [0, 1), got {test_fraction}")
-    train_idx, test_idx = held_out_split(len(X), test_fraction, SPLIT_SEED)
-    if len(train_idx) < 2:
-        raise ValueError(f"--data has {len(X)} samples; too few to train on")
-    X_train, X_test = X[train_idx], X[test_idx]
-    y_train = None if y is None else y[train_idx]
-    y_test = None if y is None else y[test_idx]
+    X_train, X_test, y_train, y_test = split_arrays(X, y, test_fraction)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     model.fit(X_train, y_train, resume=resume)
@@ -156,16 +143,7 @@ def fit_deep_run(
     model.save(out / MODEL_FILE)
     info = {
         **run_header(command, model),
-        "data": {
-            "source": recorded_source(source),
-            "limit": limit,
-            "n_samples": len(X),
-            "sample_shape": list(X.shape[1:]),
-            "labelled": y is not None,
-            "test_fraction": test_fraction,
-            "split_seed": SPLIT_SEED,
-            "checksum": data_checksum(X, y),
-        },
+        "data": data_record(X, y, source=source, limit=limit, test_fraction=test_fraction),
         "metrics": metrics,
     }
     write_run(out, info)

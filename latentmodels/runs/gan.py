@@ -12,15 +12,9 @@ import numpy as np
 from ..deep.gan import ConditionalGAN
 from ..metrics import FeatureClassifier, sample_quality
 from ..report import write_report
-from ..rundir import (
-    MODEL_FILE,
-    data_checksum,
-    held_out_split,
-    recorded_source,
-    run_header,
-    write_run,
-)
-from .defaults import JUDGE_FILE, QUALITY_SAMPLES, SPLIT_SEED
+from ..rundir import MODEL_FILE, run_header, write_run
+from ._arrays import data_record, split_arrays
+from .defaults import JUDGE_FILE, QUALITY_SAMPLES
 
 __all__ = ["JUDGE_FILE", "QUALITY_SAMPLES", "fit_gan_run"]
 
@@ -91,10 +85,7 @@ def fit_gan_run(
     'GAN'
     """
     conditional = isinstance(model, ConditionalGAN)
-    train_idx, test_idx = held_out_split(len(X), test_fraction, SPLIT_SEED)
-    X_train, X_test = X[train_idx], X[test_idx]
-    y_train = None if y is None else y[train_idx]
-    y_test = None if y is None else y[test_idx]
+    X_train, X_test, y_train, y_test = split_arrays(X, y, test_fraction)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     if conditional:
@@ -128,10 +119,7 @@ def fit_gan_run(
     model.save(out / MODEL_FILE)
     info: dict[str, Any] = {
         **run_header(command, model),
-        "data": {"source": recorded_source(source), "limit": limit, "n_samples": len(X),
-                 "sample_shape": list(X.shape[1:]), "labelled": y is not None,
-                 "test_fraction": test_fraction, "split_seed": SPLIT_SEED,
-                 "checksum": data_checksum(X, y)},
+        "data": data_record(X, y, source=source, limit=limit, test_fraction=test_fraction),
         "metrics": metrics,
     }
     if quality is not None:

@@ -11,15 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..report import write_report
-from ..rundir import (
-    MODEL_FILE,
-    data_checksum,
-    held_out_split,
-    recorded_source,
-    run_header,
-    write_run,
-)
-from .defaults import SPLIT_SEED
+from ..rundir import MODEL_FILE, run_header, write_run
+from ._arrays import data_record, split_arrays
 
 __all__ = ["evaluate_linear", "fit_linear_run"]
 
@@ -112,13 +105,7 @@ def fit_linear_run(
     >>> info["metrics"]["n_test"], sorted(p.name for p in out.iterdir())
     (40, ['model.lm', 'run.json'])
     """
-    if not 0 <= test_fraction < 1:
-        raise ValueError(f"--test-fraction must be in [0, 1), got {test_fraction}")
-    train_idx, test_idx = held_out_split(len(X), test_fraction, SPLIT_SEED)
-    if len(train_idx) < 2:
-        raise ValueError(f"--data has {len(X)} samples; too few to train on")
-    X_train, X_test = X[train_idx], X[test_idx]
-    y_test = None if y is None else y[test_idx]
+    X_train, X_test, _, y_test = split_arrays(X, y, test_fraction)
     n_features = int(np.prod(X.shape[1:]))
     n_components = getattr(model, "n_components", None)
     if isinstance(n_components, int) and n_components > min(len(X_train), n_features):
@@ -138,16 +125,7 @@ def fit_linear_run(
     model.save(out / MODEL_FILE)
     info = {
         **run_header(command, model),
-        "data": {
-            "source": recorded_source(source),
-            "limit": limit,
-            "n_samples": len(X),
-            "sample_shape": list(X.shape[1:]),
-            "labelled": y is not None,
-            "test_fraction": test_fraction,
-            "split_seed": SPLIT_SEED,
-            "checksum": data_checksum(X, y),
-        },
+        "data": data_record(X, y, source=source, limit=limit, test_fraction=test_fraction),
         "metrics": metrics,
     }
     write_run(out, info)
