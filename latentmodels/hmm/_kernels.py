@@ -764,10 +764,148 @@ def forward_backward_log(log_frame, offsets, log_startprob, log_transmat, gamma,
                     gamma[start + t, i] /= norm
 
 
+@njit(cache=True, error_model="numpy")
+def _max_step(best, arg, value, index):
+    """Running max-product step of every lane: where ``value > best`` (strictly, so the
+    lowest index wins a tie) take ``value`` and ``index``."""
+    better = _vless(best, value)
+    return _vwhere(better, value, best), _vwhere(better, index, arg)
+
+
+@njit(cache=True, error_model="numpy")
+def _viterbi_block(src, IDX, BP, n_states, log_startprob, ltt_chunks, starts, lens, lo,
+                   seq_order, path, logprob):
+    """Viterbi recursion and backtracking of one block of lanes.
+
+    ``src`` holds log-likelihood rows read through ``IDX`` (as in :func:`_forward_steps`);
+    ``ltt_chunks`` is ``_chunked(log(transmat).T)``. ``delta_t[j] = max_i (delta_{t-1}[i] +
+    log A[i, j]) + log F_t[j]`` is computed for all lanes at once, 8 output states at a time,
+    and the maximising ``i`` of step t is kept in ``BP[t]`` ([state, lane] rows, as float).
+    Ties go to the lowest predecessor, and at the end to the lowest final state, so the
+    path is the one :func:`viterbi_reference` returns. A lane past its end keeps its delta.
+    """
+    K = n_states
+    Kp = padded(K)
+    width = Kp * LANES
+    maxlen = IDX.shape[0] // LANES
+    n_lanes = lens.shape[0]
+    F = np.empty(width)
+    D = np.empty(2 * width)  # delta_{t-1} and delta_t, rolling
+    lanes = np.zeros(LANES)
+    for lane in range(n_lanes):
+        lanes[lane] = lens[lane]
+    lenv = _vload(lanes, 0)
+    for c in range(0, Kp, CHUNK):
+        _vload_rows(src, _vload(IDX, 0), c, K, F, c * LANES)
+    for j in range(K):
+        _vstore(D, j * LANES, _vadd(_vload(F, j * LANES), log_startprob[j]))
+    for j in range(K, Kp):
+        _vstore(D, j * LANES, _vsplat(-np.inf))
+    for t in range(1, maxlen):
+        prev = ((t - 1) % 2) * width
+        cur = (t % 2) * width
+        for c in range(0, Kp, CHUNK):
+            _vload_rows(src, _vload(IDX, t * LANES), c, K, F, c * LANES)
+        live = _vless(float(t), lenv)  # step t lies inside the lane
+        for c in range(0, Kp, CHUNK):
+            # 8 independent (max, argmax) chains, output states c..c+7
+            b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = _vsplat(-np.inf)
+            a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = _vsplat(0.0)
+            co = c * K
+            for i in range(K):
+                x = _vload(D, prev + i * LANES)
+                cf = _vload(ltt_chunks, co + i * CHUNK)
+                fi = float(i)
+                b0, a0 = _max_step(b0, a0, _vadd(x, _vlane(cf, 0)), fi)
+                b1, a1 = _max_step(b1, a1, _vadd(x, _vlane(cf, 1)), fi)
+                b2, a2 = _max_step(b2, a2, _vadd(x, _vlane(cf, 2)), fi)
+                b3, a3 = _max_step(b3, a3, _vadd(x, _vlane(cf, 3)), fi)
+                b4, a4 = _max_step(b4, a4, _vadd(x, _vlane(cf, 4)), fi)
+                b5, a5 = _max_step(b5, a5, _vadd(x, _vlane(cf, 5)), fi)
+                b6, a6 = _max_step(b6, a6, _vadd(x, _vlane(cf, 6)), fi)
+                b7, a7 = _max_step(b7, a7, _vadd(x, _vlane(cf, 7)), fi)
+            q = c * LANES
+            bp = t * width + q
+            _vstore(BP, bp, a0)
+            _vstore(BP, bp + LANES, a1)
+            _vstore(BP, bp + 2 * LANES, a2)
+            _vstore(BP, bp + 3 * LANES, a3)
+            _vstore(BP, bp + 4 * LANES, a4)
+            _vstore(BP, bp + 5 * LANES, a5)
+            _vstore(BP, bp + 6 * LANES, a6)
+            _vstore(BP, bp + 7 * LANES, a7)
+            _vstore(D, cur + q, _vwhere(live, _vadd(b0, _vload(F, q)), _vload(D, prev + q)))
+            for m, b in ((1, b1), (2, b2), (3, b3), (4, b4), (5, b5), (6, b6), (7, b7)):
+                r = q + m * LANES
+                _vstore(D, cur + r, _vwhere(live, _vadd(b, _vload(F, r)), _vload(D, prev + r)))
+    last = ((maxlen - 1) % 2) * width
+    for lane in range(n_lanes):
+        best = -np.inf
+        arg = 0
+        for j in range(K):
+            v = D[last + j * LANES + lane]
+            if v > best:
+                best = v
+                arg = j
+        logprob[seq_order[lo + lane]] = best
+        first = starts[lane]
+        path[first + lens[lane] - 1] = arg
+        for t in range(lens[lane] - 1, 0, -1):
+            arg = int(BP[t * width + arg * LANES + lane])
+            path[first + t - 1] = arg
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def viterbi(log_frame, offsets, seq_order, block_ptr, worker_ptr, step_ptr, work_F, work_B,
+            log_startprob, log_transmat, path, logprob):
+    """Most likely state path and its log-probability per sequence (max-product in log
+    space), 8 sequences per block in SIMD lanes (:func:`_viterbi_block`).
+
+    ``log_frame`` (n_samples x K, C order) holds the emission log-likelihoods. ``work_F``
+    (``step_ptr[-1] * LANES``) and ``work_B`` (``step_ptr[-1] * padded(K) * LANES``) are
+    workspace, ``step_ptr`` giving each block's offset in steps (the forward-backward's
+    ``work_F`` and ``work_A`` serve)."""
+    n_states = log_startprob.shape[0]
+    Kp = padded(n_states)
+    ltt_chunks = _chunked(np.ascontiguousarray(log_transmat.T), Kp)
+    for worker in prange(worker_ptr.shape[0] - 1):
+        for b in range(worker_ptr[worker], worker_ptr[worker + 1]):
+            lo, hi = block_ptr[b], block_ptr[b + 1]
+            starts, lens, maxlen = _block_lanes(offsets, seq_order, lo, hi)
+            IDX = _workspace(work_F, step_ptr, b, maxlen, 1)
+            BP = _workspace(work_B, step_ptr, b, maxlen, Kp)
+            _index_rows(n_states, starts, lens, IDX)
+            _viterbi_block(log_frame.reshape(log_frame.size), IDX, BP, n_states,
+                           log_startprob, ltt_chunks, starts, lens, lo, seq_order, path,
+                           logprob)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def viterbi_symbols(symbols, log_table, offsets, seq_order, block_ptr, worker_ptr, step_ptr,
+                    work_F, work_B, log_startprob, log_transmat, path, logprob):
+    """:func:`viterbi` for categorical emissions: the log-likelihood of step t in state j is
+    ``log_table[symbols[t], j]`` (no n_samples x K array is built)."""
+    n_states = log_startprob.shape[0]
+    Kp = padded(n_states)
+    ltt_chunks = _chunked(np.ascontiguousarray(log_transmat.T), Kp)
+    for worker in prange(worker_ptr.shape[0] - 1):
+        for b in range(worker_ptr[worker], worker_ptr[worker + 1]):
+            lo, hi = block_ptr[b], block_ptr[b + 1]
+            starts, lens, maxlen = _block_lanes(offsets, seq_order, lo, hi)
+            IDX = _workspace(work_F, step_ptr, b, maxlen, 1)
+            BP = _workspace(work_B, step_ptr, b, maxlen, Kp)
+            _index_symbols(symbols, n_states, starts, lens, IDX)
+            _viterbi_block(log_table.reshape(log_table.size), IDX, BP, n_states,
+                           log_startprob, ltt_chunks, starts, lens, lo, seq_order, path,
+                           logprob)
+
+
 @njit(cache=True, error_model="numpy", parallel=True, fastmath=_FAST)
-def viterbi(log_frame, offsets, seq_order, block_ptr, worker_ptr, log_startprob, log_transmat,
-            path, logprob, back):
-    """Most likely state path per sequence (max-product in log space); ``back``
+def viterbi_reference(log_frame, offsets, seq_order, block_ptr, worker_ptr, log_startprob,
+                      log_transmat, path, logprob, back):
+    """Most likely state path per sequence, one sequence at a time with scalar code.
+
+    The reference for :func:`viterbi` in the tests (same tie-break); ``back``
     (n_samples, K) int32 is workspace for the back-pointers."""
     n_states = log_startprob.shape[0]
     log_t_cols = np.ascontiguousarray(log_transmat.T)

@@ -791,17 +791,28 @@ class BaseHMM(LatentModel):
         return sub_xi.sum(axis=0)
 
     def _viterbi(self, X: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        log_frame = self._emission.log_likelihood(X)
+        """Best path and its log-probability per sequence (SIMD block kernel); table
+        emissions read their log-likelihoods from the log table."""
+        K = self.n_components
         with np.errstate(divide="ignore"):
             log_start = np.log(self.startprob_)
             log_trans = np.log(self.transmat_)
         path = np.empty(len(X), dtype=np.int64)
         logprob = np.empty(len(offsets) - 1)
-        back = np.empty((len(X), self.n_components), dtype=np.int32)
-        _blocks(_kernels.viterbi, len(X) * self.n_components ** 2)(
-            log_frame, offsets, *_schedule(offsets)[:3], log_start, log_trans, path, logprob,
-            back,
-        )
+        plan = _schedule(offsets)
+        work_F, work_B, _ = self._workspace(plan)
+        symbols = self._emission.symbol_table(X)
+        if symbols is not None:
+            codes, table = symbols
+            with np.errstate(divide="ignore"):
+                log_table = np.log(table)
+            _blocks(_kernels.viterbi_symbols, len(X) * K * K)(
+                codes, log_table, offsets, *plan, work_F, work_B, log_start, log_trans, path,
+                logprob)
+        else:
+            log_frame = np.ascontiguousarray(self._emission.log_likelihood(X), dtype=np.float64)
+            _blocks(_kernels.viterbi, len(X) * K * K)(
+                log_frame, offsets, *plan, work_F, work_B, log_start, log_trans, path, logprob)
         return logprob, path
 
     def _ready(self, X: Any, lengths: Any) -> tuple[np.ndarray, np.ndarray]:
