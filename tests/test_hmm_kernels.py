@@ -290,3 +290,4 @@ def test_viterbi_matches_hmmlearn_on_random_models(kind):
     ref_logprob, ref_path = ref.decode(X, lengths)
     assert logprob == pytest.approx(ref_logprob, rel=1e-12)
     np.testing.assert_array_equal(path, ref_path)
+
