@@ -138,9 +138,11 @@ def test_simd_block_kernel_flags_impossible_sequences():
     np.testing.assert_allclose(got[2], ref[2], rtol=1e-10, atol=1e-12)
 
 
-def _viterbi_kernels(kind, X, log_frame, offsets, log_start, log_trans, log_table=None):
-    """(path, logprob) from the SIMD Viterbi kernel, parallel and serial twin, and from the
-    scalar reference kernel."""
+def _viterbi_kernels(kind, X, log_frame, offsets, log_start, log_trans, log_table=None,
+                     simd_from=0):
+    """(path, logprob) from the block Viterbi kernel, parallel and serial twin, and from the
+    scalar reference kernel; ``simd_from=0``: every block in SIMD lanes, a huge value: every
+    block lane by lane."""
     from latentmodels.hmm.base import _schedule
 
     n, K = log_frame.shape
@@ -155,21 +157,27 @@ def _viterbi_kernels(kind, X, log_frame, offsets, log_start, log_trans, log_tabl
                                        path, logprob, np.empty((n, K), dtype=np.int32))
         else:
             work = (np.empty(steps * _kernels.LANES),
-                    np.empty(steps * _kernels.padded(K) * _kernels.LANES))
+                    np.empty(steps * _kernels.padded(K) * _kernels.LANES, dtype=np.int16))
             simd = _kernels.viterbi_symbols if kind == "symbols" else _kernels.viterbi
             kernel = simd if name == "parallel" else _kernels.choose(simd, 0)
             data = (X, log_table) if kind == "symbols" else (log_frame,)
-            kernel(*data, offsets, *plan, *work, log_start, log_trans, path, logprob)
+            kernel(*data, offsets, *plan, *work, log_start, log_trans, path, logprob,
+                   simd_from)
         out[name] = (path, logprob)
     return out
 
 
+LANE_MODES = {"simd": 0, "lane-by-lane": 10**9}
+
+
+@pytest.mark.parametrize("mode", LANE_MODES)
 @pytest.mark.parametrize("K", [1, 3, 8, 11])
 @pytest.mark.parametrize("kind", ["frame", "symbols"])
-def test_simd_viterbi_equals_scalar_reference(K, kind):
-    """The lane-parallel Viterbi returns exactly the scalar kernel's paths and
-    log-probabilities (same additions, same comparisons), for state counts below, at and
-    above one SIMD chunk, uneven lengths (padded lanes) and zero transitions (-inf)."""
+def test_simd_viterbi_equals_scalar_reference(K, kind, mode):
+    """The block Viterbi (SIMD lanes, or lane by lane for sparse blocks) returns exactly the
+    scalar kernel's paths and log-probabilities (same additions, same comparisons), for
+    state counts below, at and above one SIMD chunk, uneven lengths (padded lanes) and zero
+    transitions (-inf)."""
     rng = np.random.default_rng(100 + K)
     lengths = rng.integers(1, 70, size=21)
     offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
@@ -187,7 +195,8 @@ def test_simd_viterbi_equals_scalar_reference(K, kind):
         log_frame = log_table[X]
     else:
         log_frame = rng.normal(-3.0, 2.0, size=(n, K))
-    got = _viterbi_kernels(kind, X, log_frame, offsets, log_start, log_trans, log_table)
+    got = _viterbi_kernels(kind, X, log_frame, offsets, log_start, log_trans, log_table,
+                           LANE_MODES[mode])
     ref_path, ref_logprob = got["reference"]
     assert np.all(np.isfinite(ref_logprob))
     for name in ("parallel", "serial"):
@@ -209,8 +218,9 @@ def _brute_force_viterbi(log_frame, log_start, log_trans):
     return best, tied[order[0]], len(tied)
 
 
+@pytest.mark.parametrize("mode", LANE_MODES)
 @pytest.mark.parametrize("K,max_len", [(3, 7), (9, 4)])
-def test_viterbi_tie_break_is_lowest_state_from_the_end(K, max_len):
+def test_viterbi_tie_break_is_lowest_state_from_the_end(K, max_len, mode):
     """With integer log-probabilities every sum is exact and many paths tie: each kernel
     returns the best score, and among tied paths the lowest last state, then the lowest
     predecessor of it, back to the start, as brute-force enumeration says."""
@@ -220,7 +230,8 @@ def test_viterbi_tie_break_is_lowest_state_from_the_end(K, max_len):
     log_frame = -rng.integers(1, 3, size=(int(offsets[-1]), K)).astype(float)
     log_start = -rng.integers(1, 3, size=K).astype(float)
     log_trans = -rng.integers(1, 3, size=(K, K)).astype(float)
-    got = _viterbi_kernels("frame", None, log_frame, offsets, log_start, log_trans)
+    got = _viterbi_kernels("frame", None, log_frame, offsets, log_start, log_trans,
+                           simd_from=LANE_MODES[mode])
     n_tied = 0
     for s, (lo, hi) in enumerate(zip(offsets[:-1], offsets[1:], strict=True)):
         best, path, tied = _brute_force_viterbi(log_frame[lo:hi], log_start, log_trans)
@@ -231,7 +242,8 @@ def test_viterbi_tie_break_is_lowest_state_from_the_end(K, max_len):
     assert n_tied >= 8  # the data does exercise ties
 
 
-def test_viterbi_of_an_impossible_sequence_matches_the_reference():
+@pytest.mark.parametrize("mode", LANE_MODES)
+def test_viterbi_of_an_impossible_sequence_matches_the_reference(mode):
     """A step no state can emit gives log-probability -inf; the path is then the
     reference kernel's (all ties, lowest states), and the other lanes are untouched."""
     rng = np.random.default_rng(3)
@@ -242,7 +254,8 @@ def test_viterbi_of_an_impossible_sequence_matches_the_reference():
     log_frame[offsets[1] + 4] = -np.inf
     log_start = np.log(rng.dirichlet(np.ones(K)))
     log_trans = np.log(rng.dirichlet(np.ones(K), size=K))
-    got = _viterbi_kernels("frame", None, log_frame, offsets, log_start, log_trans)
+    got = _viterbi_kernels("frame", None, log_frame, offsets, log_start, log_trans,
+                           simd_from=LANE_MODES[mode])
     assert got["reference"][1][1] == -np.inf
     assert np.all(np.isfinite(got["reference"][1][[0, 2, 3]]))
     for name in ("parallel", "serial"):

@@ -169,6 +169,22 @@ def _vstore(typingctx, arr, idx, v):
 
 
 @intrinsic
+def _vstore_i16(typingctx, arr, idx, v):
+    """``arr[idx : idx + LANES] = v`` converted to int16 (truncated; no bounds check): small
+    integers such as state indices, at a quarter of the float64 memory traffic."""
+    if (isinstance(arr, types.Array) and arr.ndim == 1 and arr.dtype == types.int16
+            and arr.layout == "C" and isinstance(idx, types.Integer) and v is _LANES_T):
+        def codegen(context, builder, sig, args):
+            ary = context.make_array(sig.args[0])(context, builder, args[0])
+            i = context.cast(builder, args[1], sig.args[1], types.intp)
+            vec_t = ir.VectorType(ir.IntType(16), LANES)
+            ptr = builder.bitcast(builder.gep(ary.data, [i], inbounds=True), vec_t.as_pointer())
+            builder.store(builder.fptosi(args[2], vec_t), ptr, align=2)
+            return context.get_dummy_value()
+        return types.none(arr, idx, v), codegen
+
+
+@intrinsic
 def _vlane(typingctx, v, m):
     """Lane ``m`` (a constant) of ``v`` broadcast to every lane: ``_vlane(_vload(a, i), m)``
     compiles to one broadcast load of ``a[i + m]``, with no index arithmetic."""
@@ -772,23 +788,76 @@ def _max_step(best, arg, value, index):
     return _vwhere(better, value, best), _vwhere(better, index, arg)
 
 
+#: A block of n lanes runs the SIMD Viterbi when n >= 2 and n * K reaches this; below it the
+#: lanes run one by one in scalar code (measured per step: with one lane, the 8-lane vector
+#: code costs 1.7x (K=16) to 4.6x (K=2) the scalar loop; with 8 lanes it is 2-5x faster).
+SIMD_VITERBI_FROM = 16
+
+
 @njit(cache=True, error_model="numpy")
-def _viterbi_block(src, IDX, BP, n_states, log_startprob, ltt_chunks, starts, lens, lo,
-                   seq_order, path, logprob):
+def _viterbi_lane(src, IDX, lane, length, BPL, n_states, log_startprob, log_t_cols, path,
+                  first):
+    """Scalar Viterbi of one lane (the same additions and comparisons as
+    :func:`viterbi_reference`); ``BPL`` holds its ``length * K`` back-pointers. Returns the
+    log-probability."""
+    K = n_states
+    delta = np.empty(K)
+    nxt = np.empty(K)
+    row = int(IDX[lane])
+    for j in range(K):
+        delta[j] = log_startprob[j] + src[row + j]
+    for t in range(1, length):
+        row = int(IDX[t * LANES + lane])
+        for j in range(K):
+            best = -np.inf
+            arg = 0
+            for i in range(K):
+                v = delta[i] + log_t_cols[j, i]
+                if v > best:
+                    best = v
+                    arg = i
+            nxt[j] = best + src[row + j]
+            BPL[t * K + j] = arg
+        for j in range(K):
+            delta[j] = nxt[j]
+    best = -np.inf
+    arg = 0
+    for j in range(K):
+        if delta[j] > best:
+            best = delta[j]
+            arg = j
+    path[first + length - 1] = arg
+    for t in range(length - 1, 0, -1):
+        arg = BPL[t * K + arg]
+        path[first + t - 1] = arg
+    return best
+
+
+@njit(cache=True, error_model="numpy")
+def _viterbi_block(src, IDX, BP, n_states, log_startprob, ltt_chunks, log_t_cols, starts,
+                   lens, lo, seq_order, path, logprob, simd_from):
     """Viterbi recursion and backtracking of one block of lanes.
 
     ``src`` holds log-likelihood rows read through ``IDX`` (as in :func:`_forward_steps`);
     ``ltt_chunks`` is ``_chunked(log(transmat).T)``. ``delta_t[j] = max_i (delta_{t-1}[i] +
     log A[i, j]) + log F_t[j]`` is computed for all lanes at once, 8 output states at a time,
-    and the maximising ``i`` of step t is kept in ``BP[t]`` ([state, lane] rows, as float).
+    and the maximising ``i`` of step t is kept in ``BP[t]`` ([state, lane] rows of int16).
     Ties go to the lowest predecessor, and at the end to the lowest final state, so the
     path is the one :func:`viterbi_reference` returns. A lane past its end keeps its delta.
+    A block with few lanes (see :data:`SIMD_VITERBI_FROM`) runs them one by one instead.
     """
     K = n_states
     Kp = padded(K)
     width = Kp * LANES
     maxlen = IDX.shape[0] // LANES
     n_lanes = lens.shape[0]
+    if n_lanes < 2 or n_lanes * K < simd_from:
+        for lane in range(n_lanes):
+            BPL = BP[lane * maxlen * K : (lane + 1) * maxlen * K]
+            logprob[seq_order[lo + lane]] = _viterbi_lane(
+                src, IDX, lane, lens[lane], BPL, K, log_startprob, log_t_cols, path,
+                starts[lane])
+        return
     F = np.empty(width)
     D = np.empty(2 * width)  # delta_{t-1} and delta_t, rolling
     lanes = np.zeros(LANES)
@@ -826,48 +895,56 @@ def _viterbi_block(src, IDX, BP, n_states, log_startprob, ltt_chunks, starts, le
                 b7, a7 = _max_step(b7, a7, _vadd(x, _vlane(cf, 7)), fi)
             q = c * LANES
             bp = t * width + q
-            _vstore(BP, bp, a0)
-            _vstore(BP, bp + LANES, a1)
-            _vstore(BP, bp + 2 * LANES, a2)
-            _vstore(BP, bp + 3 * LANES, a3)
-            _vstore(BP, bp + 4 * LANES, a4)
-            _vstore(BP, bp + 5 * LANES, a5)
-            _vstore(BP, bp + 6 * LANES, a6)
-            _vstore(BP, bp + 7 * LANES, a7)
+            _vstore_i16(BP, bp, a0)
+            _vstore_i16(BP, bp + LANES, a1)
+            _vstore_i16(BP, bp + 2 * LANES, a2)
+            _vstore_i16(BP, bp + 3 * LANES, a3)
+            _vstore_i16(BP, bp + 4 * LANES, a4)
+            _vstore_i16(BP, bp + 5 * LANES, a5)
+            _vstore_i16(BP, bp + 6 * LANES, a6)
+            _vstore_i16(BP, bp + 7 * LANES, a7)
             _vstore(D, cur + q, _vwhere(live, _vadd(b0, _vload(F, q)), _vload(D, prev + q)))
             for m, b in ((1, b1), (2, b2), (3, b3), (4, b4), (5, b5), (6, b6), (7, b7)):
                 r = q + m * LANES
                 _vstore(D, cur + r, _vwhere(live, _vadd(b, _vload(F, r)), _vload(D, prev + r)))
     last = ((maxlen - 1) % 2) * width
+    args = np.zeros(LANES, dtype=np.int64)
     for lane in range(n_lanes):
         best = -np.inf
-        arg = 0
         for j in range(K):
             v = D[last + j * LANES + lane]
             if v > best:
                 best = v
-                arg = j
+                args[lane] = j
         logprob[seq_order[lo + lane]] = best
-        first = starts[lane]
-        path[first + lens[lane] - 1] = arg
-        for t in range(lens[lane] - 1, 0, -1):
-            arg = int(BP[t * width + arg * LANES + lane])
-            path[first + t - 1] = arg
+        path[starts[lane] + lens[lane] - 1] = args[lane]
+    # all lanes backtrack together, one step row at a time (a backward stream through BP;
+    # lane by lane it was a stride-width walk per lane, 8 passes over the workspace)
+    for t in range(maxlen - 1, 0, -1):
+        row = t * width
+        for lane in range(n_lanes):
+            if t < lens[lane]:
+                a = BP[row + args[lane] * LANES + lane]
+                args[lane] = a
+                path[starts[lane] + t - 1] = a
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
 def viterbi(log_frame, offsets, seq_order, block_ptr, worker_ptr, step_ptr, work_F, work_B,
-            log_startprob, log_transmat, path, logprob):
+            log_startprob, log_transmat, path, logprob, simd_from):
     """Most likely state path and its log-probability per sequence (max-product in log
     space), 8 sequences per block in SIMD lanes (:func:`_viterbi_block`).
 
     ``log_frame`` (n_samples x K, C order) holds the emission log-likelihoods. ``work_F``
-    (``step_ptr[-1] * LANES``) and ``work_B`` (``step_ptr[-1] * padded(K) * LANES``) are
-    workspace, ``step_ptr`` giving each block's offset in steps (the forward-backward's
-    ``work_F`` and ``work_A`` serve)."""
+    (float64, ``step_ptr[-1] * LANES``) and ``work_B`` (int16, ``step_ptr[-1] * padded(K) *
+    LANES``; so K < 32768) are workspace, ``step_ptr`` giving each block's offset in steps.
+    Blocks of fewer than 2 lanes, or with lanes x K below ``simd_from`` (the library passes
+    :data:`SIMD_VITERBI_FROM`), run lane by lane in scalar code.
+    """
     n_states = log_startprob.shape[0]
     Kp = padded(n_states)
-    ltt_chunks = _chunked(np.ascontiguousarray(log_transmat.T), Kp)
+    log_t_cols = np.ascontiguousarray(log_transmat.T)
+    ltt_chunks = _chunked(log_t_cols, Kp)
     for worker in prange(worker_ptr.shape[0] - 1):
         for b in range(worker_ptr[worker], worker_ptr[worker + 1]):
             lo, hi = block_ptr[b], block_ptr[b + 1]
@@ -876,18 +953,19 @@ def viterbi(log_frame, offsets, seq_order, block_ptr, worker_ptr, step_ptr, work
             BP = _workspace(work_B, step_ptr, b, maxlen, Kp)
             _index_rows(n_states, starts, lens, IDX)
             _viterbi_block(log_frame.reshape(log_frame.size), IDX, BP, n_states,
-                           log_startprob, ltt_chunks, starts, lens, lo, seq_order, path,
-                           logprob)
+                           log_startprob, ltt_chunks, log_t_cols, starts, lens, lo, seq_order,
+                           path, logprob, simd_from)
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
 def viterbi_symbols(symbols, log_table, offsets, seq_order, block_ptr, worker_ptr, step_ptr,
-                    work_F, work_B, log_startprob, log_transmat, path, logprob):
+                    work_F, work_B, log_startprob, log_transmat, path, logprob, simd_from):
     """:func:`viterbi` for categorical emissions: the log-likelihood of step t in state j is
     ``log_table[symbols[t], j]`` (no n_samples x K array is built)."""
     n_states = log_startprob.shape[0]
     Kp = padded(n_states)
-    ltt_chunks = _chunked(np.ascontiguousarray(log_transmat.T), Kp)
+    log_t_cols = np.ascontiguousarray(log_transmat.T)
+    ltt_chunks = _chunked(log_t_cols, Kp)
     for worker in prange(worker_ptr.shape[0] - 1):
         for b in range(worker_ptr[worker], worker_ptr[worker + 1]):
             lo, hi = block_ptr[b], block_ptr[b + 1]
@@ -896,8 +974,8 @@ def viterbi_symbols(symbols, log_table, offsets, seq_order, block_ptr, worker_pt
             BP = _workspace(work_B, step_ptr, b, maxlen, Kp)
             _index_symbols(symbols, n_states, starts, lens, IDX)
             _viterbi_block(log_table.reshape(log_table.size), IDX, BP, n_states,
-                           log_startprob, ltt_chunks, starts, lens, lo, seq_order, path,
-                           logprob)
+                           log_startprob, ltt_chunks, log_t_cols, starts, lens, lo, seq_order,
+                           path, logprob, simd_from)
 
 
 @njit(cache=True, error_model="numpy", parallel=True, fastmath=_FAST)

@@ -821,19 +821,27 @@ class BaseHMM(LatentModel):
         path = np.empty(len(X), dtype=np.int64)
         logprob = np.empty(len(offsets) - 1)
         plan = _schedule(offsets)
-        work_F, work_B, _ = self._workspace(plan)
+        steps = int(plan[3][-1])
+        work_F = np.empty(steps * _kernels.LANES)
+        work_B = np.empty(steps * _kernels.padded(K) * _kernels.LANES, dtype=np.int16)
         symbols = self._emission.symbol_table(X)
-        if symbols is not None:
+        if K > np.iinfo(np.int16).max:  # past the SIMD kernel's int16 back-pointers
+            _kernels.choose(_kernels.viterbi_reference, len(X) * K * K)(
+                np.ascontiguousarray(self._emission.log_likelihood(X), dtype=np.float64),
+                offsets, *plan[:3], log_start, log_trans, path, logprob,
+                np.empty((len(X), K), dtype=np.int32))
+        elif symbols is not None:
             codes, table = symbols
             with np.errstate(divide="ignore"):
                 log_table = np.log(table)
             _blocks(_kernels.viterbi_symbols, len(X) * K * K)(
                 codes, log_table, offsets, *plan, work_F, work_B, log_start, log_trans, path,
-                logprob)
+                logprob, _kernels.SIMD_VITERBI_FROM)
         else:
             log_frame = np.ascontiguousarray(self._emission.log_likelihood(X), dtype=np.float64)
             _blocks(_kernels.viterbi, len(X) * K * K)(
-                log_frame, offsets, *plan, work_F, work_B, log_start, log_trans, path, logprob)
+                log_frame, offsets, *plan, work_F, work_B, log_start, log_trans, path, logprob,
+                _kernels.SIMD_VITERBI_FROM)
         return logprob, path
 
     def _ready(self, X: Any, lengths: Any) -> tuple[np.ndarray, np.ndarray]:
