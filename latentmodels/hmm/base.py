@@ -1027,7 +1027,10 @@ class BaseHMM(LatentModel):
         """Most likely states: returns ``(log_prob, states)``.
 
         ``"viterbi"`` gives the best joint path and its log-probability; ``"map"`` the most
-        likely state at each step and the sequence log-likelihood.
+        likely state at each step and the sequence log-likelihood. Among equally likely
+        Viterbi paths the one with the lowest last state is returned, then the lowest state
+        before it, and so on back to the start (so a model whose paths all tie decodes to
+        state 0 throughout).
 
         Parameters
         ----------
