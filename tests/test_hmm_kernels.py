@@ -304,3 +304,31 @@ def test_viterbi_matches_hmmlearn_on_random_models(kind):
     assert logprob == pytest.approx(ref_logprob, rel=1e-12)
     np.testing.assert_array_equal(path, ref_path)
 
+
+
+def test_fit_plans_its_blocks_once_and_predict_reuses_one_blas_controller(monkeypatch):
+    """The per-call fixed costs that load multiplies: EM makes the block schedule once per
+    fit (not once per iteration), and calls share one threadpoolctl controller (building
+    one scans the loaded libraries, 1.5 ms)."""
+    from latentmodels.hmm import base
+
+    model, X, lengths = _data("diag")
+    calls = {"schedule": 0, "controller": 0}
+    schedule, controller = base._schedule, base.ThreadpoolController
+
+    def counted_schedule(offsets):
+        calls["schedule"] += 1
+        return schedule(offsets)
+
+    def counted_controller():
+        calls["controller"] += 1
+        return controller()
+
+    monkeypatch.setattr(base, "_schedule", counted_schedule)
+    monkeypatch.setattr(base, "ThreadpoolController", counted_controller)
+    monkeypatch.setattr(base, "_BLAS_CONTROLLER", [])
+    fitted = GaussianHMM(3, n_iter=6, tol=-np.inf, random_state=0).fit(X, lengths)
+    assert fitted.monitor_.iter == 6 and calls["schedule"] == 1
+    for _ in range(3):
+        fitted.predict(X, lengths)
+    assert calls["schedule"] == 4 and calls["controller"] == 1
