@@ -11,6 +11,11 @@ per step against the true model and the state-recovery accuracy after matching s
     python benchmarks/hmm_vs_hmmlearn.py                 # full run, 2 threads
     python benchmarks/hmm_vs_hmmlearn.py --threads 1 --repeats 1 --quick
     python benchmarks/hmm_vs_hmmlearn.py --quick --cases diag --skip-accuracy --busy
+    python benchmarks/hmm_vs_hmmlearn.py --quick --skip-accuracy --skip-log --alternate
+
+``--alternate`` times every repeat twice, quiet and then with one CPU-bound process per core
+beside (``benchmarks/_contention.py``), so that load from elsewhere hits both alike, and
+reports each library's slow-down and how much of the quiet ratio survives (min of N).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--cases", default="diag,full,categorical", help="comma-separated")
     parser.add_argument("--busy", action="store_true",
                         help="run with one CPU-bound process per core beside (contention mode)")
+    parser.add_argument("--alternate", action="store_true",
+                        help="every repeat quiet then busy, side by side (min of repeats)")
     return parser.parse_args()
 
 
@@ -47,7 +54,7 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _contention import maybe_busy  # noqa: E402  (benchmarks/ is on sys.path)
+from _contention import load_average, maybe_busy  # noqa: E402  (benchmarks/ is on sys.path)
 from hmmlearn import hmm as hl  # noqa: E402
 from scipy.optimize import linear_sum_assignment  # noqa: E402
 
@@ -178,6 +185,61 @@ def speed_case(kind, X, lengths, start, args, rows):
     })
 
 
+def contention_case(kind, X, lengths, start, args, rows):
+    """Quiet and busy timings of EM and Viterbi, alternating per repeat (min of repeats)."""
+    n_iter = args.n_iter
+    common = {"n_iter": n_iter, "tol": -np.inf, "init_params": ""}
+    set_params(make("ours", kind, **{**common, "n_iter": 2}), start).fit(X, lengths)
+    impls = ["scaling"] if args.skip_log else ["log", "scaling"]
+    libs = ["ours", *[f"hmmlearn-{i}" for i in impls]]
+    times = {(c, lib, what): [] for c in ("quiet", "busy") for lib in libs
+             for what in ("em", "viterbi")}
+    loads = {"quiet": [], "busy": []}
+    decoders = {"ours": set_params(make("ours", kind), start)}
+    for impl in impls:
+        decoders[f"hmmlearn-{impl}"] = set_params(make("hmmlearn", kind, implementation=impl),
+                                                  start)
+    for model in decoders.values():  # warm-up
+        model.predict(X, lengths)
+    for _ in range(args.repeats):
+        for condition in ("quiet", "busy"):
+            with maybe_busy(condition == "busy"):
+                for lib in libs:
+                    impl = lib.split("-")[1] if "-" in lib else "log"
+                    model = (make("ours", kind, **common) if lib == "ours" else
+                             make("hmmlearn", kind, implementation=impl, **common))
+                    set_params(model, start)
+                    times[condition, lib, "em"].append(timed_fit(model, X, lengths) / n_iter)
+                    t0 = time.perf_counter()
+                    decoders[lib].predict(X, lengths)
+                    times[condition, lib, "viterbi"].append(time.perf_counter() - t0)
+                loads[condition].append(load_average())
+    rows.append({"case": kind, "libs": libs, "loads": loads,
+                 **{key: min(v) for key, v in times.items()}})
+
+
+def contention_table(rows) -> list[str]:
+    lines = [
+        "| case | step | reference | quiet: ours / ref (ratio) | busy: ours / ref (ratio) | "
+        "ours slowed | ref slowed | busy ratio / quiet ratio |",
+        "| --- | --- | --- | --- | --- | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        for what, unit in (("em", "s/iter"), ("viterbi", "s")):
+            for ref in r["libs"][1:]:
+                q_ours, q_ref = r["quiet", "ours", what], r["quiet", ref, what]
+                b_ours, b_ref = r["busy", "ours", what], r["busy", ref, what]
+                lines.append(
+                    f"| {r['case']} | {'EM' if what == 'em' else 'Viterbi'} ({unit}) | {ref} | "
+                    f"{q_ours:.4f} / {q_ref:.4f} ({q_ref / q_ours:.1f}x) | "
+                    f"{b_ours:.4f} / {b_ref:.4f} ({b_ref / b_ours:.1f}x) | "
+                    f"{b_ours / q_ours:.2f}x | {b_ref / q_ref:.2f}x | "
+                    f"{(b_ref / b_ours) / (q_ref / q_ours):.2f} |")
+    loads = [f"{r['case']}: quiet {', '.join(r['loads']['quiet'])}; busy "
+             f"{', '.join(r['loads']['busy'])}" for r in rows]
+    return lines + ["", "1-minute load average after each round: " + "; ".join(loads) + "."]
+
+
 def accuracy_case(kind, truth, X, lengths, Xtest, Ztest, ltest, rows):
     n_test = len(Xtest)
     true_ll = truth.score(Xtest, ltest) / n_test
@@ -215,7 +277,10 @@ def main(args: argparse.Namespace) -> None:
             warnings.simplefilter("ignore")
             init = make("ours", kind, n_iter=0, random_state=1).fit(X, lengths)
         start = params_of(init)
-        speed_case(kind, X, lengths, start, args, speed_rows)
+        if args.alternate:
+            contention_case(kind, X, lengths, start, args, speed_rows)
+        else:
+            speed_case(kind, X, lengths, start, args, speed_rows)
         print(f"[{kind}] speed done", file=sys.stderr, flush=True)
         if not args.skip_accuracy:
             accuracy_case(kind, truth, X, lengths, Xtest, Ztest, ltest, acc_rows)
@@ -226,26 +291,36 @@ def main(args: argparse.Namespace) -> None:
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores "
         f"(shared; 1-min load average at the end {load:.2f}); threads={args.threads} "
         f"(numba {numba.__version__}, numba threads {numba.get_num_threads()}); "
-        f"{n_seq} x {LENGTH} steps; median of {args.repeats} interleaved repeats; "
-        f"{'busy: one spinning process per core beside' if args.busy else 'no spinners'}; "
-        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}.",
+        f"{n_seq} x {LENGTH} steps; "
+        + (f"min of {args.repeats} repeats, each quiet then busy (one spinning process per "
+           "core beside)" if args.alternate else
+           f"median of {args.repeats} interleaved repeats; "
+           f"{'busy: one spinning process per core beside' if args.busy else 'no spinners'}")
+        + f"; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, "
+        f"NUMBA_THREADING_LAYER={os.environ.get('NUMBA_THREADING_LAYER', 'default')} "
+        f"({numba.threading_layer()}).",
         "",
-        "| case | latentmodels s/iter | hmmlearn log s/iter | hmmlearn scaling s/iter | "
-        "speed-up vs log | speed-up vs scaling | final loglik rel. diff (log / scaling) | "
-        "Viterbi ours / hmmlearn (s) | same Viterbi path |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for r in speed_rows:
-        t_log = r.get("t_hmmlearn-log", float("nan"))
-        t_sc = r["t_hmmlearn-scaling"]
-        rel = r["rel"]
-        lines.append(
-            f"| {r['case']} | {r['t_ours']:.4f} | {t_log:.4f} | {t_sc:.4f} | "
-            f"{t_log / r['t_ours']:.1f}x | {t_sc / r['t_ours']:.1f}x | "
-            f"{rel.get('log', float('nan')):.1e} / {rel['scaling']:.1e} | "
-            f"{r['vit_ours']:.4f} / {r['vit_ref']:.4f} ({r['vit_ref'] / r['vit_ours']:.1f}x) | "
-            f"{100 * r['vit_same']:.2f} % |"
-        )
+    if args.alternate:
+        lines += contention_table(speed_rows)
+    else:
+        lines += [
+            "| case | latentmodels s/iter | hmmlearn log s/iter | hmmlearn scaling s/iter | "
+            "speed-up vs log | speed-up vs scaling | final loglik rel. diff (log / scaling) | "
+            "Viterbi ours / hmmlearn (s) | same Viterbi path |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for r in speed_rows:
+            t_log = r.get("t_hmmlearn-log", float("nan"))
+            t_sc = r["t_hmmlearn-scaling"]
+            rel = r["rel"]
+            lines.append(
+                f"| {r['case']} | {r['t_ours']:.4f} | {t_log:.4f} | {t_sc:.4f} | "
+                f"{t_log / r['t_ours']:.1f}x | {t_sc / r['t_ours']:.1f}x | "
+                f"{rel.get('log', float('nan')):.1e} / {rel['scaling']:.1e} | "
+                f"{r['vit_ours']:.4f} / {r['vit_ref']:.4f} ({r['vit_ref'] / r['vit_ours']:.1f}x) | "
+                f"{100 * r['vit_same']:.2f} % |"
+            )
     if acc_rows:
         lines += [
             "",
