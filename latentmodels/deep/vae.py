@@ -31,7 +31,6 @@ from ._base import (
 )
 from ._conditional import ClassConditional
 from .nn.blocks import Decoder, Encoder
-from .nn.fused import bernoulli_mlp_vae_terms, mlp_layers
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 _LOG_2PI = math.log(2 * math.pi)
@@ -90,14 +89,6 @@ class _VAENetwork(nn.Module):
         )
         self.decoder = Decoder(architecture, latent_dim, hidden_dims, input_shape, condition_dim)
         self.log_scale = nn.Parameter(torch.zeros(())) if likelihood == "gaussian" else None
-        # The common case runs as one autograd node (nn/fused.py): same numbers, a faster
-        # step on CPU. Conditions, extra outputs and Gaussian data take the layer path.
-        self._fused = None
-        if architecture == "mlp" and likelihood == "bernoulli" and condition_dim == 0 \
-                and extra_outputs == 0:
-            encoder, decoder = mlp_layers(self.encoder.head), mlp_layers(self.decoder.body)
-            if encoder is not None and decoder is not None:
-                self._fused = (encoder, decoder)
 
     def encode_all(
         self, x: torch.Tensor, condition: torch.Tensor | None = None
@@ -133,12 +124,6 @@ class _VAENetwork(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per-sample reconstruction NLL, per-sample per-dimension KL, and the encoder's
         extra outputs (e.g. class logits; empty for a plain VAE)."""
-        if self._fused is not None and condition is None:
-            encoder, decoder = self._fused
-            reconstruction, kl = bernoulli_mlp_vae_terms(
-                x.reshape(len(x), -1), noise, encoder, decoder
-            )
-            return reconstruction, kl, x.new_empty((len(x), 0))
         mean, log_var, extra = self.encode_all(x, condition)
         z = mean + noise * torch.exp(0.5 * log_var)
         decoded = self.decoder(z, condition)
