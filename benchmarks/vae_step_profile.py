@@ -16,7 +16,6 @@ At one thread it reads the thread's CPU time (``time.thread_time``), which other
 processes on a shared machine disturb far less than wall time; at more threads, wall time.
 
     python benchmarks/vae_step_profile.py --threads 1 --rounds 5
-    python benchmarks/vae_step_profile.py --threads 1 --layer-path   # without the fused pass
 """
 
 from __future__ import annotations
@@ -48,8 +47,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--layer-path", action="store_true",
-                        help="run the VAE layer by layer (no fused pass), for comparison")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     clock = time.thread_time if args.threads == 1 else time.perf_counter
@@ -61,8 +58,6 @@ def main() -> None:
 
     model = same_model().fit(X_train[:256])
     module = model.module_
-    if args.layer_path:
-        module._fused = None
     module.train()
     optimizer = training._make_optimizer(list(module.parameters()), training.TrainingConfig())
     generator = torch.Generator().manual_seed(0)
@@ -147,7 +142,7 @@ def main() -> None:
     loads.append(load_average())
 
     print(f"torch {torch.__version__}, {args.threads} thread(s), clock {clock.__name__}, "
-          f"{'layer path' if args.layer_path else 'fused pass'}, {args.rounds} rounds, "
+          f"{args.rounds} rounds, "
           f"load average {loads[0]} -> {loads[1]}; ms per step (median over rounds)")
     for name, phases in results.items():
         cells = ", ".join(f"{key} {statistics.median(values) * 1e3 / steps:.2f}"
