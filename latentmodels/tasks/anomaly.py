@@ -806,7 +806,8 @@ def ranking_scores(
         return sample_scores(model, items, **params), f"the model's score_samples ({reason})"
 
     if params:
-        return own("it takes extra inputs, " + ", ".join(sorted(params)))
+        given = ", ".join(sorted(params))
+        return own(f"given {given}, which the default detector does not take")
     if train is None:
         return own("no training data to calibrate the default detector on")
     if not _encodes_and_decodes_cheaply(model):
