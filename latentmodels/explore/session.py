@@ -277,8 +277,8 @@ class ExploreSession:
         low, high = np.percentile(flat, [0.5, 99.5]) if flat.size else (0.0, 1.0)
         self._display = (float(low), float(high) if high > low else float(low) + 1.0)
         try:
-            # Ranked as `latentmodels anomaly` ranks: the default detector, calibrated on
-            # the training split, where it applies; the model's own score elsewhere.
+            # The default detector's score (`latentmodels anomaly`'s), calibrated on the
+            # training split, where it applies; the model's own score elsewhere.
             scores, self.score_source = ranking_scores(model_, X, self._training_data(),
                                                        **extra)
             self.scores = np.asarray(scores, dtype=np.float64)

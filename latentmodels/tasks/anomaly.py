@@ -765,7 +765,7 @@ def ranking_scores(
     (``score="auto"``) resolves to its combined score for ``model`` and can be built on
     ``train``; otherwise the model's own :func:`sample_scores` (sequence and topic models,
     GANs, no training data, or a detector that fails to build). The report and the explorer
-    rank by it, so both show what ``latentmodels anomaly`` would flag.
+    rank by it, so both rank by the score ``latentmodels anomaly`` uses by default.
 
     Parameters
     ----------

@@ -124,11 +124,11 @@ def anomaly_section(ctx: ReportContext) -> Section | None:
     """Distribution of the anomaly scores of held-out data, and its least and most typical
     samples.
 
-    The scores are the default detector's, ``AnomalyDetector(model)`` fitted on (up to
-    5,000 samples of) the training data, as ``latentmodels anomaly`` computes them; where
-    that detector does not apply (no training data, models it leaves to their own score)
-    they are the model's ``score_samples``, and the section says which. Scores are per
-    class when the data are labelled.
+    The scores are the default detector's (the score ``latentmodels anomaly`` uses by
+    default), ``AnomalyDetector(model)`` fitted on up to 5,000 samples of the training data;
+    where that detector does not apply (no training data, models it leaves to their own
+    score) they are the model's ``score_samples``, and the section says which. Scores are
+    per class when the data are labelled.
 
     Parameters
     ----------
@@ -166,8 +166,8 @@ def anomaly_section(ctx: ReportContext) -> Section | None:
         "unusual); if they look ordinary, the score is not telling typical from unusual.")
     if source.startswith("AnomalyDetector"):
         text += (f"<p>Scores (higher = more typical) are the {html.escape(source)}, "
-                 f"calibrated on {len(train):,} training samples: what "
-                 "<code>latentmodels anomaly</code> computes and flags.</p>")
+                 f"calibrated on {len(train):,} training samples: the score "
+                 "<code>latentmodels anomaly</code> uses by default.</p>")
     else:
         text += (f"<p>Scores (higher = more typical) are {html.escape(source)}: the ELBO for "
                  "VAEs, minus the reconstruction error for autoencoders, the model's "
