@@ -34,6 +34,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from latentmodels import VAE, datasets
+from latentmodels._internal import threads
 
 
 # -- the reference: the classic PyTorch example VAE ------------------------------------------
@@ -125,6 +126,9 @@ def main() -> None:
     parser.add_argument("--busy", action="store_true",
                         help="run with one CPU-bound process per core beside (contention mode)")
     parser.add_argument("--part1-only", action="store_true", help="skip the same-wall-clock part")
+    parser.add_argument("--pin-threads", action="store_true",
+                        help="fit latentmodels at exactly --threads (as the CLI's --threads "
+                             "does), not under the automatic thread switcher")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     with maybe_busy(args.busy):
@@ -142,7 +146,8 @@ def run(args: argparse.Namespace) -> None:
     print(f"torch {torch.__version__}, {args.threads} threads, {platform.processor() or 'cpu'}, "
           f"{'busy: one spinning process per core beside' if args.busy else 'no spinners'}, "
           f"load average {load_average()}, OMP_WAIT_POLICY="
-          f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}")
+          f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}, latentmodels threads "
+          f"{'pinned' if args.pin_threads else 'automatic (switcher)'}")
     print(f"part 1: same model, {args.epochs} epochs, batch 128, {args.repeats} alternating runs")
     ref_times, lib_times, ref_nlls, lib_nlls = [], [], [], []
     for repeat in range(args.repeats):
@@ -150,8 +155,10 @@ def run(args: argparse.Namespace) -> None:
         lib = VAE(latent_dim=20, hidden_dims=(400,), epochs=args.epochs, batch_size=128,
                   learning_rate=1e-3, validation_fraction=0.0, patience=None,
                   random_state=repeat, verbose=0, device="cpu")
+        pinned = threads.requested_threads(args.threads if args.pin_threads else None)
         started = time.perf_counter()
-        lib.fit(X_train)
+        with pinned:
+            lib.fit(X_train)
         lib_time = time.perf_counter() - started
         ref_times.append(ref_time)
         lib_times.append(lib_time)

@@ -206,8 +206,10 @@ def read_run(run_dir: str | os.PathLike) -> dict[str, Any]:
     return document
 
 
-def load_run_data(run_info: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray | None]:
-    """Reload the held-out data of a run from what ``run.json`` recorded.
+def load_run_data(
+    run_info: Mapping[str, Any], part: str = "test"
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Reload the held-out (or the training) data of a run from what ``run.json`` recorded.
 
     Uses ``data.source`` (a dataset name or path), ``data.limit`` (first N samples) and
     ``data.test_fraction``/``data.split_seed``.
@@ -216,11 +218,13 @@ def load_run_data(run_info: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray |
     ----------
     run_info : mapping
         The run's record, as from :func:`read_run`.
+    part : {"test", "train"}, default="test"
+        Which side of the run's split to return.
 
     Returns
     -------
     X : numpy.ndarray
-        The test part of the data (all of it if the run had no split).
+        That part of the data (all of it if the run had no split).
     y : numpy.ndarray or None
         Its labels, if the dataset has any.
 
@@ -230,7 +234,11 @@ def load_run_data(run_info: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray |
     >>> X_test, y_test = load_run_data(info)
     >>> X_test.shape, y_test.shape
     ((20, 28, 28), (20,))
+    >>> load_run_data(info, part="train")[0].shape
+    (80, 28, 28)
     """
+    if part not in ("test", "train"):
+        raise ValueError(f"part must be 'test' or 'train', got {part!r}")
     data = run_info.get("data")
     if not isinstance(data, Mapping) or not data.get("source"):
         raise ValueError("run.json records no data source (data.source); pass X to write_report")
@@ -240,8 +248,9 @@ def load_run_data(run_info: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray |
         X, y = X[:limit], (None if y is None else y[:limit])
     fraction = float(data.get("test_fraction") or 0.0)
     if fraction > 0:
-        _, test = held_out_split(len(X), fraction, int(data.get("split_seed", 0)))
-        X, y = X[test], (None if y is None else y[test])
+        train, test = held_out_split(len(X), fraction, int(data.get("split_seed", 0)))
+        chosen = test if part == "test" else train
+        X, y = X[chosen], (None if y is None else y[chosen])
     return X, y
 
 

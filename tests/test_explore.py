@@ -95,6 +95,23 @@ def test_anomalies_rank_by_score_and_count_those_below_the_threshold(session):
     assert answer["n_flagged"] == int((session.scores < np.median(session.scores)).sum())
 
 
+def test_anomalies_rank_by_the_default_detector_calibrated_on_the_training_split(session):
+    from latentmodels.rundir import load_run_data
+    from latentmodels.tasks.anomaly import AnomalyDetector
+
+    train, _ = load_run_data(session.run_info, part="train")
+    expected = AnomalyDetector(session.model).fit(train).score_samples(session.X)
+    assert np.array_equal(np.argsort(session.scores, kind="stable"),
+                          np.argsort(expected, kind="stable"))
+    answer = session.anomalies(3)
+    assert [e["index"] for e in answer["least_typical"]] == \
+        [int(i) for i in np.argsort(expected, kind="stable")[:3]]
+    assert answer["score_source"].startswith("AnomalyDetector(model) default score")
+    # not the model's own ranking
+    assert not np.array_equal(np.argsort(session.model.score_samples(session.X)),
+                              np.argsort(expected))
+
+
 def test_relevance_one_ranks_by_probability_zero_by_lift():
     phi = np.array([[0.6, 0.3, 0.1], [0.05, 0.05, 0.9]])
     p = np.array([0.4, 0.1, 0.5])

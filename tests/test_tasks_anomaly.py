@@ -9,7 +9,7 @@ from sklearn.decomposition import PCA
 
 from latentmodels import VAE, Autoencoder
 from latentmodels.metrics import auroc
-from latentmodels.tasks.anomaly import AnomalyDetector
+from latentmodels.tasks.anomaly import AnomalyDetector, ranking_scores
 
 
 @pytest.fixture(scope="module")
@@ -255,3 +255,17 @@ def test_likelihood_ratio_refuses_new_data_outside_unit_range(bars):
     detector = AnomalyDetector(PCA(6)).fit(normal)
     with pytest.raises(ValueError, match=r"X: .*\[0, 1\]"):
         detector.score_samples(test * 3.0)
+
+
+def test_ranking_scores_fall_back_to_the_models_score_and_say_why():
+    X = np.random.default_rng(0).random((80, 6))
+    pca = PCA(2).fit(X[:60])
+    own = pca.score_samples(X[60:])
+    # one training sample: the latent kNN part cannot be built
+    scores, source = ranking_scores(pca, X[60:], X[:1])
+    np.testing.assert_allclose(scores, own)
+    assert source.startswith("the model's score_samples (the default detector could not")
+    assert "at least 2 training samples" in source
+    scores, source = ranking_scores(pca, X[60:], X[:60])
+    np.testing.assert_allclose(scores, AnomalyDetector(pca).fit(X[:60]).score_samples(X[60:]))
+    assert source.startswith("AnomalyDetector(model) default score")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..rundir import MODEL_FILE, RUN_FORMAT_VERSION, load_model, read_run
+from ..tasks.anomaly import ranking_scores
 
 __all__ = [
     "MAP_METHODS",
@@ -42,6 +43,8 @@ GAN_POINTS = 1000
 #: Most latent dimensions given a slider (those whose codes vary most).
 SLIDER_DIMS = 8
 NEIGHBOURS = 8
+#: Training samples the default anomaly detector is calibrated on.
+CALIBRATION_SAMPLES = 5000
 
 
 class RunNotExplorable(ValueError):
@@ -274,9 +277,13 @@ class ExploreSession:
         low, high = np.percentile(flat, [0.5, 99.5]) if flat.size else (0.0, 1.0)
         self._display = (float(low), float(high) if high > low else float(low) + 1.0)
         try:
-            self.scores = np.asarray(model_.score_samples(X, **extra), dtype=np.float64)
+            # The default detector's score (`latentmodels anomaly`'s), calibrated on the
+            # training split, where it applies; the model's own score elsewhere.
+            scores, self.score_source = ranking_scores(model_, X, self._training_data(),
+                                                       **extra)
+            self.scores = np.asarray(scores, dtype=np.float64)
         except Exception:  # a model without a usable score: no anomaly view
-            self.scores = None
+            self.scores, self.score_source = None, None
         mean = self.codes.mean(0)
         centred = self.codes - mean
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
@@ -291,6 +298,16 @@ class ExploreSession:
         self.slider_dims = [int(d) for d in np.argsort(-spread)[:SLIDER_DIMS]]
         self._code_mean, self._code_spread = self.codes.mean(0), spread
         self.clusters = self._clusters()
+
+    def _training_data(self) -> np.ndarray | None:
+        """Up to ``CALIBRATION_SAMPLES`` of the run's training split; None if unreadable."""
+        from ..rundir import load_run_data
+
+        try:
+            X, _ = load_run_data(self.run_info, part="train")
+        except (OSError, ValueError, KeyError):
+            return None
+        return np.asarray(X)[:CALIBRATION_SAMPLES]
 
     def _clusters(self) -> np.ndarray:
         from sklearn.cluster import KMeans
@@ -635,6 +652,7 @@ class ExploreSession:
             "least_typical": [self._entry(i) for i in least],
             "most_typical": [self._entry(i) for i in most],
             "quantiles": _rounded(np.quantile(self.scores, np.linspace(0, 1, 101)), 3),
+            "score_source": self.score_source,
         }
         if threshold is not None:
             if not math.isfinite(threshold):

@@ -134,6 +134,7 @@ def write_report(
     sections: list[SectionBuilder] | None = None,
     tsne: bool = True,
     lengths: Any = None,
+    X_train: Any = None,
 ) -> Path:
     """Write ``report.html`` (self-contained) and its PNG figures into ``run_dir``.
 
@@ -163,6 +164,10 @@ def write_report(
         Include the t-SNE latent map (the slowest figure).
     lengths : array-like, optional
         Sequence lengths of an HMM's series.
+    X_train : array-like, optional
+        The model's training data (a bounded part is enough), on which the anomaly section
+        calibrates the default :class:`~latentmodels.tasks.anomaly.AnomalyDetector`; read
+        again from the training split ``run.json`` records by default.
 
     Returns
     -------
@@ -188,7 +193,7 @@ def write_report(
         if not model_path.is_file():
             raise FileNotFoundError(f"run_dir: {run_dir} has no {MODEL_FILE}; pass model=")
         model = load_model(model_path)
-    options: dict[str, Any] = {"tsne": tsne, "lengths": lengths}
+    options: dict[str, Any] = {"tsne": tsne, "lengths": lengths, "X_train": X_train}
     if is_lda(model):
         # Documents are not arrays: the topic sections read them from the options.
         options["corpus"], options["labels"] = prepare_inputs(model, X, y, run_info)

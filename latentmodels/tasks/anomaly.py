@@ -38,6 +38,7 @@ __all__ = [
     "LocalPixelModel",
     "plot_anomalies",
     "plot_score_histogram",
+    "ranking_scores",
     "reconstruction_scores",
     "require_methods",
     "sample_scores",
@@ -753,6 +754,71 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             "recall": float(flagged[truth].mean()),
             "false_positive_rate": float(flagged[~truth].mean()),
         }
+
+
+def ranking_scores(
+    model: Any, items: Any, train: Any = None, **params: Any
+) -> tuple[np.ndarray, str]:
+    """Scores to rank ``items`` by, typical to odd: the default detector's where it applies.
+
+    ``AnomalyDetector(model).fit(train).score_samples(items)`` when the default detector
+    (``score="auto"``) resolves to its combined score for ``model`` and can be built on
+    ``train``; otherwise the model's own :func:`sample_scores` (sequence and topic models,
+    GANs, no training data, or a detector that fails to build). The report and the explorer
+    rank by it, so both rank by the score ``latentmodels anomaly`` uses by default.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted model.
+    items : array-like
+        The samples to rank.
+    train : array-like or None
+        Normal data to calibrate the detector on (the model's training data); None falls
+        back to the model's scores.
+    **params
+        Passed to the model's scoring (e.g. ``y=`` for a conditional model, which always
+        falls back: its scores take the labels).
+
+    Returns
+    -------
+    scores : numpy.ndarray of shape (n_items,)
+        Higher = more typical.
+    source : str
+        What the scores are, in words, for a caption: starts with ``"AnomalyDetector"`` when
+        the default detector made them, with ``"score_samples"`` when the model did.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> X = np.random.default_rng(0).random((120, 6))
+    >>> pca = PCA(2).fit(X[:100])
+    >>> scores, source = ranking_scores(pca, X[100:], X[:100])
+    >>> source
+    "AnomalyDetector(model) default score ('auto': latent_knn + likelihood_ratio)"
+    >>> bool(np.array_equal(scores, AnomalyDetector(pca).fit(X[:100]).score_samples(X[100:])))
+    True
+    >>> ranking_scores(pca, X[100:])[1]
+    "the model's score_samples (no training data to calibrate the default detector on)"
+    """
+    def own(reason: str) -> tuple[np.ndarray, str]:
+        return sample_scores(model, items, **params), f"the model's score_samples ({reason})"
+
+    if params:
+        given = ", ".join(sorted(params))
+        return own(f"given {given}, which the default detector does not take")
+    if train is None:
+        return own("no training data to calibrate the default detector on")
+    if not _encodes_and_decodes_cheaply(model):
+        return own(f"the default detector uses it for a {type(model).__name__}")
+    try:
+        detector = AnomalyDetector(model).fit(train)
+        scores = detector.score_samples(items)
+    except (ValueError, TypeError) as exc:
+        return own(f"the default detector could not be built: {exc}")
+    return scores, (f"AnomalyDetector(model) default score ('auto': "
+                    f"{' + '.join(detector.parts_)})")
 
 
 def plot_score_histogram(

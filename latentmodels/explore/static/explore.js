@@ -183,6 +183,7 @@
     if (!state.info.has_scores) { $("anomaly-panel").hidden = true; return; }
     const answer = await api("GET", "/api/anomalies?n=8");
     state.quantiles = answer.quantiles;
+    $("anomaly-source").textContent = answer.score_source ? "Scores: " + answer.score_source + "." : "";
     const caption = (e) => e.score + (e.label != null ? " (" + e.label + ")" : "");
     frames($("least-typical"), answer.least_typical.map((e) => e.image), answer.least_typical.map(caption));
     frames($("most-typical"), answer.most_typical.map((e) => e.image), answer.most_typical.map(caption));

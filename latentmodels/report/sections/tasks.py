@@ -35,6 +35,7 @@ __all__ = [
 
 # Bounds that keep each section to a few seconds on one CPU thread.
 _MAX_SCORED = 1000
+_MAX_CALIBRATION = 5000  # training samples the default anomaly detector is fitted on
 _MAX_PROBED = 2000
 _NEIGHBOR_QUERIES = 6
 _NEIGHBORS = 8
@@ -102,10 +103,32 @@ def neighbors_section(ctx: ReportContext) -> Section | None:
     return Section("neighbors", "Nearest neighbours in latent space", text, figures=[figure])
 
 
-def anomaly_section(ctx: ReportContext) -> Section | None:
-    """Distribution of the model's scores on held-out data, and its least and most typical samples.
+def _training_data(ctx: ReportContext) -> np.ndarray | None:
+    """A bounded part of the model's training data: given to ``write_report``, else read
+    again from the training split ``run.json`` records; None when neither is there."""
+    given = ctx.options.get("X_train")
+    if given is not None:
+        return np.asarray(given)[:_MAX_CALIBRATION]
+    if not (ctx.run_info.get("data") or {}).get("source"):
+        return None
+    from ...rundir import load_run_data
 
-    Scores are per class when the data are labelled.
+    try:
+        X, _ = load_run_data(ctx.run_info, part="train")
+    except (OSError, ValueError, KeyError):  # the source moved or changed: no calibration
+        return None
+    return np.asarray(X)[:_MAX_CALIBRATION]
+
+
+def anomaly_section(ctx: ReportContext) -> Section | None:
+    """Distribution of the anomaly scores of held-out data, and its least and most typical
+    samples.
+
+    The scores are the default detector's (the score ``latentmodels anomaly`` uses by
+    default), ``AnomalyDetector(model)`` fitted on up to 5,000 samples of the training data;
+    where that detector does not apply (no training data, models it leaves to their own
+    score) they are the model's ``score_samples``, and the section says which. Scores are
+    per class when the data are labelled.
 
     Parameters
     ----------
@@ -132,17 +155,23 @@ def anomaly_section(ctx: ReportContext) -> Section | None:
     """
     if not _usable(ctx, "score_samples"):
         return None
-    from ...tasks.anomaly import plot_anomalies, plot_score_histogram, sample_scores
+    from ...tasks.anomaly import plot_anomalies, plot_score_histogram, ranking_scores
 
     X = ctx.X[:_MAX_SCORED]
     y = None if ctx.y is None else ctx.y[:_MAX_SCORED]
-    scores = sample_scores(ctx.model, X)
+    train = _training_data(ctx)
+    scores, source = ranking_scores(ctx.model, X, train)
     text = look_for_html(
         "the lowest-scoring samples should be the odd ones (badly written, cut off, "
         "unusual); if they look ordinary, the score is not telling typical from unusual.")
-    text += ("<p>Scores are the model's <code>score_samples</code> (higher = more typical: the "
-            "ELBO for VAEs, minus the reconstruction error for autoencoders). "
-            "<code>latentmodels anomaly</code> flags the lowest ones.</p>")
+    if source.startswith("AnomalyDetector"):
+        text += (f"<p>Scores (higher = more typical) are the {html.escape(source)}, "
+                 f"calibrated on {len(train):,} training samples: the score "
+                 "<code>latentmodels anomaly</code> uses by default.</p>")
+    else:
+        text += (f"<p>Scores (higher = more typical) are {html.escape(source)}: the ELBO for "
+                 "VAEs, minus the reconstruction error for autoencoders, the model's "
+                 "likelihood or bound otherwise.</p>")
     if y is not None:
         classes = np.unique(y)
         from ...metrics import auroc
