@@ -121,6 +121,32 @@ def test_fit_uses_the_requested_count_and_restores_torch_threads(mnist_small, mo
         torch.set_num_threads(1)
 
 
+@pytest.mark.parametrize("n_jobs, expected", [(1, {1}), (2, {2}), (-1, None)])
+def test_a_deep_models_n_jobs_is_the_count_its_steps_run_at(mnist_small, monkeypatch, n_jobs,
+                                                           expected):
+    X = mnist_small[0][:128]
+    seen = _threads_seen_by_steps(monkeypatch)
+    torch.set_num_threads(2)
+    try:
+        VAE(latent_dim=2, hidden_dims=(16,), epochs=1, batch_size=16, verbose=0, random_state=0,
+            device="cpu", n_jobs=n_jobs).fit(X)
+        assert seen and set(seen) == (expected or {threads.available_cores()})
+        assert torch.get_num_threads() == 2  # the user's count is put back
+        seen.clear()
+        with cpu_threads(2 if n_jobs == 1 else 1):  # the model's own n_jobs wins over --threads
+            VAE(latent_dim=2, hidden_dims=(16,), epochs=1, batch_size=16, verbose=0,
+                random_state=0, device="cpu", n_jobs=n_jobs).fit(X)
+        assert set(seen) == (expected or {threads.available_cores()})
+    finally:
+        torch.set_num_threads(1)
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, "2"])
+def test_a_bad_deep_n_jobs_is_refused_naming_it(mnist_small, bad):
+    with pytest.raises(ValueError, match="n_jobs"):
+        VAE(latent_dim=2, epochs=1, verbose=0, n_jobs=bad).fit(mnist_small[0][:32])
+
+
 def test_fit_restores_threads_after_an_exception(mnist_small):
     torch.set_num_threads(2)
     try:

@@ -28,6 +28,7 @@ import torch
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
+    Options,
     StrOptions,
 )
 from sklearn.utils.validation import check_is_fitted
@@ -49,7 +50,8 @@ from .nn.blocks import ARCHITECTURES
 DEFAULT_HIDDEN = {"mlp": (512,), "conv": (32, 64)}
 
 # Hyper-parameters that may change between a killed run and its resume.
-_RESUMABLE_CHANGES = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every", "device"}
+_RESUMABLE_CHANGES = {"epochs", "verbose", "checkpoint_dir", "checkpoint_every", "device",
+                      "n_jobs"}
 # Hyper-parameters that stay positional in a generated ``__init__`` (``VAE(8)``).
 _POSITIONAL = ("latent_dim",)
 
@@ -225,6 +227,8 @@ TRAINING_CONSTRAINTS: dict[str, list[Any]] = {
     "grad_clip": [positive(), None],
     "validation_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
     "patience": [positive_int(), None],
+    "n_jobs": [Interval(numbers.Integral, 1, None, closed="left"), Options(numbers.Integral, {-1}),
+               None],
 }
 
 
@@ -402,6 +406,7 @@ class DeepLatentModel(LatentModel):
             checkpoint_dir=None if self.checkpoint_dir is None else str(self.checkpoint_dir),
             checkpoint_every=self.checkpoint_every,
             verbose=int(self.verbose),
+            n_jobs=self.n_jobs,
             signature=signature,
         )
 
@@ -646,6 +651,11 @@ class LossTrainedModel(DeepLatentModel):
         Checkpoint every this many epochs (and at the end).
     verbose : int
         0 silent, 1 progress bar, 2 also a line per epoch.
+    n_jobs : int or None
+        CPU threads torch trains with. None follows the thread policy (start from the cores
+        that are free, keep whichever of one thread and torch's count steps faster); a
+        positive count is used as given; -1 uses every core. See the README's "Threads and
+        busy machines".
 
     Examples
     --------
@@ -672,5 +682,6 @@ class LossTrainedModel(DeepLatentModel):
     checkpoint_dir: str | None = None
     checkpoint_every: int = 1
     verbose: int = 1
+    n_jobs: int | None = None
 
     _parameter_constraints = TRAINING_CONSTRAINTS

@@ -333,7 +333,7 @@ class TrainingConfig:
     Parameters
     ----------
     epochs, batch_size, learning_rate, weight_decay, optimizer, lr_schedule, grad_clip, \
-validation_fraction, patience, device, checkpoint_dir, checkpoint_every, verbose
+validation_fraction, patience, device, checkpoint_dir, checkpoint_every, verbose, n_jobs
         As the hyper-parameters of the same names of :class:`latentmodels.VAE`.
     seed : int
         Seed of the shuffling and noise generators.
@@ -363,6 +363,7 @@ validation_fraction, patience, device, checkpoint_dir, checkpoint_every, verbose
     checkpoint_dir: str | None = None
     checkpoint_every: int = 1
     verbose: int = 1
+    n_jobs: int | None = None
     # Stop after the batch during which this many seconds have passed (None: no limit).
     max_time: float | None = None
     signature: Mapping[str, Any] = field(default_factory=dict)
@@ -889,14 +890,16 @@ class Trainer:
         The trainer's callbacks (:class:`TrainingCallback`) run at the points their hooks
         name; their state is checkpointed with the rest and restored on resume.
 
-        On CPU the thread count follows the thread policy (``_internal.threads``): the count
-        set by ``--threads`` if any, else switching between one thread and torch's current
-        count, whichever trains faster (torch's count is put back afterwards).
+        On CPU the thread count follows the thread policy (``_internal.threads``): the
+        config's ``n_jobs`` or the count set by ``--threads`` if any, else switching between
+        one thread and torch's current count, whichever trains faster (torch's count is put
+        back afterwards).
         """
         with threads.restored_threads():
             self._switcher = None
             if self.device.type == "cpu":
-                self._switcher = threads.fit_switcher(None, ceiling=torch.get_num_threads())
+                self._switcher = threads.fit_switcher(
+                    self.config.n_jobs, ceiling=torch.get_num_threads())
             try:
                 return self._fit(module, loss_fn, train, val, resume=resume)
             finally:

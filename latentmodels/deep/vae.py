@@ -294,6 +294,10 @@ class VAE(VariationalModel):
         Checkpoint every this many epochs (and at the end).
     verbose : int
         0 silent, 1 progress bar, 2 also a line per epoch.
+    n_jobs : int or None
+        CPU threads torch trains with: None follows the thread policy (the cores free,
+        whichever of 1 and torch's count steps faster), a positive count is used as given,
+        -1 uses every core.
 
     Attributes
     ----------
