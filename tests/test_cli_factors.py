@@ -93,6 +93,49 @@ def test_erase_saves_an_eraser_that_blinds_the_probe_and_keeps_the_label(pca_run
     assert f"{ink['before']:.3f}" in result.stdout and f"{ink['after']:.3f}" in result.stdout
 
 
+def test_edit_in_factor_units_moves_the_factor_by_its_standard_deviation(pca_run, tmp_path):
+    result = invoke("edit", pca_run, "--factor", "ink", "--amounts", "-1,0,1",
+                    "--factor-units", "--items", 2, "--out", tmp_path / "ink.png")
+    assert result.exit_code == 0, result.output
+    record = _record(pca_run)["edit"]
+    assert record["units"] == "factor sd"
+    # PCA decodes linearly and ink is a sum of pixels: one step is exactly one sd of ink.
+    X_train, _, _, _ = _split()
+    means = record["factor_mean"]
+    np.testing.assert_allclose(np.diff(means), ink_mass(X_train).std(), rtol=1e-3)
+
+
+def test_erase_within_label_keeps_what_the_label_says(pca_run, tmp_path):
+    out = tmp_path / "within.lm"
+    result = invoke("erase", pca_run, "--factor", "ink", "--within-label", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "within each label" in result.stdout
+    record = _record(pca_run)["erase"]
+    assert record["within_label"] is True
+    X_train, y_train, _, _ = _split()
+    codes = load_model(pca_run / "model.lm").transform(X_train)
+    ink = ink_mass(X_train)
+    thick = ink > np.median(ink)
+    expected = ConceptEraser().fit(codes, thick, groups=y_train)
+    np.testing.assert_allclose(ConceptEraser.load(out).projection_, expected.projection_,
+                               rtol=1e-5, atol=1e-7)
+    # The thick flag's variation within each digit is gone from the codes...
+    erased = expected.transform(codes)
+    residual = thick.astype(float)
+    for digit in np.unique(y_train):
+        residual[y_train == digit] -= residual[y_train == digit].mean()
+    covariance = (erased - erased.mean(axis=0)).T @ residual / len(residual)
+    assert np.abs(covariance).max() < 1e-6 * np.abs(codes).max()
+    # ...while its dependence on the digit stays (thin 1s, thick 0s).
+    plain = ConceptEraser().fit(codes, thick).transform(codes)
+    digit_means = np.array([erased[y_train == d].mean(axis=0) for d in np.unique(y_train)])
+    plain_means = np.array([plain[y_train == d].mean(axis=0) for d in np.unique(y_train)])
+    assert np.linalg.norm(digit_means - digit_means.mean(axis=0)) > np.linalg.norm(
+        plain_means - plain_means.mean(axis=0))
+    assert_bad_input(invoke("erase", pca_run, "--factor", "label", "--within-label",
+                            "--out", tmp_path / "x.lm"), "--within-label")
+
+
 def test_report_shows_the_recorded_edit_and_erasure(pca_run, tmp_path):
     assert invoke("edit", pca_run, "--factor", "ink", "--amounts", "-1,0,1",
                   "--out", tmp_path / "s.png").exit_code == 0
