@@ -50,7 +50,7 @@ from latentmodels.tasks.debias import ink_mass, slant
 from latentmodels.tasks.factors import ConceptEraser, attribute_direction, edit_effect
 
 FACTORS = {"thickness": ink_mass, "slant": slant}
-AMOUNTS = [-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0]
+AMOUNTS = [-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0]
 MODERATE = [i for i, a in enumerate(AMOUNTS) if 0 < abs(a) <= 1.0]
 ERASURES = ("plain", "within digit", "for its digit")
 
@@ -101,12 +101,22 @@ def run_seed(X, y, seed, args, cache) -> list[dict]:
                 effect = edit_effect(model, items, direction, AMOUNTS, measure, keep=keep,
                                      classifier=judge, codes=codes_train, factor=values_train)
                 kept = np.asarray(effect["kept"])
+                if judge_name == "svc":
+                    kept_svc = kept
                 row[f"kept_{judge_name}"] = float(kept[MODERATE].mean())
                 row[f"kept_{judge_name}_unedited"] = float(kept[AMOUNTS.index(0.0)])
                 row[f"unchanged_{judge_name}"] = float(
                     np.asarray(effect["unchanged"])[MODERATE].mean())
+                row[f"kept_{judge_name}_per_amount"] = kept.tolist()
             row["rank_correlation"] = effect["rank_correlation"]
             means = np.asarray(effect["factor_mean"])
+            change = (means - means[AMOUNTS.index(0.0)]) / values_train.std()
+            row["change_per_amount"] = change.tolist()
+            # The decoder may deliver less (or more) than the linear fit promises: also
+            # judge the edits whose *measured* mean change is within one standard deviation.
+            measured_moderate = [i for i in range(len(AMOUNTS))
+                                 if AMOUNTS[i] != 0 and abs(change[i]) <= 1.0 + 1e-3]
+            row["kept_svc_measured"] = float(kept_svc[measured_moderate].mean())
             row["change_at_1"] = float((means[AMOUNTS.index(1.0)] - means[AMOUNTS.index(-1.0)])
                                        / 2 / values_train.std())
             median = np.median(values_train)
@@ -173,6 +183,21 @@ def main() -> None:
                   f"{stat(picked, 'change_at_1')} | {stat(picked, 'kept_svc')} | "
                   f"{stat(picked, 'kept_logistic')} | {stat(picked, 'kept_svc_unedited')}, "
                   f"{stat(picked, 'kept_logistic_unedited')} | {stat(picked, 'unchanged_svc')} |")
+    print("\nPer amount (factor sd), means over seeds: measured change (factor sd), "
+          "digit kept (SVC judge)")
+    print("| model | factor | " + " | ".join(f"{a:+g}" for a in AMOUNTS) + " |")
+    print("|" + "---|" * (len(AMOUNTS) + 2))
+    for model in ("VAE", "PCA"):
+        for factor in FACTORS:
+            picked = [r for r in rows if r["model"] == model and r["factor"] == factor]
+            change = np.mean([r["change_per_amount"] for r in picked], axis=0)
+            kept = np.mean([r["kept_svc_per_amount"] for r in picked], axis=0)
+            print(f"| {model} | {factor} | " + " | ".join(
+                f"{c:+.2f}: {k:.3f}" for c, k in zip(change, kept, strict=True)) + " |")
+        measured = [stat([r for r in rows if r["model"] == model and r["factor"] == factor],
+                         "kept_svc_measured") for factor in FACTORS]
+        print(f"| {model} | kept (SVC), edits measured within 1 sd: "
+              + ", ".join(f"{f} {m}" for f, m in zip(FACTORS, measured, strict=True)) + " |")
     print("\n| model | factor | erasure | factor probe before -> after | majority rate | "
           "digit-only rate | digit probe before -> after | digit points lost |")
     print("|" + "---|" * 8)
