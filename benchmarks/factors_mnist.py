@@ -93,7 +93,8 @@ def run_seed(X, y, seed, args, cache) -> list[dict]:
         model.fit(X[train])
         codes_train, codes_test = model.transform(X[train]), model.transform(X[test])
         digit_before = probe(codes_train, y[train], codes_test, y[test])
-        for factor_name, measure in FACTORS.items():
+        for factor_name in args.factors:
+            measure = FACTORS[factor_name]
             values_train, values_test = measure(X[train]), measure(X[test])
             direction = attribute_direction(codes_train, values_train)
             row = {"seed": seed, "model": name, "factor": factor_name}
@@ -154,6 +155,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--items", type=int, default=200)
+    parser.add_argument("--factors", nargs="+", choices=sorted(FACTORS), default=list(FACTORS))
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -177,7 +179,7 @@ def main() -> None:
           "reconstructions (SVC, logistic) | SVC reads as unedited |")
     print("|" + "---|" * 8)
     for model in ("VAE", "PCA"):
-        for factor in FACTORS:
+        for factor in args.factors:
             picked = [r for r in rows if r["model"] == model and r["factor"] == factor]
             print(f"| {model} | {factor} | {stat(picked, 'rank_correlation')} | "
                   f"{stat(picked, 'change_at_1')} | {stat(picked, 'kept_svc')} | "
@@ -188,21 +190,22 @@ def main() -> None:
     print("| model | factor | " + " | ".join(f"{a:+g}" for a in AMOUNTS) + " |")
     print("|" + "---|" * (len(AMOUNTS) + 2))
     for model in ("VAE", "PCA"):
-        for factor in FACTORS:
+        for factor in args.factors:
             picked = [r for r in rows if r["model"] == model and r["factor"] == factor]
             change = np.mean([r["change_per_amount"] for r in picked], axis=0)
             kept = np.mean([r["kept_svc_per_amount"] for r in picked], axis=0)
             print(f"| {model} | {factor} | " + " | ".join(
                 f"{c:+.2f}: {k:.3f}" for c, k in zip(change, kept, strict=True)) + " |")
         measured = [stat([r for r in rows if r["model"] == model and r["factor"] == factor],
-                         "kept_svc_measured") for factor in FACTORS]
+                         "kept_svc_measured") for factor in args.factors]
         print(f"| {model} | kept (SVC), edits measured within 1 sd: "
-              + ", ".join(f"{f} {m}" for f, m in zip(FACTORS, measured, strict=True)) + " |")
+              + ", ".join(f"{f} {m}" for f, m in zip(args.factors, measured, strict=True))
+              + " |")
     print("\n| model | factor | erasure | factor probe before -> after | majority rate | "
           "digit-only rate | digit probe before -> after | digit points lost |")
     print("|" + "---|" * 8)
     for model in ("VAE", "PCA"):
-        for factor in FACTORS:
+        for factor in args.factors:
             picked = [r for r in rows if r["model"] == model and r["factor"] == factor]
             for erasure in ERASURES:
                 lost = [100 * (r[f"{erasure}|digit_before"] - r[f"{erasure}|digit_after"])
