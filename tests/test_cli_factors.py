@@ -112,7 +112,14 @@ def test_erase_within_label_keeps_what_the_label_says(pca_run, tmp_path):
     assert "within each label" in result.stdout
     record = _record(pca_run)["erase"]
     assert record["within_label"] is True
-    X_train, y_train, _, _ = _split()
+    X_train, y_train, X_test, y_test = _split()
+    # The probe's floor is predicting the flag from the digit alone (each digit's majority).
+    ink_train, ink_test = ink_mass(X_train), ink_mass(X_test)
+    median = np.median(ink_train)
+    majority = {d: np.mean(ink_train[y_train == d] > median) > 0.5 for d in np.unique(y_train)}
+    label_only = np.mean([majority[d] == t for d, t in zip(y_test, ink_test > median, strict=True)])
+    assert record["probes"][0]["label_only"] == pytest.approx(label_only)
+    assert f"{label_only:.3f} from the label alone" in result.stdout
     codes = load_model(pca_run / "model.lm").transform(X_train)
     ink = ink_mass(X_train)
     thick = ink > np.median(ink)

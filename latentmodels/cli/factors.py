@@ -190,7 +190,8 @@ def edit_command(
         console.print(f"Measured {measured} of {len(judged)} edited held-out items:",
                       markup=False)
         for step, mean in zip(steps, effect["factor_mean"], strict=True):
-            console.print(f"  amount {step:+g} sd: mean {mean:.4g}", markup=False)
+            console.print(f"  amount {step:+g} sd{' of ' + factor if factor_units else ''}: "
+                          f"mean {mean:.4g}", markup=False)
         console.print(f"Rank correlation of amount and {factor}, per item: "
                       f"{effect['rank_correlation']:.3f} (1: always grows with the amount)",
                       markup=False)
@@ -277,6 +278,15 @@ def erase_command(
             table.add_row(row["probe"], f"{row['before']:.3f}", f"{row['after']:.3f}",
                           f"{row['chance']:.3f}")
         console.print(table)
+        if within_label:
+            # The floor is no longer the majority class: the label's own say is kept.
+            guess = {c: np.mean(target_train[y_train == c]) > 0.5 for c in np.unique(y_train)}
+            label_only = float(np.mean([guess.get(c, False) == t for c, t in
+                                        zip(y_test, target_test, strict=True)]))
+            rows[0]["label_only"] = label_only
+            console.print(f"Erased within each label: {factor} is still predicted as well as "
+                          f"the label predicts it ({label_only:.3f} from the label alone), "
+                          "no better.", markup=False)
         console.print(f"Removed {eraser.rank_} direction(s); wrote the eraser to "
                       f"[bold]{out}[/bold]")
         _record(run_dir, "erase", {"factor": factor, "positive": positive,
