@@ -6,12 +6,14 @@ digit's slant or ink mass (:func:`latentmodels.tasks.debias.slant`,
 
 - :func:`attribute_direction` finds the factor's direction among the codes;
 - :func:`edit` moves items' codes along it and decodes them, for any model with
-  ``transform`` and ``inverse_transform``; :func:`edit_effect` measures how much the edit
+  ``transform`` and ``inverse_transform``, by amounts in standard deviations of the codes or
+  of the factor; :func:`edit_effect` measures how much the edit
   changes the factor and how much it disturbs what should stay;
 - :class:`ConceptEraser` removes the factor from the codes with LEACE, least-squares concept
   erasure (Belrose et al., "LEACE: Perfect linear concept erasure in closed form", NeurIPS
   2023): after erasure no linear classifier can predict the factor better than a constant,
-  while the codes move as little as possible (in the whitened metric).
+  while the codes move as little as possible (in the whitened metric). With ``groups`` it
+  erases only the factor's variation within groups (pen thickness, not which digit).
 
 Re-weighting training data (:class:`latentmodels.DebiasingVAE`) answers another question: it
 keeps the factor in the codes but stops rare values of it from being under-learned.
