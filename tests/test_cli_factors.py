@@ -12,7 +12,12 @@ from matplotlib.image import imread
 from latentmodels import datasets
 from latentmodels.rundir import held_out_split, load_model
 from latentmodels.tasks.debias import ink_mass, slant
-from latentmodels.tasks.factors import ConceptEraser, attribute_direction, edit_effect
+from latentmodels.tasks.factors import (
+    ConceptEraser,
+    attribute_direction,
+    edit_effect,
+    step_length,
+)
 from tests.cli_helpers import assert_bad_input, invoke
 
 LIMIT = 500
@@ -103,6 +108,12 @@ def test_edit_in_factor_units_moves_the_factor_by_its_standard_deviation(pca_run
     X_train, _, _, _ = _split()
     means = record["factor_mean"]
     np.testing.assert_allclose(np.diff(means), ink_mass(X_train).std(), rtol=1e-3)
+    codes = load_model(pca_run / "model.lm").transform(X_train)
+    assert record["step"] == pytest.approx(
+        step_length(codes, record["direction"], ink_mass(X_train)), rel=1e-6)
+    # The report redraws the strip in the same units and says which.
+    assert invoke("report", pca_run).exit_code == 0
+    assert "in standard deviations of the ink" in (pca_run / "report.html").read_text()
 
 
 def test_erase_within_label_keeps_what_the_label_says(pca_run, tmp_path):

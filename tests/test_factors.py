@@ -16,6 +16,7 @@ from latentmodels.tasks.factors import (
     edit,
     edit_effect,
     lighting,
+    step_length,
 )
 
 
@@ -153,6 +154,14 @@ def test_amounts_in_factor_standard_deviations_move_a_linear_factor_by_that_much
     assert 0.6 < fit_r < 0.8
     one_spread = (plain["factor_mean"][1] - plain["factor_mean"][0]) / factor.std()
     assert abs(one_spread - fit_r) < 0.03
+    # step_length is the latent distance of one unit: the edit moves codes exactly that far.
+    moved = pca.transform(edit(pca, X[:5], direction, [0, 1], codes=codes, factor=factor)
+                          .reshape(-1, 6)).reshape(5, 2, 6)
+    np.testing.assert_allclose(np.linalg.norm(moved[:, 1] - moved[:, 0], axis=1),
+                               abs(step_length(codes, direction, factor)), rtol=1e-4)
+    assert step_length(codes, direction) == pytest.approx(np.std(codes @ direction))
+    with pytest.raises(ValueError, match="non-zero vector"):
+        step_length(codes, np.zeros(6))
     with pytest.raises(ValueError, match="one value per reference code"):
         edit(pca, X[:2], direction, [1], codes=codes, factor=factor[:10])
     with pytest.raises(ValueError, match="does not change along direction"):

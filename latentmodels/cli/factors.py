@@ -149,7 +149,7 @@ def edit_command(
     """
     with cli.clean_errors(), cli.cpu_threads(threads):
         from ..plots import as_images, display_range, grid_figure, save_figure
-        from ..tasks.factors import attribute_direction, edit, edit_effect
+        from ..tasks.factors import attribute_direction, edit, edit_effect, step_length
 
         cli.check_out(out, (".png",))
         steps = _parse_amounts(amounts)
@@ -198,6 +198,7 @@ def edit_command(
         _record(run_dir, "edit", {
             "factor": factor, "positive": positive, "amounts": steps.tolist(),
             "units": "factor sd" if factor_units else "code sd",
+            "step": step_length(reference, direction, scale),
             "items": min(items, len(X_test)), "direction": direction.tolist(),
             "factor_mean": effect["factor_mean"], "rank_correlation": effect["rank_correlation"],
             "measured": measured, "strip": str(out),

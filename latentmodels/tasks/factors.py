@@ -145,6 +145,40 @@ def _step_length(reference: np.ndarray, unit: np.ndarray, factor: Any) -> float:
     return float(np.std(factor)) / slope
 
 
+def step_length(codes: Any, direction: Any, factor: Any = None) -> float:
+    """Distance in latent space that one unit of an edit's amount moves a code.
+
+    One spread of ``codes`` along ``direction``; with ``factor`` (its values on ``codes``),
+    the distance over which the factor's linear fit grows by one standard deviation of it.
+
+    Parameters
+    ----------
+    codes : array-like of shape (n_samples, n_components)
+        Reference codes.
+    direction : array-like of shape (n_components,)
+        The edit's direction (normalised inside).
+    factor : array-like of shape (n_samples,), optional
+        The factor's values on ``codes``.
+
+    Returns
+    -------
+    float
+        The distance (negative when the factor falls along ``direction``).
+
+    Examples
+    --------
+    >>> codes = np.column_stack([np.arange(5.0), np.zeros(5)])
+    >>> step_length(codes, [1.0, 0.0]), step_length(codes, [1.0, 0.0], 2 * codes[:, 0])
+    (1.4142135623730951, 1.4142135623730951)
+    """
+    codes = check_array(codes, dtype=np.float64, input_name="codes")
+    direction = check_array(np.asarray(direction, dtype=np.float64)[None, :],
+                            input_name="direction")[0]
+    if direction.shape[0] != codes.shape[1] or not np.linalg.norm(direction) > 0:
+        raise ValueError(f"direction must be a non-zero vector of {codes.shape[1]} entries")
+    return _step_length(codes, direction / np.linalg.norm(direction), factor)
+
+
 def edit(model: Any, X: Any, direction: Any, amounts: Any, *, codes: Any = None,
          factor: Any = None) -> np.ndarray:
     """Move each item's code along ``direction`` by each amount and decode.
