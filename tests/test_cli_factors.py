@@ -12,7 +12,12 @@ from matplotlib.image import imread
 from latentmodels import datasets
 from latentmodels.rundir import held_out_split, load_model
 from latentmodels.tasks.debias import ink_mass, slant
-from latentmodels.tasks.factors import ConceptEraser, attribute_direction, edit_effect
+from latentmodels.tasks.factors import (
+    ConceptEraser,
+    attribute_direction,
+    edit_effect,
+    step_length,
+)
 from tests.cli_helpers import assert_bad_input, invoke
 
 LIMIT = 500
@@ -91,6 +96,62 @@ def test_erase_saves_an_eraser_that_blinds_the_probe_and_keeps_the_label(pca_run
     covariance = (erased - erased.mean(axis=0)).T @ (thick - thick.mean()) / len(thick)
     assert np.abs(covariance).max() < 1e-6 * np.abs(codes).max()
     assert f"{ink['before']:.3f}" in result.stdout and f"{ink['after']:.3f}" in result.stdout
+
+
+def test_edit_in_factor_units_moves_the_factor_by_its_standard_deviation(pca_run, tmp_path):
+    result = invoke("edit", pca_run, "--factor", "ink", "--amounts", "-1,0,1",
+                    "--factor-units", "--items", 2, "--out", tmp_path / "ink.png")
+    assert result.exit_code == 0, result.output
+    record = _record(pca_run)["edit"]
+    assert record["units"] == "factor sd"
+    # PCA decodes linearly and ink is a sum of pixels: one step is exactly one sd of ink.
+    X_train, _, _, _ = _split()
+    means = record["factor_mean"]
+    np.testing.assert_allclose(np.diff(means), ink_mass(X_train).std(), rtol=1e-3)
+    codes = load_model(pca_run / "model.lm").transform(X_train)
+    assert record["step"] == pytest.approx(
+        step_length(codes, record["direction"], ink_mass(X_train)), rel=1e-6)
+    # The report redraws the strip in the same units and says which.
+    assert invoke("report", pca_run).exit_code == 0
+    assert "in standard deviations of the ink" in (pca_run / "report.html").read_text()
+
+
+def test_erase_within_label_keeps_what_the_label_says(pca_run, tmp_path):
+    out = tmp_path / "within.lm"
+    result = invoke("erase", pca_run, "--factor", "ink", "--within-label", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "within each label" in result.stdout
+    record = _record(pca_run)["erase"]
+    assert record["within_label"] is True
+    X_train, y_train, X_test, y_test = _split()
+    # The probe's floor is predicting the flag from the digit alone (each digit's majority).
+    ink_train, ink_test = ink_mass(X_train), ink_mass(X_test)
+    median = np.median(ink_train)
+    majority = {d: np.mean(ink_train[y_train == d] > median) > 0.5 for d in np.unique(y_train)}
+    label_only = np.mean([majority[d] == t for d, t in zip(y_test, ink_test > median, strict=True)])
+    assert record["probes"][0]["label_only"] == pytest.approx(label_only)
+    assert f"{label_only:.3f} from the label alone" in result.stdout
+    codes = load_model(pca_run / "model.lm").transform(X_train)
+    ink = ink_mass(X_train)
+    thick = ink > np.median(ink)
+    expected = ConceptEraser().fit(codes, thick, groups=y_train)
+    np.testing.assert_allclose(ConceptEraser.load(out).projection_, expected.projection_,
+                               rtol=1e-5, atol=1e-7)
+    # The thick flag's variation within each digit is gone from the codes...
+    erased = expected.transform(codes)
+    residual = thick.astype(float)
+    for digit in np.unique(y_train):
+        residual[y_train == digit] -= residual[y_train == digit].mean()
+    covariance = (erased - erased.mean(axis=0)).T @ residual / len(residual)
+    assert np.abs(covariance).max() < 1e-6 * np.abs(codes).max()
+    # ...while its dependence on the digit stays (thin 1s, thick 0s).
+    plain = ConceptEraser().fit(codes, thick).transform(codes)
+    digit_means = np.array([erased[y_train == d].mean(axis=0) for d in np.unique(y_train)])
+    plain_means = np.array([plain[y_train == d].mean(axis=0) for d in np.unique(y_train)])
+    assert np.linalg.norm(digit_means - digit_means.mean(axis=0)) > np.linalg.norm(
+        plain_means - plain_means.mean(axis=0))
+    assert_bad_input(invoke("erase", pca_run, "--factor", "label", "--within-label",
+                            "--out", tmp_path / "x.lm"), "--within-label")
 
 
 def test_report_shows_the_recorded_edit_and_erasure(pca_run, tmp_path):

@@ -8,7 +8,13 @@ import pytest
 
 from latentmodels import DebiasingVAE, load
 from latentmodels.deep.debiasing import latent_sampling_weights
-from latentmodels.tasks.debias import biased_subset, group_report, ink_mass, slant
+from latentmodels.tasks.debias import (
+    biased_subset,
+    debias_experiment,
+    group_report,
+    ink_mass,
+    slant,
+)
 
 
 def test_sampling_weights_favour_sparse_regions():
@@ -133,3 +139,24 @@ def test_player_losses_plot_needs_no_total_loss():
 
     fig = plot_player_losses([{"d_loss": 1.0, "g_loss": 0.5}, {"d_loss": 0.9, "g_loss": 0.6}])
     assert len(fig.axes) >= 1
+
+
+def test_debias_experiment_returns_a_held_out_split_disjoint_from_training(mnist):
+    X, y = mnist[0][:400], mnist[1][:400]
+    result = debias_experiment(X, y, 7, rule="ink", epochs=1, latent_dim=2,
+                               hidden_dims=(16,), verbose=0)
+    train, test = result["train_index"], result["test_index"]
+    assert len(test) == 100 and not set(train) & set(test)
+    assert set(train) | set(test) <= set(range(400))
+    # The flags follow the rule: ink above the median 7 of the whole set.
+    ink = ink_mass(X)
+    thick = ink > np.median(ink[y == 7])
+    np.testing.assert_array_equal(result["test_rare"], thick[test])
+    np.testing.assert_array_equal(result["train_rare"], thick[train])
+    # Only the thick 7s of the training part were thinned out, to 5 %; the test part keeps all.
+    thick_sevens_test = ((y[test] == 7) & thick[test]).sum()
+    thick_sevens_train_before = ((y == 7) & thick).sum() - thick_sevens_test
+    assert thick_sevens_test > 0
+    assert ((y[train] == 7) & thick[train]).sum() == max(1, round(0.05 * thick_sevens_train_before))
+    assert len(train) == 300 - thick_sevens_train_before + max(
+        1, round(0.05 * thick_sevens_train_before))

@@ -16,6 +16,7 @@ from latentmodels.tasks.factors import (
     edit,
     edit_effect,
     lighting,
+    step_length,
 )
 
 
@@ -126,3 +127,83 @@ def test_lighting_and_bad_input():
         ConceptEraser().fit(np.ones((4, 2)), [1, 1, 1, 1])
     with pytest.raises(ValueError, match="features"):
         ConceptEraser().fit(np.eye(3), [0, 1, 1]).transform(np.zeros((1, 2)))
+
+
+def test_amounts_in_factor_standard_deviations_move_a_linear_factor_by_that_much():
+    # Identity-like linear model: decoding is exact, so the factor's change is known.
+    # The factor is half explained by the codes (R^2 ~ 0.5): one code spread along the
+    # direction then moves it by only ~0.7 of its standard deviation.
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(20000, 6)) * [3.0, 1.0, 0.5, 1.0, 1.0, 1.0]
+    pca = PCA(n_components=6).fit(X)
+    codes = pca.transform(X)
+    weights = np.array([0.5, -1.0, 2.0, 0.0, 0.0, 0.0])
+    factor = X @ weights + 2.0 * rng.normal(size=20000)
+
+    def measure(rows):
+        return rows @ weights
+
+    direction = attribute_direction(codes, factor)
+    result = edit_effect(pca, X[:50], direction, [-2, -1, 0, 1, 2], measure, codes=codes,
+                         factor=factor)
+    change = np.asarray(result["factor_mean"]) - result["factor_mean"][2]
+    np.testing.assert_allclose(change / factor.std(), [-2, -1, 0, 1, 2], atol=0.05)
+    # In code spreads instead, one step moves the factor by its fitted part, R * sd.
+    plain = edit_effect(pca, X[:50], direction, [0, 1], measure, codes=codes)
+    fit_r = np.sqrt(LinearRegression().fit(codes, factor).score(codes, factor))
+    assert 0.6 < fit_r < 0.8
+    one_spread = (plain["factor_mean"][1] - plain["factor_mean"][0]) / factor.std()
+    assert abs(one_spread - fit_r) < 0.03
+    # step_length is the latent distance of one unit: the edit moves codes exactly that far.
+    moved = pca.transform(edit(pca, X[:5], direction, [0, 1], codes=codes, factor=factor)
+                          .reshape(-1, 6)).reshape(5, 2, 6)
+    np.testing.assert_allclose(np.linalg.norm(moved[:, 1] - moved[:, 0], axis=1),
+                               abs(step_length(codes, direction, factor)), rtol=1e-4)
+    assert step_length(codes, direction) == pytest.approx(np.std(codes @ direction))
+    with pytest.raises(ValueError, match="non-zero vector"):
+        step_length(codes, np.zeros(6))
+    with pytest.raises(ValueError, match="one value per reference code"):
+        edit(pca, X[:2], direction, [1], codes=codes, factor=factor[:10])
+    with pytest.raises(ValueError, match="does not change along direction"):
+        edit(pca, X[:2], direction, [1], codes=codes, factor=np.ones(20000))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_erasure_within_groups_keeps_the_group_and_leaves_only_what_the_group_explains(seed):
+    # Measured thickness depends on the digit (group) and varies within it; one code axis
+    # holds the within-group part, two others the group.
+    rng = np.random.default_rng(seed)
+    n = 6000
+    group = rng.integers(0, 3, n)
+    own_thickness = rng.normal(size=n)
+    thickness = 1.5 * group + own_thickness
+    codes = rng.normal(size=(n, 5)) * 0.5
+    codes[:, 0] += own_thickness
+    codes[:, 1] += group
+    codes[:, 2] += 0.5 * group
+    train, test = slice(0, 4000), slice(4000, None)
+
+    def probe(features, target):
+        model = LogisticRegression(max_iter=2000).fit(features[train], target[train])
+        return model.score(features[test], target[test])
+
+    plain = ConceptEraser().fit(codes[train], thickness[train]).transform(codes)
+    within = ConceptEraser().fit(codes[train], thickness[train],
+                                 groups=group[train]).transform(codes)
+    assert probe(within, group) > probe(plain, group) + 0.05
+    assert probe(within, group) > probe(codes, group) - 0.02
+    # Thick for its group (above the group's median): at chance after the within erasure.
+    medians = np.array([np.median(thickness[train][group[train] == g]) for g in range(3)])
+    thick_for_group = thickness > medians[group]
+    assert probe(codes, thick_for_group) > 0.75
+    assert abs(probe(within, thick_for_group) - 0.5) < 0.05
+    # What is left of the factor is its group mean: the within-group residual is gone.
+    residual = own_thickness - own_thickness[train].mean()
+    fitted = LinearRegression().fit(within[train], residual[train])
+    assert fitted.score(within[test], residual[test]) < 0.01
+    eraser = ConceptEraser().fit(codes, thickness, groups=group)
+    assert eraser.n_groups_ == 3
+    with pytest.raises(ValueError, match="groups must hold one label per sample"):
+        ConceptEraser().fit(codes, thickness, groups=group[:10])
+    with pytest.raises(ValueError, match="constant within every group"):
+        ConceptEraser().fit(codes, group, groups=group)

@@ -132,7 +132,11 @@ def edit_command(
     out: Annotated[Path, typer.Option(help="Where to write the edit strip (.png).")],
     factor: FactorOption = "slant",
     amounts: Annotated[str, typer.Option(
-        help="Steps along the factor, in standard deviations of the codes.")] = "-2,-1,0,1,2",
+        help="Steps along the factor, in standard deviations of the codes (of the factor "
+             "with --factor-units).")] = "-2,-1,0,1,2",
+    factor_units: Annotated[bool, typer.Option(
+        help="Amounts in standard deviations of the factor over the training items: 1 "
+             "moves the factor's linear fit on the codes by one standard deviation.")] = False,
     items: Annotated[int, typer.Option(help="Held-out items shown, one row each.")] = 6,
     positive: PositiveOption = None,
     limit: LimitOption = 4000,
@@ -145,7 +149,7 @@ def edit_command(
     """
     with cli.clean_errors(), cli.cpu_threads(threads):
         from ..plots import as_images, display_range, grid_figure, save_figure
-        from ..tasks.factors import attribute_direction, edit, edit_effect
+        from ..tasks.factors import attribute_direction, edit, edit_effect, step_length
 
         cli.check_out(out, (".png",))
         steps = _parse_amounts(amounts)
@@ -158,12 +162,16 @@ def edit_command(
         if len(X_test) < 2:
             raise cli.BadInput(f"{run_dir} has {len(X_test)} held-out items; too few to edit")
         values = _factor_values(factor, X_train, y_train, positive)
-        direction = attribute_direction(model.transform(X_train), values)
+        train_codes = model.transform(X_train)
+        direction = attribute_direction(train_codes, values)
         test_codes = model.transform(X_test)
-        strip = edit(model, X_test[:items], direction, steps, codes=test_codes)
+        # Factor units are calibrated on the training codes, where the factor was measured.
+        reference, scale = (train_codes, values) if factor_units else (test_codes, None)
+        strip = edit(model, X_test[:items], direction, steps, codes=reference, factor=scale)
         images = as_images(strip.reshape(-1, *strip.shape[2:]))
         lo, hi = display_range(images)
-        title = f"{factor}: {steps[0]:g} .. {steps[-1]:g} sd"
+        title = (f"{factor}: {steps[0]:g} .. {steps[-1]:g} sd"
+                 f"{' of the factor' if factor_units else ''}")
         save_figure(grid_figure([("", images)], len(steps), lo, hi, title), out)
         if factor == "label":
             classifier = _pixel_classifier(X_train, y_train == positive)
@@ -174,19 +182,23 @@ def edit_command(
         else:
             measure, measured = _measure(factor), factor
         judged = X_test[:200]
-        effect = edit_effect(model, judged, direction, steps, measure, codes=test_codes)
+        effect = edit_effect(model, judged, direction, steps, measure, codes=reference,
+                             factor=scale)
         console = cli.stdout()
         console.print(f"Wrote an edit strip of {min(items, len(X_test))} held-out items to "
                       f"[bold]{out}[/bold]")
         console.print(f"Measured {measured} of {len(judged)} edited held-out items:",
                       markup=False)
         for step, mean in zip(steps, effect["factor_mean"], strict=True):
-            console.print(f"  amount {step:+g} sd: mean {mean:.4g}", markup=False)
+            console.print(f"  amount {step:+g} sd{' of ' + factor if factor_units else ''}: "
+                          f"mean {mean:.4g}", markup=False)
         console.print(f"Rank correlation of amount and {factor}, per item: "
                       f"{effect['rank_correlation']:.3f} (1: always grows with the amount)",
                       markup=False)
         _record(run_dir, "edit", {
             "factor": factor, "positive": positive, "amounts": steps.tolist(),
+            "units": "factor sd" if factor_units else "code sd",
+            "step": step_length(reference, direction, scale),
             "items": min(items, len(X_test)), "direction": direction.tolist(),
             "factor_mean": effect["factor_mean"], "rank_correlation": effect["rank_correlation"],
             "measured": measured, "strip": str(out),
@@ -207,6 +219,9 @@ def erase_command(
     out: Annotated[Path, typer.Option(help="Where to save the fitted eraser (.lm).")],
     factor: FactorOption = "slant",
     positive: PositiveOption = None,
+    within_label: Annotated[bool, typer.Option(
+        help="Erase the factor only within each class of the run's labels: what the class "
+             "says about the factor stays, and so does the class.")] = False,
     limit: LimitOption = 4000,
     threads: ThreadsOption = 1,
 ) -> None:
@@ -214,6 +229,7 @@ def erase_command(
     a linear probe reads the factor and the label from held-out codes before and after.
 
     latentmodels erase runs/vae --factor ink --out eraser.lm
+    latentmodels erase runs/vae --factor ink --within-label --out eraser.lm  # keeps the digit
     """
     with cli.clean_errors(), cli.cpu_threads(threads):
         from ..tasks.factors import ConceptEraser
@@ -230,8 +246,15 @@ def erase_command(
             target_train, target_test = target_train > median, target_test > median
         if len(np.unique(target_train)) < 2:
             raise cli.BadInput(f"--factor {factor} takes a single value on the training items")
+        if within_label and (y_train is None or factor == "label"):
+            raise cli.BadInput("--within-label needs labelled data and a factor other than "
+                               "the label")
         codes_train, codes_test = model.transform(X_train), model.transform(X_test)
-        eraser = ConceptEraser().fit(codes_train, target_train)
+        try:
+            eraser = ConceptEraser().fit(codes_train, target_train,
+                                         groups=y_train if within_label else None)
+        except ValueError as error:
+            raise cli.BadInput(str(error)) from None
         erased_train, erased_test = eraser.transform(codes_train), eraser.transform(codes_test)
         eraser.save(out)
         probes = {factor if factor != "label" else "label (erased)": (target_train, target_test)}
@@ -248,16 +271,27 @@ def erase_command(
         from rich.table import Table
 
         table = Table(title=f"Linear probes on {len(X_test):,} held-out codes, before and "
-                            f"after erasing {factor}")
+                            f"after erasing {factor}"
+                            f"{' within each label' if within_label else ''}")
         for column in ("probe for", "before", "after", "majority class"):
             table.add_column(column, justify="right")
         for row in rows:
             table.add_row(row["probe"], f"{row['before']:.3f}", f"{row['after']:.3f}",
                           f"{row['chance']:.3f}")
         console.print(table)
+        if within_label:
+            # The floor is no longer the majority class: the label's own say is kept.
+            guess = {c: np.mean(target_train[y_train == c]) > 0.5 for c in np.unique(y_train)}
+            label_only = float(np.mean([guess.get(c, False) == t for c, t in
+                                        zip(y_test, target_test, strict=True)]))
+            rows[0]["label_only"] = label_only
+            console.print(f"Erased within each label: {factor} is still predicted as well as "
+                          f"the label predicts it ({label_only:.3f} from the label alone), "
+                          "no better.", markup=False)
         console.print(f"Removed {eraser.rank_} direction(s); wrote the eraser to "
                       f"[bold]{out}[/bold]")
         _record(run_dir, "erase", {"factor": factor, "positive": positive,
+                                   "within_label": within_label,
                                    "rank": eraser.rank_, "n_train": len(X_train),
                                    "n_test": len(X_test), "probes": rows,
                                    "eraser": str(out)})

@@ -187,8 +187,8 @@ def debias_experiment(
 
     Returns a dict with ``plain`` and ``debiased`` (:func:`group_report` of each on the test
     positives' groups plus ``overall`` accuracy on all test samples), the two fitted models,
-    the training indices and flags (``train_index``, ``train_rare``, ``train_target``) and
-    the group names.
+    the training and test indices and flags (``train_index``, ``train_rare``,
+    ``train_target``, ``test_index``, ``test_rare``) and the group names.
 
     Parameters
     ----------
@@ -211,7 +211,8 @@ def debias_experiment(
     -------
     dict
         ``plain`` and ``debiased`` reports, ``plain_model`` and ``debiased_model``,
-        ``train_index``, ``train_rare``, ``train_target``, ``groups`` and the settings.
+        ``train_index``, ``train_rare``, ``train_target``, ``test_index``, ``test_rare``,
+        ``groups`` and the settings.
 
     Examples
     --------
@@ -249,7 +250,8 @@ def debias_experiment(
                               "positive": positive, "keep_fraction": keep_fraction,
                               "n_train": len(keep), "n_test": len(test),
                               "train_index": keep, "train_rare": rare[keep],
-                              "train_target": target[keep]}
+                              "train_target": target[keep], "test_index": test,
+                              "test_rare": rare[test]}
     for key, debias in (("plain", False), ("debiased", True)):
         model = DebiasingVAE(debias=debias, random_state=random_state, **model_params)
         model.fit(X[keep], target[keep])

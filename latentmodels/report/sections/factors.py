@@ -42,16 +42,26 @@ def _edit_figure(ctx: ReportContext, record: dict[str, Any]) -> ReportFigure | N
         codes = ctx.model.transform(ctx.X)
         if direction.shape != (codes.shape[1],) or items < 1 or amounts.ndim != 1:
             return None
-        strip = edit(ctx.model, ctx.X[:items], direction, amounts, codes=codes)
-    except (KeyError, TypeError, ValueError):
+        in_factor_units = record.get("units") == "factor sd"
+        if in_factor_units:
+            # Amounts in the factor's sd: redraw with the recorded latent distance per unit.
+            unit = direction / np.linalg.norm(direction)
+            spread = float(np.std(codes @ unit))
+            code_amounts = amounts * float(record["step"]) / spread
+        else:
+            code_amounts = amounts
+        strip = edit(ctx.model, ctx.X[:items], direction, code_amounts, codes=codes)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
         return None
     images = plots.as_images(strip.reshape(-1, *strip.shape[2:]))
     lo, hi = plots.display_range(images)
     factor = str(record.get("factor", "factor"))
+    units = f"standard deviations of the {factor}" if in_factor_units else (
+        "standard deviations of the codes")
     fig = plots.grid_figure([("", images)], len(amounts), lo, hi,
                             f"{factor}: {amounts[0]:g} .. {amounts[-1]:g} sd")
     return ReportFigure("factor_edit.png", fig, f"Each row: one held-out item with its {factor} "
-                        "direction added, in standard deviations of the codes, left to right.")
+                        f"direction added, in {units}, left to right.")
 
 
 def _edit_html(record: dict[str, Any]) -> str:
