@@ -219,9 +219,11 @@ class GAN(DeepLatentModel):
     """Generative adversarial network (Goodfellow et al. 2014) with stable defaults.
 
     Defaults: hinge loss, a spectrally normalised discriminator, Adam(2e-4, betas (0.5,
-    0.999)) for both players, batch 64 and an EMA of the generator with decay 0.999.
-    BENCHMARKS.md compares these defaults with the PyTorch DCGAN example on MNIST and
-    Fashion-MNIST at equal wall-clock time.
+    0.999)) for both players, batch 64 and an EMA of the generator with decay 0.999; for
+    images DCGAN-style conv networks with 32 channels at full resolution, doubling per
+    level, also for flat rows that are square images (``image_shape="auto"``).
+    BENCHMARKS.md compares these defaults with the default :class:`~latentmodels.VAE` and
+    with the PyTorch DCGAN example on MNIST.
 
     Parameters
     ----------
@@ -230,11 +232,19 @@ class GAN(DeepLatentModel):
     architecture : {"auto", "mlp", "conv"}
         "conv": DCGAN-style networks for square images (n, H, W) or (n, C, H, W) whose
         side halves to 3..7 pixels (28, 32, 64, ...); "mlp": fully connected, for any
-        data (flattened); "auto": conv when the data are such images, else mlp.
+        data (flattened); "auto": conv when the data are such images (as ``image_shape``
+        sees them), else mlp.
+    image_shape : "auto", tuple of int or None
+        How flat rows ``(n, d)`` are seen by the conv networks. "auto": rows whose length
+        is a perfect square ``s * s`` and whose values are bounded (``data_range`` not
+        None: pixels) are 1-channel ``s x s`` images, so 784-long MNIST rows train the
+        same conv GAN as ``(n, 28, 28)`` images; samples keep the rows' shape. A shape
+        ``(H, W)`` or ``(C, H, W)`` reads every row as such an image; None never reshapes
+        (rows go to the MLP). Image-shaped data are always used as they are.
     hidden_dims : tuple of int or None
         MLP hidden widths, or conv channels per resolution level, highest resolution
         first (as many as the image has levels: 2 for 28x28, 4 for 64x64). None picks
-        (256, 256) for the MLP and 64, 128, ... channels for conv.
+        (256, 256) for the MLP and 32, 64, ... channels for conv.
     loss : {"hinge", "ns", "wgan-gp"}
         Hinge loss, the non-saturating loss, or Wasserstein loss with gradient penalty.
     spectral_norm : bool or None
@@ -276,6 +286,10 @@ class GAN(DeepLatentModel):
     ----------
     module_ : torch.nn.Module
         Generator, discriminator, the generator's EMA copy and the step counters.
+    image_shape_ : tuple of int or None
+        The image shape the conv networks see each sample as; None for the MLP.
+    hidden_dims_ : tuple of int
+        The widths or channels the networks were built with (``hidden_dims`` resolved).
     progress_samples_ : ndarray
         Generated samples of 8 fixed codes, recorded about 8 times during training and at
         the end: shape ``(n_snapshots, 8, *sample_shape)``.
@@ -315,7 +329,7 @@ class GAN(DeepLatentModel):
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     betas: tuple[float, float] | None = None
-    epochs: int = 20
+    epochs: int = 30
     batch_size: int = 64
     max_time: float | None = None
     random_state: int | None = None
@@ -703,8 +717,8 @@ class ConditionalGAN(ClassConditional, GAN):
 
     Parameters
     ----------
-    latent_dim, architecture, hidden_dims, loss, spectral_norm, n_critic, gp_weight, \
-ema_decay, use_ema, data_range, lr_g, lr_d, betas, epochs, batch_size, max_time, \
+    latent_dim, architecture, image_shape, hidden_dims, loss, spectral_norm, n_critic, \
+gp_weight, ema_decay, use_ema, data_range, lr_g, lr_d, betas, epochs, batch_size, max_time, \
 random_state, device, checkpoint_dir, checkpoint_every, verbose
         As for :class:`GAN`.
 
@@ -712,8 +726,8 @@ random_state, device, checkpoint_dir, checkpoint_every, verbose
     ----------
     classes_ : ndarray
         The sorted class labels seen in ``fit``.
-    module_, progress_samples_, progress_epochs_, input_shape_, history_, n_epochs_, \
-stopped_early_, seed_
+    module_, image_shape_, hidden_dims_, progress_samples_, progress_epochs_, input_shape_, \
+history_, n_epochs_, stopped_early_, seed_
         As for :class:`GAN` (the progress snapshots cycle through the classes).
 
     Examples
