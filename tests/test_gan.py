@@ -279,8 +279,55 @@ def test_conv_gan_on_28x28_and_64x64_rgb_images(mnist_small):
     model = GAN(architecture="conv", hidden_dims=(2, 2, 2, 2), **tiny).fit(rgb)
     assert model.sample(2, random_state=0).shape == (2, 3, 64, 64)
     assert model.score_samples(rgb[:5]).shape == (5,)
-    flat = GAN(hidden_dims=(8,), **tiny).fit(X.reshape(64, -1))  # flat data: MLP
+    flat = GAN(hidden_dims=(8,), image_shape=None, **tiny).fit(X.reshape(64, -1))
     assert not any(isinstance(m, torch.nn.Conv2d) for m in flat.module_.modules())
+    assert flat.image_shape_ is None and flat.hidden_dims_ == (8,)
+
+
+def test_square_rows_train_the_same_conv_gan_as_the_images(mnist_small):
+    X = mnist_small[0][:64]
+    tiny = dict(latent_dim=4, epochs=1, batch_size=32, verbose=0, random_state=0)
+    images = GAN(**tiny).fit(X)
+    rows = GAN(**tiny).fit(X.reshape(64, 784))
+    assert rows.image_shape_ == (28, 28) and rows.hidden_dims_ == images.hidden_dims_ == (32, 64)
+    flat_samples = rows.sample(5, random_state=1)
+    assert flat_samples.shape == (5, 784)
+    np.testing.assert_allclose(flat_samples.reshape(5, 28, 28),
+                               images.sample(5, random_state=1), atol=1e-6)
+    explicit = GAN(image_shape=(1, 28, 28), **tiny).fit(X.reshape(64, 784))
+    assert explicit.image_shape_ == (1, 28, 28)
+    # Unbounded data are not pixels: their square rows stay rows.
+    unbounded = GAN(data_range=None, **tiny).fit(X.reshape(64, 784) - 0.5)
+    assert unbounded.image_shape_ is None and unbounded.hidden_dims_ == (256, 256)
+    with pytest.raises(ValueError, match=r"image_shape must be \(H, W\) or \(C, H, W\) "
+                                         r"holding the 784 values .* got \(3, 28, 28\)"):
+        GAN(image_shape=(3, 28, 28), **tiny).fit(X.reshape(64, 784))
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (784,)], ids=["images", "rows"])
+def test_files_from_before_the_recorded_network_load_with_their_old_networks(
+        mnist_small, tmp_path, shape):
+    """Older files record neither ``image_shape`` nor the networks: their flat rows were
+    MLP rows and their conv levels started at 64 channels."""
+    X = mnist_small[0][:32].reshape(32, *shape)
+    tiny = dict(latent_dim=4, epochs=1, batch_size=16, verbose=0, random_state=0)
+    old_hidden = (64, 128) if len(shape) == 2 else (256, 256)
+    old = GAN(hidden_dims=old_hidden, image_shape=None, **tiny).fit(X)
+    document, tensors = latentmodels._internal.io.read_tensor_file(old.save(tmp_path / "a.lm"))
+    assert document["attributes"].pop("network") == {
+        "image_shape": [28, 28] if len(shape) == 2 else None, "hidden_dims": list(old_hidden)}
+    del document["params"]["image_shape"]
+    document["params"]["hidden_dims"] = None
+    for key in ("format", "format_version"):
+        del document[key]
+    path = latentmodels._internal.io.write_tensor_file(tmp_path / "old.lm", tensors, document)
+    loaded = GAN.load(path)
+    assert loaded.hidden_dims_ == old_hidden and loaded.image_shape is None
+    np.testing.assert_array_equal(loaded.sample(4, random_state=2), old.sample(4, random_state=2))
+    document["attributes"]["network"] = {"image_shape": [5, 5], "hidden_dims": [4]}
+    bad = latentmodels._internal.io.write_tensor_file(tmp_path / "bad.lm", tensors, document)
+    with pytest.raises(latentmodels._internal.io.ModelFileError, match="network.image_shape"):
+        GAN.load(bad)
 
 
 # -- estimator conventions ----------------------------------------------------------------

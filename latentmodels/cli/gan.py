@@ -44,7 +44,7 @@ def _gan_command(conditional: bool):
             help="conv (DCGAN-style, square images), mlp, or auto.")] = GanArchitecture.auto,
         loss: Annotated[GanLoss, typer.Option(help="hinge, ns (non-saturating) or wgan-gp.")
                         ] = GanLoss.hinge,
-        epochs: Annotated[int, typer.Option(help="Maximum passes over the data.")] = 20,
+        epochs: Annotated[int, typer.Option(help="Maximum passes over the data.")] = 30,
         max_time: Annotated[float | None, typer.Option(
             help="Stop training after this many seconds (checked every batch).")] = None,
         batch_size: Annotated[int, typer.Option(

@@ -34,6 +34,7 @@ from ._base import (
     COMMON_CONSTRAINTS,
     DeepLatentModel,
     _PairConstraint,
+    _SequenceConstraint,
     hyperparameters,
     non_negative,
     positive,
@@ -65,6 +66,9 @@ _INVERSION_STARTS = 16
 _PROGRESS_SAMPLES = 8
 _PROGRESS_SNAPSHOTS = 8
 _PROGRESS_SEED = 20_240
+# Conv channels of the first level in GAN files that record no network (saved before the
+# default became default_hidden's).
+_OLD_FIRST_CHANNELS = 64
 # Hyper-parameters that may change between a killed run and its resume.
 _RESUMABLE_CHANGES = {
     "epochs",
@@ -215,9 +219,11 @@ class GAN(DeepLatentModel):
     """Generative adversarial network (Goodfellow et al. 2014) with stable defaults.
 
     Defaults: hinge loss, a spectrally normalised discriminator, Adam(2e-4, betas (0.5,
-    0.999)) for both players, batch 64 and an EMA of the generator with decay 0.999.
-    BENCHMARKS.md compares these defaults with the PyTorch DCGAN example on MNIST and
-    Fashion-MNIST at equal wall-clock time.
+    0.999)) for both players, batch 64 and an EMA of the generator with decay 0.999; for
+    images DCGAN-style conv networks with 32 channels at full resolution, doubling per
+    level, also for flat rows that are square images (``image_shape="auto"``).
+    BENCHMARKS.md compares these defaults with the default :class:`~latentmodels.VAE` and
+    with the PyTorch DCGAN example on MNIST.
 
     Parameters
     ----------
@@ -226,11 +232,19 @@ class GAN(DeepLatentModel):
     architecture : {"auto", "mlp", "conv"}
         "conv": DCGAN-style networks for square images (n, H, W) or (n, C, H, W) whose
         side halves to 3..7 pixels (28, 32, 64, ...); "mlp": fully connected, for any
-        data (flattened); "auto": conv when the data are such images, else mlp.
+        data (flattened); "auto": conv when the data are such images (as ``image_shape``
+        sees them), else mlp.
+    image_shape : "auto", tuple of int or None
+        How flat rows ``(n, d)`` are seen by the conv networks. "auto": rows whose length
+        is a perfect square ``s * s`` and whose values are bounded (``data_range`` not
+        None: pixels) are 1-channel ``s x s`` images, so 784-long MNIST rows train the
+        same conv GAN as ``(n, 28, 28)`` images; samples keep the rows' shape. A shape
+        ``(H, W)`` or ``(C, H, W)`` reads every row as such an image; None never reshapes
+        (rows go to the MLP). Image-shaped data are always used as they are.
     hidden_dims : tuple of int or None
         MLP hidden widths, or conv channels per resolution level, highest resolution
         first (as many as the image has levels: 2 for 28x28, 4 for 64x64). None picks
-        (256, 256) for the MLP and 64, 128, ... channels for conv.
+        (256, 256) for the MLP and 32, 64, ... channels for conv.
     loss : {"hinge", "ns", "wgan-gp"}
         Hinge loss, the non-saturating loss, or Wasserstein loss with gradient penalty.
     spectral_norm : bool or None
@@ -272,6 +286,10 @@ class GAN(DeepLatentModel):
     ----------
     module_ : torch.nn.Module
         Generator, discriminator, the generator's EMA copy and the step counters.
+    image_shape_ : tuple of int or None
+        The image shape the conv networks see each sample as; None for the MLP.
+    hidden_dims_ : tuple of int
+        The widths or channels the networks were built with (``hidden_dims`` resolved).
     progress_samples_ : ndarray
         Generated samples of 8 fixed codes, recorded about 8 times during training and at
         the end: shape ``(n_snapshots, 8, *sample_shape)``.
@@ -293,12 +311,13 @@ class GAN(DeepLatentModel):
     (3,)
     """
 
-    _tuple_params = ("hidden_dims", "betas", "data_range")
+    _tuple_params = ("hidden_dims", "betas", "data_range", "image_shape")
     # A GAN's losses say nothing about held-out fit, so there is no validation split.
     validation_fraction = 0.0
 
     latent_dim: int = 64
     architecture: str = "auto"
+    image_shape: str | tuple[int, ...] | None = "auto"
     hidden_dims: tuple[int, ...] | None = None
     loss: str = "hinge"
     spectral_norm: bool | None = None
@@ -310,7 +329,7 @@ class GAN(DeepLatentModel):
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     betas: tuple[float, float] | None = None
-    epochs: int = 20
+    epochs: int = 30
     batch_size: int = 64
     max_time: float | None = None
     random_state: int | None = None
@@ -322,6 +341,7 @@ class GAN(DeepLatentModel):
     _parameter_constraints = {
         **COMMON_CONSTRAINTS,
         "architecture": [StrOptions(set(ARCHITECTURES))],
+        "image_shape": [StrOptions({"auto"}), _SequenceConstraint("an image shape"), None],
         "loss": [StrOptions(set(LOSSES))],
         "spectral_norm": ["boolean", None],
         "n_critic": [positive_int(), None],
@@ -341,16 +361,51 @@ class GAN(DeepLatentModel):
         value = getattr(self, name)
         return _LOSS_DEFAULTS[self.loss][name] if value is None else value
 
-    def _resolved_architecture(self, shape: Sequence[int]) -> str:
-        if self.architecture != "auto":
-            return self.architecture
-        if len(shape) not in (2, 3):
-            return "mlp"
-        try:
-            conv_geometry(shape)
-        except ValueError:
-            return "mlp"
-        return "conv"
+    def _image_shape_for(self, shape: Sequence[int]) -> tuple[int, ...] | None:
+        """The image shape the conv networks would see samples of ``shape`` as, or None.
+
+        Images ``(H, W)`` / ``(C, H, W)`` are themselves; flat rows become ``image_shape``
+        when it is a shape, or with "auto" a square ``(s, s)`` when their length is a
+        perfect square and the data are bounded (pixel values in ``data_range``).
+        """
+        shape = tuple(int(s) for s in shape)
+        size = math.prod(shape)
+        if self.image_shape is not None and not isinstance(self.image_shape, str):
+            image = tuple(int(s) for s in self.image_shape)
+            if len(image) not in (2, 3) or math.prod(image) != size:
+                raise ValueError(
+                    f"image_shape must be (H, W) or (C, H, W) holding the {size} values of "
+                    f"a sample of shape {shape}, got {tuple(self.image_shape)}"
+                )
+            return image
+        if len(shape) in (2, 3):
+            return shape
+        side = math.isqrt(size)
+        if (self.image_shape == "auto" and len(shape) == 1 and side * side == size
+                and self.data_range is not None):
+            return (side, side)
+        return None
+
+    def _network_plan(self, shape: Sequence[int]) -> tuple[tuple[int, ...] | None,
+                                                          tuple[int, ...]]:
+        """``(image_shape, hidden_dims)`` of the networks for samples of ``shape``: the
+        image shape of the conv networks (None: MLP) and the resolved widths."""
+        image = self._image_shape_for(shape)
+        if self.architecture == "mlp":
+            image = None
+        elif self.architecture == "conv":
+            conv_geometry(shape if image is None else image)  # raises, naming X
+            image = tuple(int(s) for s in shape) if image is None else image
+        elif image is not None:
+            try:
+                conv_geometry(image)
+            except ValueError:
+                image = None
+        if self.hidden_dims is not None:
+            return image, tuple(int(h) for h in self.hidden_dims)
+        if image is None:
+            return None, default_hidden("mlp", shape)
+        return image, default_hidden("conv", image)
 
     def _check_parameter_combinations(self) -> None:
         super()._check_parameter_combinations()
@@ -365,8 +420,7 @@ class GAN(DeepLatentModel):
                 check_number(beta, "betas", low=0, high=1, high_inclusive=False)
 
     def _check_fit_data(self, X: np.ndarray) -> None:
-        if self.architecture == "conv":
-            conv_geometry(X.shape[1:])
+        self._network_plan(X.shape[1:])
         if self.data_range is not None:
             low, high = self.data_range
             if X.min() < low or X.max() > high:
@@ -416,7 +470,9 @@ class GAN(DeepLatentModel):
         tensors = {
             "progress_samples": torch.from_numpy(np.ascontiguousarray(self.progress_samples_))
         }
-        return tensors, {"progress_epochs": self.progress_epochs_.tolist()}
+        network = {"image_shape": None if self.image_shape_ is None else list(self.image_shape_),
+                   "hidden_dims": list(self.hidden_dims_)}
+        return tensors, {"progress_epochs": self.progress_epochs_.tolist(), "network": network}
 
     def _set_extra_state(self, tensors: Mapping[str, torch.Tensor], attributes: dict) -> None:
         samples = _file.extra_array(self, tensors, "progress_samples",
@@ -431,25 +487,60 @@ class GAN(DeepLatentModel):
                                                       f"{len(samples)} snapshots")
         self.progress_samples_ = samples
         self.progress_epochs_ = np.asarray(epochs, dtype=np.int64)
+        self._file_plan = self._recorded_plan(attributes.get("network"))
+
+    def _recorded_plan(self, network: Any) -> tuple[tuple[int, ...] | None, tuple[int, ...]]:
+        """The networks a file records (checked), or, for a file from before they were
+        recorded, the networks its settings built then: no reshaping of flat rows and
+        64 channels on the first conv level."""
+        if network is None:
+            self.image_shape = None
+            shape = self.input_shape_
+            image, hidden = self._network_plan(shape)
+            if self.hidden_dims is None and image is not None:
+                hidden = default_hidden("conv", image, first_channels=_OLD_FIRST_CHANNELS)
+            return image, hidden
+
+        def ints(value: Any, low: int, high: int) -> bool:
+            return isinstance(value, list) and low <= len(value) <= high and all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
+
+        if not isinstance(network, dict) or set(network) != {"image_shape", "hidden_dims"}:
+            raise _file.fail(self, "network", "must be an object with image_shape and "
+                                              "hidden_dims")
+        image = network["image_shape"]
+        if image is not None and not (ints(image, 2, 3)
+                                      and math.prod(image) == math.prod(self.input_shape_)):
+            raise _file.fail(self, "network.image_shape", f"must be null or 2 to 3 positive "
+                                                          f"integers holding the "
+                                                          f"{math.prod(self.input_shape_)} "
+                                                          f"values of a sample, got {image!r}")
+        if not ints(network["hidden_dims"], 1, 64):
+            raise _file.fail(self, "network.hidden_dims", "must list 1 to 64 positive integers")
+        return (None if image is None else tuple(image)), tuple(network["hidden_dims"])
+
+    def _set_input_shape(self, shape: Sequence[int]) -> None:
+        super()._set_input_shape(shape)
+        # A file's networks replace the planned ones (_set_extra_state) after this.
+        self._file_plan: tuple[tuple[int, ...] | None, tuple[int, ...]] | None = None
 
     def _build_module(self) -> nn.Module:
         shape = self.input_shape_
-        architecture = self._resolved_architecture(shape)
-        hidden = (
-            default_hidden(architecture, shape)
-            if self.hidden_dims is None
-            else tuple(int(h) for h in self.hidden_dims)
-        )
+        plan = getattr(self, "_file_plan", None)
+        self.image_shape_, self.hidden_dims_ = plan or self._network_plan(shape)
+        architecture = "mlp" if self.image_shape_ is None else "conv"
         generator = Generator(
             architecture,
             self.latent_dim,
-            hidden,
+            self.hidden_dims_,
             shape,
             self._condition_dim,
             None if self.data_range is None else tuple(self.data_range),
+            image_shape=self.image_shape_,
         )
         discriminator = Discriminator(
-            architecture, shape, hidden, self._condition_dim, self._setting("spectral_norm")
+            architecture, shape, self.hidden_dims_, self._condition_dim,
+            self._setting("spectral_norm"), image_shape=self.image_shape_,
         )
         return _GANNetwork(generator, discriminator, ema=self.ema_decay is not None)
 
@@ -626,8 +717,8 @@ class ConditionalGAN(ClassConditional, GAN):
 
     Parameters
     ----------
-    latent_dim, architecture, hidden_dims, loss, spectral_norm, n_critic, gp_weight, \
-ema_decay, use_ema, data_range, lr_g, lr_d, betas, epochs, batch_size, max_time, \
+    latent_dim, architecture, image_shape, hidden_dims, loss, spectral_norm, n_critic, \
+gp_weight, ema_decay, use_ema, data_range, lr_g, lr_d, betas, epochs, batch_size, max_time, \
 random_state, device, checkpoint_dir, checkpoint_every, verbose
         As for :class:`GAN`.
 
@@ -635,8 +726,8 @@ random_state, device, checkpoint_dir, checkpoint_every, verbose
     ----------
     classes_ : ndarray
         The sorted class labels seen in ``fit``.
-    module_, progress_samples_, progress_epochs_, input_shape_, history_, n_epochs_, \
-stopped_early_, seed_
+    module_, image_shape_, hidden_dims_, progress_samples_, progress_epochs_, input_shape_, \
+history_, n_epochs_, stopped_early_, seed_
         As for :class:`GAN` (the progress snapshots cycle through the classes).
 
     Examples
