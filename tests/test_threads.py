@@ -7,7 +7,7 @@ import numba
 import pytest
 import torch
 
-from latentmodels import LDA, VAE
+from latentmodels import GAN, LDA, VAE
 from latentmodels._internal import threads
 from latentmodels.cli._common import cpu_threads
 
@@ -142,9 +142,22 @@ def test_a_deep_models_n_jobs_is_the_count_its_steps_run_at(mnist_small, monkeyp
 
 
 @pytest.mark.parametrize("bad", [0, -2, 1.5, "2"])
-def test_a_bad_deep_n_jobs_is_refused_naming_it(mnist_small, bad):
+@pytest.mark.parametrize("model_class", [VAE, GAN])
+def test_a_bad_deep_n_jobs_is_refused_naming_it(mnist_small, model_class, bad):
     with pytest.raises(ValueError, match="n_jobs"):
-        VAE(latent_dim=2, epochs=1, verbose=0, n_jobs=bad).fit(mnist_small[0][:32])
+        model_class(latent_dim=2, epochs=1, verbose=0, n_jobs=bad).fit(mnist_small[0][:32])
+
+
+def test_a_gans_n_jobs_is_the_count_its_steps_run_at(mnist_small, monkeypatch):
+    seen = _threads_seen_by_steps(monkeypatch)
+    torch.set_num_threads(2)
+    try:
+        GAN(latent_dim=2, architecture="mlp", hidden_dims=(8,), epochs=1, batch_size=16,
+            verbose=0, random_state=0, device="cpu", n_jobs=1).fit(mnist_small[0][:64])
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
 
 
 def test_fit_restores_threads_after_an_exception(mnist_small):

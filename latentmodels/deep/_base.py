@@ -214,6 +214,8 @@ COMMON_CONSTRAINTS: dict[str, list[Any]] = {
     "checkpoint_dir": [str, os.PathLike, None],
     "checkpoint_every": [positive_int()],
     "verbose": ["verbose"],
+    "n_jobs": [Interval(numbers.Integral, 1, None, closed="left"), Options(numbers.Integral, {-1}),
+               None],
 }
 
 #: Constraints of the settings of the models trained on one loss with one optimiser.
@@ -227,8 +229,6 @@ TRAINING_CONSTRAINTS: dict[str, list[Any]] = {
     "grad_clip": [positive(), None],
     "validation_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
     "patience": [positive_int(), None],
-    "n_jobs": [Interval(numbers.Integral, 1, None, closed="left"), Options(numbers.Integral, {-1}),
-               None],
 }
 
 

@@ -77,6 +77,7 @@ _RESUMABLE_CHANGES = {
     "checkpoint_dir",
     "checkpoint_every",
     "device",
+    "n_jobs",
     "use_ema",
 }
 
@@ -281,6 +282,10 @@ class GAN(DeepLatentModel):
         Checkpoint every this many epochs (and at the end).
     verbose : int
         0 silent, 1 progress bar, 2 also a line per epoch.
+    n_jobs : int or None
+        CPU threads torch trains with: None follows the thread policy (the cores free,
+        whichever of 1 and torch's count steps faster), a positive count is used as given,
+        -1 uses every core.
 
     Attributes
     ----------
@@ -337,6 +342,7 @@ class GAN(DeepLatentModel):
     checkpoint_dir: str | None = None
     checkpoint_every: int = 1
     verbose: int = 1
+    n_jobs: int | None = None
 
     _parameter_constraints = {
         **COMMON_CONSTRAINTS,
@@ -447,6 +453,7 @@ class GAN(DeepLatentModel):
             checkpoint_dir=None if self.checkpoint_dir is None else str(self.checkpoint_dir),
             checkpoint_every=self.checkpoint_every,
             verbose=int(self.verbose),
+            n_jobs=self.n_jobs,
             max_time=self.max_time,
             signature=signature,
         )
