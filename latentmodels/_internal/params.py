@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
+    Options,
     StrOptions,
     _Booleans,
     _InstancesOf,
@@ -46,6 +47,11 @@ def plain_parameter_error(name: str, value: Any, constraints: list[Any]) -> str:
     >>> from sklearn.utils._param_validation import StrOptions
     >>> plain_parameter_error("loss", "l3", [StrOptions({"l1", "l2"})])
     "loss must be one of 'l1', 'l2'; got 'l3'"
+    >>> from numbers import Integral
+    >>> from sklearn.utils._param_validation import Interval, Options
+    >>> plain_parameter_error("n_jobs", 0, [Interval(Integral, 1, None, closed="left"),
+    ...                                     Options(Integral, {-1}), None])
+    'n_jobs must be >= 1 or -1, got 0'
     """
     visible = [c for c in map(make_constraint, constraints) if not c.hidden]
     none_ok = any(isinstance(c, _NoneConstraint) for c in visible)
@@ -54,6 +60,10 @@ def plain_parameter_error(name: str, value: Any, constraints: list[Any]) -> str:
         if isinstance(c, StrOptions) and isinstance(value, str):
             choices = ", ".join(map(repr, sorted(c.options)))
             return f"{name} must be one of {choices}{or_none}; got {value!r}"
+    # Single values allowed beside a range (n_jobs: -1 beside >= 1) are named with the bound.
+    also = "".join(f" or {option!r}" for c in visible
+                   if isinstance(c, Options) and not isinstance(c, StrOptions)
+                   for option in sorted(c.options))
     for c in visible:
         if isinstance(c, Interval):
             right_type = isinstance(value, c.type) and not isinstance(value, bool)
@@ -64,9 +74,9 @@ def plain_parameter_error(name: str, value: Any, constraints: list[Any]) -> str:
                     value < c.left or (value == c.left and c.closed in ("right", "neither"))
                 ):
                     op = ">=" if c.closed in ("left", "both") else ">"
-                    return f"{name} must be {op} {c.left}, got {value!r}"
+                    return f"{name} must be {op} {c.left}{also}, got {value!r}"
                 op = "<=" if c.closed in ("right", "both") else "<"
-                return f"{name} must be {op} {c.right}, got {value!r}"
+                return f"{name} must be {op} {c.right}{also}, got {value!r}"
     if any(isinstance(c, _Booleans) for c in visible):
         allowed = "True, False or None" if none_ok else "True or False"
         return f"{name} must be {allowed}, got {value!r}"
@@ -78,6 +88,8 @@ def plain_parameter_error(name: str, value: Any, constraints: list[Any]) -> str:
             described.append("one of " + ", ".join(map(repr, sorted(c.options))))
         elif isinstance(c, _InstancesOf) and c.type in _TYPE_WORDS:
             described.append(_TYPE_WORDS[c.type])
+        elif isinstance(c, Options) and any(isinstance(d, Interval) for d in visible):
+            continue  # its values are of the interval's type, already named
         elif not isinstance(c, _NoneConstraint):
             described.append(str(c))
     return f"{name} must be {' or '.join(described) or 'None'}{or_none}, got {value!r}"
