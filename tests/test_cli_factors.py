@@ -131,6 +131,10 @@ def test_erase_within_label_keeps_what_the_label_says(pca_run, tmp_path):
     label_only = np.mean([majority[d] == t for d, t in zip(y_test, ink_test > median, strict=True)])
     assert record["probes"][0]["label_only"] == pytest.approx(label_only)
     assert f"{label_only:.3f} from the label alone" in result.stdout
+    # The report's table shows that floor beside the majority class.
+    assert invoke("report", pca_run).exit_code == 0
+    page = (pca_run / "report.html").read_text()
+    assert "<th>from the label alone</th>" in page and f"<td>{label_only:.3f}</td>" in page
     codes = load_model(pca_run / "model.lm").transform(X_train)
     ink = ink_mass(X_train)
     thick = ink > np.median(ink)

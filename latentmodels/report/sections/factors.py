@@ -79,19 +79,33 @@ def _edit_html(record: dict[str, Any]) -> str:
 
 
 def _erase_html(record: dict[str, Any]) -> str:
+    probes = [row for row in record.get("probes") or [] if isinstance(row, dict)
+              and all(isinstance(row.get(k), int | float) for k in ("before", "after", "chance"))]
+    # Erased within each label, the factor's floor is what the label alone predicts of it.
+    within = bool(record.get("within_label")) and any(
+        isinstance(row.get("label_only"), int | float) for row in probes)
+
+    def floor(row: dict[str, Any]) -> str:
+        value = row.get("label_only")
+        return f"<td>{float(value):.3f}</td>" if isinstance(value, int | float) else "<td></td>"
+
     rows = "".join(
         f"<tr><th>{html.escape(str(row.get('probe')))}</th><td>{float(row['before']):.3f}</td>"
-        f"<td>{float(row['after']):.3f}</td><td>{float(row['chance']):.3f}</td></tr>"
-        for row in record.get("probes") or [] if isinstance(row, dict)
-        and all(isinstance(row.get(k), int | float) for k in ("before", "after", "chance")))
+        f"<td>{float(row['after']):.3f}</td><td>{float(row['chance']):.3f}</td>"
+        f"{floor(row) if within else ''}</tr>" for row in probes)
     factor = html.escape(str(record.get("factor", "")))
+    if within:
+        goal = ("erased within each label, the probe for the factor should fall to about what "
+                "the label alone predicts of it (last column), not to the majority class")
+    else:
+        goal = "after erasure the probe for the factor should fall to about the majority class"
     return (f"<p>A LEACE eraser for <b>{factor}</b> removed {int(record.get('rank', 0))} "
             f"direction(s) from the codes (fitted on {int(record.get('n_train', 0)):,} training "
             f"codes). Accuracy of linear probes on {int(record.get('n_test', 0)):,} held-out "
-            "codes; after erasure the probe for the factor should fall to about the majority "
-            "class, while the other probes should keep most of their accuracy.</p>"
+            f"codes; {goal}, while the other probes should keep most of their accuracy.</p>"
             "<table><thead><tr><th>probe for</th><th>before</th><th>after</th>"
-            f"<th>majority class</th></tr></thead><tbody>{rows}</tbody></table>")
+            "<th>majority class</th>" + ("<th>from the label alone</th>" if within else "")
+            + f"</tr></thead><tbody>{rows}</tbody></table>")
 
 
 def factor_control_section(ctx: ReportContext) -> Section | None:
