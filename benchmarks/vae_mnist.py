@@ -14,6 +14,7 @@ many epochs as fit in the reference's 10-epoch training time; test NLL compared.
     python benchmarks/vae_mnist.py                 # full run, ~3-4 minutes on 2 cores
     python benchmarks/vae_mnist.py --repeats 1 --epochs 2   # a quick smoke run
     python benchmarks/vae_mnist.py --busy --part1-only     # one CPU-bound process per core beside
+    python benchmarks/vae_mnist.py --part1-only --matmul-precision bf16   # both on bf16 products
 """
 
 from __future__ import annotations
@@ -129,8 +130,12 @@ def main() -> None:
     parser.add_argument("--pin-threads", action="store_true",
                         help="fit latentmodels at exactly --threads (as the CLI's --threads "
                              "does), not under the automatic thread switcher")
+    parser.add_argument("--matmul-precision", choices=("ieee", "bf16"), default="ieee",
+                        help="float32 matrix products for both loops: ieee (exact float32) or "
+                             "bf16 (oneDNN rounds the inputs to bfloat16: AMX/AVX-512 units)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    torch.backends.mkldnn.matmul.fp32_precision = args.matmul_precision
     with maybe_busy(args.busy):
         run(args)
 
@@ -147,7 +152,8 @@ def run(args: argparse.Namespace) -> None:
           f"{'busy: one spinning process per core beside' if args.busy else 'no spinners'}, "
           f"load average {load_average()}, OMP_WAIT_POLICY="
           f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}, latentmodels threads "
-          f"{'pinned' if args.pin_threads else 'automatic (switcher)'}")
+          f"{'pinned' if args.pin_threads else 'automatic (switcher)'}, float32 matrix "
+          f"products: {torch.backends.mkldnn.matmul.fp32_precision}")
     print(f"part 1: same model, {args.epochs} epochs, batch 128, {args.repeats} alternating runs")
     ref_times, lib_times, ref_nlls, lib_nlls = [], [], [], []
     for repeat in range(args.repeats):

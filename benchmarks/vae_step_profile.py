@@ -35,6 +35,14 @@ from latentmodels import VAE, datasets
 from latentmodels.deep import training
 
 BATCH = 128
+#: A training step's phases, in order: what lies between consecutive clock marks.
+PHASES = ("gather", "forward + loss", "backward", "optimizer")
+
+
+def add_phases(phases: dict[str, float], *marks: float) -> None:
+    """Add one step's phase durations, read from the clock marks between its phases."""
+    for name, start, end in zip(PHASES, marks, marks[1:], strict=False):
+        phases[name] += end - start
 
 
 def same_model(epochs: int = 1) -> VAE:
@@ -74,10 +82,7 @@ def main() -> None:
             backward = clock()
             optimizer.step()
             stepped = clock()
-            phases["gather"] += gathered - started
-            phases["forward + loss"] += forward - gathered
-            phases["backward"] += backward - forward
-            phases["optimizer"] += stepped - backward
+            add_phases(phases, started, gathered, forward, backward, stepped)
             started = stepped
 
     torch.manual_seed(0)
@@ -97,10 +102,7 @@ def main() -> None:
             backward = clock()
             ref_optimizer.step()
             stepped = clock()
-            phases["gather"] += gathered - started
-            phases["forward + loss"] += forward - gathered
-            phases["backward"] += backward - forward
-            phases["optimizer"] += stepped - backward
+            add_phases(phases, started, gathered, forward, backward, stepped)
             started = stepped
 
     x = X_train[:BATCH]

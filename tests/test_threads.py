@@ -245,9 +245,40 @@ def test_free_cores_measures_the_machine_once_a_second_at_most(monkeypatch):
 
 def test_a_plainly_losing_probe_ends_after_three_steps():
     options = dict(window_steps=50, window_seconds=0.0, reprobe_seconds=1e9)
-    switcher, used = _fake_steps({1: 1.0, 2: 10.0}, options, 60)
+    switcher, used = _fake_steps({1: 1.0, 2: 3.0}, options, 60)
     # (``used``: the count in force after each step) warm-up + 50 timed steps at one
     # thread; then the probe at two: a settling step and 3 timed steps, then back
     assert used[:50] == [1] * 50
     assert used[50:54] == [2] * 4 and set(used[54:]) == {1}
     assert switcher.best == 1
+
+
+def test_a_hopeless_probe_ends_after_one_step():
+    # spinning OpenMP workers on taken cores: one step at two threads costs 30 at one
+    options = dict(window_steps=50, window_seconds=0.0, reprobe_seconds=1e9)
+    switcher, used = _fake_steps({1: 0.010, 2: 0.300}, options, 60)
+    assert used[:50] == [1] * 50
+    assert used[50] == 2 and set(used[51:]) == {1}  # its settling step was enough
+    assert switcher.seconds_per_step[2] == pytest.approx(0.300)
+    # a step 8 times slower but only a few milliseconds longer may be a hiccup: no verdict
+    switcher, used = _fake_steps({1: 0.0005, 2: 0.005}, options, 60)
+    assert used[50:54] == [2] * 4
+
+
+def test_each_lost_probe_doubles_the_wait_before_the_next():
+    options = dict(window_steps=2, window_seconds=0.0, reprobe_seconds=10.0)
+    switcher, used = _fake_steps({1: 1.0, 2: 3.0}, options, 400)
+    # the steps at which a probe of two threads started, and the gaps between them
+    starts = [i for i in range(1, len(used)) if used[i] == 2 and used[i - 1] == 1]
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(starts) >= 5
+    assert gaps[0] < gaps[1] < gaps[2]  # 10, 20, 40 s of one-thread steps, plus the probes
+    assert max(gaps) < 8 * 10.0 + 10  # then capped at 8 times the period
+    assert switcher.lost_probes == len(starts)
+    # a probe that wins resets the wait
+    switcher.seconds_per_step = {1: 5.0, 2: 3.0}
+    switcher.lost_probes, switcher._probing = 3, True
+    switcher.current = 2
+    switcher._window_steps, switcher._window_time = 2, 6.0
+    switcher._close_window()
+    assert switcher.lost_probes == 0 and switcher.reprobe_wait() == 10.0

@@ -32,6 +32,12 @@ from collections.abc import Callable, Iterator, Sequence
 #: took 130 s with spinning workers, 6.5 s with sleeping ones (BENCHMARKS.md).
 PASSIVE_WAITING = {"OMP_WAIT_POLICY": "PASSIVE", "KMP_BLOCKTIME": "0"}
 
+# A probing step this much slower than the best count's (as well as hopeless_factor times)
+# ends the probe at once; below it, a single slow step is as likely a hiccup.
+_HOPELESS_EXTRA_S = 0.010
+# The wait between probes doubles per lost probe, up to 2**this times reprobe_seconds.
+_MAX_REPROBE_DOUBLINGS = 3
+
 # The thread count an enclosing block asked for (the CLI's --threads): None = automatic.
 _REQUESTED: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "latentmodels_threads", default=None)
@@ -336,8 +342,12 @@ class ThreadSwitcher:
     The first window at each count is spent probing; then the faster count runs, and every
     ``reprobe_seconds`` one window re-times the other, since other processes come and go.
     The first step, and ``settle_steps`` steps after every change, are not timed (compiled
-    code loads, new worker threads start). A window at a count that runs at less than half
-    the speed of another ends after 3 steps.
+    code loads, new worker threads start). A probe at a count that runs at less than half
+    the speed of another ends after 3 steps, and at once when a single step (a settling one
+    too) takes ``hopeless_factor`` times the other's step and 10 ms more: with OpenMP workers
+    that spin on taken cores one such step can cost 30 steps of the other count. Each probe
+    that loses doubles the wait before the next (up to 8 ``reprobe_seconds``); one that wins
+    resets it.
 
     Parameters
     ----------
@@ -347,7 +357,8 @@ class ThreadSwitcher:
         Called with a count to put it in force (default: :func:`set_threads`).
     clock : callable
         Seconds, monotonic (default: :func:`time.perf_counter`); tests pass a fake one.
-    window_steps, window_seconds, reprobe_seconds, settle_steps : int, float, float, int
+    window_steps, window_seconds, reprobe_seconds, settle_steps, hopeless_factor : int, \
+float, float, int, float
         See above.
 
     Examples
@@ -367,7 +378,7 @@ class ThreadSwitcher:
     def __init__(self, counts: Sequence[int], *, apply: Callable[[int], None] = set_threads,
                  clock: Callable[[], float] = time.perf_counter, window_steps: int = 20,
                  window_seconds: float = 0.25, reprobe_seconds: float = 5.0,
-                 settle_steps: int = 1) -> None:
+                 settle_steps: int = 1, hopeless_factor: float = 8.0) -> None:
         self.counts = list(dict.fromkeys(int(c) for c in counts))
         if not self.counts or min(self.counts) < 1:
             raise ValueError(f"counts must be positive thread counts, got {list(counts)}")
@@ -377,7 +388,10 @@ class ThreadSwitcher:
         self.window_seconds = window_seconds
         self.reprobe_seconds = reprobe_seconds
         self.settle_steps = settle_steps
+        self.hopeless_factor = hopeless_factor
         self.seconds_per_step: dict[int, float] = {}
+        self.lost_probes = 0  # probes lost in a row: each doubles the wait before the next
+        self._probing = False
         self.current = self.counts[0]
         self.switches = 0
         self._skip = 1  # the first step also pays for warming up
@@ -443,6 +457,15 @@ class ThreadSwitcher:
         """
         if not self.active:
             return
+        known = [t for c, t in self.seconds_per_step.items() if c != self.current]
+        probing = bool(known) and self.seconds_per_step.get(self.current, math.inf) >= min(known)
+        if probing and seconds > self.hopeless_factor * min(known) and \
+                seconds - min(known) > _HOPELESS_EXTRA_S:
+            # one step says enough: do not pay for the settling step and a window more
+            self._skip = 0
+            self._window_steps, self._window_time = 1, seconds
+            self._close_window()
+            return
         if self._skip > 0:
             self._skip -= 1
             return
@@ -451,24 +474,44 @@ class ThreadSwitcher:
         full = self._window_steps >= self.window_steps and self._window_time >= self.window_seconds
         # a probe that is plainly losing (twice the best time per step, a few steps in)
         # ends early: with spinning workers a bad count can cost 10x per step
-        known = [t for c, t in self.seconds_per_step.items() if c != self.current]
         losing = bool(known) and self._window_steps >= 3 and \
             self._window_time / self._window_steps > 2.0 * min(known)
-        if not (full or losing):
-            return
+        if full or losing:
+            self._close_window()
+
+    def reprobe_wait(self) -> float:
+        """Seconds at the best count before the other is timed again (grows as probes lose).
+
+        Examples
+        --------
+        >>> switcher = ThreadSwitcher([2, 1], apply=lambda n: None, reprobe_seconds=5.0)
+        >>> switcher.lost_probes = 2
+        >>> switcher.reprobe_wait()
+        20.0
+        """
+        return self.reprobe_seconds * 2.0 ** min(self.lost_probes, _MAX_REPROBE_DOUBLINGS)
+
+    def _close_window(self) -> None:
         self.seconds_per_step[self.current] = self._window_time / self._window_steps
         self._window_steps = 0
         self._window_time = 0.0
+        if self._probing:  # this window timed another count than the best one
+            self._probing = False
+            self.lost_probes = self.lost_probes + 1 if self.current != self.best else 0
         unmeasured = [c for c in self.counts if c not in self.seconds_per_step]
         if unmeasured:
-            self._switch(unmeasured[0])
+            self._probe(unmeasured[0])
         elif self.current != self.best:  # a probe found the other count slower: go back
             self._switch(self.best)
             self._last_probe = self.clock()  # the period runs at the best count
-        elif self.clock() - self._last_probe >= self.reprobe_seconds:
+        elif self.clock() - self._last_probe >= self.reprobe_wait():
             # the count timed longest ago: the order of the list, after the current one
             at = self.counts.index(self.current)
-            self._switch(self.counts[(at + 1) % len(self.counts)])
+            self._probe(self.counts[(at + 1) % len(self.counts)])
+
+    def _probe(self, count: int) -> None:
+        self._probing = True
+        self._switch(count)
 
     def _switch(self, count: int) -> None:
         if count != self.current:
