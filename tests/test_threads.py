@@ -282,3 +282,26 @@ def test_each_lost_probe_doubles_the_wait_before_the_next():
     switcher._window_steps, switcher._window_time = 2, 6.0
     switcher._close_window()
     assert switcher.lost_probes == 0 and switcher.reprobe_wait() == 10.0
+
+
+def test_hmm_tuner_probes_less_often_while_the_other_mode_loses_and_follows_a_change():
+    from latentmodels.hmm.base import _ThreadTuner
+
+    tuner = _ThreadTuner()
+    tuner.active = True
+    cost = {True: 1.0, False: 3.0}  # serial wins: the cores are taken
+    modes = []
+    for step in range(200):
+        if step == 100:
+            cost = {True: 3.0, False: 1.0}  # the cores came free
+        serial = tuner._serial_now()
+        modes.append(serial)
+        tuner.record(serial, cost[serial])
+    parallel_steps = [i for i in range(4, 100) if not modes[i]]
+    assert parallel_steps[:3] == [8, 24, 56]  # gaps 16, 32, 64: each lost probe doubles it
+    assert len(parallel_steps) <= 4
+    # the next probe after the change wins, and parallel E-steps run from then on
+    switched = next(i for i in range(100, 200) if not modes[i])
+    assert switched <= 100 + _ThreadTuner.MAX_PROBE_GAP
+    assert all(not serial for serial in modes[switched:switched + 8])
+    assert sum(modes[switched:]) <= 4  # and serial probes back off in their turn

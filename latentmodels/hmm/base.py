@@ -296,23 +296,56 @@ class _ThreadTuner:
     processes a parallel region waits for its slowest thread to be scheduled, and the serial
     kernels win (measured: 1.4x faster on 2 cores at load average 7). EM probes both ways
     on iterations 3 and 4 (after the first two, which also load the compiled code), then
-    uses the faster, and re-times the other every 8 iterations since load changes.
+    uses the faster and re-times the other 8 iterations later, since load changes; each
+    probe the other way loses doubles that gap (up to 64 iterations), one that wins resets
+    it. (Busy, probing every 8 iterations cost a 20-iteration fit a third of its time.)
+
+    Examples
+    --------
+    Parallel E-steps take 3 s, serial ones 1 s: after the first four, only the probes run
+    in parallel, ever further apart.
+
+    >>> tuner = _ThreadTuner()
+    >>> tuner.active, modes = True, []
+    >>> for _ in range(60):
+    ...     serial = tuner._serial_now()
+    ...     modes.append(serial)
+    ...     tuner.record(serial, 1.0 if serial else 3.0)
+    >>> [i for i, serial in enumerate(modes) if not serial]
+    [0, 2, 8, 24, 56]
     """
 
     PROBE_EVERY = 8
+    MAX_PROBE_GAP = 64
 
     def __init__(self) -> None:
         self.count = 0
         self.seconds = {False: math.inf, True: math.inf}
+        self.gap = self.PROBE_EVERY  # iterations from one probe to the next
+        self.next_probe = self.PROBE_EVERY
         # an explicit count (--threads) is used as given
         self.active = numba.get_num_threads() > 1 and threads.explicit_threads() is None
+
+    def _best_serial(self) -> bool:
+        return self.seconds[True] < self.seconds[False]
 
     def _serial_now(self) -> bool:
         n = self.count
         if n < 4:
             return n % 2 == 1  # 0, 2: parallel; 1, 3: serial (0 and 1 are warm-up)
-        best = self.seconds[True] < self.seconds[False]
-        return (not best) if n % self.PROBE_EVERY == 0 else best
+        best = self._best_serial()
+        return (not best) if n >= self.next_probe else best
+
+    def record(self, serial: bool, seconds: float) -> None:
+        """Count one E-step that took ``seconds`` in the given mode."""
+        probing = self.count >= self.next_probe
+        if self.count >= 2:
+            self.seconds[serial] = seconds
+        if probing:
+            lost = self._best_serial() != serial
+            self.gap = min(2 * self.gap, self.MAX_PROBE_GAP) if lost else self.PROBE_EVERY
+            self.next_probe = self.count + self.gap
+        self.count += 1
 
     @contextlib.contextmanager
     def iteration(self):
@@ -324,9 +357,7 @@ class _ThreadTuner:
         started = time.perf_counter()
         with _kernels.serial_only(serial):
             yield
-        if self.count >= 2:
-            self.seconds[serial] = time.perf_counter() - started
-        self.count += 1
+        self.record(serial, time.perf_counter() - started)
 
 
 def _requested_threads(method):
