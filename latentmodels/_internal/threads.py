@@ -457,10 +457,12 @@ float, float, int, float
         """
         if not self.active:
             return
-        known = [t for c, t in self.seconds_per_step.items() if c != self.current]
-        probing = bool(known) and self.seconds_per_step.get(self.current, math.inf) >= min(known)
-        if probing and seconds > self.hopeless_factor * min(known) and \
-                seconds - min(known) > _HOPELESS_EXTRA_S:
+        # the best step time of the other counts: what this count is judged against
+        other = min((t for c, t in self.seconds_per_step.items() if c != self.current),
+                    default=None)
+        probing = other is not None and self.seconds_per_step.get(self.current, math.inf) >= other
+        if probing and seconds > self.hopeless_factor * other and \
+                seconds - other > _HOPELESS_EXTRA_S:
             # one step says enough: do not pay for the settling step and a window more
             self._skip = 0
             self._window_steps, self._window_time = 1, seconds
@@ -474,8 +476,8 @@ float, float, int, float
         full = self._window_steps >= self.window_steps and self._window_time >= self.window_seconds
         # a probe that is plainly losing (twice the best time per step, a few steps in)
         # ends early: with spinning workers a bad count can cost 10x per step
-        losing = bool(known) and self._window_steps >= 3 and \
-            self._window_time / self._window_steps > 2.0 * min(known)
+        losing = other is not None and self._window_steps >= 3 and \
+            self._window_time / self._window_steps > 2.0 * other
         if full or losing:
             self._close_window()
 
