@@ -10,7 +10,10 @@ The model is ``vae_mnist.py``'s part 1 (784-400-20-400-784, Bernoulli, Adam 1e-3
   (metrics, divergence checks, thread switcher, fit set-up);
 * the reference: DataLoader fetch, forward + loss, backward, optimiser step;
 * the floor: the five large matrix products of a step (two forward, three backward) and
-  Adam's fused update alone.
+  Adam's fused update alone;
+* a hand-written step (``vae_handwritten_step.py``: no autograd, buffers allocated once, one
+  fused Adam call on flat parameters), its gradients first checked against autograd: how
+  close to the floor float32 PyTorch can come on this model at all.
 
 At one thread it reads the thread's CPU time (``time.thread_time``), which other
 processes on a shared machine disturb far less than wall time; at more threads, wall time.
@@ -30,6 +33,7 @@ import torch
 import vae_mnist as reference  # benchmarks/ is on sys.path
 from _contention import load_average
 from torch.utils.data import DataLoader, TensorDataset
+from vae_handwritten_step import HandwrittenVAEStep, check_gradients
 
 from latentmodels import VAE, datasets
 from latentmodels.deep import training
@@ -124,13 +128,21 @@ def main() -> None:
             phases["5 matrix products"] += multiplied - started
             phases["Adam update"] += clock() - multiplied
 
+    torch.manual_seed(0)
+    handwritten = HandwrittenVAEStep(reference.ReferenceVAE())
+    gradient_error = check_gradients(reference.ReferenceVAE(), x)
+
+    def handwritten_epoch(phases: dict[str, float]) -> None:
+        for batch in batches.epoch(generator):
+            handwritten.step(batch[0], generator).item()
+
     results: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     library_epoch(defaultdict(float))  # warm-up
     reference_epoch(defaultdict(float))
     loads = [load_average()]
     for _ in range(args.rounds):
         for name, run in (("reference", reference_epoch), ("latentmodels", library_epoch),
-                          ("floor", floor_epoch)):
+                          ("floor", floor_epoch), ("hand-written step", handwritten_epoch)):
             phases: dict[str, float] = defaultdict(float)
             started = clock()
             run(phases)
@@ -155,9 +167,12 @@ def main() -> None:
     bookkeeping = fit_step - statistics.median(lib["total"]) / steps
     ref_step = statistics.median(results["reference"]["total"]) / steps
     floor_step = statistics.median(results["floor"]["total"]) / steps
+    handwritten_step = statistics.median(results["hand-written step"]["total"]) / steps
     print(f"  loop bookkeeping and fit set-up (VAE.fit epoch - phases): {bookkeeping * 1e3:.2f}")
-    print(f"  reference / VAE.fit step: {ref_step / fit_step:.2f}x; reference / floor "
-          f"(matrix products + Adam): {ref_step / floor_step:.2f}x")
+    print(f"  hand-written step: gradients within {gradient_error:.1e} (relative) of autograd's")
+    print(f"  reference / VAE.fit step: {ref_step / fit_step:.2f}x; reference / hand-written "
+          f"step: {ref_step / handwritten_step:.2f}x; reference / floor (matrix products + "
+          f"Adam): {ref_step / floor_step:.2f}x")
 
 
 if __name__ == "__main__":
