@@ -1,12 +1,18 @@
 """Every code block of README.md runs as typed: Python blocks in a fresh interpreter, bash
-blocks in bash with ``latentmodels`` on the PATH, in order, in one scratch folder (later
-blocks use what earlier ones wrote). A block is left out only when the line before it is a
-``<!-- readme-test: skip (reason) -->`` comment."""
+blocks in bash with ``latentmodels`` on the PATH, one command at a time, in one scratch
+folder (later blocks use what earlier ones wrote). A block is left out only when the line
+before it is a ``<!-- readme-test: skip (reason) -->`` comment.
+
+Commands that share no file or run folder run two at a time (most of their time is the
+interpreter's start-up, one core each); a command waits for every earlier one that names a
+path it names, and a Python block waits for everything before it and holds back everything
+after it, since it may read or write anything."""
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -24,6 +30,8 @@ SKIP_MARKER = re.compile(r"^<!-- readme-test: skip \((?P<reason>[^)]+)\) -->$")
 # quiet 2-core machine, and this leaves room for a machine shared with other test runs.
 BLOCK_BUDGET_S = 600
 MAX_SKIPPED = 2
+# Commands run side by side at most; one core is enough for an interpreter's start-up.
+WORKERS = 2
 # The faces example needs the Olivetti photos, which are not bundled: a user's clone without
 # ../shared runs the README without it (CI has them).
 HAVE_FACES = (REPO.parent / "shared" / "data" / "olivetti_faces.npz").is_file()
@@ -105,41 +113,134 @@ def test_block_parser_reads_languages_markers_and_lines():
         readme_blocks("```python\nx = 1\n")
 
 
+@dataclass
+class Step:
+    line: int  # the README line the command (or Python block) starts at
+    language: str
+    command: list[str]
+    paths: frozenset[str]  # the files and run folders it names (none for a Python block)
+    barrier: bool  # a Python block: runs alone, after everything before it
+
+
+def _named_paths(command: str) -> frozenset[str]:
+    """The files and run folders a command line names: words with a ``/`` or an extension,
+    ``runs/NAME/...`` folded to ``runs/NAME`` (the run folder is what later commands use)."""
+    words = shlex.split(command, comments=True)
+    paths = set()
+    for word in words:
+        if word.startswith("-") or not ("/" in word or re.search(r"\.\w+$", word)):
+            continue
+        parts = Path(word).parts
+        paths.add("/".join(parts[:2]) if parts[0] == "runs" and len(parts) > 1 else parts[0])
+    return frozenset(paths)
+
+
+def readme_steps(blocks: list[Block]) -> list[Step]:
+    """The blocks as steps: a Python block is one step, a shell block one per command."""
+    steps = []
+    for block in blocks:
+        if block.language == "python":
+            steps.append(Step(block.line, "python", [sys.executable, "-c", block.code],
+                              frozenset(), barrier=True))
+            continue
+        code = _console_commands(block.code) if block.language == "console" else block.code
+        for offset, line in enumerate(code.splitlines()):
+            if line.strip() and not line.lstrip().startswith("#"):
+                steps.append(Step(block.line + 1 + offset, block.language,
+                                  ["bash", "-e", "-o", "pipefail", "-c", line],
+                                  _named_paths(line), barrier=False))
+    return steps
+
+
+def step_dependencies(steps: list[Step]) -> list[set[int]]:
+    """For each step, the earlier steps it must wait for (indices into ``steps``)."""
+    dependencies: list[set[int]] = []
+    last_barrier = None
+    for index, step in enumerate(steps):
+        if step.barrier:
+            waits = set(range(index))
+        else:
+            start = 0 if last_barrier is None else last_barrier
+            waits = {earlier for earlier in range(start, index)
+                     if steps[earlier].barrier or steps[earlier].paths & step.paths}
+        if step.barrier:
+            last_barrier = index
+        dependencies.append(waits)
+    return dependencies
+
+
+def test_steps_wait_for_the_commands_whose_files_they_use():
+    text = ("```python\nopen('a.csv', 'w')\n```\n```bash\n"
+            "latentmodels train vae --data a.csv --out runs/vae  # comment with b.png\n"
+            "latentmodels train lda --data newsgroups --out runs/lda\n"
+            "latentmodels sample runs/vae -n 4 --out s.png\n"
+            "latentmodels report runs/vae/report.html\n"
+            "```\n```python\nprint(1)\n```\n```bash\nlatentmodels topics runs/lda\n```\n")
+    steps = readme_steps(readme_blocks(text))
+    assert [s.line for s in steps] == [1, 5, 6, 7, 8, 10, 14]
+    assert steps[1].paths == {"a.csv", "runs/vae"}
+    assert steps[2].paths == {"runs/lda"}
+    assert steps[4].paths == {"runs/vae"}
+    assert step_dependencies(steps) == [set(), {0}, {0}, {0, 1}, {0, 1, 3},
+                                        {0, 1, 2, 3, 4}, {5}]
+
+
 @pytest.mark.slow
 def test_every_readme_block_runs_as_typed(tmp_path):
     blocks = [b for b in readme_blocks(README.read_text(encoding="utf-8"))
               if b.language in RUN_LANGUAGES and b.skip_reason is None]
+    steps = readme_steps(blocks)
+    if not HAVE_FACES:  # the photos are not bundled; CI has them in ../shared/data
+        steps = [step for step in steps if "faces" not in step.command[-1]]
+    dependencies = step_dependencies(steps)
     work = tmp_path / "work"
     work.mkdir()
+    logs = tmp_path / "logs"
+    logs.mkdir()
     env = dict(os.environ)
     env["PATH"] = f"{_latentmodels_on_path(tmp_path / 'bin')}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["MPLBACKEND"] = "Agg"
-    timings = []
-    for block in blocks:
-        if block.language == "python":
-            steps = [(block.line, [sys.executable, "-c", block.code])]
-        else:
-            # one command at a time: each gets the budget, and a failure names its line
-            code = _console_commands(block.code) if block.language == "console" else block.code
-            steps = [(block.line + 1 + offset, ["bash", "-e", "-o", "pipefail", "-c", line])
-                     for offset, line in enumerate(code.splitlines())
-                     if line.strip() and not line.lstrip().startswith("#")]
-        for line, command in steps:
-            if not HAVE_FACES and "faces" in command[-1]:
-                continue  # the photos are not bundled; CI has them in ../shared/data
-            started = time.perf_counter()
-            try:
-                result = subprocess.run(command, cwd=work, env=env, capture_output=True,
-                                        text=True, timeout=BLOCK_BUDGET_S)
-            except subprocess.TimeoutExpired:
-                pytest.fail(f"README.md line {line} ({block.language}) ran over "
-                            f"{BLOCK_BUDGET_S} s; README examples must be quick")
-            timings.append((line, round(time.perf_counter() - started, 1)))
-            assert result.returncode == 0, (
-                f"README.md line {line} ({block.language}) failed with exit code "
-                f"{result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    print("README block timings (line, seconds):", timings)
+    timings = {}
+    running: dict[int, tuple[subprocess.Popen, float]] = {}
+    pending = list(range(len(steps)))
+    done: set[int] = set()
+
+    def stop_all() -> None:
+        for process, _ in running.values():
+            process.kill()
+            process.wait()
+
+    try:
+        while pending or running:
+            for index in [i for i in pending if dependencies[i] <= done]:
+                if len(running) >= WORKERS or (steps[index].barrier and running):
+                    break
+                pending.remove(index)
+                with open(logs / f"{steps[index].line}.out", "w") as out:
+                    process = subprocess.Popen(steps[index].command, cwd=work, env=env,
+                                               stdout=out, stderr=subprocess.STDOUT, text=True)
+                running[index] = (process, time.perf_counter())
+                if steps[index].barrier:
+                    break
+            time.sleep(0.05)
+            for index, (process, started) in list(running.items()):
+                step, elapsed = steps[index], time.perf_counter() - started
+                if process.poll() is None:
+                    if elapsed > BLOCK_BUDGET_S:
+                        pytest.fail(f"README.md line {step.line} ({step.language}) ran over "
+                                    f"{BLOCK_BUDGET_S} s; README examples must be quick")
+                    continue
+                del running[index]
+                timings[step.line] = round(elapsed, 1)
+                output = (logs / f"{step.line}.out").read_text(errors="replace")
+                assert process.returncode == 0, (
+                    f"README.md line {step.line} ({step.language}) failed with exit code "
+                    f"{process.returncode}:\n{output[-6000:]}")
+                done.add(index)
+    finally:
+        stop_all()
+    print("README block timings (line, seconds):", sorted(timings.items()))
     # What the blocks claim to write is there.
     for name in ("vae.lm", "map.png", "samples.png", "codes.npy", "recon.png", "strip.png",
                  "states.csv", "topics.csv", "theta.npy", "runs/vae/report.html",
