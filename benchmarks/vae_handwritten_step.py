@@ -109,8 +109,13 @@ class HandwrittenVAEStep:
         return loss
 
 
+#: Largest relative difference to autograd that float32 rounding explains.
+GRADIENT_TOLERANCE = 1e-4
+
+
 def check_gradients(reference: nn.Module, x: torch.Tensor, seed: int = 0) -> float:
-    """Largest gradient difference against autograd, relative to each gradient's size."""
+    """Largest gradient difference against autograd, relative to each gradient's size;
+    raises ``AssertionError`` above ``GRADIENT_TOLERANCE`` (the step would be wrong)."""
     handwritten = HandwrittenVAEStep(reference)
     noise = torch.randn((len(x), LATENT), generator=torch.Generator().manual_seed(seed))
     loss = handwritten.forward_backward(x, noise)
@@ -132,6 +137,9 @@ def check_gradients(reference: nn.Module, x: torch.Tensor, seed: int = 0) -> flo
     errors = [float((got - want).abs().max() / want.abs().max())
               for got, want in zip(handwritten.grads, expected, strict=True)]
     errors.append(abs(float(loss) - autograd_loss.item()) / abs(autograd_loss.item()))
+    if max(errors) > GRADIENT_TOLERANCE:
+        raise AssertionError(f"the hand-written step's gradients differ from autograd's by "
+                             f"{max(errors):.2e} (relative): fix the step before timing it")
     return max(errors)
 
 
