@@ -16,6 +16,20 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 torch.set_num_threads(int(os.environ.get("LATENTMODELS_TEST_THREADS", "1")))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory) -> Path:
+    """A cache folder of the test session's own (``XDG_CACHE_HOME``, inherited by the
+    commands tests start), so tests neither read nor fill the user's ~/.cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
 def shared_file(name: str) -> Path:
     """Path of a file in ../shared/data, or skip the test with the reason."""
     path = SHARED_DATA / name

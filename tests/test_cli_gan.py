@@ -100,3 +100,33 @@ def test_gan_bad_input(tmp_path):
 def test_gan_commands_have_help(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_a_second_run_on_the_same_split_loads_the_judge_instead_of_training_it(
+        mnist, tmp_path, monkeypatch):
+    from latentmodels.metrics import FeatureClassifier
+    from latentmodels.runs import gan as gan_runs
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    fits = []
+    real_fit = FeatureClassifier.fit
+    monkeypatch.setattr(FeatureClassifier, "fit",
+                        lambda self, X, y: fits.append(len(X)) or real_fit(self, X, y))
+    X, y = mnist[0][:120], mnist[1][:120]
+    for run in "abcd":
+        (tmp_path / run).mkdir()
+    first = gan_runs.load_or_fit_judge(tmp_path / "a", X, y)
+    second = gan_runs.load_or_fit_judge(tmp_path / "b", X, y)
+    assert fits == [120]  # trained once, then loaded from the cache
+    assert (tmp_path / "a" / "judge.lm").read_bytes() == (tmp_path / "b" / "judge.lm").read_bytes()
+    np.testing.assert_array_equal(first.features(X[:5]), second.features(X[:5]))
+    assert len(list(gan_runs.judge_cache_dir().glob("*.lm"))) == 1
+
+    # other labels: another judge
+    gan_runs.load_or_fit_judge(tmp_path / "c", X, (y + 1) % 10)
+    assert fits == [120, 120] and len(list(gan_runs.judge_cache_dir().glob("*.lm"))) == 2
+
+    (tmp_path / "not-a-folder").write_text("")  # a cache that cannot be written
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
+    gan_runs.load_or_fit_judge(tmp_path / "d", X, y)
+    assert fits == [120, 120, 120] and (tmp_path / "d" / "judge.lm").stat().st_size > 0

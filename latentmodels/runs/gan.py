@@ -3,12 +3,15 @@ judge classifier trained on the training split, save, report."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._internal.io import atomic_write_bytes
+from ..datasets import _default_cache_dir
 from ..deep.gan import ConditionalGAN
 from ..metrics import FeatureClassifier, sample_quality
 from ..report import write_report
@@ -16,12 +19,59 @@ from ..rundir import MODEL_FILE, run_header, write_run
 from ._arrays import data_record, split_arrays
 from .defaults import JUDGE_FILE, QUALITY_SAMPLES
 
-__all__ = ["JUDGE_FILE", "QUALITY_SAMPLES", "fit_gan_run"]
+__all__ = ["JUDGE_FILE", "QUALITY_SAMPLES", "fit_gan_run", "judge_cache_dir", "load_or_fit_judge"]
 
 
 def _judgeable(X: np.ndarray, y: np.ndarray | None) -> bool:
     """The judge classifier reads labelled 28x28 grey images."""
     return y is not None and X.ndim == 3 and X.shape[1:] == (28, 28)
+
+
+def judge_cache_dir() -> Path:
+    """Where judges trained by earlier runs are kept: ``$XDG_CACHE_HOME/latentmodels/judges``
+    (``~/.cache`` when unset), the folder the datasets cache under.
+
+    Examples
+    --------
+    >>> judge_cache_dir().parts[-2:]
+    ('latentmodels', 'judges')
+    """
+    return _default_cache_dir() / "judges"
+
+
+def load_or_fit_judge(out: Path, X_train: np.ndarray, y_train: np.ndarray) -> FeatureClassifier:
+    """The judge classifier for this training split, saved in the run folder as ``judge.lm``.
+
+    Training it takes some 20 s on the 6,400 embedded digits, and every run on the same data
+    would train the same judge, so it is also kept in :func:`judge_cache_dir` under a digest
+    of the training images and labels: a later run on the same split loads it (after
+    :meth:`FeatureClassifier.load_or_fit` has checked the data's fingerprint and the
+    hyper-parameters). An unwritable cache only costs the time.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from latentmodels import datasets
+    >>> X, y = datasets.load_mnist()
+    >>> judge = load_or_fit_judge(Path(tempfile.mkdtemp()), X[:100], y[:100])  # trains
+    >>> again = load_or_fit_judge(Path(tempfile.mkdtemp()), X[:100], y[:100])  # loads
+    >>> bool((judge.features(X[:3]) == again.features(X[:3])).all())
+    True
+    """
+    digest = hashlib.sha256()
+    for array in (X_train, y_train):
+        contiguous = np.ascontiguousarray(array)
+        digest.update(f"{contiguous.dtype.str}{contiguous.shape}".encode())
+        digest.update(contiguous.data)
+    cached = judge_cache_dir() / f"{digest.hexdigest()[:32]}.lm"
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        classifier = FeatureClassifier.load_or_fit(cached, X_train, y_train, random_state=0)
+        atomic_write_bytes(out / JUDGE_FILE, cached.read_bytes())
+    except OSError:  # a read-only or full cache: train in the run folder alone
+        classifier = FeatureClassifier.load_or_fit(out / JUDGE_FILE, X_train, y_train,
+                                                   random_state=0)
+    return classifier
 
 
 def fit_gan_run(
@@ -42,7 +92,8 @@ def fit_gan_run(
 
     The samples are scored against held-out images with a judge
     :class:`~latentmodels.metrics.FeatureClassifier` trained on the training split (saved
-    as ``judge.lm``).
+    as ``judge.lm``; reused from :func:`judge_cache_dir` when an earlier run trained it on
+    the same split).
 
     Parameters
     ----------
@@ -104,8 +155,7 @@ def fit_gan_run(
     }
     quality = None
     if judge and len(X_test) and _judgeable(X, y):
-        classifier = FeatureClassifier.load_or_fit(out / JUDGE_FILE, X_train, y_train,
-                                                   random_state=0)
+        classifier = load_or_fit_judge(out, X_train, y_train)
         n = min(QUALITY_SAMPLES, len(X_test))
         if conditional:
             labels = np.asarray(model.classes_)[np.arange(n) % len(model.classes_)]
