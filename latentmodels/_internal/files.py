@@ -7,7 +7,7 @@ import gzip
 import os
 from pathlib import Path
 
-__all__ = ["check_regular_file", "read_text_lines"]
+__all__ = ["check_regular_file", "read_text_lines", "user_cache_dir"]
 
 
 def read_text_lines(path: str | os.PathLike, encoding: str) -> list[str]:
@@ -85,3 +85,16 @@ def check_regular_file(path: str | os.PathLike, name: str) -> Path:
         raise ValueError(f"{name}: {path} is not a regular file (a FIFO, socket or device); "
                          "pass a file or a folder")
     return path
+
+
+def user_cache_dir() -> Path:
+    """The library's cache folder: ``$XDG_CACHE_HOME/latentmodels``, ``~/.cache/latentmodels``
+    when the variable is unset or empty. Downloads and GAN runs' judges are kept there.
+
+    Examples
+    --------
+    >>> user_cache_dir().name
+    'latentmodels'
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    return Path(base).expanduser() / "latentmodels"

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from .._internal.files import check_regular_file
+from .._internal.files import check_regular_file, user_cache_dir
 from .._internal.io import atomic_write_bytes
 from .._internal.validation import check_choice, check_positive_int
 
@@ -487,8 +487,7 @@ def _load_idx_pair(
 
 
 def _default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
-    return Path(base).expanduser() / "latentmodels"
+    return user_cache_dir()
 
 
 def _download(url: str, destination: str | os.PathLike, *, md5: str | None = None) -> Path:

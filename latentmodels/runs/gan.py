@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .._internal.files import user_cache_dir
 from .._internal.io import atomic_write_bytes
-from ..datasets import _default_cache_dir
 from ..deep.gan import ConditionalGAN
 from ..metrics import FeatureClassifier, sample_quality
 from ..report import write_report
@@ -36,7 +36,7 @@ def judge_cache_dir() -> Path:
     >>> judge_cache_dir().parts[-2:]
     ('latentmodels', 'judges')
     """
-    return _default_cache_dir() / "judges"
+    return user_cache_dir() / "judges"
 
 
 def load_or_fit_judge(out: Path, X_train: np.ndarray, y_train: np.ndarray) -> FeatureClassifier:
