@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ torch.set_num_threads(int(os.environ.get("LATENTMODELS_TEST_THREADS", "1")))
 
 
 @pytest.fixture(scope="session", autouse=True)
-def private_cache(tmp_path_factory) -> Path:
+def private_cache(tmp_path_factory) -> Iterator[Path]:
     """A cache folder of the test session's own (``XDG_CACHE_HOME``, inherited by the
     commands tests start), so tests neither read nor fill the user's ~/.cache."""
     folder = tmp_path_factory.mktemp("cache")

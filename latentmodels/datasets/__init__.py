@@ -486,10 +486,6 @@ def _load_idx_pair(
 # Fashion-MNIST
 
 
-def _default_cache_dir() -> Path:
-    return user_cache_dir()
-
-
 def _download(url: str, destination: str | os.PathLike, *, md5: str | None = None) -> Path:
     """Fetch ``url`` (any scheme urllib knows, ``file://`` included) into ``destination``.
 
@@ -520,7 +516,7 @@ def _fashion_mnist_locations(cache_dir: str | os.PathLike | None) -> list[tuple[
         locations.append(("$LATENTMODELS_DATA", Path(env).expanduser() / "fashion-mnist"))
     for folder in _SYSTEM_FASHION_MNIST_DIRS:
         locations.append(("Debian package dataset-fashion-mnist", folder))
-    root = _default_cache_dir() if cache_dir is None else _as_path(cache_dir, "cache_dir")
+    root = user_cache_dir() if cache_dir is None else _as_path(cache_dir, "cache_dir")
     locations.append(("cache", root / "fashion-mnist"))
     return locations
 
@@ -650,7 +646,7 @@ def _faces_locations(cache_dir: str | os.PathLike | None) -> list[tuple[str, Pat
     shared = find_shared_data(_FACES_FILE)
     if shared is not None:
         locations.append(("shared data folder", shared))
-    root = _default_cache_dir() if cache_dir is None else _as_path(cache_dir, "cache_dir")
+    root = user_cache_dir() if cache_dir is None else _as_path(cache_dir, "cache_dir")
     locations.append(("cache", root / _FACES_FILE))
     return locations
 
