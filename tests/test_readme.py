@@ -119,7 +119,11 @@ class Step:
     language: str
     command: list[str]
     paths: frozenset[str]  # the files and run folders it names (none for a Python block)
-    barrier: bool  # a Python block: runs alone, after everything before it
+
+    @property
+    def barrier(self) -> bool:
+        """A Python block may touch any file: it waits for all before it, all after wait."""
+        return self.language == "python"
 
 
 def _named_paths(command: str) -> frozenset[str]:
@@ -141,30 +145,27 @@ def readme_steps(blocks: list[Block]) -> list[Step]:
     for block in blocks:
         if block.language == "python":
             steps.append(Step(block.line, "python", [sys.executable, "-c", block.code],
-                              frozenset(), barrier=True))
+                              frozenset()))
             continue
         code = _console_commands(block.code) if block.language == "console" else block.code
         for offset, line in enumerate(code.splitlines()):
             if line.strip() and not line.lstrip().startswith("#"):
                 steps.append(Step(block.line + 1 + offset, block.language,
                                   ["bash", "-e", "-o", "pipefail", "-c", line],
-                                  _named_paths(line), barrier=False))
+                                  _named_paths(line)))
     return steps
 
 
 def step_dependencies(steps: list[Step]) -> list[set[int]]:
     """For each step, the earlier steps it must wait for (indices into ``steps``)."""
     dependencies: list[set[int]] = []
-    last_barrier = None
+    last_barrier = 0  # nothing before the latest barrier needs naming: it waited for all
     for index, step in enumerate(steps):
         if step.barrier:
-            waits = set(range(index))
+            waits, last_barrier = set(range(index)), index
         else:
-            start = 0 if last_barrier is None else last_barrier
-            waits = {earlier for earlier in range(start, index)
+            waits = {earlier for earlier in range(last_barrier, index)
                      if steps[earlier].barrier or steps[earlier].paths & step.paths}
-        if step.barrier:
-            last_barrier = index
         dependencies.append(waits)
     return dependencies
 
@@ -205,24 +206,17 @@ def test_every_readme_block_runs_as_typed(tmp_path):
     running: dict[int, tuple[subprocess.Popen, float]] = {}
     pending = list(range(len(steps)))
     done: set[int] = set()
-
-    def stop_all() -> None:
-        for process, _ in running.values():
-            process.kill()
-            process.wait()
-
     try:
         while pending or running:
+            # a barrier is ready only when all before it are done, and all after wait for it
             for index in [i for i in pending if dependencies[i] <= done]:
-                if len(running) >= WORKERS or (steps[index].barrier and running):
+                if len(running) >= WORKERS:
                     break
                 pending.remove(index)
                 with open(logs / f"{steps[index].line}.out", "w") as out:
                     process = subprocess.Popen(steps[index].command, cwd=work, env=env,
                                                stdout=out, stderr=subprocess.STDOUT, text=True)
                 running[index] = (process, time.perf_counter())
-                if steps[index].barrier:
-                    break
             time.sleep(0.05)
             for index, (process, started) in list(running.items()):
                 step, elapsed = steps[index], time.perf_counter() - started
@@ -239,7 +233,9 @@ def test_every_readme_block_runs_as_typed(tmp_path):
                     f"{process.returncode}:\n{output[-6000:]}")
                 done.add(index)
     finally:
-        stop_all()
+        for process, _ in running.values():
+            process.kill()
+            process.wait()
     print("README block timings (line, seconds):", sorted(timings.items()))
     # What the blocks claim to write is there.
     for name in ("vae.lm", "map.png", "samples.png", "codes.npy", "recon.png", "strip.png",

@@ -3,13 +3,13 @@ judge classifier trained on the training split, save, report."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._internal.checkpoints import array_digest
 from .._internal.files import user_cache_dir
 from .._internal.io import atomic_write_bytes
 from ..deep.gan import ConditionalGAN
@@ -58,12 +58,7 @@ def load_or_fit_judge(out: Path, X_train: np.ndarray, y_train: np.ndarray) -> Fe
     >>> bool((judge.features(X[:3]) == again.features(X[:3])).all())
     True
     """
-    digest = hashlib.sha256()
-    for array in (X_train, y_train):
-        contiguous = np.ascontiguousarray(array)
-        digest.update(f"{contiguous.dtype.str}{contiguous.shape}".encode())
-        digest.update(contiguous.data)
-    cached = judge_cache_dir() / f"{digest.hexdigest()[:32]}.lm"
+    cached = judge_cache_dir() / f"{array_digest(X_train, y_train)[:32]}.lm"
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         classifier = FeatureClassifier.load_or_fit(cached, X_train, y_train, random_state=0)
